@@ -1,0 +1,3 @@
+//! The four agents (weather, hotels, itinerary, summary) and the orchestrator that runs them.
+
+pub mod weather;

@@ -1,0 +1,1 @@
+//! Climate normals (GeoRank / CHELSA CSVs). Owned by the weather work.

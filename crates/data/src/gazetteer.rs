@@ -1,0 +1,1 @@
+//! GeoNames gazetteer and geocoding.

@@ -1,0 +1,20 @@
+//! Plain types shared by every Tripwright crate: trip requests, places, months, hotels,
+//! itineraries, costs and plans, with their validation. No I/O lives here.
+//!
+//! The JSON shape of [`Plan`] is the public contract of `tripwright plan --json` and of the
+//! web API; it is documented in `schema/plan.schema.json` (a test keeps the two in step).
+
+mod geo;
+mod opening_hours;
+mod plan;
+mod request;
+mod time;
+
+pub use geo::{GeoPoint, haversine_km};
+pub use opening_hours::OpeningHours;
+pub use plan::{
+    Check, CostEstimate, CostLine, DayPlan, Destination, Hotel, Itinerary, MonthScore, Place,
+    PlaceCategory, Plan, Stop, StopKind, Summary, month_name,
+};
+pub use request::{MAX_DAYS, MAX_TRAVELERS, TripRequest, ValidationError};
+pub use time::TimeOfDay;

@@ -1,0 +1,2 @@
+//! The `tripwright` binary.
+fn main() {}
