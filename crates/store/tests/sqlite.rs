@@ -1,0 +1,818 @@
+//! The SQLite store against real database files in temporary folders: every operation,
+//! persistence across a restart, concurrent writers, and the errors a user would see.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use sqlx::{Connection, SqliteConnection};
+use tempfile::TempDir;
+use tripwright_domain::{
+    Check, CostEstimate, CostLine, DayPlan, Destination, GeoPoint, Hotel, Itinerary, MonthScore,
+    Place, PlaceCategory, Plan, Stop, StopKind, Summary, TimeOfDay, TripRequest,
+};
+use tripwright_store::{SqliteStore, Store, StoreError};
+
+async fn temp_store() -> (TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("store.sqlite"))
+        .await
+        .expect("open store");
+    (dir, store)
+}
+
+/// A raw connection to the file, to look beneath the trait.
+async fn raw(path: &Path) -> SqliteConnection {
+    SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("raw connection")
+}
+
+fn place(id: &str, category: PlaceCategory, lat: f64, lon: f64) -> Place {
+    Place {
+        id: id.to_owned(),
+        name: format!("Place {id}"),
+        category,
+        kind: match category {
+            PlaceCategory::Hotel => "hotel",
+            PlaceCategory::Attraction => "museum",
+            PlaceCategory::Artwork => "artwork",
+            PlaceCategory::Food => "cafe",
+            PlaceCategory::Grocery => "supermarket",
+        }
+        .to_owned(),
+        lat,
+        lon,
+        opening_hours: Some("Mo-Fr 09:00-17:00".to_owned()),
+        tags: BTreeMap::from([
+            ("name".to_owned(), format!("Place {id}")),
+            ("wheelchair".to_owned(), "yes".to_owned()),
+            ("note".to_owned(), "quotes \" and ünïcödé".to_owned()),
+        ]),
+    }
+}
+
+/// Great-circle distance by the atan2 form of the spherical law of cosines (Vincenty's
+/// formula on a sphere) — a different formula from the store's haversine, same mean radius.
+fn independent_km(a: GeoPoint, b: GeoPoint) -> f64 {
+    let (p1, p2) = (a.lat.to_radians(), b.lat.to_radians());
+    let dl = (b.lon - a.lon).to_radians();
+    let y = ((p2.cos() * dl.sin()).powi(2)
+        + (p1.cos() * p2.sin() - p1.sin() * p2.cos() * dl.cos()).powi(2))
+    .sqrt();
+    let x = p1.sin() * p2.sin() + p1.cos() * p2.cos() * dl.cos();
+    6371.0088 * y.atan2(x)
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+fn time(s: &str) -> TimeOfDay {
+    TimeOfDay::parse(s).expect("valid time")
+}
+
+/// A small but complete plan, with computed (not round) numbers so that the JSON round trip
+/// is tested on full-precision floats.
+fn sample_plan(id: &str, created_at: &str, city: &str) -> Plan {
+    let walk = 0.1 + 0.2;
+    let stop = |place_id: &str, kind, start: &str, end: &str| Stop {
+        place_id: place_id.to_owned(),
+        name: format!("Stop {place_id}"),
+        kind,
+        place_kind: "museum".to_owned(),
+        lat: 60.1699 + 1.0 / 3.0 / 100.0,
+        lon: 24.9384,
+        start: time(start),
+        end: time(end),
+        walk_minutes: 12,
+        walk_km: walk,
+        opening_hours: None,
+        note: String::new(),
+    };
+    Plan {
+        id: id.to_owned(),
+        created_at: created_at.to_owned(),
+        request: TripRequest {
+            days: 2,
+            budget: Some(1500.0),
+            start_date: Some(date(2025, 7, 14)),
+            ..TripRequest::new(city)
+        },
+        destination: Destination {
+            name: city.to_owned(),
+            country: "Finland".to_owned(),
+            country_code: "FI".to_owned(),
+            lat: 60.16952,
+            lon: 24.93545,
+            population: 558_457,
+            timezone: "Europe/Helsinki".to_owned(),
+            currency: "EUR".to_owned(),
+            geoname_id: 658_225,
+        },
+        best_months: vec![MonthScore {
+            month: 7,
+            name: "July".to_owned(),
+            score: 87.654_321_987,
+            reason: "mean 17 °C, long days".to_owned(),
+            mean_temp_c: 17.2,
+        }],
+        hotels: vec![Hotel {
+            id: "osm:node/1".to_owned(),
+            name: "Hotel Kämp".to_owned(),
+            description: "Luxury hotel with spa".to_owned(),
+            stars: Some(5),
+            price_per_night: 320.0,
+            price_estimated: true,
+            lat: 60.1679,
+            lon: 24.9453,
+            similarity: 0.712_345_678_901_234_5,
+            distance_km: std::f64::consts::PI / 10.0,
+        }],
+        itinerary: Itinerary {
+            month: 7,
+            month_fixed: false,
+            start_date: date(2025, 7, 14),
+            hotel_id: Some("osm:node/1".to_owned()),
+            days: vec![
+                DayPlan {
+                    day: 1,
+                    date: date(2025, 7, 14),
+                    weekday: "Monday".to_owned(),
+                    title: "Around Senate Square".to_owned(),
+                    intro: String::new(),
+                    stops: vec![
+                        stop("osm:node/2", StopKind::Sight, "09:30", "11:00"),
+                        stop("osm:way/3", StopKind::Lunch, "12:00", "13:00"),
+                    ],
+                    walk_km: walk * 7.0,
+                },
+                DayPlan {
+                    day: 2,
+                    date: date(2025, 7, 15),
+                    weekday: "Tuesday".to_owned(),
+                    title: "Design District".to_owned(),
+                    intro: "A slower day.".to_owned(),
+                    stops: vec![stop("osm:node/4", StopKind::Cafe, "10:00", "10:45")],
+                    walk_km: 2.0_f64.sqrt(),
+                },
+            ],
+        },
+        summary: Summary {
+            text: "Two days in Helsinki for 1 280 EUR.".to_owned(),
+            cost: CostEstimate {
+                currency: "EUR".to_owned(),
+                total: 1280.5,
+                budget: Some(1500.0),
+                within_budget: Some(true),
+                nights: 2,
+                travelers: 1,
+                rooms: 1,
+                hotel_per_night: 320.0,
+                lines: vec![CostLine {
+                    label: "Hotel".to_owned(),
+                    amount: 640.0,
+                    estimated: true,
+                }],
+                estimated: true,
+            },
+        },
+        checks: vec![Check {
+            name: "grounded".to_owned(),
+            passed: true,
+            detail: "every stop is a stored place".to_owned(),
+        }],
+        warnings: vec!["prices are estimates".to_owned()],
+    }
+}
+
+#[tokio::test]
+async fn open_creates_folders_and_file_in_wal_mode() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("nested/deeper/store.sqlite");
+    let store = SqliteStore::open(&path).await.expect("open");
+    assert!(path.is_file());
+    assert_eq!(store.place_count().await.expect("count"), 0);
+
+    let mut conn = raw(&path).await;
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .expect("pragma");
+    assert_eq!(mode, "wal");
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(&mut conn)
+            .await
+            .expect("tables");
+    for table in ["place_embeddings", "places", "plans"] {
+        assert!(
+            tables.iter().any(|t| t == table),
+            "{table} missing from {tables:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn upsert_replaces_places_by_id_and_records_the_source() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store.sqlite");
+    let store = SqliteStore::open(&path).await.expect("open");
+
+    let first = vec![
+        place("osm:node/1", PlaceCategory::Hotel, 60.17, 24.94),
+        place("osm:node/2", PlaceCategory::Food, 60.16, 24.93),
+        place("osm:way/3", PlaceCategory::Food, 60.18, 24.95),
+    ];
+    assert_eq!(
+        store
+            .upsert_places("old.osm.pbf", &first)
+            .await
+            .expect("upsert"),
+        3
+    );
+    assert_eq!(store.place_count().await.expect("count"), 3);
+
+    let mut renamed = place("osm:node/2", PlaceCategory::Attraction, 60.161, 24.931);
+    renamed.name = "Renamed".to_owned();
+    renamed.opening_hours = None;
+    renamed.tags.clear();
+    let second = vec![
+        renamed.clone(),
+        place("osm:node/4", PlaceCategory::Grocery, 60.2, 25.0),
+    ];
+    assert_eq!(
+        store
+            .upsert_places("new.osm.pbf", &second)
+            .await
+            .expect("upsert"),
+        2
+    );
+
+    assert_eq!(store.place_count().await.expect("count"), 4);
+    assert_eq!(store.place("osm:node/2").await.expect("get"), Some(renamed));
+    assert_eq!(
+        store.place("osm:node/1").await.expect("get"),
+        Some(first[0].clone())
+    );
+    assert_eq!(store.place("osm:node/999").await.expect("get"), None);
+    assert_eq!(
+        store.place_counts_by_category().await.expect("counts"),
+        BTreeMap::from([
+            (PlaceCategory::Hotel, 1),
+            (PlaceCategory::Attraction, 1),
+            (PlaceCategory::Food, 1),
+            (PlaceCategory::Grocery, 1),
+        ])
+    );
+
+    let mut conn = raw(&path).await;
+    let sources: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, source FROM places ORDER BY id")
+            .fetch_all(&mut conn)
+            .await
+            .expect("sources");
+    assert_eq!(
+        sources,
+        [
+            ("osm:node/1", "old.osm.pbf"),
+            ("osm:node/2", "new.osm.pbf"),
+            ("osm:node/4", "new.osm.pbf"),
+            ("osm:way/3", "old.osm.pbf"),
+        ]
+        .map(|(id, s)| (id.to_owned(), s.to_owned()))
+    );
+}
+
+#[tokio::test]
+async fn a_place_with_a_bad_position_fails_the_whole_batch() {
+    let (_dir, store) = temp_store().await;
+    let batch = vec![
+        place("osm:node/1", PlaceCategory::Hotel, 60.17, 24.94),
+        place("osm:node/2", PlaceCategory::Hotel, f64::NAN, 24.94),
+    ];
+    let err = store
+        .upsert_places("x", &batch)
+        .await
+        .expect_err("NaN latitude");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    assert!(err.to_string().contains("osm:node/2"), "{err}");
+    assert_eq!(store.place_count().await.expect("count"), 0);
+}
+
+#[tokio::test]
+async fn places_by_ids_follows_the_requested_order_across_chunks() {
+    let (_dir, store) = temp_store().await;
+    let places: Vec<Place> = (0..1200)
+        .map(|i| {
+            place(
+                &format!("osm:node/{i}"),
+                PlaceCategory::Food,
+                60.0,
+                24.0 + f64::from(i) * 1e-4,
+            )
+        })
+        .collect();
+    store.upsert_places("t", &places).await.expect("upsert");
+
+    let ids = vec![
+        "osm:node/7".to_owned(),
+        "osm:node/missing".to_owned(),
+        "osm:node/3".to_owned(),
+        "osm:node/7".to_owned(),
+    ];
+    let got: Vec<String> = store
+        .places_by_ids(&ids)
+        .await
+        .expect("by ids")
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(got, ["osm:node/7", "osm:node/3"]);
+
+    // More ids than one query binds: the answer is still complete and in order.
+    let reversed: Vec<String> = places.iter().rev().map(|p| p.id.clone()).collect();
+    let got = store.places_by_ids(&reversed).await.expect("by ids");
+    assert_eq!(got, places.iter().rev().cloned().collect::<Vec<_>>());
+    assert!(store.places_by_ids(&[]).await.expect("none").is_empty());
+}
+
+/// Checks one `places_near` answer against the test's own distances: the same set, nearest
+/// first, only the asked categories. Returns how many places matched.
+async fn check_near(
+    store: &dyn Store,
+    all: &[Place],
+    center: GeoPoint,
+    radius_km: f64,
+    categories: &[PlaceCategory],
+) -> usize {
+    let got = store
+        .places_near(center, radius_km, categories)
+        .await
+        .expect("near");
+    let mut expected = HashSet::new();
+    for p in all {
+        let d = independent_km(center, p.point());
+        // Two formulas may disagree in the last bits: keep test points off the circle.
+        assert!((d - radius_km).abs() > 1e-6, "{} lies on the circle", p.id);
+        if d <= radius_km && (categories.is_empty() || categories.contains(&p.category)) {
+            expected.insert(p.id.clone());
+        }
+    }
+    let got_ids: HashSet<String> = got.iter().map(|p| p.id.clone()).collect();
+    assert_eq!(got_ids.len(), got.len(), "duplicates in the answer");
+    assert_eq!(got_ids, expected, "centre {center:?} r={radius_km}");
+    let distances: Vec<f64> = got
+        .iter()
+        .map(|p| independent_km(center, p.point()))
+        .collect();
+    assert!(
+        distances.windows(2).all(|w| w[0] <= w[1] + 1e-9),
+        "not nearest first: {distances:?}"
+    );
+    got.len()
+}
+
+#[tokio::test]
+async fn places_near_agrees_with_independent_distances() {
+    let (_dir, store) = temp_store().await;
+    let mut all = Vec::new();
+    // A 41 × 41 grid around Helsinki, about 1.1 km × 1.1 km cells, categories cycling.
+    for i in 0..41 {
+        for j in 0..41 {
+            let n = all.len();
+            all.push(place(
+                &format!("osm:node/{n}"),
+                PlaceCategory::ALL[n % 5],
+                60.0 + f64::from(i) * 0.01 + 0.00013,
+                24.6 + f64::from(j) * 0.02 + 0.00017,
+            ));
+        }
+    }
+    // Either side of the 180th meridian (Fiji) and around the North Pole.
+    for k in 0..40 {
+        let lon = 179.9 + f64::from(k) * 0.005 + 0.0003;
+        let lon = if lon > 180.0 { lon - 360.0 } else { lon };
+        all.push(place(&format!("fiji/{k}"), PlaceCategory::Food, -16.8, lon));
+        all.push(place(
+            &format!("pole/{k}"),
+            PlaceCategory::Food,
+            89.95,
+            f64::from(k) * 9.0 - 179.0,
+        ));
+    }
+    store.upsert_places("grid", &all).await.expect("upsert");
+
+    let helsinki = GeoPoint::new(60.2, 25.0);
+    let n = check_near(&store, &all, helsinki, 3.3, &[]).await;
+    assert!((20..200).contains(&n), "{n} places within 3.3 km");
+    let n = check_near(
+        &store,
+        &all,
+        helsinki,
+        7.5,
+        &[PlaceCategory::Food, PlaceCategory::Hotel],
+    )
+    .await;
+    assert!((50..500).contains(&n), "{n} food and hotels within 7.5 km");
+    assert_eq!(check_near(&store, &all, helsinki, 0.0, &[]).await, 0);
+
+    // Across the meridian the answer takes in both sides.
+    let fiji = GeoPoint::new(-16.8, 179.99);
+    let near_fiji = store.places_near(fiji, 12.0, &[]).await.expect("near");
+    assert!(near_fiji.iter().any(|p| p.lon < 0.0) && near_fiji.iter().any(|p| p.lon > 0.0));
+    check_near(&store, &all, fiji, 12.0, &[]).await;
+
+    // 11 km from the pole covers every longitude.
+    let n = check_near(&store, &all, GeoPoint::new(89.99, 0.0), 11.0, &[]).await;
+    assert_eq!(n, 40);
+
+    let hotels = store
+        .places_near(helsinki, 5.0, &[PlaceCategory::Hotel])
+        .await
+        .expect("near");
+    assert!(!hotels.is_empty() && hotels.iter().all(|p| p.category == PlaceCategory::Hotel));
+}
+
+#[tokio::test]
+async fn places_near_refuses_bad_input() {
+    let (_dir, store) = temp_store().await;
+    for (center, radius) in [
+        (GeoPoint::new(60.0, 25.0), -1.0),
+        (GeoPoint::new(60.0, 25.0), f64::NAN),
+        (GeoPoint::new(60.0, 25.0), f64::INFINITY),
+        (GeoPoint::new(95.0, 25.0), 1.0),
+        (GeoPoint::new(60.0, f64::NAN), 1.0),
+    ] {
+        let err = store
+            .places_near(center, radius, &[])
+            .await
+            .expect_err("bad input");
+        assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    }
+}
+
+#[tokio::test]
+async fn embeddings_round_trip_bit_exact() {
+    let (_dir, store) = temp_store().await;
+    let odd = vec![
+        -0.0_f32,
+        f32::MIN_POSITIVE / 3.0, // subnormal
+        f32::MAX,
+        f32::MIN,
+        f32::EPSILON,
+        f32::INFINITY,
+        f32::from_bits(0x7fc0_1234), // NaN with a payload
+        1.0 / 3.0,
+    ];
+    let long: Vec<f32> = (0..384u16)
+        .map(|i| (f32::from(i) * 0.618).sin() / 19.0)
+        .collect();
+    let items = vec![
+        ("osm:node/1".to_owned(), u64::MAX, odd.clone()),
+        ("osm:node/2".to_owned(), 1 << 63, long.clone()),
+        ("osm:node/3".to_owned(), 42, Vec::new()),
+    ];
+    store
+        .save_embeddings("all-MiniLM-L6-v2", &items)
+        .await
+        .expect("save");
+
+    let ids: Vec<String> = ["osm:node/1", "osm:node/2", "osm:node/3", "osm:node/9"]
+        .map(str::to_owned)
+        .to_vec();
+    let got = store
+        .embeddings("all-MiniLM-L6-v2", &ids)
+        .await
+        .expect("load");
+    assert_eq!(got.len(), 3, "the unknown id is absent");
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for (id, hash, vector) in &items {
+        let (got_hash, got_vector) = &got[id];
+        assert_eq!(got_hash, hash);
+        assert_eq!(bits(got_vector), bits(vector), "{id}");
+    }
+
+    // Another model's cache is separate; saving again replaces the vector and hash.
+    assert!(
+        store
+            .embeddings("other-model", &ids)
+            .await
+            .expect("load")
+            .is_empty()
+    );
+    store
+        .save_embeddings(
+            "all-MiniLM-L6-v2",
+            &[("osm:node/1".to_owned(), 7, vec![0.5, 0.25])],
+        )
+        .await
+        .expect("save");
+    let got = store
+        .embeddings("all-MiniLM-L6-v2", &ids[..1])
+        .await
+        .expect("load");
+    assert_eq!(got["osm:node/1"], (7, vec![0.5, 0.25]));
+
+    // Lookups larger than one query's id list.
+    let many: Vec<(String, u64, Vec<f32>)> = (0..1100u32)
+        .map(|i| (format!("p{i}"), u64::from(i), vec![i as f32]))
+        .collect();
+    store.save_embeddings("m", &many).await.expect("save many");
+    let ids: Vec<String> = many.iter().map(|(id, _, _)| id.clone()).collect();
+    let got = store.embeddings("m", &ids).await.expect("load many");
+    assert_eq!(got.len(), 1100);
+    assert_eq!(got["p1099"], (1099, vec![1099.0]));
+}
+
+#[tokio::test]
+async fn plans_round_trip_and_list_newest_first() {
+    let (_dir, store) = temp_store().await;
+    // 12:00+03:00 is 09:00Z: older than 10:00Z although its text sorts after it.
+    let a = sample_plan("plan-a", "2025-06-01T12:00:00+03:00", "Helsinki");
+    let b = sample_plan("plan-b", "2025-06-01T10:00:00Z", "Tampere");
+    let c = sample_plan("plan-c", "2024-12-31T23:59:59.5Z", "Turku");
+    for p in [&a, &b, &c] {
+        store.save_plan(p).await.expect("save");
+    }
+    assert_eq!(store.plan("plan-a").await.expect("load"), Some(a.clone()));
+    assert_eq!(store.plan("plan-b").await.expect("load"), Some(b.clone()));
+    assert_eq!(store.plan("nope").await.expect("load"), None);
+
+    let list = store.list_plans(10).await.expect("list");
+    let order: Vec<&str> = list.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(order, ["plan-b", "plan-a", "plan-c"]);
+    assert_eq!(list[1].destination, "Helsinki");
+    assert_eq!(list[1].country, "Finland");
+    assert_eq!(list[1].days, 2);
+    assert_eq!(list[1].created_at.to_rfc3339(), "2025-06-01T09:00:00+00:00");
+    assert_eq!(store.list_plans(2).await.expect("list").len(), 2);
+    assert!(store.list_plans(0).await.expect("list").is_empty());
+
+    // Saving the same id again replaces the plan.
+    let mut a2 = a.clone();
+    a2.warnings.push("budget exceeded".to_owned());
+    a2.request.days = 3;
+    store.save_plan(&a2).await.expect("resave");
+    assert_eq!(store.plan("plan-a").await.expect("load"), Some(a2));
+    let list = store.list_plans(10).await.expect("list");
+    assert_eq!(list.len(), 3);
+    assert_eq!(list[1].days, 3);
+}
+
+#[tokio::test]
+async fn plans_that_could_not_be_read_back_are_refused() {
+    let (_dir, store) = temp_store().await;
+    let bad_time = sample_plan("p1", "yesterday", "Helsinki");
+    let err = store.save_plan(&bad_time).await.expect_err("bad time");
+    assert!(
+        matches!(err, StoreError::Invalid(_)) && err.to_string().contains("RFC 3339"),
+        "{err}"
+    );
+
+    let mut nan = sample_plan("p2", "2025-01-01T00:00:00Z", "Helsinki");
+    nan.hotels[0].price_per_night = f64::NAN;
+    let err = store.save_plan(&nan).await.expect_err("NaN price");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    assert!(store.list_plans(10).await.expect("list").is_empty());
+}
+
+#[tokio::test]
+async fn undecodable_rows_are_reported_as_corrupt() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store.sqlite");
+    let store = SqliteStore::open(&path).await.expect("open");
+    store
+        .upsert_places("t", &[place("osm:node/1", PlaceCategory::Food, 60.0, 25.0)])
+        .await
+        .expect("upsert");
+    store
+        .save_plan(&sample_plan("p", "2025-01-01T00:00:00Z", "Helsinki"))
+        .await
+        .expect("save");
+    store
+        .save_embeddings("m", &[("osm:node/1".to_owned(), 1, vec![1.0])])
+        .await
+        .expect("save");
+
+    let mut conn = raw(&path).await;
+    for sql in [
+        "UPDATE places SET tags = '{not json'",
+        "UPDATE plans SET body = '{\"id\": 1}'",
+        "UPDATE place_embeddings SET vector = X'0000803F00'",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await.expect(sql);
+    }
+    let ids = ["osm:node/1".to_owned()];
+    let errors = [
+        store.place("osm:node/1").await.expect_err("bad tags"),
+        store.plan("p").await.expect_err("bad body"),
+        store.embeddings("m", &ids).await.expect_err("bad blob"),
+    ];
+    for err in errors {
+        assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+    }
+
+    sqlx::query("UPDATE places SET tags = '{}', category = 'spa'")
+        .execute(&mut conn)
+        .await
+        .expect("update");
+    let err = store
+        .place_counts_by_category()
+        .await
+        .expect_err("bad category");
+    assert!(err.to_string().contains("\"spa\""), "{err}");
+}
+
+#[tokio::test]
+async fn data_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store.sqlite");
+    let p = place("osm:node/1", PlaceCategory::Hotel, 60.17, 24.94);
+    let plan = sample_plan("plan-1", "2025-05-05T08:00:00Z", "Helsinki");
+    let store = SqliteStore::open(&path).await.expect("open");
+    store
+        .upsert_places("t", std::slice::from_ref(&p))
+        .await
+        .expect("upsert");
+    store.save_plan(&plan).await.expect("save");
+    store
+        .save_embeddings("m", &[(p.id.clone(), 9, vec![0.125])])
+        .await
+        .expect("save");
+    // Another process with the file open keeps SQLite from checkpointing as the last
+    // connection closes: `close` must fold the WAL into the file itself.
+    let mut other = raw(&path).await;
+    let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM places")
+        .fetch_one(&mut other)
+        .await
+        .expect("read");
+    assert_eq!(seen, 1);
+    store.close().await.expect("close");
+    let err = store.place_count().await.expect_err("closed");
+    assert!(matches!(err, StoreError::Query(_)), "{err:?}");
+
+    // So a copy of just the database file (no WAL beside it) holds everything.
+    let copy_dir = tempfile::tempdir().expect("temp dir");
+    let copy = copy_dir.path().join("copy.sqlite");
+    std::fs::copy(&path, &copy).expect("copy");
+    drop(other);
+    let copied = SqliteStore::open(&copy).await.expect("open copy");
+    assert_eq!(copied.place(&p.id).await.expect("get"), Some(p.clone()));
+    assert_eq!(
+        copied.plan("plan-1").await.expect("get"),
+        Some(plan.clone())
+    );
+
+    let store = SqliteStore::open(&path).await.expect("reopen");
+    assert_eq!(store.place(&p.id).await.expect("get"), Some(p.clone()));
+    assert_eq!(store.plan("plan-1").await.expect("get"), Some(plan));
+    assert_eq!(
+        store
+            .embeddings("m", std::slice::from_ref(&p.id))
+            .await
+            .expect("get")[&p.id],
+        (9, vec![0.125])
+    );
+
+    // A store dropped without `close` (a crash, say) keeps its commits too.
+    store
+        .save_plan(&sample_plan("plan-2", "2025-05-06T08:00:00Z", "Oulu"))
+        .await
+        .expect("save");
+    drop(store);
+    let store = SqliteStore::open(&path).await.expect("reopen");
+    assert_eq!(store.list_plans(10).await.expect("list").len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_saves_all_land() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store.sqlite");
+    // Two stores on one file, as a CLI import beside a running server would be.
+    let stores: [Arc<dyn Store>; 2] = [
+        Arc::new(SqliteStore::open(&path).await.expect("open")),
+        Arc::new(SqliteStore::open(&path).await.expect("open again")),
+    ];
+    let mut tasks = Vec::new();
+    for t in 0..16u32 {
+        let store = Arc::clone(&stores[t as usize % 2]);
+        tasks.push(tokio::spawn(async move {
+            for k in 0..5u32 {
+                let id = format!("plan-{t}-{k}");
+                let created = format!("2025-01-01T00:{t:02}:{k:02}Z");
+                store
+                    .save_plan(&sample_plan(&id, &created, "Helsinki"))
+                    .await?;
+                let places: Vec<Place> = (0..50u32)
+                    .map(|i| {
+                        let id = format!("osm:node/{t}-{k}-{i}");
+                        place(&id, PlaceCategory::Food, 60.0 + f64::from(i) * 1e-3, 25.0)
+                    })
+                    .collect();
+                store.upsert_places("concurrent", &places).await?;
+                // Readers run alongside the writers.
+                store.list_plans(5).await?;
+            }
+            Ok::<_, StoreError>(())
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task").expect("saves");
+    }
+    let list = stores[0].list_plans(1000).await.expect("list");
+    assert_eq!(list.len(), 80);
+    assert_eq!(list[0].id, "plan-15-4");
+    assert_eq!(stores[1].place_count().await.expect("count"), 16 * 5 * 50);
+}
+
+#[tokio::test]
+async fn opening_an_impossible_path_says_why() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a folder").expect("write");
+    let path = file.join("sub/store.sqlite");
+    let err = SqliteStore::open(&path)
+        .await
+        .expect_err("under a regular file");
+    assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(&format!("cannot open the store at {}: ", path.display())),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("Not a directory") || msg.contains("File exists"),
+        "{msg}"
+    );
+
+    // A file that is not a database is refused, and left alone.
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "these are my notes, not a database ".repeat(100)).expect("write");
+    let err = SqliteStore::open(&text).await.expect_err("text file");
+    assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
+    assert!(err.to_string().contains("not a database"), "{err}");
+    assert!(
+        std::fs::read_to_string(&text)
+            .expect("read")
+            .starts_with("these are my notes")
+    );
+}
+
+#[tokio::test]
+async fn a_store_from_a_newer_version_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store.sqlite");
+    let store = SqliteStore::open(&path).await.expect("open");
+    store.close().await.expect("close");
+    let mut conn = raw(&path).await;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (9999, 'from the future', 1, X'00', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("insert");
+    conn.close().await.expect("close");
+
+    let err = SqliteStore::open(&path).await.expect_err("newer schema");
+    assert!(matches!(err, StoreError::Migrate { .. }), "{err:?}");
+    assert!(err.to_string().contains("newer Tripwright"), "{err}");
+}
+
+#[tokio::test]
+async fn bulk_import_and_search_timing() {
+    let (_dir, store) = temp_store().await;
+    let places: Vec<Place> = (0..20_000u32)
+        .map(|i| {
+            let (row, col) = (f64::from(i / 200), f64::from(i % 200));
+            place(
+                &format!("osm:node/{i}"),
+                PlaceCategory::ALL[i as usize % 5],
+                60.1 + row * 0.001,
+                24.8 + col * 0.002,
+            )
+        })
+        .collect();
+    let start = Instant::now();
+    assert_eq!(
+        store.upsert_places("bulk", &places).await.expect("upsert"),
+        20_000
+    );
+    let import = start.elapsed();
+
+    let start = Instant::now();
+    let near = store
+        .places_near(GeoPoint::new(60.15, 25.0), 1.0, &[PlaceCategory::Food])
+        .await
+        .expect("near");
+    let search = start.elapsed();
+    assert!(!near.is_empty());
+    assert_eq!(store.place_count().await.expect("count"), 20_000);
+    eprintln!(
+        "upsert of 20 000 places: {import:?}; places_near 1 km (food): {} places in {search:?}",
+        near.len()
+    );
+}
