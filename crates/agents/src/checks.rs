@@ -1,0 +1,290 @@
+//! The plan's own feasibility report (`../shared/docs/EVAL.md`): commonsense checks and the
+//! hard constraints the request states, each recomputed from the finished plan and the
+//! stored place data — never taken from the planner's word.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Datelike;
+use tripwright_config::PlannerConfig;
+use tripwright_domain::{Check, GeoPoint, OpeningHours, Place, Plan};
+
+use crate::itinerary::{is_activity, walk_minutes};
+
+/// How many months at the top of the ranking count as "a best month".
+pub const TOP_MONTHS: usize = 3;
+
+/// Runs every applicable check. `places` holds the stored places the plan refers to, by id;
+/// `area_km` is the radius around the destination that counts as "at the destination".
+pub fn run_checks(
+    plan: &Plan,
+    places: &HashMap<String, Place>,
+    cfg: &PlannerConfig,
+    area_km: f64,
+) -> Vec<Check> {
+    let mut checks = vec![
+        grounded(plan, places, area_km),
+        complete(plan),
+        diverse(plan),
+        timing(plan),
+        opening_hours(plan),
+        reachable(plan, cfg),
+    ];
+    if !plan.itinerary.month_fixed {
+        checks.push(month(plan));
+    }
+    if let Some(budget) = plan.request.budget {
+        let c = &plan.summary.cost;
+        let passed = c.total <= budget;
+        checks.push(Check {
+            name: "budget".into(),
+            passed,
+            detail: format!(
+                "estimated total {:.2} {} {} the budget of {budget:.2}",
+                c.total,
+                c.currency,
+                if passed { "is within" } else { "exceeds" }
+            ),
+        });
+    }
+    checks
+}
+
+fn check(name: &str, problems: &[String], ok: String) -> Check {
+    Check {
+        name: name.into(),
+        passed: problems.is_empty(),
+        detail: if problems.is_empty() {
+            ok
+        } else {
+            let shown: Vec<&str> = problems.iter().take(5).map(String::as_str).collect();
+            let more = problems.len().saturating_sub(5);
+            let tail = if more > 0 {
+                format!(" (+{more} more)")
+            } else {
+                String::new()
+            };
+            format!("{}{tail}", shown.join("; "))
+        },
+    }
+}
+
+fn grounded(plan: &Plan, places: &HashMap<String, Place>, area_km: f64) -> Check {
+    let centre = plan.destination.point();
+    let named = plan
+        .hotels
+        .iter()
+        .map(|h| (&h.id, &h.name, h.lat, h.lon))
+        .chain(
+            plan.itinerary
+                .days
+                .iter()
+                .flat_map(|d| &d.stops)
+                .map(|s| (&s.place_id, &s.name, s.lat, s.lon)),
+        );
+    let mut problems = Vec::new();
+    let mut n = 0;
+    for (id, name, lat, lon) in named {
+        n += 1;
+        match places.get(id) {
+            None => problems.push(format!("{name} ({id}) is not in the place data")),
+            Some(p) if p.name != *name => {
+                problems.push(format!("{id} is named {:?}, not {name:?}", p.name))
+            }
+            Some(p) if (p.lat - lat).abs() > 1e-6 || (p.lon - lon).abs() > 1e-6 => {
+                problems.push(format!("{name} is not where the place data puts it"));
+            }
+            Some(p) if p.point().distance_km(&centre) > area_km => problems.push(format!(
+                "{name} is {:.1} km from the centre, outside the {area_km} km area",
+                p.point().distance_km(&centre)
+            )),
+            Some(_) => {}
+        }
+    }
+    check(
+        "grounded",
+        &problems,
+        format!(
+            "all {n} hotels and stops exist in the place data within {area_km} km of the centre"
+        ),
+    )
+}
+
+fn complete(plan: &Plan) -> Check {
+    let mut problems = Vec::new();
+    let days = &plan.itinerary.days;
+    if days.len() != usize::from(plan.request.days) {
+        problems.push(format!(
+            "{} day(s) planned, {} requested",
+            days.len(),
+            plan.request.days
+        ));
+    }
+    for d in days {
+        if !d.stops.iter().any(|s| is_activity(s.kind)) {
+            problems.push(format!("day {} has no activity", d.day));
+        }
+    }
+    if plan.request.days > 1 {
+        let hotel_listed = plan
+            .itinerary
+            .hotel_id
+            .as_ref()
+            .is_some_and(|id| plan.hotels.iter().any(|h| &h.id == id));
+        if !hotel_listed {
+            problems.push("no hotel for the nights".into());
+        }
+    }
+    if plan.best_months.len() != 12 {
+        problems.push(format!("{} months ranked, not 12", plan.best_months.len()));
+    }
+    check(
+        "complete",
+        &problems,
+        format!(
+            "{} day(s) as requested, each with an activity; hotel and 12 months present",
+            days.len()
+        ),
+    )
+}
+
+fn diverse(plan: &Plan) -> Check {
+    let mut seen = HashSet::new();
+    let mut problems = Vec::new();
+    for s in plan.itinerary.days.iter().flat_map(|d| &d.stops) {
+        if !seen.insert(&s.place_id) {
+            problems.push(format!("{} appears more than once", s.name));
+        }
+    }
+    check(
+        "diverse",
+        &problems,
+        format!("{} stops, none repeated", seen.len()),
+    )
+}
+
+fn timing(plan: &Plan) -> Check {
+    let mut problems = Vec::new();
+    for d in &plan.itinerary.days {
+        for s in &d.stops {
+            if s.start >= s.end {
+                problems.push(format!(
+                    "day {}: {} starts at {} but ends at {}",
+                    d.day, s.name, s.start, s.end
+                ));
+            }
+        }
+        for w in d.stops.windows(2) {
+            if w[1].start < w[0].end {
+                problems.push(format!(
+                    "day {}: {} starts before {} ends",
+                    d.day, w[1].name, w[0].name
+                ));
+            }
+        }
+    }
+    check(
+        "timing",
+        &problems,
+        "every stop starts before it ends, in chronological order".into(),
+    )
+}
+
+fn opening_hours(plan: &Plan) -> Check {
+    let (mut known, mut unknown) = (0, 0);
+    let mut problems = Vec::new();
+    for d in &plan.itinerary.days {
+        for s in &d.stops {
+            match s.opening_hours.as_deref().and_then(OpeningHours::parse) {
+                Some(oh) => {
+                    known += 1;
+                    if !oh.is_open_during(d.date.weekday(), s.start, s.end) {
+                        problems.push(format!(
+                            "day {} ({}): {} {}–{} is outside \"{}\"",
+                            d.day,
+                            d.weekday,
+                            s.name,
+                            s.start,
+                            s.end,
+                            s.opening_hours.as_deref().unwrap_or_default()
+                        ));
+                    }
+                }
+                None => unknown += 1,
+            }
+        }
+    }
+    check(
+        "opening_hours",
+        &problems,
+        format!("{known} stop(s) within their opening hours; {unknown} without known hours"),
+    )
+}
+
+fn reachable(plan: &Plan, cfg: &PlannerConfig) -> Check {
+    let mut problems = Vec::new();
+    let base = plan
+        .itinerary
+        .hotel_id
+        .as_ref()
+        .and_then(|id| plan.hotels.iter().find(|h| &h.id == id))
+        .map_or(plan.destination.point(), |h| GeoPoint::new(h.lat, h.lon));
+    let mut longest: f64 = 0.0;
+    for d in &plan.itinerary.days {
+        let mut km = 0.0;
+        let mut pos = base;
+        for (i, s) in d.stops.iter().enumerate() {
+            let here = GeoPoint::new(s.lat, s.lon);
+            let (leg_km, minutes) = walk_minutes(pos.distance_km(&here), cfg);
+            km += leg_km;
+            if i > 0 {
+                let prev = &d.stops[i - 1];
+                let gap = s.start.minutes().saturating_sub(prev.end.minutes());
+                if minutes > gap {
+                    problems.push(format!(
+                        "day {}: {minutes} min walk from {} to {} but {gap} min between them",
+                        d.day, prev.name, s.name
+                    ));
+                }
+            }
+            pos = here;
+        }
+        km += walk_minutes(pos.distance_km(&base), cfg).0;
+        longest = longest.max(km);
+        if km > cfg.max_walk_km_per_day {
+            problems.push(format!(
+                "day {}: {km:.1} km of walking exceeds {} km",
+                d.day, cfg.max_walk_km_per_day
+            ));
+        }
+    }
+    check(
+        "reachable",
+        &problems,
+        format!(
+            "every walk fits its gap; longest day {longest:.1} km (limit {} km)",
+            cfg.max_walk_km_per_day
+        ),
+    )
+}
+
+fn month(plan: &Plan) -> Check {
+    let m = plan.itinerary.month;
+    let top: Vec<u8> = plan
+        .best_months
+        .iter()
+        .take(TOP_MONTHS)
+        .map(|s| s.month)
+        .collect();
+    let problems = if top.contains(&m) {
+        Vec::new()
+    } else {
+        vec![format!(
+            "month {m} is not among the top {TOP_MONTHS} ({top:?})"
+        )]
+    };
+    check(
+        "month",
+        &problems,
+        format!("month {m} is among the top {TOP_MONTHS} ranked months"),
+    )
+}

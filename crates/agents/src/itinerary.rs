@@ -1,0 +1,736 @@
+//! ItineraryPlannerAgent, deterministic part: the day planner.
+//!
+//! Given the destination's sights and eateries, the hotel and the trip's dates, it builds a
+//! day-by-day plan that is grounded (every stop is a stored place), diverse (nothing twice),
+//! compact (sights grouped by proximity per day, each day a short walking tour from the
+//! hotel) and timed (slots within opening hours where they are known; lunch, a coffee break
+//! and dinner at places near the route). The LLM layer later writes prose around these stops;
+//! it never chooses them. The method is documented in `docs/itinerary.md`.
+
+use std::collections::HashSet;
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use tripwright_config::PlannerConfig;
+use tripwright_domain::{
+    DayPlan, GeoPoint, Itinerary, OpeningHours, Place, PlaceCategory, Stop, StopKind, TimeOfDay,
+};
+
+/// Everything the day planner needs.
+#[derive(Debug, Clone)]
+pub struct ItineraryInput<'a> {
+    /// Where each day starts and ends (the hotel, else the destination centre).
+    pub base: GeoPoint,
+    /// The hotel's place id, if any.
+    pub hotel_id: Option<String>,
+    /// Number of days.
+    pub days: u8,
+    /// Travel month.
+    pub month: u8,
+    /// Whether the user fixed the month.
+    pub month_fixed: bool,
+    /// First day of the trip.
+    pub start_date: NaiveDate,
+    /// The user's preferences (interest keywords boost matching sights).
+    pub prefs: &'a str,
+    /// Candidate places near the destination (attractions, artworks, food).
+    pub places: &'a [Place],
+}
+
+/// The planned itinerary and what the user should know about it.
+#[derive(Debug, Clone)]
+pub struct ItineraryOutcome {
+    /// The plan.
+    pub itinerary: Itinerary,
+    /// Thin supply, sights that did not fit, …
+    pub warnings: Vec<String>,
+}
+
+/// The first Saturday on or after the 1st of `month`, in the next occurrence of that month
+/// that starts after `today` (so a plan never starts in the past).
+pub fn default_start_date(month: u8, today: NaiveDate) -> NaiveDate {
+    let mut year = today.year();
+    loop {
+        if let Some(first) = NaiveDate::from_ymd_opt(year, u32::from(month), 1)
+            && first > today
+        {
+            let offset = (7 + 5 - first.weekday().num_days_from_monday() as i64) % 7;
+            return first + Duration::days(offset);
+        }
+        year += 1;
+    }
+}
+
+/// Minutes of walking for a straight-line distance, with the detour factor.
+pub fn walk_minutes(km_straight: f64, cfg: &PlannerConfig) -> (f64, u32) {
+    let km = km_straight * cfg.detour_factor;
+    (km, (km / cfg.walk_speed_kmh * 60.0).ceil() as u32)
+}
+
+/// Builds the itinerary.
+pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> ItineraryOutcome {
+    let mut warnings = Vec::new();
+    let days = usize::from(input.days.max(1));
+    let day_start = TimeOfDay::parse(&cfg.day_start).unwrap_or(TimeOfDay::from_minutes(570));
+    let day_end = TimeOfDay::parse(&cfg.day_end).unwrap_or(TimeOfDay::from_minutes(1320));
+
+    let sights = choose_sights(input, days * cfg.sights_per_day, &mut warnings);
+    let clusters = cluster_by_proximity(input.base, &sights, days);
+    let food: Vec<&Place> = input
+        .places
+        .iter()
+        .filter(|p| p.category == PlaceCategory::Food)
+        .collect();
+
+    let mut used_food: HashSet<&str> = HashSet::new();
+    let mut carry: Vec<&Place> = Vec::new();
+    let mut day_plans = Vec::with_capacity(days);
+    for (i, cluster) in clusters.into_iter().enumerate() {
+        let date = input.start_date + Duration::days(i as i64);
+        let mut todays: Vec<&Place> = std::mem::take(&mut carry);
+        todays.extend(cluster);
+        let route = order_route(input.base, todays);
+        let mut ctx = DayContext {
+            base: input.base,
+            weekday: date.weekday(),
+            cfg,
+            day_start,
+            day_end,
+            food: &food,
+            used_food: &mut used_food,
+        };
+        let (stops, deferred) = ctx.schedule(&route);
+        carry = deferred;
+        let walk_km = stops.iter().map(|s| s.walk_km).sum::<f64>()
+            + stops.last().map_or(0.0, |s| {
+                walk_minutes(GeoPoint::new(s.lat, s.lon).distance_km(&input.base), cfg).0
+            });
+        let title = stops
+            .iter()
+            .find(|s| s.kind == StopKind::Sight)
+            .map_or_else(|| "A free day".to_owned(), |s| format!("Around {}", s.name));
+        day_plans.push(DayPlan {
+            day: (i + 1) as u8,
+            date,
+            weekday: weekday_name(date.weekday()).to_owned(),
+            title,
+            intro: String::new(),
+            stops,
+            walk_km: round2(walk_km),
+        });
+    }
+    if !carry.is_empty() {
+        let names: Vec<&str> = carry.iter().map(|p| p.name.as_str()).collect();
+        warnings.push(format!(
+            "{} sight(s) did not fit within their opening hours and were left out: {}",
+            carry.len(),
+            names.join(", ")
+        ));
+    }
+    let empty_days = day_plans
+        .iter()
+        .filter(|d| !d.stops.iter().any(|s| is_activity(s.kind)))
+        .count();
+    if empty_days > 0 {
+        warnings.push(format!(
+            "{empty_days} day(s) have no sightseeing: there is not enough place data near the destination for {days} days"
+        ));
+    }
+    ItineraryOutcome {
+        itinerary: Itinerary {
+            month: input.month,
+            month_fixed: input.month_fixed,
+            start_date: input.start_date,
+            hotel_id: input.hotel_id.clone(),
+            days: day_plans,
+        },
+        warnings,
+    }
+}
+
+/// Sights and artworks are activities; meals and coffee are not.
+pub fn is_activity(kind: StopKind) -> bool {
+    matches!(kind, StopKind::Sight | StopKind::Artwork)
+}
+
+fn weekday_name(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Mon => "Monday",
+        Weekday::Tue => "Tuesday",
+        Weekday::Wed => "Wednesday",
+        Weekday::Thu => "Thursday",
+        Weekday::Fri => "Friday",
+        Weekday::Sat => "Saturday",
+        Weekday::Sun => "Sunday",
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Interest keywords in the preferences and the place kinds they favour.
+const INTERESTS: &[(&[&str], &[&str])] = &[
+    (
+        &["museum", "museums", "history", "historic"],
+        &["museum", "historic"],
+    ),
+    (
+        &["art", "arts", "gallery", "galleries", "design"],
+        &["gallery", "museum", "artwork"],
+    ),
+    (
+        &["view", "views", "viewpoint", "panorama", "sea"],
+        &["viewpoint"],
+    ),
+    (
+        &["castle", "castles", "fortress", "architecture", "church"],
+        &["historic"],
+    ),
+    (
+        &["zoo", "animals", "kids", "children", "family"],
+        &["zoo", "theme_park"],
+    ),
+    (&["sculpture", "statues", "street"], &["artwork"]),
+];
+
+/// Base interest of a place kind, before preferences and distance.
+fn kind_weight(kind: &str) -> f64 {
+    match kind {
+        "museum" => 3.0,
+        "gallery" => 2.8,
+        "attraction" => 2.6,
+        "zoo" => 2.4,
+        "theme_park" => 2.2,
+        "viewpoint" => 2.0,
+        k if k.starts_with("historic:") => {
+            if [
+                "castle",
+                "fort",
+                "church",
+                "cathedral",
+                "monument",
+                "ruins",
+                "palace",
+            ]
+            .iter()
+            .any(|h| k.ends_with(h))
+            {
+                1.8
+            } else {
+                1.2
+            }
+        }
+        "artwork" => 0.6,
+        _ => 1.0,
+    }
+}
+
+/// Score of a sight for this trip: kind, matching interests, notability, distance.
+fn sight_score(p: &Place, prefs: &[String], base: GeoPoint) -> f64 {
+    let mut score = kind_weight(&p.kind);
+    for (words, kinds) in INTERESTS {
+        if prefs.iter().any(|w| words.contains(&w.as_str()))
+            && kinds
+                .iter()
+                .any(|k| p.kind == *k || p.kind.starts_with(&format!("{k}:")))
+        {
+            score += 2.0;
+        }
+    }
+    if p.tags.contains_key("wikidata") || p.tags.contains_key("wikipedia") {
+        score += 0.8;
+    }
+    let km = p.point().distance_km(&base);
+    score - 0.15 * (km - 1.0).max(0.0)
+}
+
+/// The best `wanted` sights (attractions first, artworks when attractions run short),
+/// one per name (a museum mapped as node and building counts once).
+fn choose_sights<'a>(
+    input: &ItineraryInput<'a>,
+    wanted: usize,
+    warnings: &mut Vec<String>,
+) -> Vec<&'a Place> {
+    let prefs: Vec<String> = input
+        .prefs
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut scored: Vec<(f64, &Place)> = input
+        .places
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.category,
+                PlaceCategory::Attraction | PlaceCategory::Artwork
+            )
+        })
+        .map(|p| (sight_score(p, &prefs, input.base), p))
+        .collect();
+    // Attractions before artworks, then by score, then id for determinism.
+    scored.sort_by(|a, b| {
+        let art = |p: &Place| p.category == PlaceCategory::Artwork;
+        art(a.1)
+            .cmp(&art(b.1))
+            .then(b.0.total_cmp(&a.0))
+            .then(a.1.id.cmp(&b.1.id))
+    });
+    let mut names = HashSet::new();
+    let mut chosen = Vec::new();
+    for (_, p) in scored {
+        if chosen.len() == wanted {
+            break;
+        }
+        if names.insert(p.name.to_lowercase()) {
+            chosen.push(p);
+        }
+    }
+    if chosen.len() < wanted {
+        warnings.push(format!(
+            "only {} sights are known near the destination for {} planned slots; days are lighter",
+            chosen.len(),
+            wanted
+        ));
+    }
+    chosen
+}
+
+/// Splits sights into `days` groups of near-equal size, each group compact: a sweep by
+/// bearing around the base gives the initial groups, then a few rounds of capacity-bounded
+/// reassignment to the nearest group centre tighten them.
+fn cluster_by_proximity<'a>(
+    base: GeoPoint,
+    sights: &[&'a Place],
+    days: usize,
+) -> Vec<Vec<&'a Place>> {
+    let mut sorted: Vec<&Place> = sights.to_vec();
+    let bearing =
+        |p: &Place| (p.lat - base.lat).atan2((p.lon - base.lon) * base.lat.to_radians().cos());
+    sorted.sort_by(|a, b| bearing(a).total_cmp(&bearing(b)).then(a.id.cmp(&b.id)));
+    let capacity = sorted.len().div_ceil(days).max(1);
+    let mut groups: Vec<Vec<&Place>> = vec![Vec::new(); days];
+    for (i, p) in sorted.iter().enumerate() {
+        groups[(i / capacity).min(days - 1)].push(p);
+    }
+    for _ in 0..8 {
+        let centres: Vec<GeoPoint> = groups.iter().map(|g| centroid(g).unwrap_or(base)).collect();
+        // Most "decided" sights pick first, so contested ones take what capacity is left.
+        let mut order: Vec<(f64, &Place)> = sorted
+            .iter()
+            .map(|p| {
+                let mut d: Vec<f64> = centres.iter().map(|c| c.distance_km(&p.point())).collect();
+                d.sort_by(f64::total_cmp);
+                let regret = d.get(1).copied().unwrap_or(0.0) - d[0];
+                (regret, *p)
+            })
+            .collect();
+        order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+        let mut next: Vec<Vec<&Place>> = vec![Vec::new(); days];
+        for (_, p) in order {
+            let mut by_dist: Vec<usize> = (0..days).collect();
+            by_dist.sort_by(|&a, &b| {
+                centres[a]
+                    .distance_km(&p.point())
+                    .total_cmp(&centres[b].distance_km(&p.point()))
+                    .then(a.cmp(&b))
+            });
+            if let Some(&g) = by_dist.iter().find(|&&g| next[g].len() < capacity) {
+                next[g].push(p);
+            }
+        }
+        if next == groups {
+            break;
+        }
+        groups = next;
+    }
+    // Most interesting day first: keep group order stable but by size, largest first.
+    groups.sort_by_key(|g| std::cmp::Reverse(g.len()));
+    groups
+}
+
+fn centroid(places: &[&Place]) -> Option<GeoPoint> {
+    if places.is_empty() {
+        return None;
+    }
+    let n = places.len() as f64;
+    Some(GeoPoint::new(
+        places.iter().map(|p| p.lat).sum::<f64>() / n,
+        places.iter().map(|p| p.lon).sum::<f64>() / n,
+    ))
+}
+
+/// A short loop base → sights → base: nearest neighbour, then 2-opt until no gain.
+fn order_route(base: GeoPoint, mut places: Vec<&Place>) -> Vec<&Place> {
+    let mut route = Vec::with_capacity(places.len());
+    let mut pos = base;
+    while !places.is_empty() {
+        let (i, _) = places
+            .iter()
+            .enumerate()
+            .min_by(|a, b| {
+                pos.distance_km(&a.1.point())
+                    .total_cmp(&pos.distance_km(&b.1.point()))
+                    .then(a.1.id.cmp(&b.1.id))
+            })
+            .unwrap_or((0, &places[0]));
+        let p = places.swap_remove(i);
+        pos = p.point();
+        route.push(p);
+    }
+    let point = |route: &[&Place], i: usize| -> GeoPoint {
+        if i == 0 || i > route.len() {
+            base
+        } else {
+            route[i - 1].point()
+        }
+    };
+    let mut improved = true;
+    while improved {
+        improved = false;
+        let n = route.len();
+        for i in 1..n {
+            for j in i + 1..=n {
+                // Reverse route[i-1..j]: edges (i-1,i) and (j,j+1) in 1-based tour positions.
+                let (a, b) = (point(&route, i - 1), point(&route, i));
+                let (c, d) = (point(&route, j), point(&route, j + 1));
+                let delta =
+                    a.distance_km(&c) + b.distance_km(&d) - a.distance_km(&b) - c.distance_km(&d);
+                if delta < -1e-9 {
+                    route[i - 1..j].reverse();
+                    improved = true;
+                }
+            }
+        }
+    }
+    route
+}
+
+struct DayContext<'a, 'b> {
+    base: GeoPoint,
+    weekday: Weekday,
+    cfg: &'a PlannerConfig,
+    day_start: TimeOfDay,
+    day_end: TimeOfDay,
+    food: &'a [&'b Place],
+    used_food: &'a mut HashSet<&'b str>,
+}
+
+/// Lunch is taken from 12:00, and at the latest started by 14:00.
+const LUNCH_FROM: u32 = 12 * 60;
+const LUNCH_LATEST: u32 = 14 * 60;
+/// Coffee from 15:00; sights end by 18:30; dinner from 18:30.
+const CAFE_FROM: u32 = 15 * 60;
+const SIGHTS_UNTIL: u32 = 18 * 60 + 30;
+const DINNER_FROM: u32 = 18 * 60 + 30;
+
+impl<'b> DayContext<'_, 'b> {
+    /// Schedules one day's route; returns the stops and the sights that did not fit today.
+    fn schedule(&mut self, route: &[&'b Place]) -> (Vec<Stop>, Vec<&'b Place>) {
+        let mut stops: Vec<Stop> = Vec::new();
+        let mut deferred = Vec::new();
+        let mut pos = self.base;
+        let mut t = self.day_start;
+        let (mut lunch, mut cafe) = (false, false);
+        for &sight in route {
+            if !lunch && t.minutes() >= LUNCH_FROM {
+                lunch = self.meal(StopKind::Lunch, &mut stops, &mut pos, &mut t);
+            }
+            if lunch && !cafe && t.minutes() >= CAFE_FROM {
+                cafe = self.meal(StopKind::Cafe, &mut stops, &mut pos, &mut t);
+            }
+            let minutes = self.visit_minutes(sight);
+            let (km, walk) = walk_minutes(pos.distance_km(&sight.point()), self.cfg);
+            let arrive = t.plus(walk);
+            let start = match sight.opening_hours.as_deref().and_then(OpeningHours::parse) {
+                Some(oh) => oh.earliest_fit(self.weekday, arrive, minutes),
+                None => Some(arrive),
+            };
+            // Too long a wait, past the sightseeing day, or over lunch time: not today.
+            let fits = start.filter(|s| {
+                s.minutes() - arrive.minutes() <= 90
+                    && s.minutes() + minutes <= SIGHTS_UNTIL
+                    && (lunch || s.minutes() + minutes <= LUNCH_LATEST + 30)
+            });
+            let Some(start) = fits else {
+                deferred.push(sight);
+                continue;
+            };
+            let end = start.plus(minutes);
+            stops.push(stop(sight, kind_of(sight), start, end, walk, km));
+            pos = sight.point();
+            t = end;
+        }
+        if !lunch {
+            t = t.max(TimeOfDay::from_minutes(LUNCH_FROM));
+            self.meal(StopKind::Lunch, &mut stops, &mut pos, &mut t);
+        }
+        if !cafe && !stops.is_empty() {
+            t = t.max(TimeOfDay::from_minutes(CAFE_FROM));
+            self.meal(StopKind::Cafe, &mut stops, &mut pos, &mut t);
+        }
+        t = t.max(TimeOfDay::from_minutes(DINNER_FROM));
+        self.meal(StopKind::Dinner, &mut stops, &mut pos, &mut t);
+        (stops, deferred)
+    }
+
+    fn visit_minutes(&self, p: &Place) -> u32 {
+        match p.kind.as_str() {
+            "museum" | "gallery" | "zoo" | "theme_park" => self.cfg.museum_minutes,
+            "artwork" => 15,
+            _ => self.cfg.sight_minutes,
+        }
+    }
+
+    /// Adds a meal of `kind` at the nearest unused, open eatery of the right sort within
+    /// 1.5 km; returns whether one was found.
+    fn meal(
+        &mut self,
+        kind: StopKind,
+        stops: &mut Vec<Stop>,
+        pos: &mut GeoPoint,
+        t: &mut TimeOfDay,
+    ) -> bool {
+        let (minutes, sorts): (u32, &[&str]) = match kind {
+            StopKind::Lunch => (self.cfg.lunch_minutes, &["restaurant", "cafe", "fast_food"]),
+            StopKind::Dinner => (self.cfg.dinner_minutes, &["restaurant"]),
+            _ => (self.cfg.cafe_minutes, &["cafe"]),
+        };
+        let mut best: Option<(f64, &'b Place, TimeOfDay, u32, f64)> = None;
+        for (rank, sort) in sorts.iter().enumerate() {
+            for &p in self.food.iter().filter(|p| p.kind == *sort) {
+                if self.used_food.contains(p.id.as_str()) {
+                    continue;
+                }
+                let straight = pos.distance_km(&p.point());
+                if straight > 1.5 {
+                    continue;
+                }
+                let (km, walk) = walk_minutes(straight, self.cfg);
+                let arrive = t.plus(walk);
+                // Known hours must fit; unknown hours are accepted but ranked after known ones.
+                let (start, unknown) =
+                    match p.opening_hours.as_deref().and_then(OpeningHours::parse) {
+                        Some(oh) => match oh.earliest_fit(self.weekday, arrive, minutes) {
+                            Some(s) if s.minutes() - arrive.minutes() <= 30 => (s, 0.0),
+                            _ => continue,
+                        },
+                        None => (arrive, 0.5),
+                    };
+                if start.minutes() + minutes > self.day_end.minutes() {
+                    continue;
+                }
+                let cost = straight + unknown + rank as f64;
+                if best
+                    .as_ref()
+                    .is_none_or(|b| cost < b.0 || (cost == b.0 && p.id < b.1.id))
+                {
+                    best = Some((cost, p, start, walk, km));
+                }
+            }
+        }
+        let Some((_, p, start, walk, km)) = best else {
+            return false;
+        };
+        self.used_food.insert(p.id.as_str());
+        let end = start.plus(minutes);
+        stops.push(stop(p, kind, start, end, walk, km));
+        *pos = p.point();
+        *t = end;
+        true
+    }
+}
+
+fn kind_of(p: &Place) -> StopKind {
+    if p.category == PlaceCategory::Artwork {
+        StopKind::Artwork
+    } else {
+        StopKind::Sight
+    }
+}
+
+fn stop(p: &Place, kind: StopKind, start: TimeOfDay, end: TimeOfDay, walk: u32, km: f64) -> Stop {
+    Stop {
+        place_id: p.id.clone(),
+        name: p.name.clone(),
+        kind,
+        place_kind: p.kind.clone(),
+        lat: p.lat,
+        lon: p.lon,
+        start,
+        end,
+        walk_minutes: walk,
+        walk_km: round2(km),
+        opening_hours: p.opening_hours.clone(),
+        note: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn place(
+        id: &str,
+        cat: PlaceCategory,
+        kind: &str,
+        lat: f64,
+        lon: f64,
+        oh: Option<&str>,
+    ) -> Place {
+        Place {
+            id: id.into(),
+            name: format!("Place {id}"),
+            category: cat,
+            kind: kind.into(),
+            lat,
+            lon,
+            opening_hours: oh.map(Into::into),
+            tags: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn default_start_is_a_future_saturday_in_the_month() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 29).expect("date");
+        let d = default_start_date(7, today);
+        assert_eq!(d, NaiveDate::from_ymd_opt(2027, 7, 3).expect("date"));
+        assert_eq!(d.weekday(), Weekday::Sat);
+        let d = default_start_date(12, today);
+        assert_eq!(d, NaiveDate::from_ymd_opt(2026, 12, 5).expect("date"));
+        // The 1st of the month itself is never "today or before".
+        let d = default_start_date(11, today);
+        assert_eq!(d.year(), 2027);
+    }
+
+    #[test]
+    fn two_opt_never_lengthens_the_loop() {
+        let base = GeoPoint::new(60.17, 24.94);
+        let ps: Vec<Place> = (0..7)
+            .map(|i| {
+                let a = f64::from(i) * 2.3;
+                place(
+                    &format!("n{i}"),
+                    PlaceCategory::Attraction,
+                    "museum",
+                    60.17 + 0.01 * a.sin(),
+                    24.94 + 0.02 * a.cos(),
+                    None,
+                )
+            })
+            .collect();
+        let refs: Vec<&Place> = ps.iter().collect();
+        let len = |r: &[&Place]| {
+            let mut pos = base;
+            let mut d = 0.0;
+            for p in r {
+                d += pos.distance_km(&p.point());
+                pos = p.point();
+            }
+            d + pos.distance_km(&base)
+        };
+        let route = order_route(base, refs.clone());
+        assert_eq!(route.len(), 7);
+        assert!(len(&route) <= len(&refs) + 1e-9);
+    }
+
+    #[test]
+    fn closed_sight_moves_to_another_day_and_meals_are_inserted() {
+        let base = GeoPoint::new(60.17, 24.94);
+        let mut places = vec![
+            // Closed on Saturdays: must not be scheduled on day 1 (a Saturday).
+            place(
+                "m1",
+                PlaceCategory::Attraction,
+                "museum",
+                60.171,
+                24.941,
+                Some("Su-Fr 10:00-18:00; Sa off"),
+            ),
+            place(
+                "m2",
+                PlaceCategory::Attraction,
+                "museum",
+                60.172,
+                24.943,
+                Some("Mo-Su 10:00-18:00"),
+            ),
+            place(
+                "r1",
+                PlaceCategory::Food,
+                "restaurant",
+                60.1705,
+                24.9405,
+                Some("Mo-Su 11:00-23:00"),
+            ),
+            place(
+                "r2",
+                PlaceCategory::Food,
+                "restaurant",
+                60.1715,
+                24.9425,
+                None,
+            ),
+            place(
+                "r3",
+                PlaceCategory::Food,
+                "restaurant",
+                60.1725,
+                24.9435,
+                None,
+            ),
+            place(
+                "r4",
+                PlaceCategory::Food,
+                "restaurant",
+                60.1695,
+                24.9395,
+                None,
+            ),
+            place("c1", PlaceCategory::Food, "cafe", 60.1702, 24.9412, None),
+            place("c2", PlaceCategory::Food, "cafe", 60.1712, 24.9422, None),
+        ];
+        places.sort_by(|a, b| a.id.cmp(&b.id));
+        let start = NaiveDate::from_ymd_opt(2027, 7, 3).expect("date");
+        let input = ItineraryInput {
+            base,
+            hotel_id: None,
+            days: 2,
+            month: 7,
+            month_fixed: false,
+            start_date: start,
+            prefs: "museums",
+            places: &places,
+        };
+        let cfg = PlannerConfig::default();
+        let out = plan_itinerary(&input, &cfg);
+        let days = &out.itinerary.days;
+        assert_eq!(days.len(), 2);
+        assert!(
+            !days[0].stops.iter().any(|s| s.place_id == "m1"),
+            "m1 is closed on Saturday"
+        );
+        let all: Vec<&str> = days
+            .iter()
+            .flat_map(|d| d.stops.iter().map(|s| s.place_id.as_str()))
+            .collect();
+        assert!(all.contains(&"m1") && all.contains(&"m2"), "{all:?}");
+        let unique: HashSet<&&str> = all.iter().collect();
+        assert_eq!(unique.len(), all.len(), "no repeats: {all:?}");
+        for d in days {
+            let kinds: Vec<StopKind> = d.stops.iter().map(|s| s.kind).collect();
+            assert!(
+                kinds.contains(&StopKind::Lunch) && kinds.contains(&StopKind::Dinner),
+                "{kinds:?}"
+            );
+            for w in d.stops.windows(2) {
+                assert!(w[0].end.minutes() + w[1].walk_minutes <= w[1].start.minutes());
+            }
+            for s in &d.stops {
+                assert!(s.start < s.end);
+            }
+        }
+    }
+}
