@@ -260,12 +260,12 @@ impl Config {
                 path: path.clone(),
                 source,
             })?;
-            let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-                ConfigError::Parse {
-                    path: path.clone(),
-                    message: e.message().to_owned(),
-                }
-            })?;
+            let table: toml::Table =
+                text.parse()
+                    .map_err(|e: toml::de::Error| ConfigError::Parse {
+                        path: path.clone(),
+                        message: e.message().to_owned(),
+                    })?;
             merge(&mut merged, table);
         }
         for (key, value) in &env {
@@ -292,12 +292,7 @@ impl Config {
 }
 
 /// `TRIPWRIGHT_*` variables that are not configuration keys.
-const NOT_CONFIG_KEYS: &[&str] = &[
-    "CONFIG",
-    "OPENAI_API_KEY",
-    "SECRETS_FILE",
-    "DOWNLOAD_CACHE",
-];
+const NOT_CONFIG_KEYS: &[&str] = &["CONFIG", "OPENAI_API_KEY", "SECRETS_FILE", "DOWNLOAD_CACHE"];
 
 /// Deep-merges `over` into `base`: tables merge key by key, other values replace.
 fn merge(base: &mut toml::Table, over: toml::Table) {
@@ -440,7 +435,10 @@ mod tests {
         assert_eq!(c.costs.ticket, 9.0);
         assert_eq!(c.planner.day_start, "10:00");
         assert_eq!(c.assets_dir, PathBuf::from("assets"));
-        assert_eq!(c.store_path(), PathBuf::from("/from/file/tripwright.sqlite"));
+        assert_eq!(
+            c.store_path(),
+            PathBuf::from("/from/file/tripwright.sqlite")
+        );
     }
 
     #[test]
@@ -488,7 +486,9 @@ mod tests {
     fn secrets_from_env_or_file_never_in_debug() {
         let s = Secrets::load(env(&[("OPENAI_API_KEY", "sk-env-123456")])).expect("load");
         assert_eq!(
-            s.openai_api_key.as_ref().map(|k| k.expose_secret().to_owned()),
+            s.openai_api_key
+                .as_ref()
+                .map(|k| k.expose_secret().to_owned()),
             Some("sk-env-123456".to_owned())
         );
         assert!(!format!("{s:?}").contains("sk-env-123456"));
@@ -502,7 +502,9 @@ mod tests {
         )]))
         .expect("load");
         assert_eq!(
-            s.openai_api_key.as_ref().map(|k| k.expose_secret().to_owned()),
+            s.openai_api_key
+                .as_ref()
+                .map(|k| k.expose_secret().to_owned()),
             Some("sk-file-987654".to_owned())
         );
         let debug = format!("{s:?}");

@@ -193,7 +193,10 @@ mod tests {
         let oh = OpeningHours::parse("Fr-Mo 11:00-14:00,17:00-02:00").expect("parse");
         assert_eq!(
             oh.intervals(Sun),
-            &[(t("11:00"), t("14:00")), (t("17:00"), TimeOfDay::END_OF_DAY)]
+            &[
+                (t("11:00"), t("14:00")),
+                (t("17:00"), TimeOfDay::END_OF_DAY)
+            ]
         );
         assert!(oh.intervals(Tue).is_empty());
         assert_eq!(oh.earliest_fit(Sat, t("13:30"), 60), Some(t("17:00")));

@@ -205,8 +205,20 @@ mod tests {
             (TripRequest::new("  "), "destination_empty"),
             (TripRequest { days: 0, ..ok() }, "days_out_of_range"),
             (TripRequest { days: 15, ..ok() }, "days_out_of_range"),
-            (TripRequest { month: Some(13), ..ok() }, "month_out_of_range"),
-            (TripRequest { month: Some(0), ..ok() }, "month_out_of_range"),
+            (
+                TripRequest {
+                    month: Some(13),
+                    ..ok()
+                },
+                "month_out_of_range",
+            ),
+            (
+                TripRequest {
+                    month: Some(0),
+                    ..ok()
+                },
+                "month_out_of_range",
+            ),
             (
                 TripRequest {
                     month: Some(3),
@@ -215,13 +227,55 @@ mod tests {
                 },
                 "month_conflicts_with_date",
             ),
-            (TripRequest { travelers: 0, ..ok() }, "travelers_out_of_range"),
-            (TripRequest { budget: Some(-5.0), ..ok() }, "amount_invalid"),
-            (TripRequest { budget: Some(f64::NAN), ..ok() }, "amount_invalid"),
-            (TripRequest { max_price: Some(0.0), ..ok() }, "amount_invalid"),
-            (TripRequest { min_stars: Some(6), ..ok() }, "stars_out_of_range"),
-            (TripRequest { currency: Some("euro".into()), ..ok() }, "currency_invalid"),
-            (TripRequest { prefs: "x".repeat(501), ..ok() }, "text_too_long"),
+            (
+                TripRequest {
+                    travelers: 0,
+                    ..ok()
+                },
+                "travelers_out_of_range",
+            ),
+            (
+                TripRequest {
+                    budget: Some(-5.0),
+                    ..ok()
+                },
+                "amount_invalid",
+            ),
+            (
+                TripRequest {
+                    budget: Some(f64::NAN),
+                    ..ok()
+                },
+                "amount_invalid",
+            ),
+            (
+                TripRequest {
+                    max_price: Some(0.0),
+                    ..ok()
+                },
+                "amount_invalid",
+            ),
+            (
+                TripRequest {
+                    min_stars: Some(6),
+                    ..ok()
+                },
+                "stars_out_of_range",
+            ),
+            (
+                TripRequest {
+                    currency: Some("euro".into()),
+                    ..ok()
+                },
+                "currency_invalid",
+            ),
+            (
+                TripRequest {
+                    prefs: "x".repeat(501),
+                    ..ok()
+                },
+                "text_too_long",
+            ),
         ];
         for (req, code) in cases {
             let err = req.validate().expect_err(code);

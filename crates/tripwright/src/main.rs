@@ -1,2 +1,30 @@
-//! The `tripwright` binary.
-fn main() {}
+//! The `tripwright` binary: a thin clap layer over the library crates.
+
+mod bench;
+mod cli;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli::run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            cli::print_error(&e);
+            ExitCode::FAILURE
+        }
+    }
+}

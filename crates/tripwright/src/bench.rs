@@ -1,0 +1,251 @@
+//! `tripwright bench plan`: start-up, plan latency, embedding throughput and memory, each
+//! printed with how it was measured and beside the target from the issue.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use tripwright_agents::Orchestrator;
+use tripwright_agents::assets::AssetPaths;
+use tripwright_config::Config;
+use tripwright_domain::TripRequest;
+use tripwright_ml::embedding::Embedder;
+
+const PREFS: [&str; 10] = [
+    "quiet hotel with a sauna",
+    "Luxury hotel in city center with spa.",
+    "cheap hostel near the railway station",
+    "family friendly hotel with breakfast",
+    "boutique design hotel",
+    "museums and coffee",
+    "hotel with a gym and a pool",
+    "historic hotel near the harbour",
+    "budget guest house, wifi",
+    "romantic hotel with sea views",
+];
+
+pub async fn plan(config: Config, requests: usize, texts: usize) -> Result<()> {
+    println!(
+        "tripwright bench plan — {} CPU(s), release={}",
+        num_cpus(),
+        !cfg!(debug_assertions)
+    );
+    println!("method: wall-clock times on this machine; no LLM (the prose layer is not used).");
+
+    // 1. Cold start in a fresh process: once with an empty data dir (imports the demo extract
+    //    and trains the weather forest), then again with the caches in place.
+    let scratch = tempfile_dir()?;
+    let first = time_child_plan(&config, scratch.path())?;
+    let cold = time_child_plan(&config, scratch.path())?;
+
+    // 2. In-process load and warm plans.
+    let t = Instant::now();
+    let (orch, startup) = Orchestrator::load(Config {
+        data_dir: scratch.path().to_path_buf(),
+        store_path: None,
+        ..config.clone()
+    })
+    .await?;
+    let load = t.elapsed();
+    let request = |i: usize| TripRequest {
+        days: (i % 5 + 1) as u8 * 2 - 1,
+        prefs: PREFS[i % PREFS.len()].to_owned(),
+        ..TripRequest::new("Helsinki")
+    };
+    orch.plan(request(0), None).await?; // warm-up: hotel embeddings cached
+    let mut lat = Vec::with_capacity(requests);
+    for i in 0..requests {
+        let t = Instant::now();
+        orch.plan(request(i), None).await?;
+        lat.push(t.elapsed());
+    }
+    lat.sort();
+
+    // 3. Embedding throughput over hotel-like descriptions.
+    let embedder = Embedder::load(&AssetPaths::new(&config.assets_dir).minilm_dir())?;
+    let descriptions = hotel_descriptions(texts);
+    let refs: Vec<&str> = descriptions.iter().map(String::as_str).collect();
+    let t = Instant::now();
+    let vectors = tokio::task::block_in_place(|| embedder.embed(&refs))?;
+    let embed_time = t.elapsed();
+    if vectors.len() != texts {
+        bail!("embedded {} of {texts} texts", vectors.len());
+    }
+    let rss = peak_rss_mb();
+
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!();
+    println!("{:<58} {:>12} {:>12}", "measure", "value", "target");
+    println!(
+        "{:<58} {:>10.0}ms {:>12}",
+        "first start, empty data dir (import + train), to plan",
+        ms(first),
+        "—"
+    );
+    println!(
+        "{:<58} {:>10.0}ms {:>12}",
+        "cold start to first plan (new process, caches present)",
+        ms(cold),
+        "≤ 3000ms"
+    );
+    println!(
+        "{:<58} {:>10.0}ms {:>12}",
+        "  in-process load of store, gazetteer, forest, MiniLM",
+        ms(load),
+        "—"
+    );
+    println!(
+        "{:<58} {:>12}",
+        "    parts (ms): store/gazetteer/weather/embedder/import",
+        format!(
+            "{}/{}/{}/{}/{}",
+            startup.store_ms,
+            startup.gazetteer_ms,
+            startup.weather_ms,
+            startup.embedder_ms,
+            startup.import_ms
+        )
+    );
+    println!(
+        "{:<58} {:>10.1}ms {:>12}",
+        format!("warm plan p50 over {requests} requests"),
+        ms(percentile(&lat, 0.50)),
+        "≤ 100ms"
+    );
+    println!(
+        "{:<58} {:>10.1}ms {:>12}",
+        format!("warm plan p99 over {requests} requests"),
+        ms(percentile(&lat, 0.99)),
+        "—"
+    );
+    println!(
+        "{:<58} {:>10.0}/s {:>12}",
+        format!("embedding throughput, {texts} hotel descriptions, batched"),
+        texts as f64 / embed_time.as_secs_f64(),
+        "—"
+    );
+    println!(
+        "{:<58} {:>10.0}MB {:>12}",
+        "peak RSS of this process (VmHWM)", rss, "≤ 500MB"
+    );
+    println!();
+    println!(
+        "warm plans: Helsinki, 1–9 days, 10 different preference texts (each embedded per request),"
+    );
+    println!("every plan checked and saved to SQLite; percentiles by nearest rank.");
+    Ok(())
+}
+
+fn num_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+fn tempfile_dir() -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix("tripwright-bench")
+        .tempdir()
+        .context("cannot create a scratch directory")
+}
+
+/// Runs `tripwright plan` in a new process against `data_dir`, returning its wall time.
+fn time_child_plan(config: &Config, data_dir: &Path) -> Result<Duration> {
+    let exe = std::env::current_exe()?;
+    let t = Instant::now();
+    let out = std::process::Command::new(exe)
+        .args(["--data-dir"])
+        .arg(data_dir)
+        .arg("--assets-dir")
+        .arg(&config.assets_dir)
+        .args([
+            "plan",
+            "--destination",
+            "Helsinki",
+            "--days",
+            "3",
+            "--prefs",
+            "quiet hotel with a sauna",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()?;
+    let elapsed = t.elapsed();
+    if !out.status.success() {
+        bail!(
+            "the timed plan failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(elapsed)
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// Peak resident set size of this process in MB, from /proc (Linux).
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// `n` distinct hotel descriptions in the style the hotel agent composes from OSM tags.
+fn hotel_descriptions(n: usize) -> Vec<String> {
+    const NAMES: [&str; 10] = [
+        "Aurora",
+        "Harbour",
+        "Linden",
+        "Kallio",
+        "Esplanade",
+        "Nordic",
+        "Baltic",
+        "Granite",
+        "Birch",
+        "Lighthouse",
+    ];
+    const KINDS: [&str; 5] = [
+        "hotel",
+        "hostel",
+        "guest house",
+        "apartment hotel",
+        "boutique hotel",
+    ];
+    const FEATURES: [&str; 8] = [
+        "a sauna",
+        "wifi",
+        "breakfast",
+        "a swimming pool",
+        "a gym",
+        "a restaurant",
+        "parking",
+        "wheelchair access",
+    ];
+    (0..n)
+        .map(|i| {
+            let feats: Vec<&str> = (0..3).map(|k| FEATURES[(i + k * 3) % FEATURES.len()]).collect();
+            format!(
+                "{} {} {}: a {}-star {} {:.1} km from the centre of Helsinki, on Street {}. It has {}.",
+                NAMES[i % 10],
+                NAMES[(i / 10) % 10],
+                i,
+                i % 5 + 1,
+                KINDS[i % KINDS.len()],
+                (i % 30) as f64 / 10.0,
+                i % 97,
+                feats.join(", ")
+            )
+        })
+        .collect()
+}

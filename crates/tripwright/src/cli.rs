@@ -1,0 +1,385 @@
+//! Command-line interface: argument definitions and the command handlers.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use tripwright_agents::{AgentError, AgentEvent, Orchestrator};
+use tripwright_config::{Config, Secrets};
+use tripwright_domain::TripRequest;
+
+use crate::{bench, render};
+
+/// Tripwright: a multi-agent travel planner that works offline.
+#[derive(Debug, Parser)]
+#[command(name = "tripwright", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Config file (default: $TRIPWRIGHT_CONFIG, else ./tripwright.toml when present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Data directory for the store and caches (default ./data; env TRIPWRIGHT_DATA_DIR).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Assets directory (default ./assets; env TRIPWRIGHT_ASSETS_DIR).
+    #[arg(long, global = true)]
+    pub assets_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Plan a trip: best months, hotels, a day-by-day itinerary, cost and checks.
+    Plan(PlanArgs),
+    /// Import places from an OpenStreetMap extract.
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+    /// The weather model.
+    Weather {
+        #[command(subcommand)]
+        what: WeatherCommand,
+    },
+    /// Print all-MiniLM-L6-v2 sentence embeddings of the given texts.
+    Embed {
+        /// Texts to embed.
+        #[arg(required = true)]
+        texts: Vec<String>,
+        /// Print JSON (`[{text, vector}]`); otherwise the dimension and the first values.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Saved plans.
+    Plans {
+        #[command(subcommand)]
+        what: PlansCommand,
+    },
+    /// Benchmarks that print their figures and method.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+    /// Check that every asset is present (run scripts/fetch_assets.sh to fetch them).
+    Assets,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import hotels, attractions, artworks, food and grocery shops from a .osm.pbf file.
+    Osm {
+        /// The extract.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WeatherCommand {
+    /// Leave-one-city-out error of the forest against the nearest-station baseline.
+    Evaluate {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The 12 months ranked for a destination.
+    Months {
+        /// Destination.
+        destination: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlansCommand {
+    /// The newest saved plans.
+    List {
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// One saved plan as JSON.
+    Show {
+        /// Plan id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Cold start, warm plan latency, embedding throughput and peak RSS (no LLM).
+    Plan {
+        /// Warm plan requests to time.
+        #[arg(long, default_value_t = 50)]
+        requests: usize,
+        /// Hotel descriptions to embed for the throughput figure.
+        #[arg(long, default_value_t = 1000)]
+        texts: usize,
+    },
+}
+
+/// `tripwright plan` options.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Where to: a city, optionally "City, Country".
+    #[arg(long)]
+    pub destination: String,
+    /// Trip length in days.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(1..=14))]
+    pub days: u8,
+    /// Hotel and trip preferences.
+    #[arg(long, default_value = "Luxury hotel in city center with spa.")]
+    pub prefs: String,
+    /// Travel month 1–12 (default: the best-ranked month).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=12))]
+    pub month: Option<u8>,
+    /// First day of the trip, YYYY-MM-DD (fixes the month and weekdays).
+    #[arg(long)]
+    pub start_date: Option<NaiveDate>,
+    /// Total budget for the whole party.
+    #[arg(long, allow_negative_numbers = true)]
+    pub budget: Option<f64>,
+    /// Currency of the budget and the costs, ISO 4217 (default: the destination's).
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// Number of travellers.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=20))]
+    pub travelers: u8,
+    /// Leave out hotels above this price per night.
+    #[arg(long, allow_negative_numbers = true)]
+    pub max_price: Option<f64>,
+    /// Leave out hotels with fewer stars (1–5).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub min_stars: Option<u8>,
+    /// Print the plan as JSON (schema/plan.schema.json).
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl PlanArgs {
+    fn request(&self) -> TripRequest {
+        TripRequest {
+            destination: self.destination.clone(),
+            days: self.days,
+            prefs: self.prefs.clone(),
+            month: self.month,
+            start_date: self.start_date,
+            budget: self.budget,
+            currency: self.currency.as_ref().map(|c| c.to_ascii_uppercase()),
+            travelers: self.travelers,
+            max_price: self.max_price,
+            min_stars: self.min_stars,
+        }
+    }
+}
+
+/// Loads configuration: defaults → file → environment → command-line flags.
+pub fn load_config(global: &GlobalArgs) -> Result<Config> {
+    let mut config = Config::load(global.config.as_deref(), std::env::vars())?;
+    if let Some(d) = &global.data_dir {
+        config.data_dir = d.clone();
+    }
+    if let Some(a) = &global.assets_dir {
+        config.assets_dir = a.clone();
+    }
+    Ok(config)
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second init (tests run commands in one process) is harmless: keep the first.
+    let _ = if config.log_format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> Result<()> {
+    let config = load_config(&cli.global)?;
+    init_logging(&config);
+    // Secrets are loaded (and validated) up front so a malformed secrets.toml is reported
+    // early; the LLM layer will use them.
+    let secrets = Secrets::load(std::env::vars())?;
+    // Both are safe to log: secrets print as [REDACTED] (tested in tests/cli.rs).
+    tracing::debug!(?config, ?secrets, "configuration loaded");
+    match cli.command {
+        Command::Plan(args) => plan(config, args).await,
+        Command::Import {
+            what: ImportCommand::Osm { file },
+        } => import(config, file).await,
+        Command::Weather { what } => weather(config, what).await,
+        Command::Embed { texts, json } => embed(config, texts, json).await,
+        Command::Plans { what } => plans(config, what).await,
+        Command::Bench {
+            what: BenchCommand::Plan { requests, texts },
+        } => bench::plan(config, requests, texts).await,
+        Command::Assets => {
+            tripwright_agents::assets::AssetPaths::new(&config.assets_dir).require_core()?;
+            println!("all assets present in {}", config.assets_dir.display());
+            Ok(())
+        }
+    }
+}
+
+async fn plan(config: Config, args: PlanArgs) -> Result<()> {
+    let request = args.request();
+    // Bad input is reported before the models load.
+    request.validate().map_err(AgentError::from)?;
+    let human = !args.json;
+    if human {
+        eprintln!("Loading data and models…");
+    }
+    let (orchestrator, _) = Orchestrator::load(config).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<AgentEvent>();
+    let progress = tokio::spawn(async move {
+        while let Some(ev) = rx.recv().await {
+            if human {
+                eprintln!("{}", render::event_line(&ev));
+            }
+        }
+    });
+    let result = orchestrator.plan(request, Some(tx)).await;
+    let _ = progress.await;
+    let plan = result?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &plan)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", render::plan_text(&plan))?;
+    }
+    Ok(())
+}
+
+async fn import(config: Config, file: PathBuf) -> Result<()> {
+    let store = tripwright_store::SqliteStore::open(&config.store_path()).await?;
+    let f = file.clone();
+    let import = tokio::task::spawn_blocking(move || tripwright_data::osm::import_pbf(&f))
+        .await
+        .context("the import worker crashed")??;
+    let source = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let written = tripwright_store::Store::upsert_places(&store, &source, &import.places).await?;
+    println!("imported {written} places from {}", file.display());
+    for (category, c) in &import.counts {
+        println!(
+            "  {:<10} {:>5} nodes {:>4} ways ({} ways could not be located)",
+            category.as_str(),
+            c.node,
+            c.way,
+            c.way_unlocatable
+        );
+    }
+    Ok(())
+}
+
+async fn weather(config: Config, what: WeatherCommand) -> Result<()> {
+    let climate = tripwright_agents::assets::AssetPaths::new(&config.assets_dir).climate_dir();
+    match what {
+        WeatherCommand::Evaluate { json } => {
+            let eval = tokio::task::spawn_blocking(move || {
+                tripwright_agents::weather::evaluate_dir(&climate)
+            })
+            .await
+            .context("the evaluation worker crashed")??;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&eval)?);
+            } else {
+                println!("{}", render::evaluation_text(&eval));
+            }
+        }
+        WeatherCommand::Months { destination, json } => {
+            let (orchestrator, _) = Orchestrator::load(config).await?;
+            let dest = orchestrator
+                .gazetteer()
+                .geocode(&destination)
+                .map_err(AgentError::from)?;
+            let months = orchestrator.months(&dest).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&months)?);
+            } else {
+                println!("{}, {}", dest.name, dest.country);
+                print!("{}", render::months_text(&months));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn embed(config: Config, texts: Vec<String>, json: bool) -> Result<()> {
+    let dir = tripwright_agents::assets::AssetPaths::new(&config.assets_dir).minilm_dir();
+    let vectors = tokio::task::spawn_blocking(move || -> Result<Vec<(String, Vec<f32>)>> {
+        let embedder = tripwright_ml::embedding::Embedder::load(&dir)?;
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let v = embedder.embed(&refs)?;
+        Ok(texts.into_iter().zip(v).collect())
+    })
+    .await
+    .context("the embedding worker crashed")??;
+    if json {
+        let items: Vec<serde_json::Value> = vectors
+            .iter()
+            .map(|(t, v)| serde_json::json!({ "text": t, "vector": v }))
+            .collect();
+        println!("{}", serde_json::to_string(&items)?);
+    } else {
+        for (t, v) in &vectors {
+            let head: Vec<String> = v.iter().take(4).map(|x| format!("{x:.4}")).collect();
+            println!("{t:?}: {} dims [{} …]", v.len(), head.join(", "));
+        }
+    }
+    Ok(())
+}
+
+async fn plans(config: Config, what: PlansCommand) -> Result<()> {
+    let store = tripwright_store::SqliteStore::open(&config.store_path()).await?;
+    match what {
+        PlansCommand::List { limit } => {
+            for p in tripwright_store::Store::list_plans(&store, limit).await? {
+                println!(
+                    "{}  {}  {}, {} ({} days)",
+                    p.id,
+                    p.created_at.format("%Y-%m-%d %H:%M"),
+                    p.destination,
+                    p.country,
+                    p.days
+                );
+            }
+        }
+        PlansCommand::Show { id } => match tripwright_store::Store::plan(&store, &id).await? {
+            Some(plan) => println!("{}", serde_json::to_string_pretty(&plan)?),
+            None => anyhow::bail!("no saved plan has the id {id:?} (see `tripwright plans list`)"),
+        },
+    }
+    Ok(())
+}
+
+/// Prints an error for a person: the message, its code and hint where known, no backtrace.
+pub fn print_error(e: &anyhow::Error) {
+    if let Some(agent) = e.downcast_ref::<AgentError>() {
+        eprintln!("error[{}]: {agent}", agent.code());
+    } else {
+        eprintln!("error: {e}");
+        for cause in e.chain().skip(1) {
+            eprintln!("  caused by: {cause}");
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Human-readable output of plans, months and progress events.
+
+use std::fmt::Write;
+
+use tripwright_agents::summary::format_money;
+use tripwright_agents::{AgentEvent, AgentName, AgentStatus};
+use tripwright_domain::{MonthScore, Plan, StopKind};
+
+/// One progress line for stderr.
+pub fn event_line(ev: &AgentEvent) -> String {
+    let name = match ev.agent {
+        AgentName::Weather => "weather",
+        AgentName::Hotels => "hotels",
+        AgentName::Itinerary => "itinerary",
+        AgentName::Summary => "summary",
+    };
+    match &ev.status {
+        AgentStatus::Started => format!("  … {name} agent running"),
+        AgentStatus::Finished { elapsed_ms } => format!("  ✓ {name} agent done in {elapsed_ms} ms"),
+        AgentStatus::Failed { elapsed_ms, error } => {
+            format!("  ✗ {name} agent failed after {elapsed_ms} ms: {error}")
+        }
+    }
+}
+
+/// The months as a bar chart, best first.
+pub fn months_text(months: &[MonthScore]) -> String {
+    let mut s = String::new();
+    for (i, m) in months.iter().enumerate() {
+        let bar = "█".repeat((m.score / 5.0).round().max(0.0) as usize);
+        let top = if i < 3 { "★" } else { " " };
+        let _ = writeln!(
+            s,
+            "  {top} {:<9} {:>5.1} {bar:<20}  {}",
+            m.name, m.score, m.reason
+        );
+    }
+    s
+}
+
+/// The whole plan as text.
+pub fn plan_text(plan: &Plan) -> String {
+    let mut s = String::new();
+    let d = &plan.destination;
+    let _ = writeln!(
+        s,
+        "\n{}, {} — {} days",
+        d.name,
+        d.country,
+        plan.itinerary.days.len()
+    );
+    let _ = writeln!(s, "\nBest months");
+    s.push_str(&months_text(&plan.best_months));
+    let _ = writeln!(s, "\nHotels");
+    for (i, h) in plan.hotels.iter().enumerate() {
+        let mark = if i == 0 { "→" } else { " " };
+        let _ = writeln!(
+            s,
+            "  {mark} {} — {}{} per night, similarity {:.2}, {:.1} km from the centre\n      {}",
+            h.name,
+            format_money(h.price_per_night, &plan.summary.cost.currency),
+            if h.price_estimated { " (est.)" } else { "" },
+            h.similarity,
+            h.distance_km,
+            h.description
+        );
+    }
+    let _ = writeln!(s, "\nItinerary");
+    for day in &plan.itinerary.days {
+        let _ = writeln!(
+            s,
+            "  Day {} — {} {} — {} ({:.1} km on foot)",
+            day.day, day.weekday, day.date, day.title, day.walk_km
+        );
+        for st in &day.stops {
+            let what = match st.kind {
+                StopKind::Lunch => "lunch",
+                StopKind::Dinner => "dinner",
+                StopKind::Cafe => "coffee",
+                StopKind::Artwork => "art",
+                StopKind::Sight => st.place_kind.as_str(),
+            };
+            let _ = writeln!(
+                s,
+                "    {}–{}  {} ({what}, {} min walk)",
+                st.start, st.end, st.name, st.walk_minutes
+            );
+        }
+    }
+    let c = &plan.summary.cost;
+    let _ = writeln!(
+        s,
+        "\nCost ({}{})",
+        c.currency,
+        if c.estimated { ", estimated" } else { "" }
+    );
+    for l in &c.lines {
+        let _ = writeln!(
+            s,
+            "  {:<55} {:>16}",
+            l.label,
+            format_money(l.amount, &c.currency)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  {:<55} {:>16}",
+        "Total",
+        format_money(c.total, &c.currency)
+    );
+    if let Some(b) = c.budget {
+        let verdict = if c.within_budget == Some(true) {
+            "within budget"
+        } else {
+            "OVER BUDGET"
+        };
+        let _ = writeln!(
+            s,
+            "  {:<55} {:>16}  {verdict}",
+            "Budget",
+            format_money(b, &c.currency)
+        );
+    }
+    let _ = writeln!(s, "\nSummary\n  {}", plan.summary.text);
+    let _ = writeln!(s, "\nChecks");
+    for ch in &plan.checks {
+        let _ = writeln!(
+            s,
+            "  {} {:<14} {}",
+            if ch.passed { "✓" } else { "✗" },
+            ch.name,
+            ch.detail
+        );
+    }
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(s, "\nWarnings");
+        for w in &plan.warnings {
+            let _ = writeln!(s, "  ! {w}");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\nPlan {} saved. Data: GeoNames, CHELSA/GeoRank, © OpenStreetMap contributors.",
+        plan.id
+    );
+    s
+}
+
+/// The weather evaluation as text.
+pub fn evaluation_text(e: &tripwright_agents::weather::Evaluation) -> String {
+    format!(
+        "Leave-one-city-out, {} cities, {} monthly predictions, {:.1} s\n  random forest MAE   {:.2} °C\n  without the forest  {:.2} °C\n  {} MAE  {:.2} °C\nmethod: {}",
+        e.cities,
+        e.rows,
+        e.seconds,
+        e.forest_mae_c,
+        e.base_mae_c,
+        e.baseline,
+        e.baseline_mae_c,
+        e.method
+    )
+}

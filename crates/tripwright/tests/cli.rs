@@ -1,0 +1,484 @@
+//! End-to-end tests of the `tripwright` binary: real assets, a real SQLite store in a temp
+//! directory, the real models. Every command runs as a separate process, as a user runs it.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+use tripwright_store::{SqliteStore, Store};
+
+fn assets_dir() -> PathBuf {
+    let dir = std::env::var_os("TRIPWRIGHT_ASSETS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets"));
+    assert!(
+        dir.join("data/osm/Helsinki.osm.pbf").is_file(),
+        "assets missing in {}: run scripts/fetch_assets.sh",
+        dir.display()
+    );
+    dir
+}
+
+/// A data dir shared by the tests of this binary, with the demo extract imported once.
+fn shared_data_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = tempfile::tempdir().expect("tempdir");
+        // The first plan imports Helsinki and trains the forest; later tests reuse both.
+        let out = tripwright(
+            d.path(),
+            &["plan", "--destination", "Helsinki", "--days", "1", "--json"],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        d
+    })
+    .path()
+}
+
+fn tripwright(data_dir: &Path, args: &[&str]) -> Output {
+    tripwright_env(data_dir, args, &[])
+}
+
+fn tripwright_env(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tripwright"));
+    cmd.arg("--data-dir")
+        .arg(data_dir)
+        .arg("--assets-dir")
+        .arg(assets_dir())
+        .args(args);
+    // Keep the developer's own config and secrets out of the test.
+    cmd.env_remove("TRIPWRIGHT_CONFIG")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("TRIPWRIGHT_OPENAI_API_KEY");
+    cmd.current_dir(data_dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run tripwright")
+}
+
+fn json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+fn schema() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/plan.schema.json"),
+    )
+    .expect("schema file");
+    let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+fn assert_valid(plan: &Value) {
+    let v = schema();
+    let errors: Vec<String> = v
+        .iter_errors(plan)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "plan does not match schema/plan.schema.json:\n{}",
+        errors.join("\n")
+    );
+}
+
+fn check<'a>(plan: &'a Value, name: &str) -> Option<&'a Value> {
+    plan["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == name)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn helsinki_plan_is_valid_grounded_and_costed() {
+    let dir = shared_data_dir();
+    let out = tripwright(
+        dir,
+        &[
+            "plan",
+            "--destination",
+            "Helsinki",
+            "--days",
+            "3",
+            "--prefs",
+            "quiet hotel with a sauna",
+            "--json",
+        ],
+    );
+    let plan = json(&out);
+    assert_valid(&plan);
+    assert_eq!(plan["destination"]["name"], "Helsinki");
+    assert_eq!(plan["destination"]["country"], "Finland");
+    let months = plan["best_months"].as_array().expect("months");
+    assert_eq!(months.len(), 12);
+    let set: HashSet<u64> = months
+        .iter()
+        .map(|m| m["month"].as_u64().expect("month"))
+        .collect();
+    assert_eq!(set.len(), 12);
+    let scores: Vec<f64> = months
+        .iter()
+        .map(|m| m["score"].as_f64().expect("score"))
+        .collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "sorted best first: {scores:?}"
+    );
+
+    // Every hotel and stop exists in the store, with the same name and position.
+    let store = SqliteStore::open(&dir.join("tripwright.sqlite"))
+        .await
+        .expect("store");
+    let hotels = plan["hotels"].as_array().expect("hotels");
+    assert!(!hotels.is_empty());
+    let days = plan["itinerary"]["days"].as_array().expect("days");
+    assert_eq!(days.len(), 3);
+    let mut ids = Vec::new();
+    for h in hotels {
+        ids.push((
+            h["id"].as_str().expect("id"),
+            h["name"].as_str().expect("name"),
+        ));
+    }
+    for d in days {
+        let stops = d["stops"].as_array().expect("stops");
+        assert!(
+            stops
+                .iter()
+                .any(|s| s["kind"] == "sight" || s["kind"] == "artwork"),
+            "day {d}"
+        );
+        for s in stops {
+            ids.push((
+                s["place_id"].as_str().expect("id"),
+                s["name"].as_str().expect("name"),
+            ));
+        }
+    }
+    for (id, name) in ids {
+        let p = store
+            .place(id)
+            .await
+            .expect("query")
+            .unwrap_or_else(|| panic!("{id} not in store"));
+        assert_eq!(p.name, name);
+        assert!(
+            p.point()
+                .distance_km(&tripwright_domain::GeoPoint::new(60.1695, 24.9354))
+                < 15.0,
+            "{name} is in Helsinki"
+        );
+    }
+    // Best match for a sauna: a hotel whose description mentions one, if any has one.
+    let sauna: Vec<&Value> = hotels
+        .iter()
+        .filter(|h| h["description"].as_str().unwrap_or("").contains("sauna"))
+        .collect();
+    if !sauna.is_empty() {
+        assert!(
+            hotels[0]["description"]
+                .as_str()
+                .expect("d")
+                .contains("sauna"),
+            "{}",
+            hotels[0]
+        );
+    }
+    let cost = &plan["summary"]["cost"];
+    assert!(cost["total"].as_f64().expect("total") > 0.0);
+    assert_eq!(cost["currency"], "EUR");
+    for name in [
+        "grounded",
+        "complete",
+        "diverse",
+        "timing",
+        "opening_hours",
+        "reachable",
+    ] {
+        let c = check(&plan, name).unwrap_or_else(|| panic!("check {name} missing"));
+        assert_eq!(c["passed"], true, "{c}");
+    }
+    // The plan was saved under its id.
+    let id = plan["id"].as_str().expect("id");
+    let saved = json(&tripwright(dir, &["plans", "show", id]));
+    assert_eq!(saved, plan);
+    let list = tripwright(dir, &["plans", "list"]);
+    assert!(String::from_utf8_lossy(&list.stdout).contains(id));
+}
+
+#[test]
+fn human_output_shows_every_section() {
+    let out = tripwright(
+        shared_data_dir(),
+        &[
+            "plan",
+            "--destination",
+            "helsingfors",
+            "--days",
+            "2",
+            "--month",
+            "7",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for section in [
+        "Helsinki, Finland",
+        "Best months",
+        "Hotels",
+        "Itinerary",
+        "Day 2",
+        "Cost (EUR",
+        "Checks",
+        "OpenStreetMap",
+    ] {
+        assert!(text.contains(section), "missing {section:?} in:\n{text}");
+    }
+    let progress = String::from_utf8_lossy(&out.stderr);
+    assert!(progress.contains("weather agent done"), "{progress}");
+}
+
+#[test]
+fn budget_that_cannot_be_met_is_reported() {
+    let out = tripwright(
+        shared_data_dir(),
+        &[
+            "plan",
+            "--destination",
+            "Helsinki",
+            "--days",
+            "4",
+            "--budget",
+            "100",
+            "--currency",
+            "EUR",
+            "--travelers",
+            "2",
+            "--json",
+        ],
+    );
+    let plan = json(&out);
+    let cost = &plan["summary"]["cost"];
+    assert_eq!(cost["within_budget"], false);
+    assert_eq!(cost["budget"], 100.0);
+    assert!(cost["total"].as_f64().expect("total") > 100.0);
+    assert_eq!(
+        check(&plan, "budget").expect("budget check")["passed"],
+        false
+    );
+    let warnings = plan["warnings"].to_string();
+    assert!(warnings.contains("exceeds the budget"), "{warnings}");
+
+    let out = tripwright(
+        shared_data_dir(),
+        &[
+            "plan",
+            "--destination",
+            "Helsinki",
+            "--days",
+            "2",
+            "--budget",
+            "100000",
+            "--currency",
+            "usd",
+            "--json",
+        ],
+    );
+    let plan = json(&out);
+    assert_eq!(plan["summary"]["cost"]["currency"], "USD");
+    assert_eq!(plan["summary"]["cost"]["within_budget"], true);
+}
+
+#[test]
+fn destination_without_place_data_still_gets_weather_and_a_warning() {
+    let out = tripwright(
+        shared_data_dir(),
+        &[
+            "plan",
+            "--destination",
+            "Rome, Italy",
+            "--days",
+            "2",
+            "--json",
+        ],
+    );
+    let plan = json(&out);
+    assert_valid(&plan);
+    assert_eq!(plan["destination"]["country"], "Italy");
+    assert_eq!(plan["best_months"].as_array().expect("months").len(), 12);
+    assert!(plan["hotels"].as_array().expect("hotels").is_empty());
+    let warnings = plan["warnings"].to_string();
+    assert!(warnings.contains("no place data for Rome"), "{warnings}");
+    assert!(warnings.contains("tripwright import osm"), "{warnings}");
+}
+
+#[test]
+fn bad_input_is_a_clear_error_and_nonzero_exit() {
+    let dir = shared_data_dir();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["plan", "--destination", "Helsinki", "--days", "0"],
+            "0 is not in 1..=14",
+        ),
+        (
+            &["plan", "--destination", "Helsinki", "--days", "15"],
+            "15 is not in 1..=14",
+        ),
+        (
+            &["plan", "--destination", "Helsinki", "--month", "13"],
+            "13 is not in 1..=12",
+        ),
+        (
+            &["plan", "--destination", "Helsinki", "--days", "three"],
+            "invalid value 'three'",
+        ),
+        (&["plan", "--days", "3"], "--destination"),
+        (
+            &["plan", "--destination", "Helsinki", "--budget", "-5"],
+            "budget must be a positive number",
+        ),
+        (
+            &["plan", "--destination", "Helsinki", "--currency", "euro"],
+            "three-letter",
+        ),
+        (&["plan", "--destination", "   "], "destination is empty"),
+        (
+            &[
+                "plan",
+                "--destination",
+                "Helsinki",
+                "--start-date",
+                "2027-02-30",
+            ],
+            "invalid value",
+        ),
+        (
+            &["plan", "--destination", "Helsimki"],
+            "did you mean: Helsinki, Finland",
+        ),
+        (&["plans", "show", "no-such-plan"], "no saved plan"),
+        (
+            &["import", "osm", "/no/such/file.osm.pbf"],
+            "/no/such/file.osm.pbf",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = tripwright(dir, args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: expected {needle:?} in:\n{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
+    }
+}
+
+#[test]
+fn missing_assets_are_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_tripwright"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("--assets-dir")
+        .arg(dir.path().join("nothing-here"))
+        .args(["plan", "--destination", "Helsinki"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("missing_assets") && stderr.contains("cities15000.json"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("scripts/fetch_assets.sh"), "{stderr}");
+}
+
+#[test]
+fn secrets_never_reach_the_logs() {
+    let secret = "sk-test-0123456789abcdef";
+    let out = tripwright_env(
+        shared_data_dir(),
+        &["plans", "list"],
+        &[("OPENAI_API_KEY", secret), ("RUST_LOG", "debug")],
+    );
+    assert!(out.status.success());
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        logs.contains("configuration loaded"),
+        "the debug line is logged: {logs}"
+    );
+    assert!(logs.contains("REDACTED"), "{logs}");
+    assert!(!logs.contains(secret), "secret leaked: {logs}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(secret));
+}
+
+#[test]
+fn embed_prints_unit_vectors() {
+    let out = tripwright(
+        shared_data_dir(),
+        &[
+            "embed",
+            "--json",
+            "quiet hotel with a sauna",
+            "Hotel near the beach",
+        ],
+    );
+    let items = json(&out);
+    let items = items.as_array().expect("array");
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["text"], "quiet hotel with a sauna");
+    for it in items {
+        let v: Vec<f64> = it["vector"]
+            .as_array()
+            .expect("vector")
+            .iter()
+            .map(|x| x.as_f64().expect("f"))
+            .collect();
+        assert_eq!(v.len(), 384);
+        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+    }
+}
+
+#[test]
+fn import_reports_counts_and_is_idempotent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pbf = assets_dir().join("data/osm/Helsinki.osm.pbf");
+    let pbf = pbf.to_str().expect("utf8");
+    let first = tripwright(dir.path(), &["import", "osm", pbf]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let text = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        text.contains("grocery") && text.contains("16 nodes"),
+        "{text}"
+    );
+    let second = tripwright(dir.path(), &["import", "osm", pbf]);
+    assert_eq!(
+        first.stdout, second.stdout,
+        "re-import replaces, never duplicates"
+    );
+}

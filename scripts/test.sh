@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every check and test: fetches the assets if missing, then rustfmt, clippy with
+# warnings as errors, and the whole test suite (unit, integration, CLI end to end).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/fetch_assets.sh
+export TRIPWRIGHT_ASSETS_DIR=${TRIPWRIGHT_ASSETS_DIR:-$PWD/assets}
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked --no-fail-fast
