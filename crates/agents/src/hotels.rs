@@ -242,6 +242,12 @@ pub fn describe_hotel(p: &Place, dest: &Destination) -> String {
     if let Some(rooms) = p.tag("rooms") {
         s.push_str(&format!(" {rooms} rooms."));
     }
+    if let Some(levels) = p.tag("building:levels") {
+        s.push_str(&format!(" A {levels}-storey building."));
+    }
+    if let Some(year) = p.tag("start_date").filter(|y| y.len() == 4) {
+        s.push_str(&format!(" Open since {year}."));
+    }
     if let Some(d) = p.tag("description").or_else(|| p.tag("description:en")) {
         s.push(' ');
         s.push_str(d.trim());

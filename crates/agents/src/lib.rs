@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod checks;
+pub mod grounding;
 pub mod hotels;
 pub mod itinerary;
 pub mod orchestrator;

@@ -314,7 +314,9 @@ fn read_table(path: &Path, columns: &[&str]) -> Result<Table, ClimateError> {
                 "{city} ({country}): {} line {line} repeats line {}",
                 table.file, first.line
             ));
-            tracing::warn!(city, country, line, file = %table.file, "skipping repeated climate row");
+            // A known quirk of the shipped files (Guadalajara is listed twice, identically):
+            // not worth a warning at every start, kept in `dropped_duplicates`.
+            tracing::debug!(city, country, line, file = %table.file, "skipping repeated climate row");
             continue;
         }
         table.index.insert(key, table.rows.len());

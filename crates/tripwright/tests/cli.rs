@@ -482,3 +482,16 @@ fn import_reports_counts_and_is_idempotent() {
         "re-import replaces, never duplicates"
     );
 }
+
+#[test]
+fn weather_evaluation_prints_both_errors_and_the_model_wins() {
+    let out = tripwright(shared_data_dir(), &["weather", "evaluate", "--json"]);
+    let eval = json(&out);
+    assert_eq!(eval["cities"], 269, "{eval}");
+    assert_eq!(eval["rows"], 269 * 12);
+    let forest = eval["forest_mae_c"].as_f64().expect("forest");
+    let baseline = eval["baseline_mae_c"].as_f64().expect("baseline");
+    assert!(forest.is_finite() && baseline.is_finite());
+    assert!(forest < baseline, "model {forest} °C vs nearest station {baseline} °C");
+    assert!(eval["method"].as_str().expect("method").contains("leave-one"), "{eval}");
+}
