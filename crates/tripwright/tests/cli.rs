@@ -492,6 +492,62 @@ fn weather_evaluation_prints_both_errors_and_the_model_wins() {
     let forest = eval["forest_mae_c"].as_f64().expect("forest");
     let baseline = eval["baseline_mae_c"].as_f64().expect("baseline");
     assert!(forest.is_finite() && baseline.is_finite());
-    assert!(forest < baseline, "model {forest} °C vs nearest station {baseline} °C");
-    assert!(eval["method"].as_str().expect("method").contains("leave-one"), "{eval}");
+    assert!(
+        forest < baseline,
+        "model {forest} °C vs nearest station {baseline} °C"
+    );
+    assert!(
+        eval["method"]
+            .as_str()
+            .expect("method")
+            .contains("leave-one"),
+        "{eval}"
+    );
+}
+
+#[test]
+fn hotel_filters_apply_and_an_empty_result_is_explained() {
+    let dir = shared_data_dir();
+    let plan = json(&tripwright(
+        dir,
+        &[
+            "plan",
+            "--destination",
+            "Helsinki",
+            "--days",
+            "2",
+            "--min-stars",
+            "4",
+            "--json",
+        ],
+    ));
+    let hotels = plan["hotels"].as_array().expect("hotels");
+    assert!(
+        !hotels.is_empty(),
+        "Helsinki has 4- and 5-star hotels in OSM"
+    );
+    for h in hotels {
+        assert!(h["stars"].as_u64().is_some_and(|s| s >= 4), "{h}");
+    }
+    let plan = json(&tripwright(
+        dir,
+        &[
+            "plan",
+            "--destination",
+            "Helsinki",
+            "--days",
+            "2",
+            "--max-price",
+            "30",
+            "--json",
+        ],
+    ));
+    assert!(plan["hotels"].as_array().expect("hotels").is_empty());
+    let warnings = plan["warnings"].to_string();
+    assert!(
+        warnings.contains("passes the price and stars filters"),
+        "{warnings}"
+    );
+    // Without a hotel the days start from the centre, and the plan says a hotel is missing.
+    assert_eq!(check(&plan, "complete").expect("complete")["passed"], false);
 }
