@@ -1,0 +1,120 @@
+//! Tripwright's HTTP server. For now it exposes the language model as an OpenAI-compatible API
+//! under `/v1` (issue 3, item 2), so any OpenAI client can use the local model; the web app of
+//! issue 4 grows its pages and JSON API on the same [`router`] and [`AppState`].
+//!
+//! [`serve`] takes an already bound listener (as atuin's `launch_with_tcp_listener` does): the
+//! binary binds `--addr`, tests bind `127.0.0.1:0` and read the port back.
+
+mod openai;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::{BoxError, Router, middleware};
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::trace::TraceLayer;
+use tripwright_llm::LlmClient;
+
+/// Limits that keep one client from holding the server: how much it may send, how long a
+/// request may run, how many tokens it may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiLimits {
+    /// Largest request body accepted (413 beyond).
+    pub max_body_bytes: usize,
+    /// How long a request may take until its response starts (504 beyond). A streamed
+    /// completion only has to produce its first token in this time; `max_tokens` bounds the rest.
+    pub request_timeout: Duration,
+    /// Largest `max_tokens` a request may ask for.
+    pub max_tokens: u32,
+    /// `max_tokens` when a request does not say (OpenAI's "until the context is full" would let
+    /// one request hold a sequence for the whole context).
+    pub default_max_tokens: u32,
+}
+
+impl Default for ApiLimits {
+    /// 1 MiB bodies, 120 s, at most 2048 tokens (the embedded engine's default context), 512 by
+    /// default.
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(120),
+            max_tokens: 2048,
+            default_max_tokens: 512,
+        }
+    }
+}
+
+/// What every handler shares; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The model served under `/v1` (the embedded engine, or a remote OpenAI-compatible one).
+    pub llm: Arc<dyn LlmClient>,
+    /// Request limits.
+    pub limits: ApiLimits,
+    /// When this state was made, in Unix seconds: the `created` time `/v1/models` reports.
+    pub started_at: u64,
+}
+
+impl AppState {
+    /// A state serving `llm` with the default [`ApiLimits`].
+    pub fn new(llm: Arc<dyn LlmClient>) -> Self {
+        Self {
+            llm,
+            limits: ApiLimits::default(),
+            started_at: unix_now(),
+        }
+    }
+}
+
+/// Seconds since the Unix epoch, as OpenAI's `created` fields count.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The whole application: `/healthz` and the OpenAI-compatible `/v1`, behind tracing, error
+/// logging, the request timeout and the body size limit.
+pub fn router(state: AppState) -> Router {
+    let limits = state.limits;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/v1", openai::routes())
+        .layer(
+            ServiceBuilder::new()
+                .layer(TraceLayer::new_for_http())
+                // Inside the trace layer, so error lines carry the request's span.
+                .layer(middleware::from_fn(openai::log_errors))
+                .layer(HandleErrorLayer::new(move |error: BoxError| async move {
+                    openai::ApiError::from_layer(&error, limits.request_timeout)
+                }))
+                .timeout(limits.request_timeout)
+                .layer(DefaultBodyLimit::max(limits.max_body_bytes)),
+        )
+        .with_state(state)
+}
+
+/// Liveness probe: answers while the server accepts requests.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Serves [`router`] on `listener` until `shutdown` completes, then lets requests in flight
+/// (including streams, bounded by `max_tokens`) finish.
+///
+/// # Errors
+/// The listener's I/O error, if accepting connections fails for good.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
