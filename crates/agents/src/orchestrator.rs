@@ -18,7 +18,7 @@ use std::time::Instant;
 use chrono::{Datelike, Utc};
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
-use tripwright_config::Config;
+use tripwright_config::{Config, Secrets};
 use tripwright_data::gazetteer::Gazetteer;
 use tripwright_domain::{
     Destination, Itinerary, MonthScore, Place, PlaceCategory, Plan, Summary, TripRequest,
@@ -30,8 +30,10 @@ use tripwright_store::{SqliteStore, Store};
 use crate::AgentError;
 use crate::assets::AssetPaths;
 use crate::checks::{TOP_MONTHS, run_checks};
+use crate::grounding::check_text;
 use crate::hotels::{HotelAgent, HotelFilters};
 use crate::itinerary::{ItineraryInput, default_start_date, plan_itinerary};
+use crate::prose::ProseWriter;
 use crate::summary::{Money, estimate_cost, format_money};
 use crate::weather::WeatherAgent;
 
@@ -60,6 +62,13 @@ pub enum AgentStatus {
         /// Wall time in milliseconds.
         elapsed_ms: u64,
     },
+    /// Generated text as it streams (itinerary prose per day, or the summary).
+    Text {
+        /// The day the text belongs to; `None` for the summary.
+        day: Option<u8>,
+        /// The new piece of text.
+        text: String,
+    },
     /// It failed; the plan goes on without it.
     Failed {
         /// Wall time in milliseconds.
@@ -86,6 +95,8 @@ pub struct Orchestrator {
     weather: Arc<WeatherAgent>,
     hotels: HotelAgent,
     store: Arc<dyn Store>,
+    /// The prose writer, or why there is none (configured off, or the model failed to load).
+    prose: Result<ProseWriter, String>,
 }
 
 /// How long start-up took, part by part, in milliseconds.
@@ -101,6 +112,8 @@ pub struct StartupReport {
     pub embedder_ms: u64,
     /// Importing the demo OSM extract into an empty store (0 when not needed).
     pub import_ms: u64,
+    /// Loading the language model (0 when off).
+    pub llm_ms: u64,
 }
 
 struct Sink(Option<UnboundedSender<AgentEvent>>);
@@ -138,9 +151,12 @@ fn ms(t: Instant) -> u64 {
 }
 
 impl Orchestrator {
-    /// Loads the store, gazetteer, weather model and embedder (concurrently where possible)
-    /// and imports the demo extract when the store has no places.
-    pub async fn load(config: Config) -> Result<(Orchestrator, StartupReport), AgentError> {
+    /// Loads the store, gazetteer, weather model, embedder and language model (concurrently
+    /// where possible) and imports the demo extract when the store has no places.
+    pub async fn load(
+        config: Config,
+        secrets: &Secrets,
+    ) -> Result<(Orchestrator, StartupReport), AgentError> {
         let assets = AssetPaths::new(&config.assets_dir);
         assets.require_core()?;
         let mut report = StartupReport::default();
@@ -176,6 +192,19 @@ impl Orchestrator {
             import_osm(store.as_ref(), &assets.demo_osm()).await?;
             report.import_ms = ms(t);
         }
+        let t = Instant::now();
+        let prose = load_llm(&config, secrets).await.map(|llm| {
+            ProseWriter::new(
+                llm,
+                config.llm.attempts,
+                config.llm.max_tokens,
+                config.llm.temperature,
+            )
+        });
+        report.llm_ms = ms(t);
+        if let Err(why) = &prose {
+            tracing::info!(%why, "itinerary prose is off");
+        }
         let config = Arc::new(config);
         let hotels = HotelAgent::new(
             Arc::new(embedder),
@@ -189,6 +218,7 @@ impl Orchestrator {
                 weather: Arc::new(weather),
                 hotels,
                 store,
+                prose,
             },
             report,
         ))
@@ -357,7 +387,24 @@ impl Orchestrator {
             &self.config.planner,
         );
         warnings.extend(outcome.warnings);
-        let itinerary = outcome.itinerary;
+        let mut itinerary = outcome.itinerary;
+        let mut prose_check = None;
+        match &self.prose {
+            Ok(writer) if !itinerary.days.iter().all(|d| d.stops.is_empty()) => {
+                let others: Vec<String> = places.iter().map(|p| p.name.clone()).collect();
+                match write_prose(writer, &dest, &mut itinerary, &others, &sink).await {
+                    Ok(detail) => prose_check = Some(detail),
+                    Err(e) => warnings.push(format!(
+                        "the itinerary prose could not be written ({e}); the plan is complete without it"
+                    )),
+                }
+            }
+            Ok(_) => {}
+            Err(why) if self.config.llm.provider != "off" => {
+                warnings.push(format!("no itinerary prose: {why}"));
+            }
+            Err(_) => {}
+        }
         sink.finished(AgentName::Itinerary, t);
 
         let t = sink.started(AgentName::Summary);
@@ -369,7 +416,26 @@ impl Orchestrator {
                 format_money(budget.unwrap_or_default(), &cost.currency)
             ));
         }
-        let text = summary_text(&dest, &itinerary, &best_months, hotel, &cost, req.travelers);
+        let mut text = summary_text(&dest, &itinerary, &best_months, hotel, &cost, req.travelers);
+        if let Ok(writer) = &self.prose
+            && prose_check.is_some()
+        {
+            let facts = summary_facts(&dest, &itinerary, hotel, &req.prefs);
+            let on_text = |t: &str| {
+                sink.send(
+                    AgentName::Summary,
+                    AgentStatus::Text {
+                        day: None,
+                        text: t.to_owned(),
+                    },
+                );
+            };
+            match writer.write_summary(&facts, &on_text).await {
+                Ok(prose) if !prose.is_empty() => text = format!("{prose} {text}"),
+                Ok(_) => {}
+                Err(e) => warnings.push(format!("the summary prose could not be written ({e})")),
+            }
+        }
         sink.finished(AgentName::Summary, t);
 
         let mut plan = Plan {
@@ -385,6 +451,9 @@ impl Orchestrator {
             warnings,
         };
         plan.checks = self.check(&plan).await?;
+        if let Some(detail) = prose_check {
+            plan.checks.push(prose_grounded(&plan, &places, detail));
+        }
         self.store.save_plan(&plan).await?;
         Ok(plan)
     }
@@ -416,6 +485,147 @@ impl Orchestrator {
             .max(self.config.planner.radius_km);
         Ok(run_checks(plan, &places, &self.config.planner, area))
     }
+}
+
+/// Builds the configured language model client, or says why there is none.
+pub async fn load_llm(
+    config: &Config,
+    secrets: &Secrets,
+) -> Result<Arc<dyn tripwright_llm::LlmClient>, String> {
+    match config.llm.provider.as_str() {
+        "off" => Err("the language model is off (llm.provider = \"off\")".into()),
+        "embedded" => {
+            let path = config.llm_model_path();
+            let mut engine = tripwright_llm::engine::EngineConfig::new(&path);
+            engine.max_sequences = config.llm.max_sequences;
+            let loaded =
+                tokio::task::spawn_blocking(move || tripwright_llm::engine::Engine::load(engine))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            match loaded {
+                Ok(e) => Ok(Arc::new(e)),
+                Err(e) => Err(format!(
+                    "the local model {} could not be loaded: {e}",
+                    path.display()
+                )),
+            }
+        }
+        "openai" => {
+            let mut c =
+                tripwright_llm::openai::OpenAiConfig::new(&config.llm.base_url, &config.llm.model);
+            c.api_key = secrets.openai_api_key.clone();
+            tripwright_llm::openai::OpenAiClient::new(c)
+                .map(|c| Arc::new(c) as Arc<dyn tripwright_llm::LlmClient>)
+                .map_err(|e| e.to_string())
+        }
+        other => Err(format!(
+            "unknown llm.provider {other:?} (use embedded, openai or off)"
+        )),
+    }
+}
+
+/// Writes every day's prose in order, streaming the text as events; returns the detail of
+/// the prose check.
+async fn write_prose(
+    writer: &ProseWriter,
+    dest: &Destination,
+    itinerary: &mut Itinerary,
+    others: &[String],
+    sink: &Sink,
+) -> Result<String, tripwright_llm::LlmError> {
+    let (mut attempts, mut removed, mut corrected, mut tokens) = (0, 0, 0, 0);
+    let month = itinerary.month;
+    for day in &mut itinerary.days {
+        if day.stops.is_empty() {
+            continue;
+        }
+        let n = day.day;
+        let on_text = |t: &str| {
+            sink.send(
+                AgentName::Itinerary,
+                AgentStatus::Text {
+                    day: Some(n),
+                    text: t.to_owned(),
+                },
+            );
+        };
+        let prose = writer.write_day(dest, month, day, others, &on_text).await?;
+        day.intro = prose.intro;
+        for (stop, note) in day.stops.iter_mut().zip(prose.notes) {
+            stop.note = note;
+        }
+        attempts += prose.attempts;
+        removed += prose.removed_sentences;
+        corrected += prose.corrected_names;
+        tokens += prose.tokens;
+    }
+    Ok(format!(
+        "written by {}: {tokens} tokens, {attempts} generation(s) for {} day(s), {corrected} name(s) respelled, {removed} sentence(s) dropped",
+        writer.model_id(),
+        itinerary.days.len()
+    ))
+}
+
+/// Recomputes, on the finished plan, that the prose names no place but the day's stops.
+fn prose_grounded(plan: &Plan, places: &[Place], detail: String) -> tripwright_domain::Check {
+    let others: Vec<&str> = places.iter().map(|p| p.name.as_str()).collect();
+    let mut problems = Vec::new();
+    for day in &plan.itinerary.days {
+        let allowed: Vec<&str> = day
+            .stops
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain([
+                plan.destination.name.as_str(),
+                plan.destination.country.as_str(),
+            ])
+            .collect();
+        let day_others: Vec<&str> = others
+            .iter()
+            .copied()
+            .filter(|o| !allowed.contains(o))
+            .collect();
+        for text in std::iter::once(&day.intro).chain(day.stops.iter().map(|s| &s.note)) {
+            let f = check_text(text, &allowed, &day_others);
+            for name in f.other_places.iter().chain(&f.invented) {
+                problems.push(format!("day {} names {name}", day.day));
+            }
+        }
+    }
+    tripwright_domain::Check {
+        name: "prose".into(),
+        passed: problems.is_empty(),
+        detail: if problems.is_empty() {
+            detail
+        } else {
+            problems.join("; ")
+        },
+    }
+}
+
+/// Facts for the summary prose, without figures.
+fn summary_facts(
+    dest: &Destination,
+    it: &Itinerary,
+    hotel: Option<&tripwright_domain::Hotel>,
+    prefs: &str,
+) -> String {
+    let sights: Vec<&str> = it
+        .days
+        .iter()
+        .flat_map(|d| d.stops.iter())
+        .filter(|s| crate::itinerary::is_activity(s.kind))
+        .map(|s| s.name.as_str())
+        .collect();
+    format!(
+        "Destination: {}, {}. Travel month: {}. Hotel: {}. Traveller's wishes: {}. Sights: {}.",
+        dest.name,
+        dest.country,
+        month_name(it.month),
+        hotel.map_or("none found", |h| h.name.as_str()),
+        prefs,
+        sights.join(", ")
+    )
 }
 
 /// Imports an OSM extract into the store; returns how many places were written.

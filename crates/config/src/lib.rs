@@ -65,6 +65,8 @@ pub struct Config {
     pub planner: PlannerConfig,
     /// Cost tables.
     pub costs: CostConfig,
+    /// The language model that writes the prose.
+    pub llm: LlmConfig,
 }
 
 impl Default for Config {
@@ -78,7 +80,55 @@ impl Default for Config {
             hotels: HotelConfig::default(),
             planner: PlannerConfig::default(),
             costs: CostConfig::default(),
+            llm: LlmConfig::default(),
         }
+    }
+}
+
+/// The language model that writes itinerary and summary prose (issue 3).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmConfig {
+    /// `embedded` (llama.cpp in-process), `openai` (any OpenAI-compatible endpoint) or `off`.
+    pub provider: String,
+    /// GGUF of the embedded model; default `<assets_dir>/models/qwen2.5-coder-0.5b-instruct.gguf`.
+    pub model_path: Option<PathBuf>,
+    /// Base URL of the OpenAI-compatible endpoint, e.g. `http://127.0.0.1:8000/v1`.
+    pub base_url: String,
+    /// Model name at that endpoint.
+    pub model: String,
+    /// Most tokens generated per day of prose (and for the summary).
+    pub max_tokens: u32,
+    /// Sampling temperature.
+    pub temperature: f32,
+    /// Generations per day before ungrounded sentences are dropped.
+    pub attempts: u32,
+    /// Requests the embedded engine generates at once (continuous batching).
+    pub max_sequences: u32,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        Self {
+            provider: "embedded".into(),
+            model_path: None,
+            base_url: "http://127.0.0.1:8000/v1".into(),
+            model: "gpt-4o-mini".into(),
+            max_tokens: 220,
+            temperature: 0.7,
+            attempts: 2,
+            max_sequences: 8,
+        }
+    }
+}
+
+impl Config {
+    /// The embedded model's GGUF file.
+    pub fn llm_model_path(&self) -> PathBuf {
+        self.llm.model_path.clone().unwrap_or_else(|| {
+            self.assets_dir
+                .join("models/qwen2.5-coder-0.5b-instruct.gguf")
+        })
     }
 }
 
@@ -292,7 +342,13 @@ impl Config {
 }
 
 /// `TRIPWRIGHT_*` variables that are not configuration keys.
-const NOT_CONFIG_KEYS: &[&str] = &["CONFIG", "OPENAI_API_KEY", "SECRETS_FILE", "DOWNLOAD_CACHE"];
+const NOT_CONFIG_KEYS: &[&str] = &[
+    "CONFIG",
+    "OPENAI_API_KEY",
+    "SECRETS_FILE",
+    "DOWNLOAD_CACHE",
+    "ADDR",
+];
 
 /// Deep-merges `over` into `base`: tables merge key by key, other values replace.
 fn merge(base: &mut toml::Table, over: toml::Table) {

@@ -41,12 +41,12 @@ pub async fn plan(config: Config, requests: usize, texts: usize) -> Result<()> {
 
     // 2. In-process load and warm plans.
     let t = Instant::now();
-    let (orch, startup) = Orchestrator::load(Config {
-        data_dir: scratch.path().to_path_buf(),
-        store_path: None,
-        ..config.clone()
-    })
-    .await?;
+    let mut no_llm = config.clone();
+    no_llm.data_dir = scratch.path().to_path_buf();
+    no_llm.store_path = None;
+    no_llm.llm.provider = "off".into();
+    let (orch, startup) =
+        Orchestrator::load(no_llm, &tripwright_config::Secrets::default()).await?;
     let load = t.elapsed();
     let request = |i: usize| TripRequest {
         days: (i % 5 + 1) as u8 * 2 - 1,

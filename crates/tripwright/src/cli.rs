@@ -71,6 +71,13 @@ pub enum Command {
     },
     /// Check that every asset is present (run scripts/fetch_assets.sh to fetch them).
     Assets,
+    /// Serve the configured model as an OpenAI-compatible API (`/v1/models`,
+    /// `/v1/chat/completions`); the web app grows here.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", env = "TRIPWRIGHT_ADDR")]
+        addr: std::net::SocketAddr,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -164,6 +171,9 @@ pub struct PlanArgs {
     /// Print the plan as JSON (schema/plan.schema.json).
     #[arg(long)]
     pub json: bool,
+    /// Skip the language model: no prose, faster (same as llm.provider = "off").
+    #[arg(long)]
+    pub no_llm: bool,
 }
 
 impl PlanArgs {
@@ -219,16 +229,17 @@ pub async fn run(cli: Cli) -> Result<()> {
     // Both are safe to log: secrets print as [REDACTED] (tested in tests/cli.rs).
     tracing::debug!(?config, ?secrets, "configuration loaded");
     match cli.command {
-        Command::Plan(args) => plan(config, args).await,
+        Command::Plan(args) => plan(config, &secrets, args).await,
         Command::Import {
             what: ImportCommand::Osm { file },
         } => import(config, file).await,
-        Command::Weather { what } => weather(config, what).await,
+        Command::Weather { what } => weather(config, &secrets, what).await,
         Command::Embed { texts, json } => embed(config, texts, json).await,
         Command::Plans { what } => plans(config, what).await,
         Command::Bench {
             what: BenchCommand::Plan { requests, texts },
         } => bench::plan(config, requests, texts).await,
+        Command::Serve { addr } => serve(config, &secrets, addr).await,
         Command::Assets => {
             tripwright_agents::assets::AssetPaths::new(&config.assets_dir).require_core()?;
             println!("all assets present in {}", config.assets_dir.display());
@@ -237,21 +248,37 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-async fn plan(config: Config, args: PlanArgs) -> Result<()> {
+async fn plan(mut config: Config, secrets: &Secrets, args: PlanArgs) -> Result<()> {
     let request = args.request();
     // Bad input is reported before the models load.
     request.validate().map_err(AgentError::from)?;
+    if args.no_llm {
+        config.llm.provider = "off".into();
+    }
     let human = !args.json;
     if human {
         eprintln!("Loading data and models…");
     }
-    let (orchestrator, _) = Orchestrator::load(config).await?;
+    let (orchestrator, _) = Orchestrator::load(config, secrets).await?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<AgentEvent>();
     let progress = tokio::spawn(async move {
+        let mut err = std::io::stderr();
+        let mut mid_text = false;
         while let Some(ev) = rx.recv().await {
-            if human {
-                eprintln!("{}", render::event_line(&ev));
+            if !human {
+                continue;
             }
+            // Prose streams token by token on stderr; the checked text is in the final output.
+            if let tripwright_agents::AgentStatus::Text { text, .. } = &ev.status {
+                let _ = write!(err, "{text}");
+                let _ = err.flush();
+                mid_text = true;
+                continue;
+            }
+            if std::mem::take(&mut mid_text) {
+                let _ = writeln!(err);
+            }
+            let _ = writeln!(err, "{}", render::event_line(&ev));
         }
     });
     let result = orchestrator.plan(request, Some(tx)).await;
@@ -264,6 +291,25 @@ async fn plan(config: Config, args: PlanArgs) -> Result<()> {
     } else {
         write!(out, "{}", render::plan_text(&plan))?;
     }
+    Ok(())
+}
+
+async fn serve(config: Config, secrets: &Secrets, addr: std::net::SocketAddr) -> Result<()> {
+    let llm = tripwright_agents::orchestrator::load_llm(&config, secrets)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("could not listen on {addr}"))?;
+    eprintln!(
+        "serving {} at http://{}/v1 (OpenAI-compatible); Ctrl-C stops",
+        llm.model_id(),
+        listener.local_addr()?
+    );
+    tripwright_web::serve(listener, tripwright_web::AppState::new(llm), async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }
 
@@ -291,7 +337,7 @@ async fn import(config: Config, file: PathBuf) -> Result<()> {
     Ok(())
 }
 
-async fn weather(config: Config, what: WeatherCommand) -> Result<()> {
+async fn weather(mut config: Config, secrets: &Secrets, what: WeatherCommand) -> Result<()> {
     let climate = tripwright_agents::assets::AssetPaths::new(&config.assets_dir).climate_dir();
     match what {
         WeatherCommand::Evaluate { json } => {
@@ -307,7 +353,8 @@ async fn weather(config: Config, what: WeatherCommand) -> Result<()> {
             }
         }
         WeatherCommand::Months { destination, json } => {
-            let (orchestrator, _) = Orchestrator::load(config).await?;
+            config.llm.provider = "off".into();
+            let (orchestrator, _) = Orchestrator::load(config, secrets).await?;
             let dest = orchestrator
                 .gazetteer()
                 .geocode(&destination)

@@ -17,6 +17,7 @@ pub fn event_line(ev: &AgentEvent) -> String {
     match &ev.status {
         AgentStatus::Started => format!("  … {name} agent running"),
         AgentStatus::Finished { elapsed_ms } => format!("  ✓ {name} agent done in {elapsed_ms} ms"),
+        AgentStatus::Text { text, .. } => text.clone(),
         AgentStatus::Failed { elapsed_ms, error } => {
             format!("  ✗ {name} agent failed after {elapsed_ms} ms: {error}")
         }

@@ -551,3 +551,74 @@ fn hotel_filters_apply_and_an_empty_result_is_explained() {
     // Without a hotel the days start from the centre, and the plan says a hotel is missing.
     assert_eq!(check(&plan, "complete").expect("complete")["passed"], false);
 }
+
+#[test]
+fn prose_from_the_embedded_model_names_only_real_stops() {
+    let model = assets_dir().join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    let out = tripwright_env(
+        shared_data_dir(),
+        &[
+            "plan",
+            "--destination",
+            "Helsinki",
+            "--days",
+            "1",
+            "--prefs",
+            "museums and coffee",
+            "--json",
+        ],
+        &[
+            ("TRIPWRIGHT_LLM__PROVIDER", "embedded"),
+            ("TRIPWRIGHT_LLM__MODEL_PATH", model.to_str().expect("utf8")),
+            ("TRIPWRIGHT_LLM__MAX_TOKENS", "96"),
+        ],
+    );
+    let plan = json(&out);
+    assert_valid(&plan);
+    let prose = check(&plan, "prose").expect("a prose check when the model ran");
+    assert_eq!(prose["passed"], true, "{prose}");
+    assert!(
+        prose["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("SmolLM2"),
+        "{prose}"
+    );
+    for name in [
+        "grounded",
+        "complete",
+        "diverse",
+        "timing",
+        "opening_hours",
+        "reachable",
+    ] {
+        assert_eq!(check(&plan, name).expect("check")["passed"], true, "{name}");
+    }
+}
+
+#[test]
+fn an_unreachable_provider_degrades_to_a_plan_without_prose() {
+    // Nothing listens on port 1 of loopback: every attempt is refused, then retried, then given up.
+    let out = tripwright_env(
+        shared_data_dir(),
+        &["plan", "--destination", "Helsinki", "--days", "2", "--json"],
+        &[
+            ("TRIPWRIGHT_LLM__PROVIDER", "openai"),
+            ("TRIPWRIGHT_LLM__BASE_URL", "http://127.0.0.1:1/v1"),
+        ],
+    );
+    let plan = json(&out);
+    assert_valid(&plan);
+    assert_eq!(plan["best_months"].as_array().expect("months").len(), 12);
+    assert!(!plan["hotels"].as_array().expect("hotels").is_empty());
+    assert_eq!(plan["itinerary"]["days"].as_array().expect("days").len(), 2);
+    assert!(plan["summary"]["cost"]["total"].as_f64().expect("total") > 0.0);
+    let warnings = plan["warnings"].to_string();
+    assert!(
+        warnings.contains("prose could not be written"),
+        "{warnings}"
+    );
+    assert!(check(&plan, "prose").is_none());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
