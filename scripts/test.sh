@@ -5,9 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/fetch_assets.sh
 export TRIPWRIGHT_ASSETS_DIR=${TRIPWRIGHT_ASSETS_DIR:-$PWD/assets}
-# llama.cpp's OpenMP threads spin while idle; with test binaries running side by side on two
-# cores that starves everything else. Passive waiting keeps the suite fast.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+scripts/purge_stale_llama.sh "${CARGO_TARGET_DIR:-$PWD/target}"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked --no-fail-fast

@@ -13,7 +13,9 @@ pub mod weather;
 
 use std::path::PathBuf;
 
-pub use orchestrator::{AgentEvent, AgentName, AgentStatus, Orchestrator, StartupReport};
+pub use orchestrator::{
+    AgentEvent, AgentName, AgentOutput, AgentStatus, Orchestrator, StartupReport,
+};
 
 /// Why a plan (or start-up) failed. Each variant's message says what the user can do.
 #[derive(Debug, thiserror::Error)]

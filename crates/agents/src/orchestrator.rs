@@ -69,6 +69,13 @@ pub enum AgentStatus {
         /// The new piece of text.
         text: String,
     },
+    /// The agent's result, as soon as it is known, so a client can show each part of the plan
+    /// before the rest is done. The itinerary is sent twice: when its stops are planned, and
+    /// again with the prose once that is written.
+    Output {
+        /// The result.
+        output: Box<AgentOutput>,
+    },
     /// It failed; the plan goes on without it.
     Failed {
         /// Wall time in milliseconds.
@@ -76,6 +83,20 @@ pub enum AgentStatus {
         /// What went wrong, for the user.
         error: String,
     },
+}
+
+/// What an agent produced: one part of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum AgentOutput {
+    /// The weather agent's ranking of the 12 months, best first.
+    Months(Vec<MonthScore>),
+    /// The hotel agent's recommendations, best match first.
+    Hotels(Vec<tripwright_domain::Hotel>),
+    /// The itinerary (first without prose, then with it).
+    Itinerary(Itinerary),
+    /// The summary with the cost estimate.
+    Summary(Summary),
 }
 
 /// A progress event.
@@ -129,6 +150,17 @@ impl Sink {
     fn started(&self, agent: AgentName) -> Instant {
         self.send(agent, AgentStatus::Started);
         Instant::now()
+    }
+
+    fn output(&self, agent: AgentName, output: AgentOutput) {
+        if self.0.is_some() {
+            self.send(
+                agent,
+                AgentStatus::Output {
+                    output: Box::new(output),
+                },
+            );
+        }
     }
 
     fn finished(&self, agent: AgentName, t: Instant) {
@@ -229,6 +261,19 @@ impl Orchestrator {
         &self.store
     }
 
+    /// The configuration it was loaded with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The language model writing the prose, or why there is none.
+    pub fn llm(&self) -> Result<Arc<dyn tripwright_llm::LlmClient>, String> {
+        self.prose
+            .as_ref()
+            .map(|w| Arc::clone(w.llm()))
+            .map_err(Clone::clone)
+    }
+
     /// The gazetteer.
     pub fn gazetteer(&self) -> &Gazetteer {
         &self.gazetteer
@@ -245,11 +290,26 @@ impl Orchestrator {
     }
 
     /// Makes, checks and saves a plan.
-    #[tracing::instrument(skip_all, fields(destination = %req.destination, days = req.days))]
     pub async fn plan(
         &self,
         req: TripRequest,
         events: Option<UnboundedSender<AgentEvent>>,
+    ) -> Result<Plan, AgentError> {
+        let plan = self
+            .make_plan(req, events, uuid::Uuid::new_v4().to_string())
+            .await?;
+        self.store.save_plan(&plan).await?;
+        Ok(plan)
+    }
+
+    /// Makes and checks a plan with the given id, without saving it (the web app saves it
+    /// with its owner). Dropping the future cancels the work, language model included.
+    #[tracing::instrument(skip_all, fields(destination = %req.destination, days = req.days))]
+    pub async fn make_plan(
+        &self,
+        req: TripRequest,
+        events: Option<UnboundedSender<AgentEvent>>,
+        id: String,
     ) -> Result<Plan, AgentError> {
         req.validate()?;
         let sink = Sink(events);
@@ -314,6 +374,7 @@ impl Orchestrator {
 
         let best_months: Vec<MonthScore> = match months {
             Ok(m) => {
+                sink.output(AgentName::Weather, AgentOutput::Months(m.clone()));
                 sink.finished(AgentName::Weather, tw);
                 m
             }
@@ -327,6 +388,7 @@ impl Orchestrator {
         };
         let hotels = match hotels {
             Ok(r) => {
+                sink.output(AgentName::Hotels, AgentOutput::Hotels(r.hotels.clone()));
                 sink.finished(AgentName::Hotels, th);
                 if r.hotels.is_empty() {
                     warnings.push(if r.considered == 0 {
@@ -388,6 +450,10 @@ impl Orchestrator {
         );
         warnings.extend(outcome.warnings);
         let mut itinerary = outcome.itinerary;
+        sink.output(
+            AgentName::Itinerary,
+            AgentOutput::Itinerary(itinerary.clone()),
+        );
         let mut prose_check = None;
         match &self.prose {
             Ok(writer) if !itinerary.days.iter().all(|d| d.stops.is_empty()) => {
@@ -404,6 +470,12 @@ impl Orchestrator {
                 warnings.push(format!("no itinerary prose: {why}"));
             }
             Err(_) => {}
+        }
+        if prose_check.is_some() {
+            sink.output(
+                AgentName::Itinerary,
+                AgentOutput::Itinerary(itinerary.clone()),
+            );
         }
         sink.finished(AgentName::Itinerary, t);
 
@@ -436,17 +508,19 @@ impl Orchestrator {
                 Err(e) => warnings.push(format!("the summary prose could not be written ({e})")),
             }
         }
+        let summary = Summary { text, cost };
+        sink.output(AgentName::Summary, AgentOutput::Summary(summary.clone()));
         sink.finished(AgentName::Summary, t);
 
         let mut plan = Plan {
-            id: uuid::Uuid::new_v4().to_string(),
+            id,
             created_at: Utc::now().to_rfc3339(),
             request: req,
             destination: dest,
             best_months,
             hotels,
             itinerary,
-            summary: Summary { text, cost },
+            summary,
             checks: Vec::new(),
             warnings,
         };
@@ -454,7 +528,6 @@ impl Orchestrator {
         if let Some(detail) = prose_check {
             plan.checks.push(prose_grounded(&plan, &places, detail));
         }
-        self.store.save_plan(&plan).await?;
         Ok(plan)
     }
 

@@ -20,17 +20,32 @@ const DAY_SYSTEM: &str = "You are the travel writer of Tripwright, a trip planne
 factual prose for one day of a trip. The stops are fixed: write only about the stops you are \
 given, in the order given. Never mention any other place, street, shop, restaurant, museum, \
 hotel or business. Do not invent opening hours, prices, dates or facts you are not sure of. \
-Answer in exactly this format, one line each, nothing else:\n\
+Do not copy the list of stops and do not write any times, dates or numbers: they are shown \
+separately. Answer in exactly this format, one line each, nothing else:\n\
 INTRO: <one or two sentences introducing the day>\n\
 1: <one sentence about stop 1>\n\
 2: <one sentence about stop 2>\n\
 and so on for every stop.";
 
+/// A worked example shown before every day's request (the same for every request, so the
+/// prefix cache serves it too). Small models copy the request's list instead of writing
+/// prose without one. Its city is far from any destination a plan mentions with it, and
+/// naming one of its places in a real day is caught like any other invented venue.
+const DAY_EXAMPLE: [&str; 2] = [
+    "City: Porto, Portugal. Month: May. Day 1 (Monday).\nStops:\n\
+     1. Serralves Museum (museum), 10:00–11:30\n\
+     2. Café Majestic (coffee break), 11:45–12:15\n",
+    "INTRO: A gentle start among modern art and gardens, then a pause in a grand old café.\n\
+     1: Serralves Museum pairs contemporary exhibitions with wide gardens that reward an unhurried walk.\n\
+     2: Café Majestic is an ornate Belle Époque café, a good place to sit and watch the street.",
+];
+
 /// The shared system prompt of the trip summary.
 const SUMMARY_SYSTEM: &str = "You are the travel writer of Tripwright, a trip planner. Write a \
 professional two- or three-sentence summary of a trip from the facts given. Do not write any \
 numbers, prices, dates or times: they are added separately. Do not mention any place that is \
-not in the facts.";
+not in the facts. Describe each place only as what the facts call it (museum, café, memorial …): \
+do not attribute features, history or food to it.";
 
 /// Prose for one day.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -66,6 +81,11 @@ impl ProseWriter {
             max_tokens,
             temperature,
         }
+    }
+
+    /// The language model it writes with.
+    pub fn llm(&self) -> &Arc<dyn LlmClient> {
+        &self.llm
     }
 
     /// The model's name.
@@ -127,6 +147,8 @@ impl ProseWriter {
             }
             let mut request = ChatRequest::new(vec![
                 ChatMessage::system(DAY_SYSTEM),
+                ChatMessage::user(DAY_EXAMPLE[0]),
+                ChatMessage::assistant(DAY_EXAMPLE[1]),
                 ChatMessage::user(prompt),
             ]);
             request.max_tokens = self.max_tokens;
@@ -136,6 +158,14 @@ impl ProseWriter {
             prose.tokens += tokens;
             prose.attempts = attempt;
             let (intro, notes) = parse_day(&text, day.stops.len());
+            // Times, dates and prices come from the plan, never from the model; a sentence
+            // with a figure is most often the stop list copied back.
+            let intro = without_figures(&intro);
+            let notes: Vec<String> = notes
+                .iter()
+                .zip(&day.stops)
+                .map(|(n, stop)| true_to_kind(&without_figures(n), stop))
+                .collect();
             let mut corrected = 0;
             let mut fix = |t: &str| {
                 let c = correct_near_misses(t, &allowed);
@@ -189,13 +219,7 @@ impl ProseWriter {
         request.temperature = self.temperature;
         request.seed = Some(7);
         let (text, _) = self.generate(request, on_text).await?;
-        let kept: Vec<&str> = text
-            .split_inclusive(['.', '!', '?'])
-            .filter(|s| !s.chars().any(|c| c.is_ascii_digit() || "€$£¥".contains(c)))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect();
-        Ok(kept.join(" "))
+        Ok(without_figures(&text))
     }
 
     async fn generate(
@@ -218,6 +242,113 @@ impl ProseWriter {
             "the model's stream ended without finishing".into(),
         ))
     }
+}
+
+/// `text` without its sentences that hold a digit or a currency sign: every figure in a plan
+/// is computed and added by the caller, so one written by the model is unchecked.
+fn without_figures(text: &str) -> String {
+    text.split_inclusive(['.', '!', '?'])
+        .filter(|s| !s.chars().any(|c| c.is_ascii_digit() || "€$£¥".contains(c)))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Words that make a sentence about food and drink.
+const FOOD_WORDS: &[&str] = &[
+    "restaurant",
+    "restaurants",
+    "café",
+    "cafe",
+    "bistro",
+    "steakhouse",
+    "pizzeria",
+    "bar",
+    "pub",
+    "cuisine",
+    "dish",
+    "dishes",
+    "menu",
+    "eat",
+    "dine",
+    "dining",
+    "food",
+    "meal",
+    "meals",
+    "brunch",
+    "wine",
+    "wines",
+    "beer",
+];
+/// Words that make a sentence about a sight.
+const SIGHT_WORDS: &[&str] = &[
+    "museum",
+    "gallery",
+    "exhibition",
+    "exhibitions",
+    "collection",
+    "collections",
+    "artworks",
+    "paintings",
+    "sculptures",
+    "memorial",
+    "monument",
+    "church",
+    "cathedral",
+    "statue",
+];
+/// Claims of a cuisine or origin the data almost never supports.
+const ORIGIN_WORDS: &[&str] = &[
+    "italian",
+    "french",
+    "japanese",
+    "chinese",
+    "mexican",
+    "spanish",
+    "greek",
+    "thai",
+    "indian",
+    "american",
+    "turkish",
+    "vietnamese",
+    "korean",
+    "lebanese",
+    "renaissance",
+    "baroque",
+    "gothic",
+    "medieval",
+    "ancient",
+];
+
+/// `note` without the sentences that contradict what the stop is: food words about a museum,
+/// museum words about a restaurant, or a cuisine or style the stop's name and kind do not
+/// carry. Small models often describe a museum as a café; the plan knows better.
+fn true_to_kind(note: &str, stop: &tripwright_domain::Stop) -> String {
+    let food_stop = matches!(
+        stop.kind,
+        StopKind::Lunch | StopKind::Dinner | StopKind::Cafe
+    );
+    let own = format!("{} {}", stop.name, stop.place_kind).to_lowercase();
+    let wrong: &[&str] = if food_stop { SIGHT_WORDS } else { FOOD_WORDS };
+    note.split_inclusive(['.', '!', '?'])
+        .filter(|sentence| {
+            // The stop's own name may hold such a word ("Cafe Esplanad"); judge the rest.
+            let rest = sentence
+                .to_lowercase()
+                .replace(&stop.name.to_lowercase(), " ");
+            let words: Vec<&str> = rest
+                .split(|c: char| !c.is_alphanumeric() && c != 'é')
+                .filter(|w| !w.is_empty())
+                .collect();
+            !words
+                .iter()
+                .any(|w| wrong.contains(w) || (ORIGIN_WORDS.contains(w) && !own.contains(w)))
+        })
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Parses `INTRO: …` and `N: …` lines; lines the model numbered `N.` or `N)` count too.
@@ -254,6 +385,59 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sentences_contradicting_the_stop_are_dropped() {
+        let stop = |name: &str, kind, place_kind: &str| tripwright_domain::Stop {
+            place_id: "osm:node/1".into(),
+            name: name.into(),
+            kind,
+            place_kind: place_kind.into(),
+            lat: 60.17,
+            lon: 24.94,
+            start: tripwright_domain::TimeOfDay::from_minutes(600),
+            end: tripwright_domain::TimeOfDay::from_minutes(690),
+            walk_minutes: 3,
+            walk_km: 0.2,
+            opening_hours: None,
+            note: String::new(),
+        };
+        let museum = stop("Amos Rex", StopKind::Sight, "museum");
+        assert_eq!(
+            true_to_kind(
+                "Amos Rex is an Italian restaurant with modern cuisine. Its galleries lie underground.",
+                &museum
+            ),
+            "Its galleries lie underground."
+        );
+        assert_eq!(
+            true_to_kind(
+                "Kiasma is a Renaissance museum. A great place to eat.",
+                &stop("Kiasma", StopKind::Sight, "museum")
+            ),
+            ""
+        );
+        let cafe = stop("Cafe Esplanad", StopKind::Cafe, "cafe");
+        assert_eq!(
+            true_to_kind(
+                "Cafe Esplanad is known for its cinnamon buns. It has a famous art collection.",
+                &cafe
+            ),
+            "Cafe Esplanad is known for its cinnamon buns."
+        );
+    }
+
+    #[test]
+    fn sentences_with_figures_are_dropped() {
+        assert_eq!(
+            without_figures(
+                "Helsinki, Finland. July 1 (Saturday). A day of art! Tickets cost €12."
+            ),
+            "Helsinki, Finland. A day of art!"
+        );
+        assert_eq!(without_figures("Ateneum (museum), 10:00–11:30"), "");
+        assert_eq!(without_figures("No figures here"), "No figures here");
+    }
 
     #[test]
     fn parses_the_format_and_tolerates_variants() {

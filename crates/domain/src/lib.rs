@@ -5,12 +5,17 @@
 //! web API; it is documented in `schema/plan.schema.json` (a test keeps the two in step).
 
 mod geo;
+mod list;
 mod opening_hours;
 mod plan;
 mod request;
 mod time;
 
 pub use geo::{GeoPoint, haversine_km};
+pub use list::{
+    ListItem, MAX_ITEM_NAME_CHARS, MAX_LIST_TITLE_CHARS, MAX_NOTES_CHARS, MAX_QUANTITY, TripList,
+    validate_item_name, validate_quantity,
+};
 pub use opening_hours::OpeningHours;
 pub use plan::{
     Check, CostEstimate, CostLine, DayPlan, Destination, Hotel, Itinerary, MonthScore, Place,

@@ -48,4 +48,13 @@ pub enum StoreError {
     /// The caller passed something the store refuses to write or search with.
     #[error("invalid input for the store: {0}")]
     Invalid(String),
+
+    /// A row the caller named does not exist (or is not the caller's).
+    #[error("{0} not found")]
+    NotFound(String),
+
+    /// A write lost a race: the row changed since the caller read it (versioned write), or a
+    /// uniqueness rule refused it (duplicate item name).
+    #[error("{0}")]
+    Conflict(String),
 }

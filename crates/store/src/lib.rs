@@ -1,4 +1,5 @@
-//! Storage for Tripwright: imported places, cached embeddings and saved plans.
+//! Storage for Tripwright: imported places, cached embeddings, saved plans (with their owners
+//! and share links), trip lists, and a cache of online services' responses.
 //!
 //! Everything above this crate talks to the backend-neutral [`Store`] trait, held as
 //! `Arc<dyn Store>`, so the embedded SQLite file ([`SqliteStore`], the zero-config default) and
@@ -7,6 +8,7 @@
 
 mod bbox;
 mod error;
+mod lists;
 mod sqlite;
 
 use std::collections::{BTreeMap, HashMap};
@@ -14,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tripwright_domain::{GeoPoint, Place, PlaceCategory, Plan};
+use tripwright_domain::{GeoPoint, ListItem, Place, PlaceCategory, Plan, TripList};
 
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
@@ -35,6 +37,29 @@ pub struct PlanSummary {
     pub country: String,
     /// Requested trip length in days.
     pub days: u8,
+}
+
+/// A partial update of one list item: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ItemPatch {
+    /// New name (same rules as a new item's name).
+    pub name: Option<String>,
+    /// New "at home" quantity, 0..=12.
+    pub qty_home: Option<i64>,
+    /// New "to take" quantity, 0..=12.
+    pub qty_take: Option<i64>,
+    /// New "taken" tick.
+    pub taken: Option<bool>,
+}
+
+impl ItemPatch {
+    /// Whether the patch changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.qty_home.is_none()
+            && self.qty_take.is_none()
+            && self.taken.is_none()
+    }
 }
 
 /// The storage operations Tripwright needs, whatever the database behind them.
@@ -106,6 +131,142 @@ pub trait Store: Send + Sync {
 
     /// Summaries of the `limit` newest saved plans, newest first.
     async fn list_plans(&self, limit: u32) -> Result<Vec<PlanSummary>>;
+
+    /// Saves `plan` as owned by `owner` (an opaque browser id), replacing a plan with the
+    /// same id.
+    ///
+    /// Same validation as [`Store::save_plan`]; an empty owner is [`StoreError::Invalid`].
+    /// A plan without owner (saved by the CLI) is taken over by `owner`; a plan of another
+    /// owner is not replaced ([`StoreError::Conflict`]). The share token, if any, is kept.
+    async fn save_owned_plan(&self, owner: &str, plan: &Plan) -> Result<()>;
+
+    /// The owner of a saved plan (`None` for unknown plans or plans saved without owner,
+    /// e.g. by the CLI).
+    async fn plan_owner(&self, id: &str) -> Result<Option<String>>;
+
+    /// Summaries of `owner`'s `limit` newest plans, newest first.
+    async fn list_owned_plans(&self, owner: &str, limit: u32) -> Result<Vec<PlanSummary>>;
+
+    /// Returns the plan's share token, creating one (the given `new_token`) if it has none
+    /// yet; a second call returns the first token.
+    ///
+    /// [`StoreError::NotFound`] if the plan does not exist; an empty `new_token` is
+    /// [`StoreError::Invalid`], one that another plan already has [`StoreError::Conflict`].
+    async fn share_token(&self, plan_id: &str, new_token: &str) -> Result<String>;
+
+    /// The plan whose share token is `token`, `None` when no plan has it.
+    async fn plan_by_share_token(&self, token: &str) -> Result<Option<Plan>>;
+
+    /// Creates an empty list owned by `owner`, optionally attached to a saved plan.
+    ///
+    /// The title is trimmed and must have 1..=[`MAX_LIST_TITLE_CHARS`] characters and no
+    /// control characters, and the owner must not be empty ([`StoreError::Invalid`]
+    /// otherwise); an unknown `plan_id` is [`StoreError::NotFound`].
+    ///
+    /// [`MAX_LIST_TITLE_CHARS`]: tripwright_domain::MAX_LIST_TITLE_CHARS
+    async fn create_list(
+        &self,
+        owner: &str,
+        title: &str,
+        plan_id: Option<&str>,
+    ) -> Result<TripList>;
+
+    /// The owner's lists, newest first, each with its items in display order.
+    async fn lists(&self, owner: &str) -> Result<Vec<TripList>>;
+
+    /// One list with its items ordered by position; [`StoreError::NotFound`] when missing or
+    /// not the owner's.
+    async fn list(&self, owner: &str, id: &str) -> Result<TripList>;
+
+    /// The owner's list attached to the plan `plan_id` (the newest, should there be several),
+    /// `None` when there is none.
+    async fn list_for_plan(&self, owner: &str, plan_id: &str) -> Result<Option<TripList>>;
+
+    /// Renames a list (title rules as for [`Store::create_list`]) and bumps its version.
+    ///
+    /// `expected_version` is the list version the client saw: [`StoreError::Conflict`] if
+    /// the list changed since (`None` skips the check).
+    async fn rename_list(
+        &self,
+        owner: &str,
+        id: &str,
+        title: &str,
+        expected_version: Option<i64>,
+    ) -> Result<TripList>;
+
+    /// Deletes a list and its items; [`StoreError::NotFound`] when missing or not the owner's.
+    async fn delete_list(&self, owner: &str, id: &str) -> Result<()>;
+
+    /// Saves the list's notes (at most [`MAX_NOTES_CHARS`] characters, else
+    /// [`StoreError::Invalid`]), sets `notes_saved_at` to now (RFC 3339, UTC) and bumps the
+    /// version; `expected_version` as for [`Store::rename_list`]. Returns the list.
+    ///
+    /// [`MAX_NOTES_CHARS`]: tripwright_domain::MAX_NOTES_CHARS
+    async fn save_notes(
+        &self,
+        owner: &str,
+        id: &str,
+        notes: &str,
+        expected_version: Option<i64>,
+    ) -> Result<TripList>;
+
+    /// Appends an item at the end of a list.
+    ///
+    /// The name is checked by [`validate_item_name`] and the quantities by
+    /// [`validate_quantity`] ([`StoreError::Invalid`]); a name equal, case-insensitively and
+    /// after trimming, to another item's in the same list is [`StoreError::Conflict`].
+    ///
+    /// [`validate_item_name`]: tripwright_domain::validate_item_name
+    /// [`validate_quantity`]: tripwright_domain::validate_quantity
+    async fn add_item(
+        &self,
+        owner: &str,
+        list_id: &str,
+        name: &str,
+        qty_home: i64,
+        qty_take: i64,
+    ) -> Result<ListItem>;
+
+    /// Changes only the fields of one item that `patch` sets, so that two tabs editing
+    /// different fields or items never overwrite each other, and bumps the item's version.
+    ///
+    /// `expected_version` is the item version the client saw: [`StoreError::Conflict`] if
+    /// the item changed since. A new name obeys the rules of [`Store::add_item`]. An empty
+    /// patch changes nothing and returns the item as it is.
+    async fn update_item(
+        &self,
+        owner: &str,
+        list_id: &str,
+        item_id: &str,
+        patch: &ItemPatch,
+        expected_version: Option<i64>,
+    ) -> Result<ListItem>;
+
+    /// Removes one item; [`StoreError::NotFound`] when the list or item is missing.
+    async fn remove_item(&self, owner: &str, list_id: &str, item_id: &str) -> Result<()>;
+
+    /// Moves an item to index `to` (0-based, clamped to the last index) in display order and
+    /// renumbers the positions `0, 1, …` in one transaction; each item whose position changed
+    /// has its version bumped. Returns the list.
+    async fn move_item(
+        &self,
+        owner: &str,
+        list_id: &str,
+        item_id: &str,
+        to: usize,
+    ) -> Result<TripList>;
+
+    /// The cached value for `(namespace, key)` if it is younger than `max_age_secs`.
+    async fn cache_get(
+        &self,
+        namespace: &str,
+        key: &str,
+        max_age_secs: u64,
+    ) -> Result<Option<String>>;
+
+    /// Stores (or replaces) the cached value for `(namespace, key)`, stamped with the
+    /// current time.
+    async fn cache_put(&self, namespace: &str, key: &str, value: &str) -> Result<()>;
 
     /// Waits for queries in flight, then closes every connection, for a clean shutdown:
     /// afterwards the database holds everything committed (for SQLite, in the one file,

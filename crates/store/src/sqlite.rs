@@ -18,10 +18,11 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Sqlite};
 use tracing::instrument;
-use tripwright_domain::{GeoPoint, Place, PlaceCategory, Plan};
+use tripwright_domain::{GeoPoint, ListItem, Place, PlaceCategory, Plan, TripList};
 
 use crate::bbox::{BoundingBox, LonRange};
-use crate::{PlanSummary, Result, Store, StoreError};
+use crate::lists::{self, short_id, validate_owner};
+use crate::{ItemPatch, PlanSummary, Result, Store, StoreError};
 
 /// The SQL migrations, embedded at build time.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -61,6 +62,22 @@ const UPSERT_PLAN: &str = "\
     ON CONFLICT (id) DO UPDATE SET \
         created_at = excluded.created_at, destination = excluded.destination, \
         country = excluded.country, days = excluded.days, body = excluded.body";
+
+/// Saves a plan for an owner: a plan without owner is taken over, another owner's plan is
+/// left alone (no row changes). The share token is never touched.
+const UPSERT_OWNED_PLAN: &str = "\
+    INSERT INTO plans (id, created_at, destination, country, days, body, owner) \
+    VALUES (?, ?, ?, ?, ?, ?, ?) \
+    ON CONFLICT (id) DO UPDATE SET \
+        created_at = excluded.created_at, destination = excluded.destination, \
+        country = excluded.country, days = excluded.days, body = excluded.body, \
+        owner = excluded.owner \
+    WHERE plans.owner IS NULL OR plans.owner = excluded.owner";
+
+const UPSERT_CACHE: &str = "\
+    INSERT INTO response_cache (namespace, key, value, stored_at) VALUES (?, ?, ?, ?) \
+    ON CONFLICT (namespace, key) DO UPDATE SET \
+        value = excluded.value, stored_at = excluded.stored_at";
 
 /// The store in one SQLite file. Cloning is cheap and shares the connections.
 #[derive(Debug, Clone)]
@@ -215,6 +232,74 @@ fn hash_from_sql(stored: i64) -> u64 {
 /// Non-negative SQL counts as `u64`.
 fn count(n: i64) -> Result<u64> {
     u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("negative count {n}")))
+}
+
+/// A plan checked for saving: its `created_at` as stored (fixed-width UTC text, which sorts
+/// in time order whatever offset the plan was made in) and its JSON body.
+fn plan_columns(plan: &Plan) -> Result<(String, String)> {
+    let created_at = DateTime::parse_from_rfc3339(&plan.created_at)
+        .map_err(|e| {
+            StoreError::Invalid(format!(
+                "plan {} has created_at {:?}, which is not an RFC 3339 time: {e}",
+                plan.id, plan.created_at
+            ))
+        })?
+        .with_timezone(&Utc);
+    let body = serde_json::to_string(plan).map_err(|e| {
+        StoreError::Invalid(format!("plan {} cannot be encoded as JSON: {e}", plan.id))
+    })?;
+    // serde_json writes NaN and infinities as `null`, which would then fail to load:
+    // refuse such a plan now rather than store something unreadable.
+    if let Err(e) = serde_json::from_str::<Plan>(&body) {
+        return Err(StoreError::Invalid(format!(
+            "plan {} would not read back (a NaN or infinite number?): {e}",
+            plan.id
+        )));
+    }
+    Ok((
+        created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        body,
+    ))
+}
+
+/// A stored plan body as a [`Plan`].
+fn decode_plan(id: &str, body: &str) -> Result<Plan> {
+    serde_json::from_str(body)
+        .map_err(|e| StoreError::Corrupt(format!("saved plan {id} is not a valid plan: {e}")))
+}
+
+/// `(id, created_at, destination, country, days)` rows as [`PlanSummary`]s.
+fn summaries(rows: Vec<(String, String, String, String, i64)>) -> Result<Vec<PlanSummary>> {
+    rows.into_iter()
+        .map(|(id, created_at, destination, country, days)| {
+            let created_at = DateTime::parse_from_rfc3339(&created_at)
+                .map_err(|e| {
+                    StoreError::Corrupt(format!(
+                        "plan {id} has the creation time {created_at:?}: {e}"
+                    ))
+                })?
+                .with_timezone(&Utc);
+            let days = u8::try_from(days)
+                .map_err(|_| StoreError::Corrupt(format!("plan {id} has {days} days")))?;
+            Ok(PlanSummary {
+                id,
+                created_at,
+                destination,
+                country,
+                days,
+            })
+        })
+        .collect()
+}
+
+/// Whether a cache entry stored at `stored_ms` is younger than `max_age_secs` at `now_ms`
+/// (Unix milliseconds). An entry from the future (the clock was set back) counts as new.
+fn is_fresh(stored_ms: i64, now_ms: i64, max_age_secs: u64) -> bool {
+    let max_age_ms = max_age_secs.saturating_mul(1000);
+    match u64::try_from(now_ms.saturating_sub(stored_ms)) {
+        Ok(age_ms) => age_ms < max_age_ms,
+        Err(_) => max_age_ms > 0,
+    }
 }
 
 #[async_trait]
@@ -409,29 +494,10 @@ impl Store for SqliteStore {
 
     #[instrument(level = "debug", skip_all, fields(id = %plan.id))]
     async fn save_plan(&self, plan: &Plan) -> Result<()> {
-        let created_at = DateTime::parse_from_rfc3339(&plan.created_at)
-            .map_err(|e| {
-                StoreError::Invalid(format!(
-                    "plan {} has created_at {:?}, which is not an RFC 3339 time: {e}",
-                    plan.id, plan.created_at
-                ))
-            })?
-            .with_timezone(&Utc);
-        let body = serde_json::to_string(plan).map_err(|e| {
-            StoreError::Invalid(format!("plan {} cannot be encoded as JSON: {e}", plan.id))
-        })?;
-        // serde_json writes NaN and infinities as `null`, which would then fail to load:
-        // refuse such a plan now rather than store something unreadable.
-        if let Err(e) = serde_json::from_str::<Plan>(&body) {
-            return Err(StoreError::Invalid(format!(
-                "plan {} would not read back (a NaN or infinite number?): {e}",
-                plan.id
-            )));
-        }
+        let (created_at, body) = plan_columns(plan)?;
         sqlx::query(UPSERT_PLAN)
             .bind(&plan.id)
-            // Fixed-width UTC text sorts in time order, whatever offset the plan was made in.
-            .bind(created_at.to_rfc3339_opts(SecondsFormat::Micros, true))
+            .bind(created_at)
             .bind(&plan.destination.name)
             .bind(&plan.destination.country)
             .bind(i64::from(plan.request.days))
@@ -446,42 +512,233 @@ impl Store for SqliteStore {
             .bind(id)
             .fetch_optional(&self.readers)
             .await?;
-        body.map(|body| {
-            serde_json::from_str(&body).map_err(|e| {
-                StoreError::Corrupt(format!("saved plan {id} is not a valid plan: {e}"))
-            })
-        })
-        .transpose()
+        body.map(|body| decode_plan(id, &body)).transpose()
     }
 
     async fn list_plans(&self, limit: u32) -> Result<Vec<PlanSummary>> {
-        let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+        let rows = sqlx::query_as(
             "SELECT id, created_at, destination, country, days FROM plans \
              ORDER BY created_at DESC, id DESC LIMIT ?",
         )
         .bind(i64::from(limit))
         .fetch_all(&self.readers)
         .await?;
-        rows.into_iter()
-            .map(|(id, created_at, destination, country, days)| {
-                let created_at = DateTime::parse_from_rfc3339(&created_at)
-                    .map_err(|e| {
-                        StoreError::Corrupt(format!(
-                            "plan {id} has the creation time {created_at:?}: {e}"
-                        ))
-                    })?
-                    .with_timezone(&Utc);
-                let days = u8::try_from(days)
-                    .map_err(|_| StoreError::Corrupt(format!("plan {id} has {days} days")))?;
-                Ok(PlanSummary {
-                    id,
-                    created_at,
-                    destination,
-                    country,
-                    days,
-                })
-            })
-            .collect()
+        summaries(rows)
+    }
+
+    #[instrument(level = "debug", skip_all, fields(id = %plan.id))]
+    async fn save_owned_plan(&self, owner: &str, plan: &Plan) -> Result<()> {
+        validate_owner(owner)?;
+        let (created_at, body) = plan_columns(plan)?;
+        let done = sqlx::query(UPSERT_OWNED_PLAN)
+            .bind(&plan.id)
+            .bind(created_at)
+            .bind(&plan.destination.name)
+            .bind(&plan.destination.country)
+            .bind(i64::from(plan.request.days))
+            .bind(body)
+            .bind(owner)
+            .execute(&self.writer)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "plan {} belongs to someone else and was not replaced",
+                short_id(&plan.id)
+            )));
+        }
+        Ok(())
+    }
+
+    async fn plan_owner(&self, id: &str) -> Result<Option<String>> {
+        let owner: Option<Option<String>> =
+            sqlx::query_scalar("SELECT owner FROM plans WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.readers)
+                .await?;
+        Ok(owner.flatten())
+    }
+
+    async fn list_owned_plans(&self, owner: &str, limit: u32) -> Result<Vec<PlanSummary>> {
+        let rows = sqlx::query_as(
+            "SELECT id, created_at, destination, country, days FROM plans WHERE owner = ? \
+             ORDER BY created_at DESC, id DESC LIMIT ?",
+        )
+        .bind(owner)
+        .bind(i64::from(limit))
+        .fetch_all(&self.readers)
+        .await?;
+        summaries(rows)
+    }
+
+    async fn share_token(&self, plan_id: &str, new_token: &str) -> Result<String> {
+        if new_token.trim().is_empty() {
+            return Err(StoreError::Invalid("the new share token is empty".into()));
+        }
+        let mut tx = self.writer.begin().await?;
+        let current: Option<Option<String>> =
+            sqlx::query_scalar("SELECT share_token FROM plans WHERE id = ?")
+                .bind(plan_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match current {
+            None => Err(StoreError::NotFound(format!("plan {}", short_id(plan_id)))),
+            Some(Some(token)) => Ok(token),
+            Some(None) => {
+                sqlx::query("UPDATE plans SET share_token = ? WHERE id = ?")
+                    .bind(new_token)
+                    .bind(plan_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match &e {
+                        sqlx::Error::Database(db) if db.is_unique_violation() => {
+                            StoreError::Conflict(
+                                "that share token is already used by another plan; \
+                                 try again with a new one"
+                                    .into(),
+                            )
+                        }
+                        _ => StoreError::Query(e),
+                    })?;
+                tx.commit().await?;
+                Ok(new_token.to_owned())
+            }
+        }
+    }
+
+    async fn plan_by_share_token(&self, token: &str) -> Result<Option<Plan>> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT id, body FROM plans WHERE share_token = ?")
+                .bind(token)
+                .fetch_optional(&self.readers)
+                .await?;
+        row.map(|(id, body)| decode_plan(&id, &body)).transpose()
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn create_list(
+        &self,
+        owner: &str,
+        title: &str,
+        plan_id: Option<&str>,
+    ) -> Result<TripList> {
+        lists::create(&self.writer, owner, title, plan_id).await
+    }
+
+    async fn lists(&self, owner: &str) -> Result<Vec<TripList>> {
+        lists::all(&self.readers, owner).await
+    }
+
+    async fn list(&self, owner: &str, id: &str) -> Result<TripList> {
+        lists::one(&self.readers, owner, id).await
+    }
+
+    async fn list_for_plan(&self, owner: &str, plan_id: &str) -> Result<Option<TripList>> {
+        lists::for_plan(&self.readers, owner, plan_id).await
+    }
+
+    #[instrument(level = "debug", skip_all, fields(id = %id))]
+    async fn rename_list(
+        &self,
+        owner: &str,
+        id: &str,
+        title: &str,
+        expected_version: Option<i64>,
+    ) -> Result<TripList> {
+        lists::rename(&self.writer, owner, id, title, expected_version).await
+    }
+
+    #[instrument(level = "debug", skip_all, fields(id = %id))]
+    async fn delete_list(&self, owner: &str, id: &str) -> Result<()> {
+        lists::delete(&self.writer, owner, id).await
+    }
+
+    #[instrument(level = "debug", skip_all, fields(id = %id))]
+    async fn save_notes(
+        &self,
+        owner: &str,
+        id: &str,
+        notes: &str,
+        expected_version: Option<i64>,
+    ) -> Result<TripList> {
+        lists::save_notes(&self.writer, owner, id, notes, expected_version).await
+    }
+
+    #[instrument(level = "debug", skip_all, fields(list_id = %list_id))]
+    async fn add_item(
+        &self,
+        owner: &str,
+        list_id: &str,
+        name: &str,
+        qty_home: i64,
+        qty_take: i64,
+    ) -> Result<ListItem> {
+        lists::add_item(&self.writer, owner, list_id, name, qty_home, qty_take).await
+    }
+
+    #[instrument(level = "debug", skip_all, fields(list_id = %list_id, item_id = %item_id))]
+    async fn update_item(
+        &self,
+        owner: &str,
+        list_id: &str,
+        item_id: &str,
+        patch: &ItemPatch,
+        expected_version: Option<i64>,
+    ) -> Result<ListItem> {
+        lists::update_item(
+            &self.writer,
+            owner,
+            list_id,
+            item_id,
+            patch,
+            expected_version,
+        )
+        .await
+    }
+
+    #[instrument(level = "debug", skip_all, fields(list_id = %list_id, item_id = %item_id))]
+    async fn remove_item(&self, owner: &str, list_id: &str, item_id: &str) -> Result<()> {
+        lists::remove_item(&self.writer, owner, list_id, item_id).await
+    }
+
+    #[instrument(level = "debug", skip_all, fields(list_id = %list_id, item_id = %item_id, to = to))]
+    async fn move_item(
+        &self,
+        owner: &str,
+        list_id: &str,
+        item_id: &str,
+        to: usize,
+    ) -> Result<TripList> {
+        lists::move_item(&self.writer, owner, list_id, item_id, to).await
+    }
+
+    async fn cache_get(
+        &self,
+        namespace: &str,
+        key: &str,
+        max_age_secs: u64,
+    ) -> Result<Option<String>> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT value, stored_at FROM response_cache WHERE namespace = ? AND key = ?",
+        )
+        .bind(namespace)
+        .bind(key)
+        .fetch_optional(&self.readers)
+        .await?;
+        let now_ms = Utc::now().timestamp_millis();
+        Ok(row
+            .filter(|(_, stored_ms)| is_fresh(*stored_ms, now_ms, max_age_secs))
+            .map(|(value, _)| value))
+    }
+
+    async fn cache_put(&self, namespace: &str, key: &str, value: &str) -> Result<()> {
+        sqlx::query(UPSERT_CACHE)
+            .bind(namespace)
+            .bind(key)
+            .bind(value)
+            .bind(Utc::now().timestamp_millis())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 
     async fn close(&self) -> Result<()> {

@@ -25,6 +25,40 @@ const PREFS: [&str; 10] = [
     "romantic hotel with sea views",
 ];
 
+/// `tripwright bench llm`: the engine benchmark on the configured (or given) GGUF.
+pub async fn llm(
+    config: Config,
+    model: Option<std::path::PathBuf>,
+    threads: Option<u32>,
+    max_tokens: u32,
+    json: bool,
+) -> Result<()> {
+    let mut options =
+        tripwright_llm::engine::BenchOptions::new(model.unwrap_or_else(|| config.llm_model_path()));
+    if let Some(threads) = threads {
+        options.threads = threads.max(1);
+    }
+    options.max_tokens = max_tokens.max(2);
+    if !options.model_path.is_file() {
+        bail!(
+            "no model at {}; run scripts/fetch_assets.sh or pass --model",
+            options.model_path.display()
+        );
+    }
+    eprintln!(
+        "Benchmarking {} on {} thread(s), release={}; this takes a few minutes…",
+        options.model_path.display(),
+        options.threads,
+        !cfg!(debug_assertions)
+    );
+    let report = tripwright_llm::engine::bench_llm(&options).await?;
+    println!("{report}");
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(())
+}
+
 pub async fn plan(config: Config, requests: usize, texts: usize) -> Result<()> {
     println!(
         "tripwright bench plan — {} CPU(s), release={}",

@@ -133,6 +133,22 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1000)]
         texts: usize,
     },
+    /// The embedded engine: bare loop vs actor, concurrency 1/4/8, prefix cache and
+    /// prompt-lookup speculation on and off, peak RSS. Takes a few minutes.
+    Llm {
+        /// GGUF to measure; default the configured model (`llm.model_path`).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// CPU threads; default all cores.
+        #[arg(long)]
+        threads: Option<u32>,
+        /// Tokens generated per request in the decode-speed runs.
+        #[arg(long, default_value_t = 128)]
+        max_tokens: u32,
+        /// Print the figures as JSON after the table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `tripwright plan` options.
@@ -239,6 +255,15 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Bench {
             what: BenchCommand::Plan { requests, texts },
         } => bench::plan(config, requests, texts).await,
+        Command::Bench {
+            what:
+                BenchCommand::Llm {
+                    model,
+                    threads,
+                    max_tokens,
+                    json,
+                },
+        } => bench::llm(config, model, threads, max_tokens, json).await,
         Command::Serve { addr } => serve(config, &secrets, addr).await,
         Command::Assets => {
             tripwright_agents::assets::AssetPaths::new(&config.assets_dir).require_core()?;
@@ -273,6 +298,9 @@ async fn plan(mut config: Config, secrets: &Secrets, args: PlanArgs) -> Result<(
                 let _ = write!(err, "{text}");
                 let _ = err.flush();
                 mid_text = true;
+                continue;
+            }
+            if matches!(ev.status, tripwright_agents::AgentStatus::Output { .. }) {
                 continue;
             }
             if std::mem::take(&mut mid_text) {

@@ -18,6 +18,7 @@ pub fn event_line(ev: &AgentEvent) -> String {
         AgentStatus::Started => format!("  … {name} agent running"),
         AgentStatus::Finished { elapsed_ms } => format!("  ✓ {name} agent done in {elapsed_ms} ms"),
         AgentStatus::Text { text, .. } => text.clone(),
+        AgentStatus::Output { .. } => String::new(),
         AgentStatus::Failed { elapsed_ms, error } => {
             format!("  ✗ {name} agent failed after {elapsed_ms} ms: {error}")
         }
@@ -73,6 +74,9 @@ pub fn plan_text(plan: &Plan) -> String {
             "  Day {} — {} {} — {} ({:.1} km on foot)",
             day.day, day.weekday, day.date, day.title, day.walk_km
         );
+        if !day.intro.is_empty() {
+            let _ = writeln!(s, "    {}", day.intro);
+        }
         for st in &day.stops {
             let what = match st.kind {
                 StopKind::Lunch => "lunch",
@@ -86,6 +90,9 @@ pub fn plan_text(plan: &Plan) -> String {
                 "    {}–{}  {} ({what}, {} min walk)",
                 st.start, st.end, st.name, st.walk_minutes
             );
+            if !st.note.is_empty() {
+                let _ = writeln!(s, "                 {}", st.note);
+            }
         }
     }
     let c = &plan.summary.cost;

@@ -48,7 +48,7 @@ impl BenchOptions {
 }
 
 /// Throughput and latency with several streams at once.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ConcurrencyFigures {
     /// Streams started together.
     pub streams: usize,
@@ -65,7 +65,7 @@ pub struct ConcurrencyFigures {
 }
 
 /// Everything `bench_llm` measured.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct BenchReport {
     /// Model file name.
     pub model: String,
@@ -91,6 +91,9 @@ pub struct BenchReport {
     pub speculative_on_tokens_per_s: f64,
     /// Whether speculation produced exactly the same text (temperature 0).
     pub speculative_same_output: bool,
+    /// Where the two texts part, when they do: the shared prefix's length in characters and
+    /// the next few characters of each.
+    pub speculative_divergence: Option<String>,
     /// Peak resident memory of the process while serving 8 streams, MiB (Linux only).
     pub peak_rss_mib: Option<f64>,
     /// How the figures were measured.
@@ -147,6 +150,7 @@ pub async fn bench_llm(options: &BenchOptions) -> Result<BenchReport, LlmError> 
         speculative_off_tokens_per_s: speculative_off.decode_rate(),
         speculative_on_tokens_per_s: speculative_on.decode_rate(),
         speculative_same_output: speculative_off.text == speculative_on.text,
+        speculative_divergence: divergence(&speculative_off.text, &speculative_on.text),
         peak_rss_mib,
         method: method(options),
     })
@@ -395,6 +399,20 @@ fn itinerary_request() -> ChatRequest {
     }
 }
 
+/// Where `a` and `b` part: `None` when equal.
+fn divergence(a: &str, b: &str) -> Option<String> {
+    if a == b {
+        return None;
+    }
+    let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    let tail = |s: &str| s.chars().skip(common).take(24).collect::<String>();
+    Some(format!(
+        "after {common} equal characters: plain {:?} vs speculative {:?}",
+        tail(a),
+        tail(b)
+    ))
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -516,6 +534,9 @@ impl fmt::Display for BenchReport {
                 "NO"
             }
         )?;
+        if let Some(d) = &self.speculative_divergence {
+            writeln!(f, "    texts part {d}")?;
+        }
         match self.peak_rss_mib {
             Some(rss) => writeln!(
                 f,

@@ -179,13 +179,9 @@ pub(crate) fn load_model(path: &Path) -> Result<LlamaModel, LlmError> {
             path.display()
         )));
     }
-    let mut params = std::pin::pin!(LlamaModelParams::default());
-    // Every tensor in a plain CPU buffer: no AMX or repacked weight layouts. On AMX CPUs a
-    // release build of llama.cpp 0.1.161 with GCC 12 loads an uninitialised tile config
-    // (`ggml_tile_config_init` is miscompiled at -O3) and dies with SIGSEGV on the first
-    // prompt; the plain layout also keeps weights mmap-backed instead of copied into RAM.
-    params.as_mut().add_cpu_buft_override(c".");
-    LlamaModel::load_from_file(backend()?, path, &params).map_err(|e| {
+    // AMX is compiled out in .cargo/config.toml (its release build crashes); ggml's AVX-512
+    // kernels with repacked weights run instead.
+    LlamaModel::load_from_file(backend()?, path, &LlamaModelParams::default()).map_err(|e| {
         LlmError::Engine(format!(
             "could not load {} as a GGUF model: {e}",
             path.display()

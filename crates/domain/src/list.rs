@@ -1,0 +1,145 @@
+//! The trip list: what to pack or buy for a trip, with quantities, a "taken" tick and notes.
+//! Lists belong to one owner (a browser) and may be attached to a saved plan.
+
+use serde::{Deserialize, Serialize};
+
+/// Largest quantity the list accepts for "at home" and "to take".
+pub const MAX_QUANTITY: u8 = 12;
+/// Longest item name, in characters.
+pub const MAX_ITEM_NAME_CHARS: usize = 80;
+/// Longest list title, in characters.
+pub const MAX_LIST_TITLE_CHARS: usize = 120;
+/// Longest notes text, in characters.
+pub const MAX_NOTES_CHARS: usize = 20_000;
+
+/// One trip list with its items in display order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TripList {
+    /// List id (UUID).
+    pub id: String,
+    /// Title, "Trip list" by default.
+    pub title: String,
+    /// The saved plan it goes with, if any.
+    pub plan_id: Option<String>,
+    /// Free-text notes.
+    pub notes: String,
+    /// When the notes were last saved, RFC 3339; `None` before the first save.
+    pub notes_saved_at: Option<String>,
+    /// Creation time, RFC 3339.
+    pub created_at: String,
+    /// Bumped by every change to the list's own fields (title, notes); clients send it back
+    /// to detect that another tab changed them meanwhile.
+    pub version: i64,
+    /// Items in display order (by `position`).
+    pub items: Vec<ListItem>,
+}
+
+/// One line of a trip list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListItem {
+    /// Item id (UUID).
+    pub id: String,
+    /// What it is, e.g. "Rain jacket". Unique within its list, case-insensitively.
+    pub name: String,
+    /// How many are at home, 0..=12.
+    pub qty_home: u8,
+    /// How many to take, 0..=12.
+    pub qty_take: u8,
+    /// Whether it has been packed (or bought).
+    pub taken: bool,
+    /// Sort key within the list; smaller first.
+    pub position: i64,
+    /// Bumped by every change to this item.
+    pub version: i64,
+}
+
+impl TripList {
+    /// `(taken, total)` item counts.
+    pub fn progress(&self) -> (usize, usize) {
+        (
+            self.items.iter().filter(|i| i.taken).count(),
+            self.items.len(),
+        )
+    }
+}
+
+/// Checks an item name: trimmed, non-empty, at most [`MAX_ITEM_NAME_CHARS`], no control
+/// characters. Returns the trimmed name.
+///
+/// # Errors
+/// A sentence for the user saying what is wrong.
+pub fn validate_item_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("the item needs a name".into());
+    }
+    if name.chars().count() > MAX_ITEM_NAME_CHARS {
+        return Err(format!(
+            "item names are at most {MAX_ITEM_NAME_CHARS} characters"
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("item names cannot contain control characters".into());
+    }
+    Ok(name.to_owned())
+}
+
+/// Checks a quantity (0..=12).
+///
+/// # Errors
+/// A sentence for the user.
+pub fn validate_quantity(what: &str, qty: i64) -> Result<u8, String> {
+    u8::try_from(qty)
+        .ok()
+        .filter(|q| *q <= MAX_QUANTITY)
+        .ok_or_else(|| format!("{what} must be between 0 and {MAX_QUANTITY}, not {qty}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(validate_item_name("  Socks ").unwrap(), "Socks");
+        assert!(validate_item_name("   ").is_err());
+        assert!(validate_item_name(&"x".repeat(81)).is_err());
+        assert!(validate_item_name("a\u{0}b").is_err());
+        assert_eq!(
+            validate_item_name(&"é".repeat(80)).unwrap().chars().count(),
+            80
+        );
+    }
+
+    #[test]
+    fn quantities_are_0_to_12() {
+        assert_eq!(validate_quantity("to take", 12), Ok(12));
+        assert_eq!(validate_quantity("to take", 0), Ok(0));
+        assert!(validate_quantity("to take", 13).is_err());
+        assert!(validate_quantity("at home", -1).is_err());
+    }
+
+    #[test]
+    fn progress_counts_taken_items() {
+        let item = |taken| ListItem {
+            id: String::new(),
+            name: String::new(),
+            qty_home: 0,
+            qty_take: 1,
+            taken,
+            position: 0,
+            version: 1,
+        };
+        let list = TripList {
+            id: String::new(),
+            title: "Trip list".into(),
+            plan_id: None,
+            notes: String::new(),
+            notes_saved_at: None,
+            created_at: String::new(),
+            version: 1,
+            items: vec![item(true), item(false), item(true)],
+        };
+        assert_eq!(list.progress(), (2, 3));
+    }
+}
