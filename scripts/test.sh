@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test: fetches the assets if missing, then rustfmt, clippy with
-# warnings as errors, and the whole test suite (unit, integration, CLI end to end).
+# warnings as errors, the whole Rust test suite (unit, integration, CLI end to end) and the
+# browser end-to-end tests (needs Chromium: `apt-get install chromium`; .ci/run installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/fetch_assets.sh
@@ -9,3 +10,6 @@ scripts/purge_stale_llama.sh "${CARGO_TARGET_DIR:-$PWD/target}"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked --no-fail-fast
+# Browser end-to-end tests in headless Chromium against the binary the tests just built.
+cargo build --locked -p tripwright
+e2e/run.sh

@@ -7,6 +7,7 @@ pub mod grounding;
 pub mod hotels;
 pub mod itinerary;
 pub mod orchestrator;
+pub mod packing;
 pub mod prose;
 pub mod summary;
 pub mod weather;

@@ -61,6 +61,23 @@ impl TripList {
             self.items.len(),
         )
     }
+
+    /// The share taken in percent, rounded down so that 100 % means every item is taken
+    /// (0 for an empty list).
+    pub fn progress_percent(&self) -> u32 {
+        let (taken, total) = self.progress();
+        u32::try_from((taken * 100).checked_div(total).unwrap_or(0)).unwrap_or(100)
+    }
+
+    /// "X out of Y items taken (Z%)", as the page, the API and the PDF show it.
+    pub fn progress_text(&self) -> String {
+        let (taken, total) = self.progress();
+        let noun = if total == 1 { "item" } else { "items" };
+        format!(
+            "{taken} out of {total} {noun} taken ({}%)",
+            self.progress_percent()
+        )
+    }
 }
 
 /// Checks an item name: trimmed, non-empty, at most [`MAX_ITEM_NAME_CHARS`], no control

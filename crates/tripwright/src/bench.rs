@@ -59,6 +59,142 @@ pub async fn llm(
     Ok(())
 }
 
+/// `tripwright bench web`: page throughput and latency with many connections, and how soon
+/// the first progress event follows `POST /api/plans`, against a running server.
+pub async fn web(
+    addr: std::net::SocketAddr,
+    connections: usize,
+    seconds: u64,
+    plans: usize,
+) -> Result<()> {
+    use crate::loadgen::{Conn, hammer};
+    println!(
+        "tripwright bench web — server {addr}, {} CPU(s) shared by server and client",
+        num_cpus()
+    );
+    let mut conn = Conn::open(addr).await?;
+    let home = conn.request("GET", "/", &[], b"").await?;
+    if home.status != 200 {
+        bail!("GET / answered {}", home.status);
+    }
+    let cookie = home
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .context("GET / set no session cookie")?
+        .to_owned();
+    let session = conn
+        .request("GET", "/api/session", &[("Cookie", &cookie)], b"")
+        .await?;
+    let csrf = serde_json::from_slice::<serde_json::Value>(&session.body)?["csrf"]
+        .as_str()
+        .context("GET /api/session gave no csrf token")?
+        .to_owned();
+
+    // Time from sending POST /api/plans to the first event on its stream; each plan runs to
+    // its end before the next starts (different preferences, so the plan cache is not used).
+    let mut first = Vec::new();
+    let mut plan_path = String::new();
+    for i in 0..plans.max(1) {
+        let body = serde_json::json!({
+            "destination": "Helsinki",
+            "days": 2,
+            "prefs": format!("{} #{i}", PREFS[i % PREFS.len()]),
+        })
+        .to_string();
+        let headers = [
+            ("Cookie", cookie.as_str()),
+            ("X-CSRF-Token", csrf.as_str()),
+            ("Content-Type", "application/json"),
+        ];
+        let t = Instant::now();
+        let created = conn
+            .request("POST", "/api/plans", &headers, body.as_bytes())
+            .await?;
+        if created.status != 202 {
+            bail!(
+                "POST /api/plans answered {}: {}",
+                created.status,
+                String::from_utf8_lossy(&created.body)
+            );
+        }
+        let created: serde_json::Value = serde_json::from_slice(&created.body)?;
+        let events = created["events"]
+            .as_str()
+            .context("POST /api/plans gave no events URL")?;
+        let mut stream = Conn::open(addr).await?;
+        stream.open_events(events, &[("Cookie", &cookie)]).await?;
+        stream.next_event().await?;
+        first.push(t.elapsed());
+        let finished = tokio::time::timeout(Duration::from_secs(300), async {
+            loop {
+                match stream.next_event().await?.as_str() {
+                    "done" => return anyhow::Ok(()),
+                    "failed" | "cancelled" => bail!("the benchmark plan did not finish"),
+                    _ => {}
+                }
+            }
+        })
+        .await
+        .context("a benchmark plan took over 300 s")?;
+        finished?;
+        plan_path = created["url"].as_str().unwrap_or_default().to_owned();
+    }
+    first.sort();
+
+    let duration = Duration::from_secs(seconds.max(1));
+    let page = hammer(addr, "/", &cookie, connections, duration).await?;
+    let cached = hammer(addr, &plan_path, &cookie, connections, duration).await?;
+
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!();
+    println!(
+        "{:<46} {:>10} {:>9} {:>9} {:>7}   target",
+        "measure", "req/s", "p50 ms", "p99 ms", "errors"
+    );
+    for (name, f) in [
+        ("planner page GET /", &page),
+        ("saved plan page GET /plans/{id}", &cached),
+    ] {
+        println!(
+            "{:<46} {:>10.0} {:>9.2} {:>9.2} {:>7}   ≥ 5000 req/s, p99 < 50 ms: {}",
+            format!("{name}, {connections} conn, {} req", f.requests),
+            f.per_second,
+            ms(f.p50),
+            ms(f.p99),
+            f.errors,
+            if f.per_second >= 5000.0 && f.p99 < Duration::from_millis(50) && f.errors == 0 {
+                "met"
+            } else {
+                "NOT MET"
+            }
+        );
+    }
+    let worst = first.last().copied().unwrap_or_default();
+    println!(
+        "{:<46} {:>10} {:>9.2} {:>9.2} {:>7}   ≤ 100 ms: {}",
+        format!("POST /api/plans → first SSE event, {} plans", first.len()),
+        "",
+        ms(percentile(&first, 0.5)),
+        ms(worst),
+        0,
+        if worst <= Duration::from_millis(100) {
+            "met"
+        } else {
+            "NOT MET"
+        }
+    );
+    println!();
+    println!(
+        "method: {connections} keep-alive HTTP/1.1 connections (a minimal client in this process) each send GET \
+         requests back to back for {seconds} s per page, with the session cookie of one browser; latency from \
+         writing a request to reading its whole body; percentiles by nearest rank. The plan page is a saved plan \
+         (rendered from the store). SSE: POST /api/plans, then GET its events URL on a second connection; the \
+         figure is the time from sending the POST to reading the first `event:` line; the column under p99 is \
+         the worst of the plans. The server's configuration (LLM on or off) is the server's own."
+    );
+    Ok(())
+}
+
 pub async fn plan(config: Config, requests: usize, texts: usize) -> Result<()> {
     println!(
         "tripwright bench plan — {} CPU(s), release={}",
@@ -214,7 +350,7 @@ fn time_child_plan(config: &Config, data_dir: &Path) -> Result<Duration> {
     Ok(elapsed)
 }
 
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], q: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }

@@ -71,13 +71,24 @@ pub enum Command {
     },
     /// Check that every asset is present (run scripts/fetch_assets.sh to fetch them).
     Assets,
-    /// Serve the configured model as an OpenAI-compatible API (`/v1/models`,
-    /// `/v1/chat/completions`); the web app grows here.
-    Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080", env = "TRIPWRIGHT_ADDR")]
-        addr: std::net::SocketAddr,
-    },
+    /// Serve the web app (planner, saved plans, JSON API at /api, OpenAPI at
+    /// /api/openapi.json) and the configured model as an OpenAI-compatible API under /v1.
+    Serve(ServeArgs),
+}
+
+/// `tripwright serve` options.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "TRIPWRIGHT_ADDR")]
+    pub addr: std::net::SocketAddr,
+    /// Raster tile URL template for the map, e.g. https://tile.example.org/{z}/{x}/{y}.png
+    /// (default: offline country outlines, no tiles).
+    #[arg(long, env = "TRIPWRIGHT_WEB_TILE_URL")]
+    pub tile_url: Option<String>,
+    /// Mark the user cookie `Secure` (when served over HTTPS).
+    #[arg(long, env = "TRIPWRIGHT_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,13 +144,29 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1000)]
         texts: usize,
     },
+    /// The web app under load: page throughput and latency with many connections, and the
+    /// delay to the first progress event. Start `tripwright serve` first.
+    Web {
+        /// The server (a loopback address).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 100)]
+        connections: usize,
+        /// Seconds of load per page.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Plans to create for the first-event latency.
+        #[arg(long, default_value_t = 5)]
+        plans: usize,
+    },
     /// The embedded engine: bare loop vs actor, concurrency 1/4/8, prefix cache and
     /// prompt-lookup speculation on and off, peak RSS. Takes a few minutes.
     Llm {
         /// GGUF to measure; default the configured model (`llm.model_path`).
         #[arg(long)]
         model: Option<PathBuf>,
-        /// CPU threads; default all cores.
+        /// CPU threads; default `llm.threads`, else all cores.
         #[arg(long)]
         threads: Option<u32>,
         /// Tokens generated per request in the decode-speed runs.
@@ -264,7 +291,16 @@ pub async fn run(cli: Cli) -> Result<()> {
                     json,
                 },
         } => bench::llm(config, model, threads, max_tokens, json).await,
-        Command::Serve { addr } => serve(config, &secrets, addr).await,
+        Command::Bench {
+            what:
+                BenchCommand::Web {
+                    addr,
+                    connections,
+                    seconds,
+                    plans,
+                },
+        } => bench::web(addr, connections, seconds, plans).await,
+        Command::Serve(args) => serve(config, &secrets, args).await,
         Command::Assets => {
             tripwright_agents::assets::AssetPaths::new(&config.assets_dir).require_core()?;
             println!("all assets present in {}", config.assets_dir.display());
@@ -322,19 +358,37 @@ async fn plan(mut config: Config, secrets: &Secrets, args: PlanArgs) -> Result<(
     Ok(())
 }
 
-async fn serve(config: Config, secrets: &Secrets, addr: std::net::SocketAddr) -> Result<()> {
-    let llm = tripwright_agents::orchestrator::load_llm(&config, secrets)
+/// `tripwright serve`: loads the data and models once, then serves the web app and `/v1`
+/// until Ctrl-C. The cookie-signing key comes from `TRIPWRIGHT_SESSION_KEY` when set (the
+/// same on every replica), else from `{data_dir}/session.key`.
+async fn serve(config: Config, secrets: &Secrets, args: ServeArgs) -> Result<()> {
+    eprintln!("Loading data and models…");
+    let (orchestrator, _) = Orchestrator::load(config, secrets).await?;
+    let options = tripwright_web::WebOptions {
+        tile_url: args.tile_url.filter(|u| !u.trim().is_empty()),
+        secure_cookies: args.secure_cookies,
+        session_secret: std::env::var("TRIPWRIGHT_SESSION_KEY")
+            .ok()
+            .filter(|s| !s.is_empty()),
+        ..tripwright_web::WebOptions::default()
+    };
+    let app = tripwright_web::WebApp::new(std::sync::Arc::new(orchestrator), options)?;
+    let state = tripwright_web::AppState::with_app(std::sync::Arc::new(app));
+    let listener = tokio::net::TcpListener::bind(args.addr)
         .await
-        .map_err(anyhow::Error::msg)?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("could not listen on {addr}"))?;
-    eprintln!(
-        "serving {} at http://{}/v1 (OpenAI-compatible); Ctrl-C stops",
-        llm.model_id(),
-        listener.local_addr()?
-    );
-    tripwright_web::serve(listener, tripwright_web::AppState::new(llm), async {
+        .with_context(|| format!("could not listen on {}", args.addr))?;
+    let addr = listener.local_addr()?;
+    match &state.llm_unavailable {
+        None => eprintln!(
+            "/v1 serves {} (OpenAI-compatible); Ctrl-C stops",
+            state.llm.model_id()
+        ),
+        Some(why) => eprintln!(
+            "no language model ({why}): plans have no prose and /v1 answers 503; Ctrl-C stops"
+        ),
+    }
+    println!("Tripwright is running at http://{addr}/");
+    tripwright_web::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;

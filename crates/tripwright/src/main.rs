@@ -2,6 +2,7 @@
 
 mod bench;
 mod cli;
+mod loadgen;
 mod render;
 
 use std::process::ExitCode;

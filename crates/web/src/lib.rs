@@ -1,11 +1,14 @@
-//! Tripwright's HTTP server. For now it exposes the language model as an OpenAI-compatible API
-//! under `/v1` (issue 3, item 2), so any OpenAI client can use the local model; the web app of
-//! issue 4 grows its pages and JSON API on the same [`router`] and [`AppState`].
+//! Tripwright's HTTP server: the web app (issue 4: planner, plans streamed as they are made,
+//! saved plans, sharing, exports, a JSON API with its OpenAPI document) and the language model
+//! as an OpenAI-compatible API under `/v1` (issue 3, item 2), on one [`router`].
 //!
 //! [`serve`] takes an already bound listener (as atuin's `launch_with_tcp_listener` does): the
 //! binary binds `--addr`, tests bind `127.0.0.1:0` and read the port back.
 
+mod app;
 mod openai;
+
+pub use app::{WebApp, WebAppError, WebOptions, openapi_document};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -58,6 +61,10 @@ pub struct AppState {
     pub limits: ApiLimits,
     /// When this state was made, in Unix seconds: the `created` time `/v1/models` reports.
     pub started_at: u64,
+    /// Why there is no language model, when there is none: `/v1` then answers 503.
+    pub llm_unavailable: Option<String>,
+    /// The web app; without it only `/healthz` and `/v1` are served.
+    pub app: Option<Arc<WebApp>>,
 }
 
 impl AppState {
@@ -67,6 +74,22 @@ impl AppState {
             llm,
             limits: ApiLimits::default(),
             started_at: unix_now(),
+            llm_unavailable: None,
+            app: None,
+        }
+    }
+
+    /// A state serving the web app and, under `/v1`, its orchestrator's language model (503
+    /// when the model is off or failed to load).
+    pub fn with_app(app: Arc<WebApp>) -> Self {
+        let (llm, unavailable) = match app.orchestrator().llm() {
+            Ok(llm) => (llm, None),
+            Err(why) => (Arc::new(openai::NoModel) as Arc<dyn LlmClient>, Some(why)),
+        };
+        Self {
+            llm_unavailable: unavailable,
+            app: Some(app),
+            ..Self::new(llm)
         }
     }
 }
@@ -78,13 +101,17 @@ pub(crate) fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The whole application: `/healthz` and the OpenAI-compatible `/v1`, behind tracing, error
-/// logging, the request timeout and the body size limit.
+/// The whole application: `/healthz`, the OpenAI-compatible `/v1` and (with an app) the web
+/// app, behind tracing, error logging, the request timeout and the body size limit.
 pub fn router(state: AppState) -> Router {
     let limits = state.limits;
-    Router::new()
+    let mut router = Router::new()
         .route("/healthz", get(healthz))
-        .nest("/v1", openai::routes())
+        .nest("/v1", openai::routes(&state));
+    if let Some(web) = &state.app {
+        router = router.merge(app::routes(Arc::clone(web), limits.max_body_bytes));
+    }
+    router
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http())

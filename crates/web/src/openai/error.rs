@@ -85,6 +85,15 @@ impl ApiError {
         }))
     }
 
+    /// The answer of `/v1` on a server without a language model.
+    pub(crate) fn no_model(why: &str) -> Self {
+        Self::server(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "model_unavailable",
+            format!("this server has no language model: {why}"),
+        )
+    }
+
     fn kind(mut self, kind: &'static str) -> Self {
         self.0.kind = kind;
         self

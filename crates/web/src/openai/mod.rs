@@ -29,14 +29,40 @@ use request::{CompletionRequest, OpenAiJson};
 
 use crate::{AppState, unix_now};
 
-/// The `/v1` routes, with OpenAI-shaped answers for unknown paths and methods too.
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+/// The `/v1` routes, with OpenAI-shaped answers for unknown paths and methods too; all 503
+/// when the state has no language model.
+pub(crate) fn routes(state: &AppState) -> Router<AppState> {
+    let router = Router::new()
         .route("/models", get(list_models))
         .route("/models/{model}", get(retrieve_model))
         .route("/chat/completions", post(chat_completions))
         .method_not_allowed_fallback(method_not_allowed)
-        .fallback(unknown_path)
+        .fallback(unknown_path);
+    match state.llm_unavailable.clone() {
+        None => router,
+        Some(why) => router.layer(axum::middleware::from_fn(
+            move |_: axum::extract::Request, _: axum::middleware::Next| {
+                let why = why.clone();
+                async move { ApiError::no_model(&why) }
+            },
+        )),
+    }
+}
+
+/// The stand-in model of a server without one; `/v1` answers 503 before reaching it.
+pub(crate) struct NoModel;
+
+#[async_trait::async_trait]
+impl tripwright_llm::LlmClient for NoModel {
+    fn model_id(&self) -> &str {
+        "none"
+    }
+
+    async fn stream(&self, _request: tripwright_llm::ChatRequest) -> Result<TokenStream, LlmError> {
+        Err(LlmError::Unavailable(
+            "no language model is configured".into(),
+        ))
+    }
 }
 
 fn model_json(state: &AppState) -> Value {

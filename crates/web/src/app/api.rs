@@ -1,0 +1,484 @@
+//! The JSON API under `/api` and its OpenAPI 3.1 document (`GET /api/openapi.json`). The
+//! routes are registered through utoipa-axum, so the document lists exactly the routes that
+//! exist. `Plan` and `TripRequest` are described by `schema/plan.schema.json` (the same
+//! document that tests the CLI's JSON), hoisted into the components.
+
+use std::convert::Infallible;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tripwright_domain::TripRequest;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{OpenApi, PartialSchema, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::WebApp;
+use super::error::{ErrorBody, WebError};
+use super::jobs::{JobState, events_url, plan_url};
+use super::session::{User, random_token};
+
+/// A JSON body, refused with a 400 JSON error naming the problem (unknown field, wrong type).
+pub(crate) struct ApiJson<T>(pub(crate) T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(JsonRejection::BytesRejection(_)) => Err(WebError::too_large()),
+            Err(e) => Err(WebError::bad_request("invalid_json", e.body_text())
+                .hint("send a JSON object as described in /api/openapi.json")),
+        }
+    }
+}
+
+/// Stands for the domain's `TripRequest` in the document (described by the plan schema).
+pub(crate) struct TripRequestDoc;
+/// Stands for the domain's `Plan` in the document (described by the plan schema).
+pub(crate) struct PlanDoc;
+
+impl PartialSchema for TripRequestDoc {
+    fn schema() -> RefOr<Schema> {
+        utoipa::openapi::ObjectBuilder::new().into()
+    }
+}
+impl ToSchema for TripRequestDoc {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "TripRequest".into()
+    }
+}
+impl PartialSchema for PlanDoc {
+    fn schema() -> RefOr<Schema> {
+        utoipa::openapi::ObjectBuilder::new().into()
+    }
+}
+impl ToSchema for PlanDoc {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Plan".into()
+    }
+}
+
+/// A plan being made.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PlanStarted {
+    /// The plan's id.
+    id: String,
+    /// Its page.
+    url: String,
+    /// Its event stream (text/event-stream).
+    events: String,
+}
+
+/// A plan still being made.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PlanState {
+    /// `running`, or `cancelled` after a cancel.
+    state: String,
+}
+
+/// One saved plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PlanListItem {
+    /// Plan id.
+    id: String,
+    /// When it was made (RFC 3339, UTC).
+    created_at: String,
+    /// Destination city.
+    destination: String,
+    /// Destination country.
+    country: String,
+    /// Trip length.
+    days: u8,
+    /// Its page.
+    url: String,
+}
+
+/// A read-only link to a plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ShareLink {
+    /// The link's path.
+    url: String,
+    /// The token in it.
+    token: String,
+}
+
+/// A destination suggestion.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Suggestion {
+    /// City.
+    name: String,
+    /// Country.
+    country: String,
+    /// "City, Country", as the form takes it.
+    label: String,
+}
+
+/// The caller's CSRF token.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SessionInfo {
+    /// Send it as `X-CSRF-Token` with every POST when you hold the `tw_user` cookie.
+    csrf: String,
+}
+
+/// `?q=` of the suggestions.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub(crate) struct SuggestQuery {
+    /// What was typed so far.
+    #[serde(default)]
+    q: String,
+}
+
+/// Most suggestions answered.
+const MAX_SUGGESTIONS: usize = 10;
+
+/// Starts a plan. The request is validated and the destination geocoded first (400 with
+/// the reason); an identical request made today is answered from the plan cache.
+#[utoipa::path(
+    post, path = "/api/plans", tag = "plans",
+    request_body = TripRequestDoc,
+    responses(
+        (status = 202, description = "The plan is being made; follow `events`", body = PlanStarted),
+        (status = 400, description = "Invalid request or unknown destination", body = ErrorBody),
+        (status = 403, description = "Missing CSRF token (cookie holders only)", body = ErrorBody),
+        (status = 503, description = "Too many plans in progress", body = ErrorBody),
+    )
+)]
+pub(crate) async fn create_plan(
+    State(app): State<Arc<WebApp>>,
+    user: User,
+    ApiJson(req): ApiJson<TripRequest>,
+) -> Result<(StatusCode, Json<PlanStarted>), WebError> {
+    let job = app.start_plan(&user.id, req).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(PlanStarted {
+            url: plan_url(&job.id),
+            events: events_url(&job.id),
+            id: job.id.clone(),
+        }),
+    ))
+}
+
+/// The caller's saved plans, newest first.
+#[utoipa::path(
+    get, path = "/api/plans", tag = "plans",
+    responses((status = 200, description = "The caller's plans", body = Vec<PlanListItem>))
+)]
+pub(crate) async fn list_plans(
+    State(app): State<Arc<WebApp>>,
+    user: User,
+) -> Result<Json<Vec<PlanListItem>>, WebError> {
+    let plans = app.store().list_owned_plans(&user.id, 100).await?;
+    Ok(Json(
+        plans
+            .into_iter()
+            .map(|p| PlanListItem {
+                url: plan_url(&p.id),
+                id: p.id,
+                created_at: p.created_at.to_rfc3339(),
+                destination: p.destination,
+                country: p.country,
+                days: p.days,
+            })
+            .collect(),
+    ))
+}
+
+/// One of the caller's plans: the plan when done, its state while running.
+#[utoipa::path(
+    get, path = "/api/plans/{id}", tag = "plans",
+    params(("id" = String, Path, description = "Plan id")),
+    responses(
+        (status = 200, description = "The plan", body = PlanDoc),
+        (status = 202, description = "Still being made", body = PlanState),
+        (status = 404, description = "No such plan of the caller's (or it failed)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn get_plan(
+    State(app): State<Arc<WebApp>>,
+    user: User,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let job = app.owned(&user.id, &id).await?;
+    let inner = job.lock();
+    match (&inner.state, &inner.plan) {
+        (JobState::Done, Some(plan)) => Ok(Json(plan).into_response()),
+        (JobState::Running, _) => {
+            Ok((StatusCode::ACCEPTED, Json(json!({"state": "running"}))).into_response())
+        }
+        (JobState::Failed(m), _) => Err(WebError::new(
+            StatusCode::NOT_FOUND,
+            "plan_failed",
+            format!("the plan failed: {m}"),
+        )),
+        _ => Err(WebError::new(
+            StatusCode::NOT_FOUND,
+            "plan_cancelled",
+            "the plan was cancelled",
+        )),
+    }
+}
+
+/// The plan's progress as server-sent events: `agent`, `text`, `section`, then `done`,
+/// `failed` or `cancelled`. Replays from the start, then follows live.
+#[utoipa::path(
+    get, path = "/api/plans/{id}/events", tag = "plans",
+    params(("id" = String, Path, description = "Plan id")),
+    responses(
+        (status = 200, description = "text/event-stream", content_type = "text/event-stream", body = String),
+        (status = 404, description = "No such plan of the caller's", body = ErrorBody),
+    )
+)]
+pub(crate) async fn plan_events(
+    State(app): State<Arc<WebApp>>,
+    user: User,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let job = app.owned(&user.id, &id).await?;
+    let stream = job
+        .subscribe()
+        .map(|m| Ok::<_, Infallible>(Event::default().event(m.event).data(m.data.as_str())));
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
+
+/// Cancels a plan being made.
+#[utoipa::path(
+    post, path = "/api/plans/{id}/cancel", tag = "plans",
+    params(("id" = String, Path, description = "Plan id")),
+    responses(
+        (status = 202, description = "Cancelled", body = PlanState),
+        (status = 404, description = "No such plan of the caller's", body = ErrorBody),
+        (status = 409, description = "It is not running", body = ErrorBody),
+    )
+)]
+pub(crate) async fn cancel_plan(
+    State(app): State<Arc<WebApp>>,
+    user: User,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<PlanState>), WebError> {
+    let job = app.owned(&user.id, &id).await?;
+    if job.cancel() {
+        Ok((
+            StatusCode::ACCEPTED,
+            Json(PlanState {
+                state: "cancelled".into(),
+            }),
+        ))
+    } else {
+        Err(WebError::conflict(
+            "not_running",
+            "the plan is not being made any more; there is nothing to cancel",
+        ))
+    }
+}
+
+/// Rewrites the prose of one day (with the language model, when one is configured); the
+/// day is sent on the plan's event stream.
+#[utoipa::path(
+    post, path = "/api/plans/{id}/days/{n}/regenerate", tag = "plans",
+    params(
+        ("id" = String, Path, description = "Plan id"),
+        ("n" = u8, Path, description = "Day number, 1-based"),
+    ),
+    responses(
+        (status = 202, description = "Rewriting; follow `events`", body = PlanStarted),
+        (status = 400, description = "No such day", body = ErrorBody),
+        (status = 404, description = "No such plan of the caller's", body = ErrorBody),
+        (status = 409, description = "The plan is still being made", body = ErrorBody),
+        (status = 503, description = "Too many plans in progress", body = ErrorBody),
+    )
+)]
+pub(crate) async fn regenerate_day(
+    State(app): State<Arc<WebApp>>,
+    user: User,
+    Path((id, n)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<PlanStarted>), WebError> {
+    let day: u8 = n.parse().map_err(|_| {
+        WebError::bad_request("day_out_of_range", format!("{n:?} is not a day number"))
+    })?;
+    let job = app.regenerate(&user.id, &id, day).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(PlanStarted {
+            url: plan_url(&job.id),
+            events: events_url(&job.id),
+            id: job.id.clone(),
+        }),
+    ))
+}
+
+/// A read-only link to a saved plan that anyone can open (the same link every time).
+#[utoipa::path(
+    post, path = "/api/plans/{id}/share", tag = "plans",
+    params(("id" = String, Path, description = "Plan id")),
+    responses(
+        (status = 200, description = "The link", body = ShareLink),
+        (status = 404, description = "No such plan of the caller's", body = ErrorBody),
+        (status = 409, description = "The plan is still being made", body = ErrorBody),
+    )
+)]
+pub(crate) async fn share_plan(
+    State(app): State<Arc<WebApp>>,
+    user: User,
+    Path(id): Path<String>,
+) -> Result<Json<ShareLink>, WebError> {
+    let job = app.owned(&user.id, &id).await?;
+    if job.lock().state != JobState::Done {
+        return Err(WebError::conflict(
+            "plan_not_done",
+            "only a finished plan can be shared",
+        ));
+    }
+    let token = app.store().share_token(&id, &random_token()).await?;
+    Ok(Json(ShareLink {
+        url: format!("/share/{token}"),
+        token,
+    }))
+}
+
+/// Destinations starting with `q`, for the form's autocomplete (at most 10).
+#[utoipa::path(
+    get, path = "/api/destinations", tag = "planner",
+    params(SuggestQuery),
+    responses((status = 200, description = "Suggestions", body = Vec<Suggestion>))
+)]
+pub(crate) async fn destinations(
+    State(app): State<Arc<WebApp>>,
+    Query(q): Query<SuggestQuery>,
+) -> Json<Vec<Suggestion>> {
+    let query: String = q.q.chars().take(100).collect();
+    // "Rome, It…": suggest on the city part.
+    let city = query.split(',').next().unwrap_or_default().trim();
+    let found = app.orchestrator.gazetteer().suggest(city, MAX_SUGGESTIONS);
+    Json(
+        found
+            .into_iter()
+            .map(|d| Suggestion {
+                label: format!("{}, {}", d.name, d.country),
+                name: d.name,
+                country: d.country,
+            })
+            .collect(),
+    )
+}
+
+/// The caller's CSRF token (and cookie, for a new caller).
+#[utoipa::path(
+    get, path = "/api/session", tag = "planner",
+    responses((status = 200, description = "The token", body = SessionInfo))
+)]
+pub(crate) async fn session_info(user: User) -> Json<SessionInfo> {
+    Json(SessionInfo { csrf: user.csrf })
+}
+
+/// This document.
+#[utoipa::path(
+    get, path = "/api/openapi.json", tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object))
+)]
+pub(crate) async fn openapi_json() -> Json<Value> {
+    Json(openapi_document().clone())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tripwright",
+        description = "Multi-agent travel planner. A browser is identified by its `tw_user` cookie; requests \
+that carry it must send the CSRF token (`GET /api/session`) as `X-CSRF-Token` with every POST. \
+Requests without the cookie act as a new user each time. Errors are `{\"error\":{\"code\",\"message\",\"hint\"}}`."
+    ),
+    tags(
+        (name = "plans", description = "Making, reading and sharing plans"),
+        (name = "planner", description = "What the planner form uses"),
+        (name = "meta", description = "This document"),
+    )
+)]
+struct ApiDoc;
+
+/// The API routes, collected with their documentation.
+pub(crate) fn router() -> OpenApiRouter<Arc<WebApp>> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(create_plan, list_plans))
+        .routes(routes!(get_plan))
+        .routes(routes!(plan_events))
+        .routes(routes!(cancel_plan))
+        .routes(routes!(regenerate_day))
+        .routes(routes!(share_plan))
+        .routes(routes!(destinations))
+        .routes(routes!(session_info))
+        .routes(routes!(openapi_json))
+        // Issue 5: trip lists, notes and supermarkets.
+        .merge(super::lists::api_routes())
+        .merge(super::supermarkets::api_routes())
+}
+
+/// Replaces `#/$defs/` references by `#/components/schemas/` ones, everywhere in `v`.
+fn rebase_refs(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get_mut("$ref")
+                && let Some(name) = r.strip_prefix("#/$defs/")
+            {
+                *r = format!("#/components/schemas/{name}");
+            }
+            for child in map.values_mut() {
+                rebase_refs(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(rebase_refs),
+        _ => {}
+    }
+}
+
+/// The OpenAPI 3.1 document of the JSON API, with `Plan`, `TripRequest` and their parts
+/// from `schema/plan.schema.json`.
+pub fn openapi_document() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let (_, api) = router().split_for_parts();
+        let mut doc = serde_json::to_value(&api).unwrap_or_else(|_| json!({}));
+        let mut plan: Value =
+            serde_json::from_str(include_str!("../../../../schema/plan.schema.json"))
+                .unwrap_or_else(|_| json!({}));
+        rebase_refs(&mut plan);
+        let defs = plan
+            .as_object_mut()
+            .and_then(|o| o.remove("$defs"))
+            .unwrap_or_else(|| json!({}));
+        if let Some(o) = plan.as_object_mut() {
+            for k in ["$schema", "$id"] {
+                o.remove(k);
+            }
+        }
+        let schemas = &mut doc["components"]["schemas"];
+        if !schemas.is_object() {
+            *schemas = json!({});
+        }
+        if let (Some(schemas), Some(defs)) = (schemas.as_object_mut(), defs.as_object()) {
+            for (name, schema) in defs {
+                schemas.insert(name.clone(), schema.clone());
+            }
+            schemas.insert("Plan".into(), plan);
+        }
+        doc
+    })
+}

@@ -1,0 +1,465 @@
+//! The HTML pages: the planner, a plan (the owner's, or shared read-only), the saved plans,
+//! and the friendly pages for what is not there (404, coming soon).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::Datelike;
+use tripwright_domain::{Plan, TripRequest, month_name};
+
+use super::WebApp;
+use super::error::WebError;
+use super::jobs::{Job, JobState, events_url};
+use super::session::User;
+use super::view::{
+    Chrome, FormError, ItineraryMode, MessagePage, PlanForm, PlanItem, PlanPage, PlannerPage,
+    PlansPage, checks_html, hotels_html, itinerary_html, map_data, months_html, progress_html,
+    render, summary_html, warnings_html,
+};
+
+fn page(status: StatusCode, html: String) -> Response {
+    (status, Html(html)).into_response()
+}
+
+fn message(
+    user: &User,
+    status: StatusCode,
+    kind: &'static str,
+    heading: &str,
+    text: &str,
+) -> Response {
+    page(
+        status,
+        render(&MessagePage {
+            chrome: Chrome::new(&user.csrf, heading, kind),
+            kind,
+            heading: heading.to_owned(),
+            text: text.to_owned(),
+        }),
+    )
+}
+
+/// The 404 page, with a link home.
+pub(crate) fn not_found_html(user: &User) -> Response {
+    message(
+        user,
+        StatusCode::NOT_FOUND,
+        "not-found",
+        "Not found",
+        "There is nothing at this address, or it belongs to another browser.",
+    )
+}
+
+/// The fallback: the 404 page, or a JSON 404 for unknown `/api/` paths.
+pub(crate) async fn not_found_page(user: User, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return WebError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_endpoint",
+            "no such API endpoint; see /api/openapi.json",
+        )
+        .into_response();
+    }
+    not_found_html(&user)
+}
+
+async fn planner(user: User) -> Response {
+    page(
+        StatusCode::OK,
+        render(&PlannerPage::new(&user.csrf, PlanForm::default(), None)),
+    )
+}
+
+/// Turns the form's strings into a request, or says which field is wrong.
+fn parse_form(form: &PlanForm) -> Result<TripRequest, FormError> {
+    fn number<T: std::str::FromStr>(field: &str, value: &str) -> Result<Option<T>, FormError> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        value.parse().map(Some).map_err(|_| FormError {
+            message: format!("{field} must be a number, got {value:?}"),
+            hint: Some(format!("enter a number for {field}, or leave it empty")),
+        })
+    }
+    let mut req = TripRequest::new(form.destination.trim());
+    req.prefs = form.prefs.clone();
+    if let Some(days) = number::<u8>("days", &form.days)? {
+        req.days = days;
+    }
+    req.month = number("month", &form.month)?;
+    req.budget = number("budget", &form.budget)?;
+    let currency = form.currency.trim();
+    req.currency = (!currency.is_empty()).then(|| currency.to_ascii_uppercase());
+    if let Some(t) = number::<u8>("travelers", &form.travelers)? {
+        req.travelers = t;
+    }
+    Ok(req)
+}
+
+async fn submit(
+    State(app): State<Arc<WebApp>>,
+    user: User,
+    form: Result<Form<PlanForm>, FormRejection>,
+) -> Response {
+    let form = match form {
+        Ok(Form(f)) => f,
+        Err(e) => {
+            let error = FormError {
+                message: e.body_text(),
+                hint: Some("fill in the form and send it again".into()),
+            };
+            return page(
+                StatusCode::BAD_REQUEST,
+                render(&PlannerPage::new(
+                    &user.csrf,
+                    PlanForm::default(),
+                    Some(error),
+                )),
+            );
+        }
+    };
+    let refused = |form: PlanForm, status: StatusCode, error: FormError| {
+        page(
+            status,
+            render(&PlannerPage::new(&user.csrf, form, Some(error))),
+        )
+    };
+    let req = match parse_form(&form) {
+        Ok(r) => r,
+        Err(e) => return refused(form, StatusCode::BAD_REQUEST, e),
+    };
+    match app.start_plan(&user.id, req).await {
+        Ok(job) => Redirect::to(&format!("/plans/{}", job.id)).into_response(),
+        Err(e) => refused(
+            form,
+            e.status,
+            FormError {
+                message: e.message,
+                hint: e.hint,
+            },
+        ),
+    }
+}
+
+async fn plans_page(State(app): State<Arc<WebApp>>, user: User) -> Result<Response, WebError> {
+    let plans = app.store().list_owned_plans(&user.id, 200).await?;
+    let plans = plans
+        .into_iter()
+        .map(|p| PlanItem {
+            url: format!("/plans/{}", p.id),
+            title: format!(
+                "{}, {} — {} day{}",
+                p.destination,
+                p.country,
+                p.days,
+                if p.days == 1 { "" } else { "s" }
+            ),
+            created: p.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            created_iso: p.created_at.to_rfc3339(),
+        })
+        .collect();
+    Ok(page(
+        StatusCode::OK,
+        render(&PlansPage {
+            chrome: Chrome::new(&user.csrf, "My plans", "plans"),
+            plans,
+        }),
+    ))
+}
+
+/// Who is looking at a plan page.
+enum Viewer<'a> {
+    /// The owner: progress, rewrite buttons, sharing.
+    Owner,
+    /// Anyone with the share link `token`: read-only.
+    Shared(&'a str),
+}
+
+fn plan_heading(plan_days: usize, dest: &tripwright_domain::Destination) -> String {
+    format!(
+        "{}, {} — {} day{}",
+        dest.name,
+        dest.country,
+        plan_days,
+        if plan_days == 1 { "" } else { "s" }
+    )
+}
+
+fn plan_meta(plan: &Plan) -> String {
+    let it = &plan.itinerary;
+    let t = plan.request.travelers;
+    format!(
+        "{} {} · from {} · {} traveller{}",
+        month_name(it.month),
+        it.start_date.year(),
+        it.start_date,
+        t,
+        if t == 1 { "" } else { "s" }
+    )
+}
+
+fn plan_page(app: &WebApp, user: &User, job: &Job, viewer: Viewer<'_>) -> Response {
+    let inner = job.lock();
+    let owner = matches!(viewer, Viewer::Owner);
+    let running = inner.state == JobState::Running;
+    let parts = &inner.parts;
+    let currency = parts
+        .summary
+        .as_ref()
+        .map(|s| s.cost.currency.clone())
+        .unwrap_or_else(|| {
+            job.request
+                .currency
+                .clone()
+                .unwrap_or_else(|| job.destination.currency.clone())
+        });
+    let heading = plan_heading(usize::from(job.request.days), &job.destination);
+    let (subheading, failure) = match &inner.state {
+        JobState::Failed(m) => (None, Some(format!("This plan failed: {m}"))),
+        JobState::Cancelled => (None, Some("This plan was cancelled.".to_owned())),
+        JobState::Running => (Some("Planning… the agents are at work.".to_owned()), None),
+        JobState::Done => (inner.plan.as_ref().map(plan_meta), None),
+    };
+    let map = map_data(
+        parts.hotels.as_deref(),
+        parts.itinerary.as_ref(),
+        app.ctx.tile_url.as_deref(),
+    );
+    let export_base = match viewer {
+        Viewer::Owner => format!("/plans/{}", job.id),
+        Viewer::Shared(token) => format!("/share/{token}"),
+    };
+    let mut chrome = Chrome::new(
+        &user.csrf,
+        heading.clone(),
+        if owner { "plan" } else { "share" },
+    );
+    chrome.map = true;
+    page(
+        StatusCode::OK,
+        render(&PlanPage {
+            chrome,
+            id: job.id.clone(),
+            state: inner.state.name(),
+            events: owner.then(|| events_url(&job.id)),
+            heading,
+            subheading,
+            prefs: job.request.prefs.clone(),
+            failure,
+            show_progress: owner && !matches!(inner.state, JobState::Done),
+            progress: progress_html(&inner.agents, running),
+            months: months_html(parts.months.as_deref()),
+            hotels: hotels_html(parts.hotels.as_deref(), &currency),
+            map_json: map.to_string(),
+            itinerary: itinerary_html(
+                parts.itinerary.as_ref(),
+                ItineraryMode {
+                    editable: owner,
+                    live: running,
+                },
+            ),
+            summary: summary_html(parts.summary.as_ref()),
+            checks: checks_html(parts.checks.as_deref()),
+            warnings: warnings_html(&parts.warnings),
+            has_warnings: !parts.warnings.is_empty(),
+            export_base,
+            shareable: owner,
+            share_url: String::new(),
+        }),
+    )
+}
+
+async fn plan_view(State(app): State<Arc<WebApp>>, user: User, Path(id): Path<String>) -> Response {
+    match app.owned(&user.id, &id).await {
+        Ok(job) => plan_page(&app, &user, &job, Viewer::Owner),
+        Err(e) if e.status == StatusCode::NOT_FOUND => not_found_html(&user),
+        Err(e) => error_page(&user, e),
+    }
+}
+
+fn error_page(user: &User, e: WebError) -> Response {
+    let status = e.status;
+    let text = e.message.clone();
+    // Logged by into_response.
+    drop(e.into_response());
+    message(user, status, "error", "Something went wrong", &text)
+}
+
+async fn shared_view(
+    State(app): State<Arc<WebApp>>,
+    user: User,
+    Path(token): Path<String>,
+) -> Response {
+    match app.store().plan_by_share_token(&token).await {
+        Ok(Some(plan)) => {
+            let job = Job::finished(String::new(), plan, &app.ctx);
+            plan_page(&app, &user, &job, Viewer::Shared(&token))
+        }
+        Ok(None) => not_found_html(&user),
+        Err(e) => error_page(&user, e.into()),
+    }
+}
+
+/// The file name of an export: `tripwright-helsinki-2026-06-06.pdf`.
+pub(crate) fn export_name(plan: &Plan, ext: &str) -> String {
+    let slug: String = plan
+        .destination
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .filter(char::is_ascii)
+        .collect();
+    let slug = slug
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let slug = if slug.is_empty() {
+        "plan".to_owned()
+    } else {
+        slug
+    };
+    format!("tripwright-{slug}-{}.{ext}", plan.itinerary.start_date)
+}
+
+/// Answers one export of `plan` (`export.pdf`, `.ics`, `.json` or `.md`) as an attachment.
+async fn export(app: &WebApp, plan: Plan, file: &str) -> Response {
+    let Some(ext) = file.strip_prefix("export.") else {
+        return WebError::not_found("export").into_response();
+    };
+    let (content_type, body): (&str, Vec<u8>) = match ext {
+        "json" => match serde_json::to_vec_pretty(&plan) {
+            Ok(b) => ("application/json", b),
+            Err(e) => return WebError::internal(e.to_string()).into_response(),
+        },
+        "ics" => (
+            "text/calendar; charset=utf-8",
+            tripwright_export::plan_ics(&plan).into_bytes(),
+        ),
+        "md" => (
+            "text/markdown; charset=utf-8",
+            tripwright_export::plan_markdown(&plan).into_bytes(),
+        ),
+        "pdf" => {
+            let fonts = match &app.fonts {
+                Ok(f) => f.clone(),
+                Err(why) => {
+                    return WebError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "pdf_unavailable",
+                        why.clone(),
+                    )
+                    .hint("install fonts-dejavu-core on the server")
+                    .into_response();
+                }
+            };
+            let plan = plan.clone();
+            match tokio::task::spawn_blocking(move || tripwright_export::plan_pdf(&plan, &fonts))
+                .await
+            {
+                Ok(Ok(pdf)) => ("application/pdf", pdf),
+                Ok(Err(e)) => return WebError::internal(e.to_string()).into_response(),
+                Err(e) => {
+                    return WebError::internal(format!("the PDF worker failed: {e}"))
+                        .into_response();
+                }
+            }
+        }
+        _ => return WebError::not_found("export").into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", export_name(&plan, ext)),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn plan_export(
+    State(app): State<Arc<WebApp>>,
+    user: User,
+    Path((id, file)): Path<(String, String)>,
+) -> Response {
+    let job = match app.owned(&user.id, &id).await {
+        Ok(job) => job,
+        Err(e) => return e.into_response(),
+    };
+    let plan = job.lock().plan.clone();
+    match plan {
+        Some(plan) => export(&app, plan, &file).await,
+        None => WebError::conflict("plan_not_done", "the plan is not finished yet").into_response(),
+    }
+}
+
+async fn shared_export(
+    State(app): State<Arc<WebApp>>,
+    Path((token, file)): Path<(String, String)>,
+) -> Response {
+    match app.store().plan_by_share_token(&token).await {
+        Ok(Some(plan)) => export(&app, plan, &file).await,
+        Ok(None) => WebError::not_found("shared plan").into_response(),
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+/// The page routes.
+pub(crate) fn router() -> Router<Arc<WebApp>> {
+    Router::new()
+        .route("/", get(planner))
+        .route("/plans", get(plans_page).post(submit))
+        .route("/plans/{id}", get(plan_view))
+        .route("/plans/{id}/{file}", get(plan_export))
+        .route("/share/{token}", get(shared_view))
+        .route("/share/{token}/{file}", get(shared_export))
+        // Issue 5: the trip list, notes and supermarkets pages.
+        .merge(super::lists::routes())
+        .merge(super::supermarkets::routes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_parses_into_a_request_or_names_the_field() {
+        let form = PlanForm {
+            destination: " Helsinki ".into(),
+            days: "3".into(),
+            month: "".into(),
+            budget: "1500".into(),
+            currency: "eur".into(),
+            travelers: "2".into(),
+            ..PlanForm::default()
+        };
+        let req = parse_form(&form).expect("valid");
+        assert_eq!(req.destination, "Helsinki");
+        assert_eq!(req.days, 3);
+        assert_eq!(req.month, None);
+        assert_eq!(req.budget, Some(1500.0));
+        assert_eq!(req.currency.as_deref(), Some("EUR"));
+        assert_eq!(req.travelers, 2);
+        let bad = PlanForm {
+            days: "many".into(),
+            ..form
+        };
+        let e = parse_form(&bad).expect_err("days");
+        assert!(e.message.contains("days must be a number"), "{}", e.message);
+    }
+}

@@ -1,0 +1,797 @@
+//! Server-rendered HTML: the pages and the plan's sections. A section is rendered by the same
+//! template for the full page and for the SSE `section` event that replaces it while a plan is
+//! being made, so the two never disagree. Every user or model string passes askama's HTML
+//! escaping; the map's JSON goes into an attribute, escaped too.
+
+use askama::Template;
+use serde_json::{Value, json};
+use tripwright_agents::summary::format_money;
+use tripwright_domain::{Check, Hotel, Itinerary, MonthScore, Plan, StopKind, Summary, month_name};
+
+/// Colours of the days on the map (and in the route sketch), day 1 first.
+pub(crate) const DAY_COLOURS: [&str; 14] = [
+    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324",
+    "#469990", "#800000", "#808000", "#000075", "#e6beff", "#a9a9a9",
+];
+
+/// The map's offline attribution.
+pub(crate) const OSM_ATTRIBUTION: &str = "© OpenStreetMap contributors";
+
+/// Renders a template; a failure (a bug: the templates are compiled in) becomes a short
+/// message in the page rather than a panic.
+pub(crate) fn render(t: &impl Template) -> String {
+    t.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a template failed to render");
+        "<p class=\"error\">This part of the page could not be shown.</p>".to_owned()
+    })
+}
+
+// ───────────────────────────── layout ─────────────────────────────
+
+/// One sidebar link.
+pub(crate) struct NavLink {
+    pub(crate) href: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) current: bool,
+}
+
+/// What every page's layout needs.
+pub(crate) struct Chrome {
+    pub(crate) csrf: String,
+    pub(crate) title: String,
+    pub(crate) page: &'static str,
+    pub(crate) map: bool,
+    pub(crate) nav: Vec<NavLink>,
+}
+
+impl Chrome {
+    /// The layout of page `page` (its sidebar entry is marked current).
+    pub(crate) fn new(csrf: &str, title: impl Into<String>, page: &'static str) -> Self {
+        let links = [
+            ("/", "Planner", "planner"),
+            ("/plans", "My plans", "plans"),
+            ("/lists", "Trip list", "lists"),
+            ("/notes", "Notes", "notes"),
+            ("/supermarkets", "Supermarkets", "supermarkets"),
+        ];
+        Self {
+            csrf: csrf.to_owned(),
+            title: title.into(),
+            page,
+            map: false,
+            nav: links
+                .into_iter()
+                .map(|(href, label, key)| NavLink {
+                    href,
+                    label,
+                    current: key == page,
+                })
+                .collect(),
+        }
+    }
+}
+
+// ───────────────────────────── pages ─────────────────────────────
+
+/// The planner form's values (strings, as typed, so a refused form comes back as it was).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub(crate) struct PlanForm {
+    #[serde(default)]
+    pub(crate) destination: String,
+    #[serde(default = "default_prefs")]
+    pub(crate) prefs: String,
+    #[serde(default = "default_days")]
+    pub(crate) days: String,
+    #[serde(default)]
+    pub(crate) month: String,
+    #[serde(default)]
+    pub(crate) budget: String,
+    #[serde(default)]
+    pub(crate) currency: String,
+    #[serde(default = "default_travelers")]
+    pub(crate) travelers: String,
+}
+
+fn default_prefs() -> String {
+    tripwright_domain::TripRequest::new("").prefs
+}
+fn default_days() -> String {
+    "5".into()
+}
+fn default_travelers() -> String {
+    "1".into()
+}
+
+impl Default for PlanForm {
+    fn default() -> Self {
+        Self {
+            destination: String::new(),
+            prefs: default_prefs(),
+            days: default_days(),
+            month: String::new(),
+            budget: String::new(),
+            currency: String::new(),
+            travelers: default_travelers(),
+        }
+    }
+}
+
+/// One option of the month select.
+pub(crate) struct MonthOption {
+    pub(crate) value: String,
+    pub(crate) label: &'static str,
+    pub(crate) selected: bool,
+}
+
+/// An error shown above the form.
+#[derive(Debug)]
+pub(crate) struct FormError {
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
+}
+
+/// `GET /`.
+#[derive(Template)]
+#[template(path = "planner.html")]
+pub(crate) struct PlannerPage {
+    pub(crate) chrome: Chrome,
+    pub(crate) form: PlanForm,
+    pub(crate) months: Vec<MonthOption>,
+    pub(crate) error: Option<FormError>,
+}
+
+impl PlannerPage {
+    /// The planner with `form`'s values and an optional error.
+    pub(crate) fn new(csrf: &str, form: PlanForm, error: Option<FormError>) -> Self {
+        let chosen = form.month.trim().to_owned();
+        let mut months = vec![MonthOption {
+            value: String::new(),
+            label: "Best month",
+            selected: chosen.is_empty(),
+        }];
+        months.extend((1..=12u8).map(|m| MonthOption {
+            value: m.to_string(),
+            label: month_name(m),
+            selected: chosen == m.to_string(),
+        }));
+        Self {
+            chrome: Chrome::new(csrf, "Planner", "planner"),
+            form,
+            months,
+            error,
+        }
+    }
+}
+
+/// One saved plan in the list.
+pub(crate) struct PlanItem {
+    pub(crate) url: String,
+    pub(crate) title: String,
+    pub(crate) created: String,
+    pub(crate) created_iso: String,
+}
+
+/// `GET /plans`.
+#[derive(Template)]
+#[template(path = "plans.html")]
+pub(crate) struct PlansPage {
+    pub(crate) chrome: Chrome,
+    pub(crate) plans: Vec<PlanItem>,
+}
+
+/// A page with a heading and a sentence: not found, coming soon, an error.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub(crate) struct MessagePage {
+    pub(crate) chrome: Chrome,
+    pub(crate) kind: &'static str,
+    pub(crate) heading: String,
+    pub(crate) text: String,
+}
+
+/// `GET /plans/{id}` and `GET /share/{token}`.
+#[derive(Template)]
+#[template(path = "plan.html")]
+pub(crate) struct PlanPage {
+    pub(crate) chrome: Chrome,
+    pub(crate) id: String,
+    pub(crate) state: &'static str,
+    pub(crate) events: Option<String>,
+    pub(crate) heading: String,
+    pub(crate) subheading: Option<String>,
+    pub(crate) prefs: String,
+    pub(crate) failure: Option<String>,
+    pub(crate) show_progress: bool,
+    pub(crate) progress: String,
+    pub(crate) months: String,
+    pub(crate) hotels: String,
+    pub(crate) map_json: String,
+    pub(crate) itinerary: String,
+    pub(crate) summary: String,
+    pub(crate) checks: String,
+    pub(crate) warnings: String,
+    pub(crate) has_warnings: bool,
+    pub(crate) export_base: String,
+    pub(crate) shareable: bool,
+    pub(crate) share_url: String,
+}
+
+// ───────────────────────────── sections ─────────────────────────────
+
+/// The parts of a plan known so far (all of them once it is done).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Parts {
+    pub(crate) months: Option<Vec<MonthScore>>,
+    pub(crate) hotels: Option<Vec<Hotel>>,
+    pub(crate) itinerary: Option<Itinerary>,
+    pub(crate) summary: Option<Summary>,
+    pub(crate) checks: Option<Vec<Check>>,
+    pub(crate) warnings: Vec<String>,
+}
+
+impl Parts {
+    /// All parts of a finished plan.
+    pub(crate) fn of(plan: &Plan) -> Self {
+        Self {
+            months: Some(plan.best_months.clone()),
+            hotels: Some(plan.hotels.clone()),
+            itinerary: Some(plan.itinerary.clone()),
+            summary: Some(plan.summary.clone()),
+            checks: Some(plan.checks.clone()),
+            warnings: plan.warnings.clone(),
+        }
+    }
+}
+
+/// How the itinerary is shown: with the rewrite buttons (the owner's page), and with the
+/// intros marked live (prose still streaming).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ItineraryMode {
+    pub(crate) editable: bool,
+    pub(crate) live: bool,
+}
+
+pub(crate) struct Bar {
+    month: u8,
+    label: &'static str,
+    class: &'static str,
+    x: u32,
+    y: String,
+    h: String,
+    label_x: u32,
+    title: String,
+}
+
+pub(crate) struct BestMonth {
+    name: String,
+    score: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "sections/months.html")]
+pub(crate) struct MonthsSection {
+    pending: bool,
+    empty: bool,
+    aria: String,
+    bars: Vec<Bar>,
+    best: Vec<BestMonth>,
+    width: u32,
+    height: u32,
+    bar_width: u32,
+    label_y: u32,
+}
+
+const TOP_MONTHS: usize = 3;
+
+/// The months chart: 12 bars in calendar order, the best three marked `top`.
+pub(crate) fn months_html(months: Option<&[MonthScore]>) -> String {
+    const BAR: u32 = 24;
+    const STEP: u32 = 30;
+    const CHART: f64 = 120.0;
+    const TOP: f64 = 8.0;
+    let mut section = MonthsSection {
+        pending: months.is_none(),
+        empty: months.is_some_and(<[MonthScore]>::is_empty),
+        aria: String::new(),
+        bars: Vec::new(),
+        best: Vec::new(),
+        width: 12 * STEP + 6,
+        height: 150,
+        bar_width: BAR,
+        label_y: 145,
+    };
+    if let Some(months) = months.filter(|m| !m.is_empty()) {
+        let top: Vec<u8> = months.iter().take(TOP_MONTHS).map(|m| m.month).collect();
+        for month in 1..=12u8 {
+            let score = months
+                .iter()
+                .find(|m| m.month == month)
+                .map_or(0.0, |m| m.score.clamp(0.0, 100.0));
+            let h = (score / 100.0 * CHART).max(1.0);
+            let x = 6 + u32::from(month - 1) * STEP;
+            section.bars.push(Bar {
+                month,
+                label: &month_name(month)[..3],
+                class: if top.contains(&month) {
+                    "bar top"
+                } else {
+                    "bar"
+                },
+                x,
+                y: format!("{:.1}", TOP + CHART - h),
+                h: format!("{h:.1}"),
+                label_x: x + BAR / 2,
+                title: format!("{}: {score:.0} / 100", month_name(month)),
+            });
+        }
+        section.best = months
+            .iter()
+            .take(TOP_MONTHS)
+            .map(|m| BestMonth {
+                name: m.name.clone(),
+                score: format!("{:.0} / 100", m.score),
+                reason: m.reason.clone(),
+            })
+            .collect();
+        let names: Vec<&str> = months
+            .iter()
+            .take(TOP_MONTHS)
+            .map(|m| m.name.as_str())
+            .collect();
+        section.aria = format!(
+            "Comfort score of each month, 0 to 100; the best months are {}",
+            names.join(", ")
+        );
+    }
+    render(&section)
+}
+
+pub(crate) struct HotelView {
+    class: &'static str,
+    name: String,
+    stars: String,
+    price: String,
+    estimated: bool,
+    similarity: String,
+    distance: String,
+    description: String,
+}
+
+#[derive(Template)]
+#[template(path = "sections/hotels.html")]
+pub(crate) struct HotelsSection {
+    pending: bool,
+    hotels: Vec<HotelView>,
+}
+
+/// The hotels, best match first (marked `top`).
+pub(crate) fn hotels_html(hotels: Option<&[Hotel]>, currency: &str) -> String {
+    let views = hotels
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, h)| HotelView {
+            class: if i == 0 { "hotel top" } else { "hotel" },
+            name: h.name.clone(),
+            stars: h.stars.map_or_else(
+                || "no stars listed".to_owned(),
+                |n| "★".repeat(usize::from(n)),
+            ),
+            price: format_money(h.price_per_night, currency),
+            estimated: h.price_estimated,
+            similarity: format!("{:.2}", h.similarity),
+            distance: format!("{:.1} km from the centre", h.distance_km),
+            description: h.description.clone(),
+        })
+        .collect();
+    render(&HotelsSection {
+        pending: hotels.is_none(),
+        hotels: views,
+    })
+}
+
+pub(crate) struct StopView {
+    kind: &'static str,
+    start: String,
+    end: String,
+    name: String,
+    place_kind: String,
+    walk: String,
+    note: String,
+}
+
+pub(crate) struct DayView {
+    day: u8,
+    heading: String,
+    intro: String,
+    intro_class: &'static str,
+    stops: Vec<StopView>,
+    walk: String,
+}
+
+#[derive(Template)]
+#[template(path = "sections/itinerary.html")]
+pub(crate) struct ItinerarySection {
+    pending: bool,
+    editable: bool,
+    days: Vec<DayView>,
+}
+
+pub(crate) fn stop_kind(kind: StopKind) -> &'static str {
+    match kind {
+        StopKind::Sight => "sight",
+        StopKind::Artwork => "artwork",
+        StopKind::Cafe => "cafe",
+        StopKind::Lunch => "lunch",
+        StopKind::Dinner => "dinner",
+    }
+}
+
+/// The days, their stops and prose.
+pub(crate) fn itinerary_html(itinerary: Option<&Itinerary>, mode: ItineraryMode) -> String {
+    let days = itinerary
+        .map(|it| it.days.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|d| DayView {
+            day: d.day,
+            heading: format!("Day {} · {} {} — {}", d.day, d.weekday, d.date, d.title),
+            intro: d.intro.clone(),
+            intro_class: if mode.live {
+                "day-intro live"
+            } else {
+                "day-intro"
+            },
+            stops: d
+                .stops
+                .iter()
+                .map(|s| StopView {
+                    kind: stop_kind(s.kind),
+                    start: s.start.to_string(),
+                    end: s.end.to_string(),
+                    name: s.name.clone(),
+                    place_kind: s.place_kind.replace(['_', ':'], " "),
+                    walk: if s.walk_minutes == 0 {
+                        String::new()
+                    } else {
+                        format!("{} min walk", s.walk_minutes)
+                    },
+                    note: s.note.clone(),
+                })
+                .collect(),
+            walk: format!("{:.1} km on foot", d.walk_km),
+        })
+        .collect();
+    render(&ItinerarySection {
+        pending: itinerary.is_none(),
+        editable: mode.editable,
+        days,
+    })
+}
+
+pub(crate) struct CostLineView {
+    label: String,
+    amount: String,
+    estimated: bool,
+}
+
+pub(crate) struct BudgetView {
+    class: &'static str,
+    amount: String,
+    verdict: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "sections/summary.html")]
+pub(crate) struct SummarySection {
+    pending: bool,
+    text: String,
+    party: String,
+    lines: Vec<CostLineView>,
+    total: String,
+    budget: Option<BudgetView>,
+}
+
+/// The summary and the cost table, with the budget row marked `over-budget` when exceeded.
+pub(crate) fn summary_html(summary: Option<&Summary>) -> String {
+    let Some(s) = summary else {
+        return render(&SummarySection {
+            pending: true,
+            text: String::new(),
+            party: String::new(),
+            lines: Vec::new(),
+            total: String::new(),
+            budget: None,
+        });
+    };
+    let c = &s.cost;
+    render(&SummarySection {
+        pending: false,
+        text: s.text.clone(),
+        party: format!(
+            "{} traveller{}, {} night{}",
+            c.travelers,
+            if c.travelers == 1 { "" } else { "s" },
+            c.nights,
+            if c.nights == 1 { "" } else { "s" }
+        ),
+        lines: c
+            .lines
+            .iter()
+            .map(|l| CostLineView {
+                label: l.label.clone(),
+                amount: format_money(l.amount, &c.currency),
+                estimated: l.estimated,
+            })
+            .collect(),
+        total: format_money(c.total, &c.currency),
+        budget: c.budget.map(|b| {
+            let over = c.within_budget == Some(false);
+            BudgetView {
+                class: if over { "budget over-budget" } else { "budget" },
+                amount: format_money(b, &c.currency),
+                verdict: if over { "over budget" } else { "within budget" },
+            }
+        }),
+    })
+}
+
+pub(crate) struct CheckView {
+    passed: bool,
+    name: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "sections/checks.html")]
+pub(crate) struct ChecksSection {
+    pending: bool,
+    checks: Vec<CheckView>,
+}
+
+/// The plan's feasibility report.
+pub(crate) fn checks_html(checks: Option<&[Check]>) -> String {
+    render(&ChecksSection {
+        pending: checks.is_none(),
+        checks: checks
+            .unwrap_or_default()
+            .iter()
+            .map(|c| CheckView {
+                passed: c.passed,
+                name: c.name.clone(),
+                detail: c.detail.clone(),
+            })
+            .collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "sections/warnings.html")]
+pub(crate) struct WarningsSection<'a> {
+    warnings: &'a [String],
+}
+
+/// The warnings (empty markup when there are none).
+pub(crate) fn warnings_html(warnings: &[String]) -> String {
+    render(&WarningsSection { warnings })
+}
+
+pub(crate) struct AgentView {
+    key: &'static str,
+    name: &'static str,
+    status: &'static str,
+    elapsed: String,
+}
+
+#[derive(Template)]
+#[template(path = "sections/progress.html")]
+pub(crate) struct ProgressSection {
+    running: bool,
+    agents: Vec<AgentView>,
+}
+
+/// One agent's progress.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct AgentProgress {
+    /// `waiting`, `running`, `done` or `failed`.
+    pub(crate) status: &'static str,
+    /// Wall time once finished.
+    pub(crate) elapsed_ms: Option<u64>,
+}
+
+impl Default for AgentProgress {
+    fn default() -> Self {
+        Self {
+            status: "waiting",
+            elapsed_ms: None,
+        }
+    }
+}
+
+/// The agents in their order on the page.
+pub(crate) const AGENTS: [(&str, &str); 4] = [
+    ("weather", "Weather"),
+    ("hotels", "Hotels"),
+    ("itinerary", "Itinerary"),
+    ("summary", "Summary"),
+];
+
+/// Elapsed time as the page shows it: "1.2 s".
+pub(crate) fn elapsed_text(ms: Option<u64>) -> String {
+    ms.map_or_else(String::new, |ms| format!("{:.1} s", ms as f64 / 1000.0))
+}
+
+/// The progress list.
+pub(crate) fn progress_html(agents: &[AgentProgress; 4], running: bool) -> String {
+    render(&ProgressSection {
+        running,
+        agents: AGENTS
+            .iter()
+            .zip(agents)
+            .map(|((key, name), p)| AgentView {
+                key,
+                name,
+                status: p.status,
+                elapsed: elapsed_text(p.elapsed_ms),
+            })
+            .collect(),
+    })
+}
+
+/// The `#map` data: the hotel, each day's stops in order with its colour, and the basemap.
+pub(crate) fn map_data(
+    hotels: Option<&[Hotel]>,
+    itinerary: Option<&Itinerary>,
+    tile_url: Option<&str>,
+) -> Value {
+    let hotel = itinerary
+        .and_then(|it| it.hotel_id.as_deref())
+        .and_then(|id| hotels.unwrap_or_default().iter().find(|h| h.id == id))
+        .or_else(|| hotels.and_then(<[Hotel]>::first))
+        .map(|h| json!({"name": h.name, "lat": h.lat, "lon": h.lon}));
+    let days: Vec<Value> = itinerary
+        .map(|it| it.days.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            json!({
+                "day": d.day,
+                "color": DAY_COLOURS[i % DAY_COLOURS.len()],
+                "stops": d.stops.iter().map(|s| json!({
+                    "name": s.name,
+                    "lat": s.lat,
+                    "lon": s.lon,
+                    "start": s.start.to_string(),
+                    "end": s.end.to_string(),
+                    "kind": stop_kind(s.kind),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "hotel": hotel,
+        "days": days,
+        "tile_url": tile_url,
+        "attribution": OSM_ATTRIBUTION,
+    })
+}
+
+/// Every section of `parts` as `(name, html)`; the map as data. The order is the page's.
+pub(crate) fn all_sections(
+    parts: &Parts,
+    currency: &str,
+    mode: ItineraryMode,
+    tile_url: Option<&str>,
+) -> Vec<(&'static str, SectionBody)> {
+    vec![
+        (
+            "months",
+            SectionBody::Html(months_html(parts.months.as_deref())),
+        ),
+        (
+            "hotels",
+            SectionBody::Html(hotels_html(parts.hotels.as_deref(), currency)),
+        ),
+        (
+            "map",
+            SectionBody::Data(map_data(
+                parts.hotels.as_deref(),
+                parts.itinerary.as_ref(),
+                tile_url,
+            )),
+        ),
+        (
+            "itinerary",
+            SectionBody::Html(itinerary_html(parts.itinerary.as_ref(), mode)),
+        ),
+        (
+            "summary",
+            SectionBody::Html(summary_html(parts.summary.as_ref())),
+        ),
+        (
+            "checks",
+            SectionBody::Html(checks_html(parts.checks.as_deref())),
+        ),
+        (
+            "warnings",
+            SectionBody::Html(warnings_html(&parts.warnings)),
+        ),
+    ]
+}
+
+/// What a `section` event carries.
+#[derive(Debug, Clone)]
+pub(crate) enum SectionBody {
+    /// Markup replacing the section's content.
+    Html(String),
+    /// The map's data.
+    Data(Value),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn month(m: u8, score: f64) -> MonthScore {
+        MonthScore {
+            month: m,
+            name: month_name(m).into(),
+            score,
+            reason: format!("<b>reason {m}</b>"),
+            mean_temp_c: 10.0,
+        }
+    }
+
+    #[test]
+    fn the_months_chart_has_twelve_bars_and_three_on_top() {
+        let mut months: Vec<MonthScore> = (1..=12).map(|m| month(m, f64::from(m) * 8.0)).collect();
+        months.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let html = months_html(Some(&months));
+        assert_eq!(html.matches("<rect class=\"bar").count(), 12, "{html}");
+        assert_eq!(html.matches("class=\"bar top\"").count(), 3, "{html}");
+        for m in [10, 11, 12] {
+            assert!(
+                html.contains(&format!("class=\"bar top\" data-month=\"{m}\"")),
+                "{html}"
+            );
+        }
+        assert!(html.contains("id=\"months-chart\" role=\"img\" aria-label=\"Comfort"));
+        // Reasons are escaped.
+        assert!(html.contains("&#60;b&#62;reason 12&#60;/b&#62;"), "{html}");
+        assert!(!html.contains("<b>"));
+        assert_eq!(html.matches("<li>").count(), 3);
+        assert!(months_html(None).contains("Waiting for the weather agent"));
+    }
+
+    #[test]
+    fn map_data_names_the_hotel_and_colours_the_days() {
+        let data = map_data(None, None, None);
+        assert_eq!(data["hotel"], Value::Null);
+        assert_eq!(data["days"], json!([]));
+        assert_eq!(data["tile_url"], Value::Null);
+        assert_eq!(data["attribution"], OSM_ATTRIBUTION);
+    }
+
+    #[test]
+    fn progress_shows_status_and_elapsed() {
+        let mut agents: [AgentProgress; 4] = Default::default();
+        agents[0] = AgentProgress {
+            status: "done",
+            elapsed_ms: Some(1234),
+        };
+        let html = progress_html(&agents, true);
+        assert!(
+            html.contains("data-agent=\"weather\" data-status=\"done\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("<span class=\"agent-elapsed\">1.2 s</span>"),
+            "{html}"
+        );
+        assert!(html.contains("data-agent=\"summary\" data-status=\"waiting\""));
+        assert!(!html.contains("hidden"));
+        assert!(progress_html(&agents, false).contains("id=\"cancel\" hidden"));
+    }
+}
