@@ -217,20 +217,38 @@
     return next;
   };
 
+  /** The row's inputs as they are now, for the fields named in `change`. */
+  ListPage.prototype.current = function (tr, change) {
+    var body = {};
+    Object.keys(change).forEach(function (k) {
+      var input = k === 'qty_home' ? $('.qty-home', tr) : k === 'qty_take' ? $('.qty-take', tr) : k === 'taken' ? $('.item-taken', tr) : null;
+      if (!input) body[k] = change[k];
+      else body[k] = k === 'taken' ? !!input.checked : Number(input.value);
+    });
+    return body;
+  };
+
   ListPage.prototype.patch = function (tr, change) {
     var self = this;
+    // Saves queued behind this one: a slider moved step by step sends each step, and an
+    // earlier step's answer must not move the slider back under the user's hand.
+    tr.unsent = (tr.unsent || 0) + 1;
     return this.queue(tr, function () {
-      var body = {};
-      Object.keys(change).forEach(function (k) { body[k] = change[k]; });
+      // The values at sending time, so the last save always carries the latest ones.
+      var body = self.current(tr, change);
       body.version = Number(tr.getAttribute('data-version'));
       tr.setAttribute('aria-busy', 'true');
       return api('PATCH', self.itemUrl(tr), body).then(
         function (item) {
+          tr.unsent -= 1;
           tr.removeAttribute('aria-busy');
           self.error(null);
-          if (item) self.apply(tr, item);
+          if (!item) return;
+          if (tr.unsent > 0) self.setVersion(tr, item.version);
+          else self.apply(tr, item);
         },
         function (e) {
+          tr.unsent -= 1;
           tr.removeAttribute('aria-busy');
           if (e.code === 'changed_elsewhere' || e.status === 404) {
             self.notice(e.status === 404 ? 'This item was removed in another tab — reloaded.' : capital(e.message) + '.');
@@ -253,11 +271,16 @@
     this.patch(tr, { name: name });
   };
 
+  /** Records the row's version (for the next save and the no-JS form). */
+  ListPage.prototype.setVersion = function (tr, version) {
+    tr.setAttribute('data-version', String(version));
+    var v = $('.row-version', tr);
+    if (v) v.value = String(version);
+  };
+
   /** Writes a server item into its row. */
   ListPage.prototype.apply = function (tr, item) {
-    tr.setAttribute('data-version', String(item.version));
-    var v = $('.row-version', tr);
-    if (v) v.value = String(item.version);
+    this.setVersion(tr, item.version);
     var name = $('.item-name', tr);
     if (name) {
       name.value = item.name;
