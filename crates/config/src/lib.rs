@@ -67,6 +67,8 @@ pub struct Config {
     pub costs: CostConfig,
     /// The language model that writes the prose.
     pub llm: LlmConfig,
+    /// Optional online lookups (Nominatim, Overpass); off by default.
+    pub online: OnlineConfig,
 }
 
 impl Default for Config {
@@ -81,6 +83,7 @@ impl Default for Config {
             planner: PlannerConfig::default(),
             costs: CostConfig::default(),
             llm: LlmConfig::default(),
+            online: OnlineConfig::default(),
         }
     }
 }
@@ -129,6 +132,41 @@ impl Config {
             self.assets_dir
                 .join("models/qwen2.5-coder-0.5b-instruct.gguf")
         })
+    }
+}
+
+/// Optional online lookups for the supermarkets search (see `docs/trip-list.md`): a Nominatim
+/// geocoder for places the offline gazetteer does not know, and an Overpass API for live shop
+/// data. Both are off until their URL is set; the server then sends at most one request per
+/// second to each, with a User-Agent naming Tripwright and `user_agent_contact`, and caches
+/// every answer in the store for `cache_hours`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OnlineConfig {
+    /// Base URL of a Nominatim server, e.g. `https://nominatim.example.org` (`/search` is
+    /// appended); unset: no online geocoding.
+    pub nominatim_url: Option<String>,
+    /// Base URL of an Overpass API server, e.g. `https://overpass.example.org`
+    /// (`/api/interpreter` is appended); unset: no live shop queries.
+    pub overpass_url: Option<String>,
+    /// How the operators can reach you (an e-mail address or URL), sent in the User-Agent
+    /// `Tripwright/{version} ({contact})` as the services' usage policies ask.
+    pub user_agent_contact: String,
+    /// How long an answer is reused from the cache, in hours.
+    pub cache_hours: u64,
+    /// Longest wait for one answer (and for a turn at the rate limit), in seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for OnlineConfig {
+    fn default() -> Self {
+        Self {
+            nominatim_url: None,
+            overpass_url: None,
+            user_agent_contact: String::new(),
+            cache_hours: 24 * 7,
+            timeout_secs: 10,
+        }
     }
 }
 
@@ -512,6 +550,34 @@ mod tests {
         .expect("load");
         assert_eq!(c.assets_dir, PathBuf::from("/a"));
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/tripwright"));
+    }
+
+    #[test]
+    fn online_lookups_are_off_by_default_and_set_from_the_environment() {
+        let c = Config::load(None, env(&[])).expect("load");
+        assert_eq!(c.online.nominatim_url, None);
+        assert_eq!(c.online.overpass_url, None);
+        assert_eq!(c.online.cache_hours, 168);
+        assert_eq!(c.online.timeout_secs, 10);
+        let c = Config::load(
+            None,
+            env(&[
+                (
+                    "TRIPWRIGHT_ONLINE__NOMINATIM_URL",
+                    "https://nominatim.example.org",
+                ),
+                ("TRIPWRIGHT_ONLINE__USER_AGENT_CONTACT", "ops@example.org"),
+                ("TRIPWRIGHT_ONLINE__TIMEOUT_SECS", "3"),
+            ]),
+        )
+        .expect("load");
+        assert_eq!(
+            c.online.nominatim_url.as_deref(),
+            Some("https://nominatim.example.org")
+        );
+        assert_eq!(c.online.overpass_url, None);
+        assert_eq!(c.online.user_agent_contact, "ops@example.org");
+        assert_eq!(c.online.timeout_secs, 3);
     }
 
     #[test]

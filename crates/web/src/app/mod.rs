@@ -6,6 +6,7 @@ mod api;
 mod error;
 mod jobs;
 mod lists;
+mod online;
 mod pages;
 mod session;
 mod static_files;
@@ -101,6 +102,8 @@ pub struct WebApp {
     vendor_dir: PathBuf,
     /// The PDF fonts, or why there are none.
     fonts: Result<tripwright_export::PdfFonts, String>,
+    /// The optional online lookups of the supermarkets search (off unless configured).
+    online: online::Online,
 }
 
 impl std::fmt::Debug for WebApp {
@@ -153,7 +156,8 @@ impl WebApp {
     /// The web app over a loaded orchestrator.
     ///
     /// # Errors
-    /// The session key file cannot be read or made, or the tile URL is malformed.
+    /// The session key file cannot be read or made, the tile URL is malformed, or the
+    /// `[online]` configuration is invalid.
     pub fn new(orchestrator: Arc<Orchestrator>, options: WebOptions) -> Result<Self, WebAppError> {
         let keys = match &options.session_secret {
             Some(secret) if !secret.is_empty() => session::SessionKeys::from_secret(secret),
@@ -183,8 +187,10 @@ impl WebApp {
             tracing::warn!(error = %e, "PDF export is off");
             format!("PDF export is not available on this server ({e}); the other exports work")
         });
+        let online = online::Online::new(&orchestrator.config().online).map_err(WebAppError)?;
         Ok(Self {
             fonts,
+            online,
             keys,
             jobs: Jobs::new(options.max_running, options.max_jobs, options.job_ttl),
             cache: PlanCache::new(options.plan_cache),

@@ -3,9 +3,12 @@
 //!
 //! The location is a city from the gazetteer ("Helsinki", "Rome, Italy") or coordinates
 //! ("60.17, 24.94"); the shops are the store's places of the `grocery` category (OSM
-//! `shop=supermarket|convenience|grocery|greengrocer`) within the radius. Everything is offline:
-//! no online geocoder or Overpass query is made, so only the imported extracts have shops.
+//! `shop=supermarket|convenience|grocery|greengrocer`) within the radius. Offline by default,
+//! so only the imported extracts have shops; with `[online]` configured (see `online.rs`), a
+//! place the gazetteer does not know is asked of Nominatim, and Overpass's live shops are merged
+//! with the store's. A failed online lookup falls back to the offline answer with a `notice`.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use askama::Template;
@@ -53,7 +56,7 @@ pub(crate) struct NearQuery {
 pub(crate) struct Location {
     /// "Helsinki, Finland", or the coordinates as given.
     label: String,
-    /// `city` (from the gazetteer) or `coordinates`.
+    /// `city` (from the gazetteer), `coordinates`, or `nominatim` (found online).
     kind: String,
     /// Latitude.
     lat: f64,
@@ -95,6 +98,9 @@ pub(crate) struct Supermarkets {
     truncated: bool,
     /// The shops, nearest first.
     places: Vec<Shop>,
+    /// Set when a configured online lookup (Nominatim or Overpass) failed and the answer is
+    /// the offline one: what happened, for the user. `null` otherwise.
+    notice: Option<String>,
 }
 
 /// Parses "lat, lon" (or "lat lon"); `None` when `text` is not two numbers.
@@ -121,8 +127,9 @@ fn parse_coordinates(text: &str) -> Option<Result<GeoPoint, WebError>> {
     })
 }
 
-/// The location of `near`: coordinates, or a city of the gazetteer.
-fn locate(app: &WebApp, near: &str) -> Result<Location, WebError> {
+/// The location of `near`: coordinates, a city of the gazetteer, or (when it is configured and
+/// `online` is set) Nominatim's hit.
+async fn locate(app: &WebApp, near: &str, online: bool) -> Result<Location, WebError> {
     let near: String = near.trim().chars().take(200).collect();
     if near.is_empty() {
         return Err(WebError::bad_request(
@@ -140,19 +147,37 @@ fn locate(app: &WebApp, near: &str) -> Result<Location, WebError> {
             lon: p.lon,
         });
     }
-    match app.orchestrator.gazetteer().geocode(&near) {
-        Ok(d) => Ok(Location {
-            label: format!("{}, {}", d.name, d.country),
-            kind: "city".into(),
-            lat: d.lat,
-            lon: d.lon,
-        }),
-        Err(e) => Err(
-            WebError::new(StatusCode::NOT_FOUND, "unknown_location", e.to_string()).hint(
-                "type a city (\"Helsinki\", \"Rome, Italy\") or coordinates (\"60.17, 24.94\")",
-            ),
-        ),
+    let e = match app.orchestrator.gazetteer().geocode(&near) {
+        Ok(d) => {
+            return Ok(Location {
+                label: format!("{}, {}", d.name, d.country),
+                kind: "city".into(),
+                lat: d.lat,
+                lon: d.lon,
+            });
+        }
+        Err(e) => e,
+    };
+    let mut hint = String::from(
+        "type a city (\"Helsinki\", \"Rome, Italy\") or coordinates (\"60.17, 24.94\")",
+    );
+    if online && app.online.geocodes() {
+        match app.online.geocode(app.store().as_ref(), &near).await {
+            Ok(Some(hit)) => {
+                return Ok(Location {
+                    label: hit.display_name,
+                    kind: "nominatim".into(),
+                    lat: hit.lat,
+                    lon: hit.lon,
+                });
+            }
+            Ok(None) => {}
+            Err(why) => hint.push_str(&format!(
+                "; the online geocoder (Nominatim) could not be asked ({why}), so only the offline list of cities was searched — try again later"
+            )),
+        }
     }
+    Err(WebError::new(StatusCode::NOT_FOUND, "unknown_location", e.to_string()).hint(hint))
 }
 
 /// The radius of `text` (default 5 km), refused outside 0.5..=25 km.
@@ -178,15 +203,37 @@ fn address(p: &Place) -> Option<String> {
     })
 }
 
-/// The shops within `radius_km` of the location, nearest first.
+/// The shops within `radius_km` of the location, nearest first: the store's, and Overpass's
+/// when it is configured (the live entry wins when both have an id).
 async fn search(app: &WebApp, q: &NearQuery) -> Result<Supermarkets, WebError> {
-    let location = locate(app, &q.near)?;
-    let radius_km = radius(q.radius_km.as_deref())?;
+    let radius_km = radius(q.radius_km.as_deref());
+    // No online request for a search refused anyway.
+    let location = locate(app, &q.near, radius_km.is_ok()).await?;
+    let radius_km = radius_km?;
     let center = GeoPoint::new(location.lat, location.lon);
-    let places = app
+    let mut places = app
         .store()
         .places_near(center, radius_km, &[PlaceCategory::Grocery])
         .await?;
+    let mut notice = None;
+    if app.online.lists_shops() {
+        match app
+            .online
+            .shops(app.store().as_ref(), center, radius_km)
+            .await
+        {
+            Ok(live) => {
+                let ids: HashSet<&str> = live.iter().map(|p| p.id.as_str()).collect();
+                places.retain(|p| !ids.contains(p.id.as_str()));
+                places.extend(live);
+            }
+            Err(why) => {
+                notice = Some(format!(
+                    "Live shop data (Overpass) is not available: {why}. Showing only the shops of the map data on this server; try again later."
+                ));
+            }
+        }
+    }
     let mut shops: Vec<Shop> = places
         .into_iter()
         .map(|p| Shop {
@@ -214,18 +261,22 @@ async fn search(app: &WebApp, q: &NearQuery) -> Result<Supermarkets, WebError> {
         count,
         truncated: count > MAX_SHOPS,
         places: shops,
+        notice,
     })
 }
 
 /// Grocery shops (supermarkets, convenience stores, greengrocers) within a radius of a city or
-/// coordinates, nearest first (at most 200). Offline: only imported map extracts have shops.
+/// coordinates, nearest first (at most 200). Offline by default: only imported map extracts
+/// have shops. When the server enables online lookups, unknown places are geocoded with
+/// Nominatim and live shops from Overpass are merged in; if one of those fails the answer is
+/// the offline one with a `notice`.
 #[utoipa::path(
     get, path = "/api/supermarkets", tag = "supermarkets",
     params(NearQuery),
     responses(
-        (status = 200, description = "The shops", body = Supermarkets),
+        (status = 200, description = "The shops (with a `notice` when a configured online lookup failed and only offline data is shown)", body = Supermarkets),
         (status = 400, description = "No location, bad coordinates or a radius outside 0.5..=25 km", body = ErrorBody),
-        (status = 404, description = "Unknown location", body = ErrorBody),
+        (status = 404, description = "Unknown location (offline, and online when configured; the hint says when the online geocoder could not be asked)", body = ErrorBody),
     )
 )]
 pub(crate) async fn api_supermarkets(
@@ -263,6 +314,8 @@ struct SupermarketsPage {
     truncated: bool,
     shops: Vec<ShopRow>,
     map_json: String,
+    notice: Option<String>,
+    live_shops: bool,
     min_radius: f64,
     max_radius: f64,
 }
@@ -298,6 +351,8 @@ async fn supermarkets_page(
         truncated: false,
         shops: Vec::new(),
         map_json: String::new(),
+        notice: None,
+        live_shops: app.online.lists_shops(),
         min_radius: MIN_RADIUS_KM,
         max_radius: MAX_RADIUS_KM,
     };
@@ -310,6 +365,7 @@ async fn supermarkets_page(
                 page.count = found.count;
                 page.truncated = found.truncated;
                 page.radius = found.radius_km.to_string();
+                page.notice = found.notice.clone();
                 page.map_json = json!({
                     "center": found.location,
                     "radius_km": found.radius_km,

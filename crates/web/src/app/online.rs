@@ -1,0 +1,697 @@
+//! Optional online lookups for the supermarkets search: a Nominatim geocoder for places the
+//! offline gazetteer does not know, and an Overpass API for live grocery shops. Both are off
+//! until `[online] nominatim_url` / `overpass_url` are set; only the configured URLs are asked.
+//!
+//! The services' usage policies are kept: every request carries the User-Agent
+//! `Tripwright/{version} ({contact})`; this process sends each service at most one request per
+//! second, one at a time (a request waits for its turn, at most the configured timeout); every
+//! answer, "nothing found" included, is cached in the store (namespaces `nominatim` and
+//! `overpass`) for `cache_hours`, and a cached answer makes no request. A 429 is retried once
+//! when its `Retry-After` is at most 5 s; any other failure (429, 5xx, a timeout, a body cut
+//! off, JSON that does not parse) is an [`OnlineError`], and the caller falls back to the
+//! offline answer with a notice.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+use tripwright_config::OnlineConfig;
+use tripwright_domain::{GeoPoint, Place, PlaceCategory};
+use tripwright_store::Store;
+
+/// Least time between two requests to one service (both usage policies: 1 request/s).
+const MIN_INTERVAL: Duration = Duration::from_secs(1);
+/// Longest `Retry-After` waited for before the one retry; longer ones give up at once.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
+/// Largest answer read, bytes.
+const MAX_BODY_BYTES: usize = 16 << 20;
+/// Added to the Overpass `around` radius so that rounding the centre to 4 decimals (≤ 8 m)
+/// loses no shop at the edge; the caller filters to the exact radius.
+const AROUND_MARGIN_M: f64 = 20.0;
+/// The `shop=*` values of the grocery category.
+const GROCERY_SHOPS: [&str; 4] = ["supermarket", "convenience", "grocery", "greengrocer"];
+/// The tags of an Overpass shop that are kept (and cached).
+const KEPT_TAGS: [&str; 5] = [
+    "name",
+    "shop",
+    "opening_hours",
+    "addr:street",
+    "addr:housenumber",
+];
+
+/// When this process last heard from Nominatim; held while a request is under way.
+static NOMINATIM_TURN: LazyLock<Mutex<Option<Instant>>> = LazyLock::new(|| Mutex::new(None));
+/// When this process last heard from Overpass; held while a request is under way.
+static OVERPASS_TURN: LazyLock<Mutex<Option<Instant>>> = LazyLock::new(|| Mutex::new(None));
+
+/// A third-party service.
+#[derive(Debug, Clone, Copy)]
+enum Service {
+    Nominatim,
+    Overpass,
+}
+
+impl Service {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Nominatim => "nominatim",
+            Self::Overpass => "overpass",
+        }
+    }
+
+    /// The process-wide turn of the service.
+    fn turn(self) -> &'static Mutex<Option<Instant>> {
+        match self {
+            Self::Nominatim => &NOMINATIM_TURN,
+            Self::Overpass => &OVERPASS_TURN,
+        }
+    }
+}
+
+/// Why an online lookup gave no answer.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum OnlineError {
+    /// Other lookups held the service for longer than the timeout.
+    Busy,
+    /// 429 Too Many Requests (still, after the one retry, or with no or a long
+    /// `Retry-After`, carried here when there was one).
+    RateLimited(Option<Duration>),
+    /// Another status than 200 (a 5xx, 4xx …).
+    Status(u16),
+    /// No complete answer within the timeout.
+    Timeout,
+    /// No connection, or the request could not be sent.
+    Unreachable(String),
+    /// The connection ended before the whole answer came.
+    CutOff,
+    /// The answer is larger than 16 MiB.
+    TooLarge,
+    /// The answer is not the JSON the protocol describes.
+    Invalid(String),
+    /// Overpass stopped the query (its `remark`, e.g. "runtime error: Query timed out").
+    Incomplete(String),
+}
+
+impl std::fmt::Display for OnlineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Busy => f.write_str("it is busy with other searches"),
+            Self::RateLimited(_) => f.write_str("it asked to slow down (HTTP 429)"),
+            Self::Status(s) => write!(f, "it answered HTTP {s}"),
+            Self::Timeout => f.write_str("it did not answer in time"),
+            Self::Unreachable(_) => f.write_str("it could not be reached"),
+            Self::CutOff => f.write_str("its answer was cut off"),
+            Self::TooLarge => f.write_str("its answer was too large"),
+            Self::Invalid(_) => f.write_str("its answer could not be read"),
+            Self::Incomplete(_) => f.write_str("it could not finish the query"),
+        }
+    }
+}
+
+impl std::error::Error for OnlineError {}
+
+impl OnlineError {
+    /// What went wrong in detail, for the log (empty when [`Display`] says it all).
+    ///
+    /// [`Display`]: std::fmt::Display
+    fn detail(&self) -> String {
+        match self {
+            Self::Unreachable(d) | Self::Invalid(d) | Self::Incomplete(d) => d.clone(),
+            Self::RateLimited(Some(after)) => format!("Retry-After {after:?}"),
+            _ => String::new(),
+        }
+    }
+}
+
+/// A place found by Nominatim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct GeocodeHit {
+    /// Nominatim's `display_name`.
+    pub(crate) display_name: String,
+    /// Latitude.
+    pub(crate) lat: f64,
+    /// Longitude.
+    pub(crate) lon: f64,
+}
+
+/// The online lookups: off (no client at all) unless a URL is configured.
+pub(crate) struct Online {
+    /// The HTTP client (User-Agent and timeout set), when a service is configured.
+    http: Option<reqwest::Client>,
+    /// Nominatim's base URL, without a trailing `/`.
+    nominatim: Option<String>,
+    /// Overpass's base URL, without a trailing `/`.
+    overpass: Option<String>,
+    /// How long a cached answer is used.
+    cache_secs: u64,
+    /// Longest wait for an answer, and for a turn.
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for Online {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Online")
+            .field("nominatim", &self.nominatim)
+            .field("overpass", &self.overpass)
+            .field("cache_secs", &self.cache_secs)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `Tripwright/{version} ({contact})`, or without the parenthesis when there is no contact.
+fn user_agent(contact: &str) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    if contact.is_empty() {
+        format!("Tripwright/{version}")
+    } else {
+        format!("Tripwright/{version} ({contact})")
+    }
+}
+
+/// A configured base URL without its trailing `/`; `None` when unset or blank.
+fn base_url(key: &str, url: Option<&str>) -> Result<Option<String>, String> {
+    match url.map(str::trim).filter(|u| !u.is_empty()) {
+        None => Ok(None),
+        Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
+            Ok(Some(u.trim_end_matches('/').to_owned()))
+        }
+        Some(u) => Err(format!(
+            "[online] {key} = {u:?} is not an http(s) URL; give one like https://nominatim.example.org"
+        )),
+    }
+}
+
+/// `q` trimmed, lower case, single spaces: the cache key and what is asked.
+fn normalise(q: &str) -> String {
+    q.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// `x` rounded to 4 decimals (about 11 m).
+fn round4(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
+/// The `Retry-After` header: seconds, or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    Some(
+        (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// Sends `request` and reads the whole answer of a 200.
+async fn fetch(request: reqwest::RequestBuilder) -> Result<Vec<u8>, OnlineError> {
+    let mut response = request.send().await.map_err(|e| {
+        if e.is_timeout() {
+            OnlineError::Timeout
+        } else {
+            OnlineError::Unreachable(e.to_string())
+        }
+    })?;
+    let status = response.status();
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return Err(OnlineError::RateLimited(retry_after(response.headers())));
+    }
+    if status != StatusCode::OK {
+        return Err(OnlineError::Status(status.as_u16()));
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(OnlineError::TooLarge);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) if e.is_timeout() => return Err(OnlineError::Timeout),
+            Err(_) => return Err(OnlineError::CutOff),
+        }
+    }
+}
+
+/// The first hit of a Nominatim `format=jsonv2` answer (an array; `lat`/`lon` are strings).
+fn parse_nominatim(body: &[u8]) -> Result<Option<GeocodeHit>, OnlineError> {
+    let hits: Vec<serde_json::Value> =
+        serde_json::from_slice(body).map_err(|e| OnlineError::Invalid(e.to_string()))?;
+    let Some(first) = hits.first() else {
+        return Ok(None);
+    };
+    let number = |key: &str| {
+        first
+            .get(key)
+            .and_then(|v| v.as_f64().or_else(|| v.as_str()?.trim().parse().ok()))
+    };
+    let (Some(lat), Some(lon)) = (number("lat"), number("lon")) else {
+        return Err(OnlineError::Invalid("a hit without lat/lon".into()));
+    };
+    if !GeoPoint::new(lat, lon).is_valid() {
+        return Err(OnlineError::Invalid(format!(
+            "{lat}, {lon} is not a position"
+        )));
+    }
+    let display_name = first
+        .get("display_name")
+        .and_then(|v| v.as_str())
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| OnlineError::Invalid("a hit without display_name".into()))?;
+    Ok(Some(GeocodeHit {
+        display_name: display_name.to_owned(),
+        lat,
+        lon,
+    }))
+}
+
+/// An Overpass answer (`[out:json]`).
+#[derive(Deserialize)]
+struct OverpassAnswer {
+    elements: Vec<OverpassElement>,
+    #[serde(default)]
+    remark: Option<String>,
+}
+
+/// A node (`lat`, `lon`) or a way (`center` with `out center`).
+#[derive(Deserialize)]
+struct OverpassElement {
+    #[serde(rename = "type")]
+    kind: String,
+    id: u64,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    center: Option<OverpassCenter>,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct OverpassCenter {
+    lat: f64,
+    lon: f64,
+}
+
+/// The named grocery shops of an Overpass answer, as places (`osm:node/…`, `osm:way/…`).
+fn parse_overpass(body: &[u8]) -> Result<Vec<Place>, OnlineError> {
+    let answer: OverpassAnswer =
+        serde_json::from_slice(body).map_err(|e| OnlineError::Invalid(e.to_string()))?;
+    // Overpass reports a query stopped half-way (timeout, memory) with a 200 and a remark.
+    if let Some(remark) = answer.remark.filter(|r| r.contains("error")) {
+        return Err(OnlineError::Incomplete(remark));
+    }
+    let mut seen = HashSet::new();
+    let mut places = Vec::new();
+    for e in answer.elements {
+        let (lat, lon) = match (e.kind.as_str(), e.lat, e.lon, &e.center) {
+            ("node", Some(lat), Some(lon), _) => (lat, lon),
+            ("way", _, _, Some(c)) => (c.lat, c.lon),
+            _ => continue,
+        };
+        let name = e.tags.get("name").map(|n| n.trim()).unwrap_or_default();
+        let kind = e.tags.get("shop").map(String::as_str).unwrap_or_default();
+        if name.is_empty() || !GROCERY_SHOPS.contains(&kind) || !GeoPoint::new(lat, lon).is_valid()
+        {
+            continue;
+        }
+        let id = format!("osm:{}/{}", e.kind, e.id);
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        let tags: BTreeMap<String, String> = e
+            .tags
+            .iter()
+            .filter(|(k, _)| KEPT_TAGS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        places.push(Place {
+            id,
+            name: name.to_owned(),
+            category: PlaceCategory::Grocery,
+            kind: kind.to_owned(),
+            lat,
+            lon,
+            opening_hours: tags.get("opening_hours").cloned(),
+            tags,
+        });
+    }
+    Ok(places)
+}
+
+/// The Overpass QL query for the grocery shops within `radius_m` of `(lat, lon)`.
+fn overpass_query(lat: f64, lon: f64, radius_m: u64) -> String {
+    let shops = GROCERY_SHOPS.join("|");
+    format!(
+        "[out:json][timeout:25];\n(\n  node[\"shop\"~\"^({shops})$\"][\"name\"](around:{radius_m},{lat:.4},{lon:.4});\n  way[\"shop\"~\"^({shops})$\"][\"name\"](around:{radius_m},{lat:.4},{lon:.4});\n);\nout center tags;\n"
+    )
+}
+
+impl Online {
+    /// The lookups of `config`: no client unless a URL is set.
+    ///
+    /// # Errors
+    /// A URL that is not http(s), a contact a header cannot carry, or no HTTP client.
+    pub(crate) fn new(config: &OnlineConfig) -> Result<Self, String> {
+        let nominatim = base_url("nominatim_url", config.nominatim_url.as_deref())?;
+        let overpass = base_url("overpass_url", config.overpass_url.as_deref())?;
+        let timeout = Duration::from_secs(config.timeout_secs.max(1));
+        let http = if nominatim.is_some() || overpass.is_some() {
+            let contact = config.user_agent_contact.trim();
+            if contact.is_empty() {
+                tracing::warn!(
+                    "online lookups are on without [online] user_agent_contact: the services' usage policies ask for a way to reach you"
+                );
+            }
+            let agent = HeaderValue::from_str(&user_agent(contact)).map_err(|_| {
+                format!("[online] user_agent_contact = {contact:?} cannot be sent in a header")
+            })?;
+            let client = reqwest::Client::builder()
+                .user_agent(agent)
+                .timeout(timeout)
+                .build()
+                .map_err(|e| format!("no HTTP client for the online lookups: {e}"))?;
+            tracing::info!(?nominatim, ?overpass, "online lookups are on");
+            Some(client)
+        } else {
+            None
+        };
+        Ok(Self {
+            http,
+            nominatim,
+            overpass,
+            cache_secs: config.cache_hours.saturating_mul(3600),
+            timeout,
+        })
+    }
+
+    /// Whether Nominatim is configured.
+    pub(crate) fn geocodes(&self) -> bool {
+        self.nominatim.is_some()
+    }
+
+    /// Whether Overpass is configured.
+    pub(crate) fn lists_shops(&self) -> bool {
+        self.overpass.is_some()
+    }
+
+    /// Nominatim's best hit for `query` (`None`: not found, or Nominatim is not configured).
+    ///
+    /// # Errors
+    /// The lookup failed (see [`OnlineError`]); nothing is cached then.
+    pub(crate) async fn geocode(
+        &self,
+        store: &dyn Store,
+        query: &str,
+    ) -> Result<Option<GeocodeHit>, OnlineError> {
+        let (Some(http), Some(base)) = (&self.http, &self.nominatim) else {
+            return Ok(None);
+        };
+        let q = normalise(query);
+        if let Some(hit) = self
+            .cached::<Option<GeocodeHit>>(store, Service::Nominatim, &q)
+            .await
+        {
+            return Ok(hit);
+        }
+        let params =
+            serde_urlencoded::to_string([("q", q.as_str()), ("format", "jsonv2"), ("limit", "1")])
+                .map_err(|e| OnlineError::Unreachable(e.to_string()))?;
+        let url = format!("{base}/search?{params}");
+        let body = self.exchange(Service::Nominatim, || http.get(&url)).await?;
+        let hit = parse_nominatim(&body).inspect_err(|e| log_failure(Service::Nominatim, e))?;
+        self.remember(store, Service::Nominatim, &q, &hit).await;
+        Ok(hit)
+    }
+
+    /// Overpass's named grocery shops within `radius_km` of `center` (and a few metres more:
+    /// the caller filters to the radius). Empty when Overpass is not configured.
+    ///
+    /// # Errors
+    /// The lookup failed (see [`OnlineError`]); nothing is cached then.
+    pub(crate) async fn shops(
+        &self,
+        store: &dyn Store,
+        center: GeoPoint,
+        radius_km: f64,
+    ) -> Result<Vec<Place>, OnlineError> {
+        let (Some(http), Some(base)) = (&self.http, &self.overpass) else {
+            return Ok(Vec::new());
+        };
+        let (lat, lon) = (round4(center.lat), round4(center.lon));
+        let key = format!("{lat:.4},{lon:.4},{:.4}", round4(radius_km));
+        if let Some(places) = self
+            .cached::<Vec<Place>>(store, Service::Overpass, &key)
+            .await
+        {
+            return Ok(places);
+        }
+        let radius_m = (radius_km * 1000.0 + AROUND_MARGIN_M).ceil() as u64;
+        let form = serde_urlencoded::to_string([("data", overpass_query(lat, lon, radius_m))])
+            .map_err(|e| OnlineError::Unreachable(e.to_string()))?;
+        let url = format!("{base}/api/interpreter");
+        let body = self
+            .exchange(Service::Overpass, || {
+                http.post(&url)
+                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(form.clone())
+            })
+            .await?;
+        let places = parse_overpass(&body).inspect_err(|e| log_failure(Service::Overpass, e))?;
+        self.remember(store, Service::Overpass, &key, &places).await;
+        Ok(places)
+    }
+
+    /// A fresh cached answer; a store failure or an unreadable entry counts as none.
+    async fn cached<T: DeserializeOwned>(
+        &self,
+        store: &dyn Store,
+        service: Service,
+        key: &str,
+    ) -> Option<T> {
+        match store.cache_get(service.name(), key, self.cache_secs).await {
+            Ok(Some(text)) => serde_json::from_str(&text).ok(),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(service = service.name(), error = %e, "the online cache could not be read");
+                None
+            }
+        }
+    }
+
+    /// Caches an answer; a failure is logged (the answer is still used).
+    async fn remember<T: Serialize>(&self, store: &dyn Store, service: Service, key: &str, v: &T) {
+        let Ok(text) = serde_json::to_string(v) else {
+            return;
+        };
+        if let Err(e) = store.cache_put(service.name(), key, &text).await {
+            tracing::warn!(service = service.name(), error = %e, "an online answer could not be cached");
+        }
+    }
+
+    /// One request to `service` when its turn comes: at least a second after its last
+    /// answer, one at a time in this process; a 429 with a short `Retry-After` is retried once.
+    async fn exchange(
+        &self,
+        service: Service,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Vec<u8>, OnlineError> {
+        let mut last = tokio::time::timeout(self.timeout, service.turn().lock())
+            .await
+            .map_err(|_| OnlineError::Busy)
+            .inspect_err(|e| log_failure(service, e))?;
+        let mut retried = false;
+        loop {
+            if let Some(at) = *last {
+                let wait = MIN_INTERVAL.saturating_sub(at.elapsed());
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+            }
+            let answer = fetch(request()).await;
+            *last = Some(Instant::now());
+            match answer {
+                Err(OnlineError::RateLimited(Some(wait)))
+                    if !retried && wait <= MAX_RETRY_AFTER =>
+                {
+                    tracing::info!(
+                        service = service.name(),
+                        ?wait,
+                        "rate limited: retrying once after Retry-After"
+                    );
+                    retried = true;
+                    tokio::time::sleep(wait).await;
+                }
+                Err(e) => {
+                    log_failure(service, &e);
+                    return Err(e);
+                }
+                Ok(body) => return Ok(body),
+            }
+        }
+    }
+}
+
+/// Logs a failed lookup with its detail.
+fn log_failure(service: Service, e: &OnlineError) {
+    tracing::warn!(
+        service = service.name(),
+        error = %e,
+        detail = %e.detail(),
+        "an online lookup failed; answering offline"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn off_unless_a_url_is_set() {
+        let online = Online::new(&OnlineConfig::default()).expect("defaults");
+        assert!(!online.geocodes() && !online.lists_shops());
+        assert!(online.http.is_none(), "no client, so no request, when off");
+        let online = Online::new(&OnlineConfig {
+            nominatim_url: Some("https://nominatim.example.org/".into()),
+            overpass_url: Some("  ".into()),
+            ..OnlineConfig::default()
+        })
+        .expect("nominatim only");
+        assert!(online.geocodes() && !online.lists_shops());
+        assert_eq!(
+            online.nominatim.as_deref(),
+            Some("https://nominatim.example.org")
+        );
+        for bad in ["nominatim.example.org", "ftp://x"] {
+            let e = Online::new(&OnlineConfig {
+                overpass_url: Some(bad.into()),
+                ..OnlineConfig::default()
+            })
+            .expect_err(bad);
+            assert!(e.contains("overpass_url"), "{e}");
+        }
+        let e = Online::new(&OnlineConfig {
+            nominatim_url: Some("http://127.0.0.1:1".into()),
+            user_agent_contact: "a\nb".into(),
+            ..OnlineConfig::default()
+        })
+        .expect_err("newline in a header");
+        assert!(e.contains("user_agent_contact"), "{e}");
+    }
+
+    #[test]
+    fn the_user_agent_names_tripwright_and_the_contact() {
+        let ua = user_agent("ops@example.org");
+        assert!(ua.starts_with("Tripwright/"), "{ua}");
+        assert!(ua.ends_with(" (ops@example.org)"), "{ua}");
+        assert_eq!(
+            user_agent(""),
+            format!("Tripwright/{}", env!("CARGO_PKG_VERSION"))
+        );
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_a_date() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO), "a past date");
+        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn nominatim_answers_are_read() {
+        let hit = parse_nominatim(
+            br#"[{"place_id":1,"lat":"-33.8688","lon":"151.2093","display_name":"Sydney, New South Wales, Australia","category":"boundary"}]"#,
+        )
+        .expect("valid")
+        .expect("a hit");
+        assert_eq!(
+            (hit.lat, hit.lon, hit.display_name.as_str()),
+            (-33.8688, 151.2093, "Sydney, New South Wales, Australia")
+        );
+        assert_eq!(parse_nominatim(b"[]").expect("valid"), None);
+        let bad_answers: [&[u8]; 4] = [
+            b"[{\"lat\":\"1\",\"lon\":\"2\"",
+            b"{\"error\":\"x\"}",
+            b"[{\"lat\":\"95\",\"lon\":\"2\",\"display_name\":\"x\"}]",
+            b"[{\"display_name\":\"x\"}]",
+        ];
+        for bad in bad_answers {
+            assert!(
+                matches!(parse_nominatim(bad), Err(OnlineError::Invalid(_))),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn overpass_answers_become_named_grocery_places() {
+        let body = br#"{"version":0.6,"elements":[
+            {"type":"node","id":11,"lat":60.1,"lon":24.9,"tags":{"name":"Kauppa","shop":"supermarket","opening_hours":"Mo-Su 07:00-23:00","addr:street":"Katu","addr:housenumber":"1","brand:wikidata":"Q1"}},
+            {"type":"way","id":22,"center":{"lat":60.2,"lon":24.8},"tags":{"name":"Tori","shop":"greengrocer"}},
+            {"type":"node","id":33,"lat":60.1,"lon":24.9,"tags":{"shop":"convenience"}},
+            {"type":"node","id":44,"lat":60.1,"lon":24.9,"tags":{"name":"Kirja","shop":"books"}},
+            {"type":"way","id":55,"tags":{"name":"No centre","shop":"grocery"}},
+            {"type":"node","id":11,"lat":60.1,"lon":24.9,"tags":{"name":"Kauppa","shop":"supermarket"}}
+        ]}"#;
+        let places = parse_overpass(body).expect("valid");
+        let ids: Vec<&str> = places.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["osm:node/11", "osm:way/22"]);
+        let k = &places[0];
+        assert_eq!((k.kind.as_str(), k.lat, k.lon), ("supermarket", 60.1, 24.9));
+        assert_eq!(k.opening_hours.as_deref(), Some("Mo-Su 07:00-23:00"));
+        assert_eq!(k.tag("addr:street"), Some("Katu"));
+        assert_eq!(
+            k.tag("brand:wikidata"),
+            None,
+            "only the shown tags are kept"
+        );
+        assert_eq!((places[1].lat, places[1].lon), (60.2, 24.8));
+        assert!(matches!(
+            parse_overpass(br#"{"elements":[],"remark":"runtime error: Query timed out in \"query\" at line 3 after 26 seconds."}"#),
+            Err(OnlineError::Incomplete(_))
+        ));
+        assert!(matches!(
+            parse_overpass(br#"{"elements":[{"type":"node","id":1,"#),
+            Err(OnlineError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn the_query_asks_for_the_four_kinds_around_the_point() {
+        let q = overpass_query(60.1699, 24.9384, 2020);
+        assert!(q.starts_with("[out:json][timeout:25];"), "{q}");
+        assert!(q.contains("(around:2020,60.1699,24.9384)"), "{q}");
+        assert!(
+            q.contains("^(supermarket|convenience|grocery|greengrocer)$"),
+            "{q}"
+        );
+        assert!(
+            q.contains("way[") && q.trim_end().ends_with("out center tags;"),
+            "{q}"
+        );
+        assert_eq!(normalise("  New   York "), "new york");
+        assert_eq!(round4(60.169_949), 60.1699);
+    }
+}
