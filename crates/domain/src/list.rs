@@ -116,6 +116,57 @@ pub fn validate_quantity(what: &str, qty: i64) -> Result<u8, String> {
 mod tests {
     use super::*;
 
+    fn list(taken: &[bool]) -> TripList {
+        TripList {
+            id: "l".into(),
+            title: String::new(),
+            plan_id: None,
+            notes: String::new(),
+            notes_saved_at: None,
+            created_at: String::new(),
+            version: 1,
+            items: taken
+                .iter()
+                .enumerate()
+                .map(|(i, t)| ListItem {
+                    id: i.to_string(),
+                    name: format!("item {i}"),
+                    qty_home: 0,
+                    qty_take: 1,
+                    taken: *t,
+                    position: i as i64,
+                    version: 1,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn progress_rounds_down_so_100_means_all_taken() {
+        assert_eq!(list(&[]).progress_text(), "0 out of 0 items taken (0%)");
+        assert_eq!(
+            list(&[true]).progress_text(),
+            "1 out of 1 item taken (100%)"
+        );
+        assert_eq!(
+            list(&[true, false, true]).progress_text(),
+            "2 out of 3 items taken (66%)"
+        );
+        assert_eq!(
+            list(&[true, true, false]).progress_text(),
+            "2 out of 3 items taken (66%)"
+        );
+        let eighth: Vec<bool> = (0..8).map(|i| i == 0).collect();
+        assert_eq!(list(&eighth).progress_percent(), 12);
+        let all_but_one: Vec<bool> = (0..200).map(|i| i > 0).collect();
+        assert_eq!(
+            list(&all_but_one).progress_percent(),
+            99,
+            "100% only when all are taken"
+        );
+        assert_eq!(list(&[true, true]).progress_percent(), 100);
+    }
+
     #[test]
     fn names_are_trimmed_and_bounded() {
         assert_eq!(validate_item_name("  Socks ").unwrap(), "Socks");

@@ -258,56 +258,7 @@ fn list_data(list: &TripList, fonts: &PdfFonts, today: NaiveDate) -> Json {
         "title": title,
         "date": day_month_year(today),
         "items": items,
-        "progress": progress_line(list),
+        "progress": list.progress_text(),
         "notes": notes,
     })
-}
-
-/// "X out of Y items taken (Z%)"; the percentage is rounded down, so 100% means all taken.
-pub(crate) fn progress_line(list: &TripList) -> String {
-    list.progress_text()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tripwright_domain::ListItem;
-
-    fn list(taken: &[bool]) -> TripList {
-        TripList {
-            id: "l".into(),
-            title: String::new(),
-            plan_id: None,
-            notes: String::new(),
-            notes_saved_at: None,
-            created_at: String::new(),
-            version: 1,
-            items: taken
-                .iter()
-                .enumerate()
-                .map(|(i, t)| ListItem {
-                    id: i.to_string(),
-                    name: format!("item {i}"),
-                    qty_home: 1,
-                    qty_take: 1,
-                    taken: *t,
-                    position: i as i64,
-                    version: 1,
-                })
-                .collect(),
-        }
-    }
-
-    #[test]
-    fn progress_rounds_down() {
-        assert_eq!(progress_line(&list(&[])), "0 out of 0 items taken (0%)");
-        assert_eq!(
-            progress_line(&list(&[true])),
-            "1 out of 1 item taken (100%)"
-        );
-        assert_eq!(
-            progress_line(&list(&[true, true, false])),
-            "2 out of 3 items taken (66%)"
-        );
-    }
 }

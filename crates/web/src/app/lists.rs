@@ -1479,28 +1479,6 @@ mod tests {
     }
 
     #[test]
-    fn progress_rounds_down_like_the_script_and_the_pdf() {
-        assert_eq!(Progress::of(&list(&[])).text, "0 out of 0 items taken (0%)");
-        assert_eq!(
-            Progress::of(&list(&[true, false, true])).text,
-            "2 out of 3 items taken (66%)"
-        );
-        assert_eq!(
-            Progress::of(&list(&[true])).text,
-            "1 out of 1 item taken (100%)"
-        );
-        let eighth: Vec<bool> = (0..8).map(|i| i == 0).collect();
-        assert_eq!(Progress::of(&list(&eighth)).percent, 12);
-        let all_but_one: Vec<bool> = (0..200).map(|i| i > 0).collect();
-        assert_eq!(
-            Progress::of(&list(&all_but_one)).percent,
-            99,
-            "100% only when all are taken"
-        );
-        assert_eq!(Progress::of(&list(&[true, true])).percent, 100);
-    }
-
-    #[test]
     fn pdf_names_are_ascii_slugs() {
         let day = chrono::NaiveDate::from_ymd_opt(2026, 6, 6).expect("date");
         assert_eq!(
