@@ -7,27 +7,15 @@
 //! `tripwright serve`), on its own runtime; each test is a different user (its own cookie)
 //! and asks for a different trip, so that tests do not see each other's plans or cache hits.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::OnceLock;
 
+use common::{Browser, Server, assets_dir};
 use serde_json::{Value, json};
-use tripwright_agents::Orchestrator;
-use tripwright_config::{Config, Secrets};
-use tripwright_web::{AppState, WebApp, WebOptions, serve};
-
-fn assets_dir() -> PathBuf {
-    let dir = std::env::var_os("TRIPWRIGHT_ASSETS_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.join("data/osm/Helsinki.osm.pbf").is_file(),
-        "assets missing in {}: run scripts/fetch_assets.sh",
-        dir.display()
-    );
-    dir
-}
+use tripwright_config::Config;
+use tripwright_web::WebOptions;
 
 /// A data directory shared by the servers of this binary, emptied at the start of each run
 /// (a static is never dropped, so a temp dir would be left behind).
@@ -44,265 +32,42 @@ fn data_dir() -> &'static Path {
 }
 
 fn config(llm: Option<&Path>) -> Config {
-    let mut c = Config {
-        data_dir: data_dir().to_path_buf(),
-        assets_dir: assets_dir(),
-        ..Config::default()
-    };
-    match llm {
-        None => c.llm.provider = "off".into(),
-        Some(model) => {
-            c.llm.provider = "embedded".into();
-            c.llm.model_path = Some(model.to_path_buf());
-            c.llm.max_tokens = 64;
-            c.llm.max_sequences = 1;
-            c.llm.attempts = 1;
-        }
+    let mut c = common::config(data_dir());
+    if let Some(model) = llm {
+        c.llm.provider = "embedded".into();
+        c.llm.model_path = Some(model.to_path_buf());
+        c.llm.max_tokens = 64;
+        c.llm.max_sequences = 1;
+        c.llm.attempts = 1;
     }
     c
 }
 
-/// Starts a server on its own thread and runtime (it outlives every test's runtime) and
-/// returns its base URL.
-fn start(config: Config, options: WebOptions) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let (orchestrator, _) = Orchestrator::load(config, &Secrets::default())
-                .await
-                .expect("the orchestrator loads");
-            let app = WebApp::new(Arc::new(orchestrator), options).expect("the app starts");
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("a loopback port");
-            let addr = listener.local_addr().expect("bound");
-            tx.send(addr).expect("the test waits");
-            serve(
-                listener,
-                AppState::with_app(Arc::new(app)),
-                std::future::pending(),
-            )
-            .await
-            .expect("serves");
-        });
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(600))
-        .expect("the server starts");
-    format!("http://{addr}")
-}
-
-/// The server without a language model.
+/// The server without a language model, for the whole test binary.
 fn base() -> &'static str {
     static BASE: OnceLock<String> = OnceLock::new();
     BASE.get_or_init(|| {
-        start(
+        Server::start(
             config(None),
             WebOptions {
                 max_running: 16,
                 ..WebOptions::default()
             },
         )
+        .keep()
     })
 }
 
-/// A browser: its own cookie (once it has one) and CSRF token.
-struct Browser {
-    base: String,
-    http: reqwest::Client,
-    cookie: Option<String>,
-    csrf: Option<String>,
-    /// Keeps the cookie the server sets (a browser); an API client without cookies does not.
-    keeps_cookies: bool,
-}
-
-/// An answer, read whole.
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    }
-}
-
 impl Browser {
-    fn on(base: &str) -> Self {
-        Self {
-            base: base.to_owned(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            cookie: None,
-            csrf: None,
-            keeps_cookies: true,
-        }
-    }
-
-    /// A client that never sends a cookie (curl, an API client): a new user every time.
-    fn anonymous() -> Self {
-        Self {
-            keeps_cookies: false,
-            ..Self::on(base())
-        }
-    }
-
-    /// A new browser that has fetched its cookie and token.
+    /// A new browser on the shared server, with its cookie and token.
     async fn new() -> Self {
-        let mut b = Self::on(base());
-        b.login().await;
-        b
+        Self::signed_in(base()).await
     }
 
-    async fn login(&mut self) {
-        let a = self.get("/api/session").await;
-        assert_eq!(a.status, 200);
-        self.csrf = Some(a.json()["csrf"].as_str().expect("csrf").to_owned());
-        assert!(self.cookie.is_some(), "the first answer sets the cookie");
+    /// A client without cookies on the shared server.
+    fn anonymous() -> Self {
+        Self::without_cookies(base())
     }
-
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
-        let request = match &self.cookie {
-            Some(c) => request.header("cookie", c),
-            None => request,
-        };
-        let response = tokio::time::timeout(Duration::from_secs(300), request.send())
-            .await
-            .expect("the server answers in time")
-            .expect("the server answers");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        if self.keeps_cookies
-            && let Some(set) = headers.get("set-cookie").and_then(|v| v.to_str().ok())
-            && let Some(pair) = set.split(';').next()
-            && pair.starts_with("tw_user=")
-        {
-            self.cookie = Some(pair.to_owned());
-        }
-        let body = tokio::time::timeout(Duration::from_secs(300), response.bytes())
-            .await
-            .expect("the body ends in time")
-            .expect("a body")
-            .to_vec();
-        Answer {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Answer {
-        let r = self.http.get(format!("{}{path}", self.base));
-        self.send(r).await
-    }
-
-    async fn post_json(&mut self, path: &str, body: &Value) -> Answer {
-        let mut r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .body(body.to_string());
-        if let Some(t) = &self.csrf {
-            r = r.header("x-csrf-token", t);
-        }
-        self.send(r).await
-    }
-
-    async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
-        let body: String = fields
-            .iter()
-            .map(|(k, v)| format!("{k}={}", urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body);
-        self.send(r).await
-    }
-
-    /// Starts a plan and returns its id.
-    async fn start_plan(&mut self, req: &Value) -> String {
-        let a = self.post_json("/api/plans", req).await;
-        assert_eq!(a.status, 202, "{}", a.text());
-        let j = a.json();
-        let id = j["id"].as_str().expect("id").to_owned();
-        assert_eq!(j["url"], format!("/plans/{id}"));
-        assert_eq!(j["events"], format!("/api/plans/{id}/events"));
-        id
-    }
-
-    /// The plan's whole event stream (it ends with `done`, `failed` or `cancelled`).
-    async fn events(&mut self, id: &str) -> Vec<(String, Value)> {
-        let a = self.get(&format!("/api/plans/{id}/events")).await;
-        assert_eq!(a.status, 200, "{}", a.text());
-        assert!(a.header("content-type").starts_with("text/event-stream"));
-        parse_sse(&a.text())
-    }
-
-    /// Makes a plan to the end and returns its id.
-    async fn make_plan(&mut self, req: &Value) -> String {
-        let id = self.start_plan(req).await;
-        let events = self.events(&id).await;
-        let last = events.last().expect("events");
-        assert_eq!(last.0, "done", "{events:?}");
-        id
-    }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            b' ' => "+".into(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn parse_sse(text: &str) -> Vec<(String, Value)> {
-    let mut out = Vec::new();
-    for block in text.split("\n\n") {
-        let mut event = None;
-        let mut data = String::new();
-        for line in block.lines() {
-            if let Some(e) = line.strip_prefix("event:") {
-                event = Some(e.trim().to_owned());
-            } else if let Some(d) = line.strip_prefix("data:") {
-                data.push_str(d.strip_prefix(' ').unwrap_or(d));
-            }
-        }
-        if let Some(event) = event {
-            let value = serde_json::from_str(&data)
-                .unwrap_or_else(|e| panic!("event {event} has bad JSON ({e}): {data}"));
-            out.push((event, value));
-        }
-    }
-    out
 }
 
 /// Undoes HTML escaping of an attribute value.
@@ -632,15 +397,15 @@ async fn other_users_and_strangers_cannot_see_a_plan() {
             assert!(!a.text().contains("other users test"), "{path}");
         }
         let a = who
-            .post_json(&format!("/api/plans/{id}/share"), &json!({}))
+            .post(&format!("/api/plans/{id}/share"), &json!({}))
             .await;
         assert_eq!(a.status, 404);
         let a = who
-            .post_json(&format!("/api/plans/{id}/cancel"), &json!({}))
+            .post(&format!("/api/plans/{id}/cancel"), &json!({}))
             .await;
         assert_eq!(a.status, 404);
         let a = who
-            .post_json(&format!("/api/plans/{id}/days/1/regenerate"), &json!({}))
+            .post(&format!("/api/plans/{id}/days/1/regenerate"), &json!({}))
             .await;
         assert_eq!(a.status, 404);
     }
@@ -657,7 +422,7 @@ async fn a_share_link_is_read_only_and_works_without_a_cookie() {
     let mut owner = Browser::new().await;
     let id = owner.make_plan(&trip(1, "share me")).await;
     let a = owner
-        .post_json(&format!("/api/plans/{id}/share"), &json!({}))
+        .post(&format!("/api/plans/{id}/share"), &json!({}))
         .await;
     assert_eq!(a.status, 200, "{}", a.text());
     let link = a.json();
@@ -668,7 +433,7 @@ async fn a_share_link_is_read_only_and_works_without_a_cookie() {
     );
     // The same link every time.
     let again = owner
-        .post_json(&format!("/api/plans/{id}/share"), &json!({}))
+        .post(&format!("/api/plans/{id}/share"), &json!({}))
         .await;
     assert_eq!(again.json()["url"], url.as_str());
 
@@ -688,7 +453,7 @@ async fn a_share_link_is_read_only_and_works_without_a_cookie() {
     assert_valid_plan(&a.json());
     // The link gives no write access.
     let a = anyone
-        .post_json(&format!("/api/plans/{id}/days/1/regenerate"), &json!({}))
+        .post(&format!("/api/plans/{id}/days/1/regenerate"), &json!({}))
         .await;
     assert_eq!(a.status, 404);
     assert_eq!(anyone.get("/share/not-a-token").await.status, 404);
@@ -704,7 +469,7 @@ async fn cookie_holders_must_send_the_csrf_token() {
     let token = b.csrf.take().expect("token");
     let req = trip(1, "csrf test");
     // No token.
-    let a = b.post_json("/api/plans", &req).await;
+    let a = b.post("/api/plans", &req).await;
     assert_eq!(a.status, 403);
     assert_eq!(a.json()["error"]["code"], "csrf");
     assert!(
@@ -716,10 +481,10 @@ async fn cookie_holders_must_send_the_csrf_token() {
     // Someone else's token.
     let other = Browser::new().await;
     b.csrf = other.csrf.clone();
-    assert_eq!(b.post_json("/api/plans", &req).await.status, 403);
+    assert_eq!(b.post("/api/plans", &req).await.status, 403);
     // The right one.
     b.csrf = Some(token.clone());
-    let a = b.post_json("/api/plans", &req).await;
+    let a = b.post("/api/plans", &req).await;
     assert_eq!(a.status, 202, "{}", a.text());
     // The form: the hidden field carries it.
     let form = [
@@ -731,11 +496,11 @@ async fn cookie_holders_must_send_the_csrf_token() {
         ("currency", ""),
         ("travelers", "1"),
     ];
-    let a = b.post_form("/plans", &form).await;
+    let a = b.form("/plans", &form, false).await;
     assert_eq!(a.status, 403);
     let mut with = form.to_vec();
     with.push(("csrf", &token));
-    let a = b.post_form("/plans", &with).await;
+    let a = b.form("/plans", &with, false).await;
     assert_eq!(a.status, 303, "{}", a.text());
     let location = a.header("location").to_owned();
     assert!(location.starts_with("/plans/"), "{location}");
@@ -744,18 +509,23 @@ async fn cookie_holders_must_send_the_csrf_token() {
     assert_eq!(a.status, 200);
     // An API client without a cookie needs no token and becomes a new user.
     let mut api = Browser::anonymous();
-    let a = api.post_json("/api/plans", &trip(1, "api client")).await;
+    let a = api.post("/api/plans", &trip(1, "api client")).await;
     assert_eq!(a.status, 202, "{}", a.text());
     assert!(a.header("set-cookie").starts_with("tw_user="));
 }
 
+/// `text` escaped as askama writes it.
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&#38;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
 /// Whether `html` shows `text` escaped (as askama writes it) and never raw.
 fn escaped(html: &str, text: &str) -> bool {
-    let esc = text
-        .replace('&', "&#38;")
-        .replace('<', "&#60;")
-        .replace('>', "&#62;");
-    html.contains(&esc) && !html.contains(text)
+    html.contains(&html_escape(text)) && !html.contains(text)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -765,30 +535,29 @@ async fn user_text_is_escaped_everywhere() {
     let evil = "<script>alert(1)</script>";
     // An unknown destination: 400 with the reason, escaped in the page.
     let a = b
-        .post_form(
+        .form(
             "/plans",
             &[("destination", evil), ("days", "2"), ("csrf", &token)],
+            false,
         )
         .await;
     assert_eq!(a.status, 400);
     let html = a.text();
     assert!(escaped(&html, evil), "{html}");
     assert!(html.contains("<p class=\"error-message\">"));
-    let a = b
-        .post_json("/api/plans", &json!({"destination": evil}))
-        .await;
+    let a = b.post("/api/plans", &json!({"destination": evil})).await;
     assert_eq!(a.status, 400);
     assert_eq!(a.json()["error"]["code"], "unknown_destination");
     assert!(a.header("content-type").starts_with("application/json"));
     // Unknown fields and bad values are refused with a reason.
     let a = b
-        .post_json("/api/plans", &json!({"destination": "Helsinki", "dayz": 3}))
+        .post("/api/plans", &json!({"destination": "Helsinki", "dayz": 3}))
         .await;
     assert_eq!(a.status, 400);
     assert_eq!(a.json()["error"]["code"], "invalid_json");
     assert!(a.text().contains("dayz"));
     let a = b
-        .post_json(
+        .post(
             "/api/plans",
             &json!({"destination": "Helsinki", "days": 30}),
         )
@@ -917,9 +686,7 @@ async fn a_running_plan_can_be_cancelled() {
         let id = b
             .start_plan(&json!({"destination": "Helsinki", "days": 14, "prefs": format!("cancel test {attempt}")}))
             .await;
-        let a = b
-            .post_json(&format!("/api/plans/{id}/cancel"), &json!({}))
-            .await;
+        let a = b.post(&format!("/api/plans/{id}/cancel"), &json!({})).await;
         if a.status == 202 {
             assert_eq!(a.json()["state"], "cancelled");
             cancelled = Some(id);
@@ -942,9 +709,7 @@ async fn a_running_plan_can_be_cancelled() {
     let list = b.get("/api/plans").await.json();
     assert!(!list.to_string().contains(&id));
     // A second cancel is refused.
-    let a = b
-        .post_json(&format!("/api/plans/{id}/cancel"), &json!({}))
-        .await;
+    let a = b.post(&format!("/api/plans/{id}/cancel"), &json!({})).await;
     assert_eq!(a.status, 409);
 }
 
@@ -953,7 +718,7 @@ async fn a_day_is_resent_when_asked_to_be_rewritten_without_a_model() {
     let mut b = Browser::new().await;
     let id = b.make_plan(&trip(2, "rewrite test")).await;
     let a = b
-        .post_json(&format!("/api/plans/{id}/days/2/regenerate"), &json!({}))
+        .post(&format!("/api/plans/{id}/days/2/regenerate"), &json!({}))
         .await;
     assert_eq!(a.status, 202, "{}", a.text());
     let events = b.events(&id).await;
@@ -974,9 +739,7 @@ async fn a_day_is_resent_when_asked_to_be_rewritten_without_a_model() {
         ("days/0/regenerate", 400),
         ("days/x/regenerate", 400),
     ] {
-        let a = b
-            .post_json(&format!("/api/plans/{id}/{path}"), &json!({}))
-            .await;
+        let a = b.post(&format!("/api/plans/{id}/{path}"), &json!({})).await;
         assert_eq!(a.status, code, "{path}: {}", a.text());
     }
 }
@@ -1017,7 +780,7 @@ async fn every_documented_route_answers() {
             let body = json!({"destination": "Helsinki", "days": 1, "prefs": "openapi post"});
             let a = match method.as_str() {
                 "get" => b.get(&url).await,
-                "post" => b.post_json(&url, &body).await,
+                "post" => b.post(&url, &body).await,
                 other => {
                     let m = reqwest::Method::from_bytes(other.to_uppercase().as_bytes())
                         .expect("an HTTP method");
@@ -1119,7 +882,7 @@ async fn v1_answers_503_without_a_model() {
     assert_eq!(e["error"]["type"], "server_error");
     assert_eq!(e["error"]["code"], "model_unavailable");
     let a = b
-        .post_json(
+        .post(
             "/v1/chat/completions",
             &json!({"model": "x", "messages": []}),
         )
@@ -1136,14 +899,13 @@ fn llm_base() -> &'static str {
         let _ = base();
         let model = assets_dir().join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
         assert!(model.is_file(), "missing {}", model.display());
-        start(config(Some(&model)), WebOptions::default())
+        Server::start(config(Some(&model)), WebOptions::default()).keep()
     })
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn prose_streams_and_a_day_is_rewritten_by_the_model() {
-    let mut b = Browser::on(llm_base());
-    b.login().await;
+    let mut b = Browser::signed_in(llm_base()).await;
     let id = b.make_plan(&trip(1, "museums and coffee")).await;
     let events = b.events(&id).await;
     let texts: Vec<&Value> = events
@@ -1166,9 +928,22 @@ async fn prose_streams_and_a_day_is_rewritten_by_the_model() {
             .any(|c| c["name"] == "prose"),
         "{plan}"
     );
+    // The finished plan's page is kept: the same page again, with the day's text.
+    let page = b.get(&format!("/plans/{id}")).await;
+    assert_eq!(page.status, 200);
+    let first = page.text();
+    let intro = |plan: &Value| {
+        plan["itinerary"]["days"][0]["intro"]
+            .as_str()
+            .expect("intro")
+            .to_owned()
+    };
+    let old_intro = intro(&plan);
+    assert!(first.contains(&html_escape(&old_intro)), "{first}");
+    assert_eq!(b.get(&format!("/plans/{id}")).await.text(), first);
 
     let a = b
-        .post_json(&format!("/api/plans/{id}/days/1/regenerate"), &json!({}))
+        .post(&format!("/api/plans/{id}/days/1/regenerate"), &json!({}))
         .await;
     assert_eq!(a.status, 202, "{}", a.text());
     assert_eq!(a.json()["events"], format!("/api/plans/{id}/events"));
@@ -1190,6 +965,13 @@ async fn prose_streams_and_a_day_is_rewritten_by_the_model() {
     // The saved plan has the day's text.
     let again = b.get(&format!("/api/plans/{id}")).await.json();
     assert_valid_plan(&again);
+    // The page shows the rewritten day, not the page kept before the rewrite.
+    let html = b.get(&format!("/plans/{id}")).await.text();
+    let new_intro = intro(&again);
+    assert!(html.contains(&html_escape(&new_intro)), "{html}");
+    if new_intro != old_intro {
+        assert!(!html.contains(&html_escape(&old_intro)), "{html}");
+    }
 
     // The same model answers under /v1.
     let a = b.get("/v1/models").await;

@@ -6,106 +6,24 @@
 //! One server is shared by the tests of this binary; each test is its own user. The restart
 //! test starts two servers, one after the other, over its own data directory.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+mod common;
 
+use std::path::Path;
+use std::sync::OnceLock;
+
+use common::{Browser, Server, haversine_km, pdf_text};
 use serde_json::{Value, json};
-use tripwright_agents::Orchestrator;
-use tripwright_config::{Config, Secrets};
-use tripwright_web::{AppState, WebApp, WebOptions, serve};
+use tripwright_web::WebOptions;
 
-fn assets_dir() -> PathBuf {
-    let dir = std::env::var_os("TRIPWRIGHT_ASSETS_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.join("data/osm/Helsinki.osm.pbf").is_file(),
-        "assets missing in {}: run scripts/fetch_assets.sh",
-        dir.display()
-    );
-    dir
-}
-
-fn config(data_dir: &Path) -> Config {
-    let mut c = Config {
-        data_dir: data_dir.to_path_buf(),
-        assets_dir: assets_dir(),
-        ..Config::default()
-    };
-    c.llm.provider = "off".into();
-    c
-}
-
-/// A running server: its base URL, and a sender that stops it (the thread ends when it has).
-struct Server {
-    base: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Server {
-    /// Starts a server over `data_dir` on its own thread and runtime.
-    fn start(data_dir: &Path) -> Self {
-        let config = config(data_dir);
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let (orchestrator, _) = Orchestrator::load(config, &Secrets::default())
-                    .await
-                    .expect("the orchestrator loads");
-                let orchestrator = Arc::new(orchestrator);
-                let app = WebApp::new(
-                    Arc::clone(&orchestrator),
-                    WebOptions {
-                        max_running: 8,
-                        ..WebOptions::default()
-                    },
-                )
-                .expect("the app starts");
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("a loopback port");
-                tx.send(listener.local_addr().expect("bound"))
-                    .expect("the test waits");
-                serve(listener, AppState::with_app(Arc::new(app)), async {
-                    let _ = stopped.await;
-                })
-                .await
-                .expect("serves");
-                orchestrator
-                    .store()
-                    .close()
-                    .await
-                    .expect("the store closes");
-            });
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(600))
-            .expect("the server starts");
-        Self {
-            base: format!("http://{addr}"),
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-
-    /// Stops the server and waits until its store is closed.
-    fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            t.join().expect("the server thread ends cleanly");
-        }
-    }
+/// Starts a server over `data_dir`.
+fn start(data_dir: &Path) -> Server {
+    Server::start(
+        common::config(data_dir),
+        WebOptions {
+            max_running: 8,
+            ..WebOptions::default()
+        },
+    )
 }
 
 /// The server shared by the tests (never stopped: it ends with the test binary).
@@ -114,168 +32,14 @@ fn base() -> &'static str {
     static BASE: OnceLock<String> = OnceLock::new();
     BASE.get_or_init(|| {
         let dir = DIR.get_or_init(|| tempfile::tempdir().expect("tempdir"));
-        let server = Server::start(dir.path());
-        let base = server.base.clone();
-        // Keep it running for the whole binary.
-        std::mem::forget(server);
-        base
+        start(dir.path()).keep()
     })
 }
 
-/// A browser: its cookie (once it has one) and CSRF token.
-struct Browser {
-    base: String,
-    http: reqwest::Client,
-    cookie: Option<String>,
-    csrf: Option<String>,
-}
-
-/// An answer, read whole.
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    }
-
-    /// The error code of a JSON error answer.
-    fn code(&self) -> String {
-        self.json()["error"]["code"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no error code: {}", self.text()))
-            .to_owned()
-    }
-
-    fn message(&self) -> String {
-        self.json()["error"]["message"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no error message: {}", self.text()))
-            .to_owned()
-    }
-}
-
 impl Browser {
-    fn on(base: &str) -> Self {
-        Self {
-            base: base.to_owned(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            cookie: None,
-            csrf: None,
-        }
-    }
-
     /// A new browser with its cookie and token, on the shared server.
     async fn new() -> Self {
-        Self::on_server(base()).await
-    }
-
-    async fn on_server(base: &str) -> Self {
-        let mut b = Self::on(base);
-        let a = b.get("/api/session").await;
-        assert_eq!(a.status, 200);
-        b.csrf = Some(a.json()["csrf"].as_str().expect("csrf").to_owned());
-        assert!(b.cookie.is_some(), "the first answer sets the cookie");
-        b
-    }
-
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
-        let request = match &self.cookie {
-            Some(c) => request.header("cookie", c),
-            None => request,
-        };
-        let response = tokio::time::timeout(Duration::from_secs(300), request.send())
-            .await
-            .expect("the server answers in time")
-            .expect("the server answers");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        if let Some(set) = headers.get("set-cookie").and_then(|v| v.to_str().ok())
-            && let Some(pair) = set.split(';').next()
-            && pair.starts_with("tw_user=")
-        {
-            self.cookie = Some(pair.to_owned());
-        }
-        let body = response.bytes().await.expect("a body").to_vec();
-        Answer {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Answer {
-        let r = self.http.get(format!("{}{path}", self.base));
-        self.send(r).await
-    }
-
-    async fn json(&mut self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Answer {
-        let mut r = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(body) = body {
-            r = r
-                .header("content-type", "application/json")
-                .body(body.to_string());
-        }
-        if let Some(t) = &self.csrf {
-            r = r.header("x-csrf-token", t);
-        }
-        self.send(r).await
-    }
-
-    async fn post(&mut self, path: &str, body: &Value) -> Answer {
-        self.json(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    async fn patch(&mut self, path: &str, body: &Value) -> Answer {
-        self.json(reqwest::Method::PATCH, path, Some(body)).await
-    }
-
-    async fn put(&mut self, path: &str, body: &Value) -> Answer {
-        self.json(reqwest::Method::PUT, path, Some(body)).await
-    }
-
-    async fn delete(&mut self, path: &str) -> Answer {
-        self.json(reqwest::Method::DELETE, path, None).await
-    }
-
-    /// A form post; the CSRF field is added when `with_csrf`.
-    async fn form(&mut self, path: &str, fields: &[(&str, &str)], with_csrf: bool) -> Answer {
-        let mut pairs: Vec<(String, String)> = fields
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        if with_csrf {
-            pairs.push(("csrf".into(), self.csrf.clone().expect("token")));
-        }
-        let body: String = pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={}", urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body);
-        self.send(r).await
+        Self::signed_in(base()).await
     }
 
     /// Makes a list and returns it.
@@ -302,29 +66,6 @@ impl Browser {
         assert_eq!(a.status, 200, "{}", a.text());
         a.json()
     }
-
-    /// Makes a plan to the end and returns its id.
-    async fn make_plan(&mut self, req: &Value) -> String {
-        let a = self.post("/api/plans", req).await;
-        assert_eq!(a.status, 202, "{}", a.text());
-        let id = a.json()["id"].as_str().expect("id").to_owned();
-        // The event stream ends when the plan is done.
-        let events = self.get(&format!("/api/plans/{id}/events")).await.text();
-        assert!(events.contains("event: done"), "{events}");
-        id
-    }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            b' ' => "+".into(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn names(list: &Value) -> Vec<String> {
@@ -334,31 +75,6 @@ fn names(list: &Value) -> Vec<String> {
         .iter()
         .map(|i| i["name"].as_str().expect("name").to_owned())
         .collect()
-}
-
-/// The text of a PDF, by pdftotext (poppler-utils).
-fn pdf_text(pdf: &[u8]) -> String {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("list.pdf");
-    std::fs::write(&path, pdf).expect("write");
-    let out = std::process::Command::new("pdftotext")
-        .args(["-layout", "-enc", "UTF-8"])
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext runs (apt-get install poppler-utils)");
-    assert!(out.status.success(), "pdftotext failed");
-    String::from_utf8(out.stdout).expect("UTF-8")
-}
-
-/// Our own great-circle distance, to check the server's.
-fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    let r = 6371.0088_f64;
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = (lat2 - lat1).to_radians();
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * r * a.sqrt().asin()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1175,8 +891,8 @@ async fn supermarkets_near_helsinki_are_real_shops_within_the_radius_nearest_fir
 #[tokio::test(flavor = "multi_thread")]
 async fn a_list_survives_a_server_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let first = Server::start(dir.path());
-    let mut b = Browser::on_server(&first.base).await;
+    let first = start(dir.path());
+    let mut b = Browser::signed_in(&first.base).await;
     let list = b.new_list("Survivor").await;
     let id = list["id"].as_str().expect("id").to_owned();
     let hat = b.add(&id, "Hat", 1, 2).await;
@@ -1198,7 +914,7 @@ async fn a_list_survives_a_server_restart() {
     let before = b.list(&id).await;
     first.stop();
 
-    let second = Server::start(dir.path());
+    let second = start(dir.path());
     // Same browser (cookie), new server over the same data directory.
     b.base = second.base.clone();
     let after = b.list(&id).await;

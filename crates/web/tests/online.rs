@@ -12,8 +12,9 @@
 //! service). The tests run one at a time (they share the server, the stand-in and the
 //! process-wide rate limit); each uses its own places and coordinates, so caches never mix.
 
+mod common;
+
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -23,29 +24,15 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{self, post};
+use common::{Server, haversine_km};
 use futures::StreamExt;
 use serde_json::{Value, json};
-use tripwright_agents::Orchestrator;
-use tripwright_config::{Config, Secrets};
-use tripwright_web::{AppState, WebApp, WebOptions, serve};
+use tripwright_web::WebOptions;
 
 /// The contact the server is configured with.
 const CONTACT: &str = "tests@example.org";
 /// The server's timeout for one answer, seconds (the stand-in stalls for 10).
 const TIMEOUT_SECS: u64 = 2;
-
-fn assets_dir() -> PathBuf {
-    let dir = std::env::var_os("TRIPWRIGHT_ASSETS_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.join("data/osm/Helsinki.osm.pbf").is_file(),
-        "assets missing in {}: run scripts/fetch_assets.sh",
-        dir.display()
-    );
-    dir
-}
 
 // ------------------------------------------------------------------------------ the stand-in
 
@@ -277,48 +264,13 @@ fn base() -> &'static str {
     BASE.get_or_init(|| {
         let dir = DIR.get_or_init(|| tempfile::tempdir().expect("tempdir"));
         let url = stand_in().1.clone();
-        let mut config = Config {
-            data_dir: dir.path().to_path_buf(),
-            assets_dir: assets_dir(),
-            ..Config::default()
-        };
-        config.llm.provider = "off".into();
+        let mut config = common::config(dir.path());
         // A trailing slash is fine.
         config.online.nominatim_url = Some(format!("{url}/"));
         config.online.overpass_url = Some(url);
         config.online.user_agent_contact = CONTACT.into();
         config.online.timeout_secs = TIMEOUT_SECS;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let (orchestrator, _) = Orchestrator::load(config, &Secrets::default())
-                    .await
-                    .expect("the orchestrator loads");
-                let app = WebApp::new(Arc::new(orchestrator), WebOptions::default())
-                    .expect("the app starts");
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("a loopback port");
-                tx.send(listener.local_addr().expect("bound"))
-                    .expect("the test waits");
-                serve(
-                    listener,
-                    AppState::with_app(Arc::new(app)),
-                    std::future::pending::<()>(),
-                )
-                .await
-                .expect("serves");
-            });
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(600))
-            .expect("the server starts");
-        format!("http://{addr}")
+        Server::start(config, WebOptions::default()).keep()
     })
 }
 
@@ -359,15 +311,6 @@ async fn search(near: &str, radius_km: f64, status: u16) -> Value {
     let a = get(&format!("/api/supermarkets?{q}")).await;
     assert_eq!(a.status, status, "{near}: {}", a.body);
     a.json()
-}
-
-fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    let r = 6371.0088_f64;
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = (lat2 - lat1).to_radians();
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * r * a.sqrt().asin()
 }
 
 /// Checks every shop against the centre independently: within the radius, its distance right,

@@ -1,0 +1,385 @@
+//! What the web test binaries share: the assets, a real server on a loopback port over the
+//! real orchestrator, and a client that behaves like a browser (keeps its cookie, sends the
+//! CSRF token) or like an API client (never keeps a cookie).
+//!
+//! Each test binary uses its own part of this module, so what one does not use is not dead.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tripwright_agents::Orchestrator;
+use tripwright_config::{Config, Secrets};
+use tripwright_web::{AppState, WebApp, WebOptions, serve};
+
+/// How long a test waits for one answer, or one body, before it fails.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The assets folder (`TRIPWRIGHT_ASSETS_DIR`, else the repository's `assets/`), checked.
+pub fn assets_dir() -> PathBuf {
+    let dir = std::env::var_os("TRIPWRIGHT_ASSETS_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets"),
+        PathBuf::from,
+    );
+    assert!(
+        dir.join("data/osm/Helsinki.osm.pbf").is_file(),
+        "assets missing in {}: run scripts/fetch_assets.sh",
+        dir.display()
+    );
+    dir
+}
+
+/// A configuration over `data_dir` and the assets, with the language model off.
+pub fn config(data_dir: &Path) -> Config {
+    let mut c = Config {
+        data_dir: data_dir.to_path_buf(),
+        assets_dir: assets_dir(),
+        ..Config::default()
+    };
+    c.llm.provider = "off".into();
+    c
+}
+
+/// A running server: its base URL, and a sender that stops it (the thread ends when it has).
+pub struct Server {
+    pub base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Starts a server on its own thread and runtime (it outlives every test's runtime); the
+    /// models load once, as in `tripwright serve`.
+    pub fn start(config: Config, options: WebOptions) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let (orchestrator, _) = Orchestrator::load(config, &Secrets::default())
+                    .await
+                    .expect("the orchestrator loads");
+                let orchestrator = Arc::new(orchestrator);
+                let app = WebApp::new(Arc::clone(&orchestrator), options).expect("the app starts");
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("a loopback port");
+                tx.send(listener.local_addr().expect("bound"))
+                    .expect("the test waits");
+                serve(listener, AppState::with_app(Arc::new(app)), async {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("serves");
+                orchestrator
+                    .store()
+                    .close()
+                    .await
+                    .expect("the store closes");
+            });
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(600))
+            .expect("the server starts");
+        Self {
+            base: format!("http://{addr}"),
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// Keeps the server running until the test binary ends, and returns its base URL.
+    pub fn keep(self) -> String {
+        let base = self.base.clone();
+        std::mem::forget(self);
+        base
+    }
+
+    /// Stops the server and waits until its store is closed.
+    pub fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            t.join().expect("the server thread ends cleanly");
+        }
+    }
+}
+
+/// An answer, read whole.
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// The error code of a JSON error answer.
+    pub fn code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error code: {}", self.text()))
+            .to_owned()
+    }
+
+    /// The message of a JSON error answer.
+    pub fn message(&self) -> String {
+        self.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error message: {}", self.text()))
+            .to_owned()
+    }
+}
+
+/// A browser: its own cookie (once it has one) and CSRF token.
+pub struct Browser {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub cookie: Option<String>,
+    pub csrf: Option<String>,
+    /// Keeps the cookie the server sets (a browser); an API client without cookies does not.
+    keeps_cookies: bool,
+}
+
+impl Browser {
+    /// A browser that has not been to the site yet.
+    pub fn on(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            cookie: None,
+            csrf: None,
+            keeps_cookies: true,
+        }
+    }
+
+    /// A client that never sends a cookie (curl, an API client): a new user every time.
+    pub fn without_cookies(base: &str) -> Self {
+        Self {
+            keeps_cookies: false,
+            ..Self::on(base)
+        }
+    }
+
+    /// A browser that has fetched its cookie and token.
+    pub async fn signed_in(base: &str) -> Self {
+        let mut b = Self::on(base);
+        b.login().await;
+        b
+    }
+
+    /// Fetches the cookie (if it has none) and the CSRF token.
+    pub async fn login(&mut self) {
+        let a = self.get("/api/session").await;
+        assert_eq!(a.status, 200);
+        self.csrf = Some(a.json()["csrf"].as_str().expect("csrf").to_owned());
+        assert!(self.cookie.is_some(), "the first answer sets the cookie");
+    }
+
+    pub async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
+        let request = match &self.cookie {
+            Some(c) => request.header("cookie", c),
+            None => request,
+        };
+        let response = tokio::time::timeout(ANSWER_TIMEOUT, request.send())
+            .await
+            .expect("the server answers in time")
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        if self.keeps_cookies
+            && let Some(set) = headers.get("set-cookie").and_then(|v| v.to_str().ok())
+            && let Some(pair) = set.split(';').next()
+            && pair.starts_with("tw_user=")
+        {
+            self.cookie = Some(pair.to_owned());
+        }
+        let body = tokio::time::timeout(ANSWER_TIMEOUT, response.bytes())
+            .await
+            .expect("the body ends in time")
+            .expect("a body")
+            .to_vec();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Answer {
+        let r = self.http.get(format!("{}{path}", self.base));
+        self.send(r).await
+    }
+
+    /// A JSON request (with the CSRF header once the browser has a token).
+    pub async fn send_json(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Answer {
+        let mut r = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            r = r
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        if let Some(t) = &self.csrf {
+            r = r.header("x-csrf-token", t);
+        }
+        self.send(r).await
+    }
+
+    pub async fn post(&mut self, path: &str, body: &Value) -> Answer {
+        self.send_json(reqwest::Method::POST, path, Some(body))
+            .await
+    }
+
+    pub async fn patch(&mut self, path: &str, body: &Value) -> Answer {
+        self.send_json(reqwest::Method::PATCH, path, Some(body))
+            .await
+    }
+
+    pub async fn put(&mut self, path: &str, body: &Value) -> Answer {
+        self.send_json(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&mut self, path: &str) -> Answer {
+        self.send_json(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// A form post; the CSRF field is added when `with_csrf`.
+    pub async fn form(&mut self, path: &str, fields: &[(&str, &str)], with_csrf: bool) -> Answer {
+        let token = if with_csrf {
+            Some(self.csrf.clone().expect("a token: log in first"))
+        } else {
+            None
+        };
+        let body: String = fields
+            .iter()
+            .copied()
+            .chain(token.as_deref().map(|t| ("csrf", t)))
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(r).await
+    }
+
+    /// Starts a plan and returns its id.
+    pub async fn start_plan(&mut self, req: &Value) -> String {
+        let a = self.post("/api/plans", req).await;
+        assert_eq!(a.status, 202, "{}", a.text());
+        let j = a.json();
+        let id = j["id"].as_str().expect("id").to_owned();
+        assert_eq!(j["url"], format!("/plans/{id}"));
+        assert_eq!(j["events"], format!("/api/plans/{id}/events"));
+        id
+    }
+
+    /// The plan's whole event stream (it ends with `done`, `failed` or `cancelled`).
+    pub async fn events(&mut self, id: &str) -> Vec<(String, Value)> {
+        let a = self.get(&format!("/api/plans/{id}/events")).await;
+        assert_eq!(a.status, 200, "{}", a.text());
+        assert!(a.header("content-type").starts_with("text/event-stream"));
+        parse_sse(&a.text())
+    }
+
+    /// Makes a plan to the end and returns its id.
+    pub async fn make_plan(&mut self, req: &Value) -> String {
+        let id = self.start_plan(req).await;
+        let events = self.events(&id).await;
+        let last = events.last().expect("events");
+        assert_eq!(last.0, "done", "{events:?}");
+        id
+    }
+}
+
+/// Form encoding of one value.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The events of a whole SSE body: (event name, JSON data).
+pub fn parse_sse(text: &str) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for block in text.split("\n\n") {
+        let mut event = None;
+        let mut data = String::new();
+        for line in block.lines() {
+            if let Some(e) = line.strip_prefix("event:") {
+                event = Some(e.trim().to_owned());
+            } else if let Some(d) = line.strip_prefix("data:") {
+                data.push_str(d.strip_prefix(' ').unwrap_or(d));
+            }
+        }
+        if let Some(event) = event {
+            let value = serde_json::from_str(&data)
+                .unwrap_or_else(|e| panic!("event {event} has bad JSON ({e}): {data}"));
+            out.push((event, value));
+        }
+    }
+    out
+}
+
+/// The text of a PDF, by pdftotext (poppler-utils).
+pub fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).expect("write");
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (apt-get install poppler-utils)");
+    assert!(out.status.success(), "pdftotext failed");
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// Our own great-circle distance, to check the server's.
+pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let r = 6371.0088_f64;
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = (lat2 - lat1).to_radians();
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * r * a.sqrt().asin()
+}
