@@ -227,8 +227,9 @@ pub async fn web(
     println!(
         "method: {connections} keep-alive HTTP/1.1 connections (a minimal client in this process) each send GET \
          requests back to back for {seconds} s per page, with the session cookie of one browser; latency from \
-         writing a request to reading its whole body; percentiles by nearest rank. The plan page is a saved plan \
-         (rendered from the store). SSE: POST /api/plans, then GET its events URL on a second connection; the \
+         writing a request to reading its whole body; percentiles by nearest rank. The plan page is a finished, \
+         saved plan: the first request renders it, later ones get the page the server keeps until the plan \
+         changes. SSE: POST /api/plans, then GET its events URL on a second connection; the \
          figure is the time from sending the POST to reading the first `event:` line; the column under p99 is \
          the worst of the plans. The server's configuration (LLM on or off) is the server's own."
     );

@@ -25,7 +25,7 @@ use utoipa_axum::routes;
 
 use super::WebApp;
 use super::error::{ErrorBody, WebError};
-use super::jobs::{JobState, events_url, plan_url};
+use super::jobs::{Job, JobState, events_url, plan_url};
 use super::session::{User, random_token};
 
 /// A JSON body, refused with a 400 JSON error naming the problem (unknown field, wrong type).
@@ -83,6 +83,20 @@ pub(crate) struct PlanStarted {
     url: String,
     /// Its event stream (text/event-stream).
     events: String,
+}
+
+impl PlanStarted {
+    /// 202 with where to follow the job.
+    fn accepted(job: &Job) -> (StatusCode, Json<Self>) {
+        (
+            StatusCode::ACCEPTED,
+            Json(Self {
+                url: plan_url(&job.id),
+                events: events_url(&job.id),
+                id: job.id.clone(),
+            }),
+        )
+    }
 }
 
 /// A plan still being made.
@@ -165,14 +179,7 @@ pub(crate) async fn create_plan(
     ApiJson(req): ApiJson<TripRequest>,
 ) -> Result<(StatusCode, Json<PlanStarted>), WebError> {
     let job = app.start_plan(&user.id, req).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(PlanStarted {
-            url: plan_url(&job.id),
-            events: events_url(&job.id),
-            id: job.id.clone(),
-        }),
-    ))
+    Ok(PlanStarted::accepted(&job))
 }
 
 /// The caller's saved plans, newest first.
@@ -315,14 +322,7 @@ pub(crate) async fn regenerate_day(
         WebError::bad_request("day_out_of_range", format!("{n:?} is not a day number"))
     })?;
     let job = app.regenerate(&user.id, &id, day).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(PlanStarted {
-            url: plan_url(&job.id),
-            events: events_url(&job.id),
-            id: job.id.clone(),
-        }),
-    ))
+    Ok(PlanStarted::accepted(&job))
 }
 
 /// A read-only link to a saved plan that anyone can open (the same link every time).

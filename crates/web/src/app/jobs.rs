@@ -10,6 +10,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use chrono::NaiveDate;
 use futures::Stream;
 use serde_json::{Value, json};
@@ -92,6 +93,43 @@ pub(crate) struct Inner {
     pub(crate) plan: Option<Plan>,
     abort: Option<AbortHandle>,
     finished_at: Option<Instant>,
+    /// The owner's page of the finished plan as last rendered (see [`Inner::cached_page`]).
+    page: Option<CachedPage>,
+}
+
+/// A rendered page and what it was rendered from: the log's epoch and length (every change
+/// to a job pushes an event) and the viewer's CSRF token (the page's forms carry it).
+#[derive(Debug)]
+struct CachedPage {
+    epoch: u64,
+    events: usize,
+    csrf: String,
+    body: Bytes,
+}
+
+impl Inner {
+    /// The page last kept with [`Inner::keep_page`], when the job is done, nothing has
+    /// changed since and it was rendered for the same CSRF token.
+    pub(crate) fn cached_page(&self, csrf: &str) -> Option<Bytes> {
+        let page = self.page.as_ref()?;
+        (self.state == JobState::Done
+            && page.epoch == self.epoch
+            && page.events == self.log.len()
+            && page.csrf == csrf)
+            .then(|| page.body.clone())
+    }
+
+    /// Keeps the page just rendered for a done job (others change as they run).
+    pub(crate) fn keep_page(&mut self, csrf: &str, body: Bytes) {
+        if self.state == JobState::Done {
+            self.page = Some(CachedPage {
+                epoch: self.epoch,
+                events: self.log.len(),
+                csrf: csrf.to_owned(),
+                body,
+            });
+        }
+    }
 }
 
 /// One plan being made (or made recently).
@@ -162,6 +200,7 @@ impl Job {
                 plan: None,
                 abort: None,
                 finished_at: None,
+                page: None,
             }),
             notify: watch::channel(0).0,
         })
@@ -677,6 +716,38 @@ mod tests {
         assert_eq!(jobs.permit().expect_err("three").code, "busy");
         drop(p1);
         assert!(jobs.permit().is_ok());
+    }
+
+    #[test]
+    fn a_kept_page_is_served_until_the_job_changes() {
+        let job = job();
+        let page = Bytes::from_static(b"<p>the plan</p>");
+        let mut inner = job.lock();
+        inner.keep_page("t1", page.clone());
+        assert_eq!(
+            inner.cached_page("t1"),
+            None,
+            "a running job's page changes"
+        );
+        inner.state = JobState::Done;
+        inner.keep_page("t1", page.clone());
+        assert_eq!(inner.cached_page("t1"), Some(page.clone()));
+        assert_eq!(inner.cached_page("t2"), None, "another viewer's token");
+        // Any change to a job pushes an event: the kept page is stale.
+        job.push(&mut inner, "section", &json!({}));
+        assert_eq!(inner.cached_page("t1"), None);
+        inner.keep_page("t1", page.clone());
+        assert_eq!(inner.cached_page("t1"), Some(page.clone()));
+        // A rewrite starts the log over (as long as it was): stale too.
+        inner.epoch += 1;
+        assert_eq!(inner.cached_page("t1"), None);
+        inner.keep_page("t1", page.clone());
+        inner.state = JobState::Running;
+        assert_eq!(
+            inner.cached_page("t1"),
+            None,
+            "not while a day is rewritten"
+        );
     }
 
     #[test]

@@ -315,7 +315,11 @@ impl WebApp {
             .plan(id)
             .await?
             .ok_or_else(|| WebError::not_found("plan"))?;
-        Ok(Job::finished(owner.to_owned(), plan, &self.ctx))
+        let job = Job::finished(owner.to_owned(), plan, &self.ctx);
+        // Registered again, so that the next request (and its kept page) needs no store
+        // round trip; when every slot holds a running plan it is simply not kept.
+        let _ = self.jobs.insert(Arc::clone(&job));
+        Ok(job)
     }
 
     /// Rewrites the prose of day `day` with the language model (when one is configured;

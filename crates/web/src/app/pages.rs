@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
 use axum::http::{StatusCode, header};
@@ -205,8 +206,12 @@ fn plan_meta(plan: &Plan) -> String {
 }
 
 fn plan_page(app: &WebApp, user: &User, job: &Job, viewer: Viewer<'_>) -> Response {
-    let inner = job.lock();
+    let mut inner = job.lock();
     let owner = matches!(viewer, Viewer::Owner);
+    // A finished plan's page changes only when a day is rewritten: the owner's copy is kept.
+    if owner && let Some(body) = inner.cached_page(&user.csrf) {
+        return html_bytes(body);
+    }
     let running = inner.state == JobState::Running;
     let parts = &inner.parts;
     let currency = parts
@@ -241,38 +246,43 @@ fn plan_page(app: &WebApp, user: &User, job: &Job, viewer: Viewer<'_>) -> Respon
         if owner { "plan" } else { "share" },
     );
     chrome.map = true;
-    page(
-        StatusCode::OK,
-        render(&PlanPage {
-            chrome,
-            id: job.id.clone(),
-            state: inner.state.name(),
-            events: owner.then(|| events_url(&job.id)),
-            heading,
-            subheading,
-            prefs: job.request.prefs.clone(),
-            failure,
-            show_progress: owner && !matches!(inner.state, JobState::Done),
-            progress: progress_html(&inner.agents, running),
-            months: months_html(parts.months.as_deref()),
-            hotels: hotels_html(parts.hotels.as_deref(), &currency),
-            map_json: map.to_string(),
-            itinerary: itinerary_html(
-                parts.itinerary.as_ref(),
-                ItineraryMode {
-                    editable: owner,
-                    live: running,
-                },
-            ),
-            summary: summary_html(parts.summary.as_ref()),
-            checks: checks_html(parts.checks.as_deref()),
-            warnings: warnings_html(&parts.warnings),
-            has_warnings: !parts.warnings.is_empty(),
-            export_base,
-            shareable: owner,
-            share_url: String::new(),
-        }),
-    )
+    let body = Bytes::from(render(&PlanPage {
+        chrome,
+        id: job.id.clone(),
+        state: inner.state.name(),
+        events: owner.then(|| events_url(&job.id)),
+        heading,
+        subheading,
+        prefs: job.request.prefs.clone(),
+        failure,
+        show_progress: owner && !matches!(inner.state, JobState::Done),
+        progress: progress_html(&inner.agents, running),
+        months: months_html(parts.months.as_deref()),
+        hotels: hotels_html(parts.hotels.as_deref(), &currency),
+        map_json: map.to_string(),
+        itinerary: itinerary_html(
+            parts.itinerary.as_ref(),
+            ItineraryMode {
+                editable: owner,
+                live: running,
+            },
+        ),
+        summary: summary_html(parts.summary.as_ref()),
+        checks: checks_html(parts.checks.as_deref()),
+        warnings: warnings_html(&parts.warnings),
+        has_warnings: !parts.warnings.is_empty(),
+        export_base,
+        shareable: owner,
+        share_url: String::new(),
+    }));
+    if owner {
+        inner.keep_page(&user.csrf, body.clone());
+    }
+    html_bytes(body)
+}
+
+fn html_bytes(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }
 
 async fn plan_view(State(app): State<Arc<WebApp>>, user: User, Path(id): Path<String>) -> Response {
