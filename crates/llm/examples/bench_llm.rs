@@ -1,4 +1,5 @@
-//! Runs the embedded engine's benchmark until `tripwright bench llm` hosts it:
+//! The embedded engine's benchmark without the rest of the binary (`tripwright bench llm` runs
+//! the same), quick to build when trying llama.cpp build options:
 //! `cargo run --release -p tripwright-llm --example bench_llm -- [MODEL.gguf] [THREADS]`
 //! (default: the Qwen model in the assets, all cores).
 
