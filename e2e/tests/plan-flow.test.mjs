@@ -52,6 +52,7 @@ describe('a plan made in the browser', () => {
     const state = await waitFinished(page);
     assert.equal(state, 'done', `the plan ended "${state}": ${await text(main)}`);
     assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page reloaded to show the result');
+    assert.ok(!(await text(main)).includes('agents are at work'), 'the "Planning…" line outlived the plan');
     await screenshot(page, 'plan-done');
   });
 

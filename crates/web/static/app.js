@@ -556,6 +556,8 @@
     this.timers = {};
     this.tick();
     $$('.live', this.main).forEach(function (p) { p.classList.remove('live'); });
+    // "Planning… the agents are at work." is over.
+    $$('[data-while-running]', this.main).forEach(function (p) { p.remove(); });
     $$('.regenerating', this.main).forEach(function (s) {
       s.classList.remove('regenerating');
       s.removeAttribute('aria-busy');
