@@ -167,7 +167,7 @@ fn method(options: &BenchOptions) -> String {
          to the first streamed piece; ITL = gaps between a stream's pieces; percentiles nearest-rank over all \
          streams. Prefix cache: a planner system prompt plus a short user turn, 1 token generated; median TTFT \
          of 5 requests after one warm-up that fills the cache, cache on vs off. Speculation: an itinerary prompt \
-         that lists place names, temperature 0, up to 160 tokens, n-gram lookup (2–4 tokens, up to 8 drafts) on \
+         that lists place names, temperature 0, up to 160 tokens, n-gram lookup (2–4 tokens, up to 2 drafts) on \
          vs off; decode tokens/s as for the single stream; outputs compared. Peak RSS: VmHWM reset before \
          loading the plain engine (8 sequences × 2048 tokens) and read after the 8-stream run.",
         threads = options.threads,
