@@ -24,7 +24,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{self, post};
-use common::{Server, haversine_km};
+use common::{Server, check_shops, haversine_km};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use tripwright_web::WebOptions;
@@ -313,35 +313,9 @@ async fn search(near: &str, radius_km: f64, status: u16) -> Value {
     a.json()
 }
 
-/// Checks every shop against the centre independently: within the radius, its distance right,
-/// nearest first. Returns the ids in order.
-fn check_shops(r: &Value, lat: f64, lon: f64, radius_km: f64) -> Vec<String> {
-    let shops = r["places"].as_array().expect("places");
-    assert_eq!(r["count"].as_u64(), Some(shops.len() as u64), "{r}");
-    let mut last = 0.0;
-    let mut ids = Vec::new();
-    for s in shops {
-        let d = haversine_km(
-            lat,
-            lon,
-            s["lat"].as_f64().expect("lat"),
-            s["lon"].as_f64().expect("lon"),
-        );
-        assert!(d <= radius_km + 1e-9, "{s} is {d} km away");
-        let given = s["distance_km"].as_f64().expect("distance");
-        assert!((given - d).abs() < 0.002, "{s}: {given} vs {d}");
-        assert!(given >= last, "sorted by distance: {s}");
-        last = given;
-        assert!(
-            ["supermarket", "convenience", "grocery", "greengrocer"]
-                .contains(&s["kind"].as_str().expect("kind")),
-            "{s}"
-        );
-        ids.push(s["id"].as_str().expect("id").to_owned());
-    }
-    let unique: BTreeSet<&String> = ids.iter().collect();
-    assert_eq!(unique.len(), ids.len(), "no shop twice: {ids:?}");
-    ids
+/// How far apart two moments are, whichever came first.
+fn apart(a: Instant, b: Instant) -> Duration {
+    a.max(b) - a.min(b)
 }
 
 /// The key the server asks Overpass with for a centre: 4 decimals.
@@ -599,21 +573,13 @@ async fn quick_searches_reach_each_service_at_most_once_a_second() {
     let one = s.hits("nominatim", "spacing alpha");
     let two = s.hits("nominatim", "spacing beta");
     assert_eq!((one.len(), two.len()), (1, 1));
-    let gap = if one[0].at > two[0].at {
-        one[0].at - two[0].at
-    } else {
-        two[0].at - one[0].at
-    };
+    let gap = apart(one[0].at, two[0].at);
     assert!(gap >= Duration::from_secs(1), "{gap:?}");
     // And Overpass, asked around both, the same.
     let one = s.hits("overpass", &centre_key(61.5, 23.7));
     let two = s.hits("overpass", &centre_key(62.2, 25.7));
     assert_eq!((one.len(), two.len()), (1, 1));
-    let gap = if one[0].at > two[0].at {
-        one[0].at - two[0].at
-    } else {
-        two[0].at - one[0].at
-    };
+    let gap = apart(one[0].at, two[0].at);
     assert!(gap >= Duration::from_secs(1), "{gap:?}");
     assert!(t.elapsed() >= Duration::from_secs(1));
     check_policy();

@@ -383,3 +383,34 @@ pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
     2.0 * r * a.sqrt().asin()
 }
+
+/// Checks every shop against the centre independently: within the radius, its distance right,
+/// nearest first. Returns the ids in order.
+pub fn check_shops(r: &Value, lat: f64, lon: f64, radius_km: f64) -> Vec<String> {
+    let shops = r["places"].as_array().expect("places");
+    assert_eq!(r["count"].as_u64(), Some(shops.len() as u64), "{r}");
+    let mut last = 0.0;
+    let mut ids = Vec::new();
+    for s in shops {
+        let d = haversine_km(
+            lat,
+            lon,
+            s["lat"].as_f64().expect("lat"),
+            s["lon"].as_f64().expect("lon"),
+        );
+        assert!(d <= radius_km + 1e-9, "{s} is {d} km away");
+        let given = s["distance_km"].as_f64().expect("distance");
+        assert!((given - d).abs() < 0.002, "{s}: {given} vs {d}");
+        assert!(given >= last, "sorted by distance: {s}");
+        last = given;
+        assert!(
+            ["supermarket", "convenience", "grocery", "greengrocer"]
+                .contains(&s["kind"].as_str().expect("kind")),
+            "{s}"
+        );
+        ids.push(s["id"].as_str().expect("id").to_owned());
+    }
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "no shop twice: {ids:?}");
+    ids
+}
