@@ -10,6 +10,7 @@ scripts/purge_stale_llama.sh "${CARGO_TARGET_DIR:-$PWD/target}"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked --no-fail-fast
-# Browser end-to-end tests in headless Chromium against the binary the tests just built.
-cargo build --locked -p tripwright
+# Browser end-to-end tests in headless Chromium against the binary `cargo test` just built for
+# the CLI tests (a separate `cargo build` would compile the dependencies again with other
+# features: minutes for the same code).
 e2e/run.sh

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Datelike;
 use tripwright_config::PlannerConfig;
-use tripwright_domain::{Check, GeoPoint, OpeningHours, Place, Plan};
+use tripwright_domain::{Check, GeoPoint, OpeningHours, Place, PlaceId, Plan};
 
 use crate::itinerary::{is_activity, walk_minutes};
 
@@ -17,7 +17,7 @@ pub const TOP_MONTHS: usize = 3;
 /// `area_km` is the radius around the destination that counts as "at the destination".
 pub fn run_checks(
     plan: &Plan,
-    places: &HashMap<String, Place>,
+    places: &HashMap<PlaceId, Place>,
     cfg: &PlannerConfig,
     area_km: f64,
 ) -> Vec<Check> {
@@ -68,7 +68,7 @@ fn check(name: &str, problems: &[String], ok: String) -> Check {
     }
 }
 
-fn grounded(plan: &Plan, places: &HashMap<String, Place>, area_km: f64) -> Check {
+fn grounded(plan: &Plan, places: &HashMap<PlaceId, Place>, area_km: f64) -> Check {
     let centre = plan.destination.point();
     let named = plan
         .hotels

@@ -11,12 +11,12 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use tripwright_config::HotelConfig;
-use tripwright_domain::{Destination, Hotel, Place, PlaceCategory};
+use tripwright_domain::{Destination, Hotel, Place, PlaceCategory, PlaceId};
 use tripwright_ml::embedding::{Embedder, cosine};
-use tripwright_store::Store;
+use tripwright_store::PlaceStore;
 
 use crate::AgentError;
-use crate::summary::Money;
+use crate::summary::Prices;
 
 /// What the hotel search returns.
 #[derive(Debug, Clone)]
@@ -32,7 +32,7 @@ pub struct HotelReport {
 /// The hotel recommender.
 pub struct HotelAgent {
     embedder: Arc<Embedder>,
-    store: Arc<dyn Store>,
+    store: Arc<dyn PlaceStore>,
     config: HotelConfig,
 }
 
@@ -47,7 +47,7 @@ pub struct HotelFilters {
 
 impl HotelAgent {
     /// A recommender over the store's hotels.
-    pub fn new(embedder: Arc<Embedder>, store: Arc<dyn Store>, config: HotelConfig) -> Self {
+    pub fn new(embedder: Arc<Embedder>, store: Arc<dyn PlaceStore>, config: HotelConfig) -> Self {
         Self {
             embedder,
             store,
@@ -62,7 +62,7 @@ impl HotelAgent {
         dest: &Destination,
         prefs: &str,
         filters: HotelFilters,
-        money: &Money,
+        prices: &Prices,
     ) -> Result<HotelReport, AgentError> {
         let places = self
             .store
@@ -72,7 +72,7 @@ impl HotelAgent {
         let candidates: Vec<(Place, String, f64, bool)> = places
             .into_iter()
             .map(|p| {
-                let (price, estimated) = money.room_night(&p);
+                let (price, estimated) = prices.room_night(&p);
                 let text = describe_hotel(&p, dest);
                 (p, text, price, estimated)
             })
@@ -133,10 +133,10 @@ impl HotelAgent {
     /// matches, the rest embedded now (off the async threads) and saved.
     async fn description_vectors(
         &self,
-        items: Vec<(String, String)>,
+        items: Vec<(PlaceId, String)>,
     ) -> Result<Vec<Vec<f32>>, AgentError> {
         let model = self.embedder.model_id().to_owned();
-        let ids: Vec<String> = items.iter().map(|(id, _)| id.clone()).collect();
+        let ids: Vec<PlaceId> = items.iter().map(|(id, _)| id.clone()).collect();
         let cached = self.store.embeddings(&model, &ids).await?;
         let hashes: Vec<u64> = items.iter().map(|(_, t)| text_hash(t)).collect();
         let missing: Vec<usize> = (0..items.len())
@@ -159,7 +159,7 @@ impl HotelAgent {
                 .collect();
             self.store.save_embeddings(&model, &fresh).await?;
         }
-        let mut fresh_by_id: std::collections::HashMap<String, Vec<f32>> =
+        let mut fresh_by_id: std::collections::HashMap<PlaceId, Vec<f32>> =
             fresh.into_iter().map(|(id, _, v)| (id, v)).collect();
         let mut cached = cached;
         Ok(items

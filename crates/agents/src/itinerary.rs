@@ -9,10 +9,11 @@
 
 use std::collections::HashSet;
 
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use chrono::{Datelike, Days, NaiveDate, Weekday};
 use tripwright_config::PlannerConfig;
 use tripwright_domain::{
-    DayPlan, GeoPoint, Itinerary, OpeningHours, Place, PlaceCategory, Stop, StopKind, TimeOfDay,
+    DayPlan, GeoPoint, Itinerary, OpeningHours, Place, PlaceCategory, PlaceId, Stop, StopKind,
+    TimeOfDay,
 };
 
 /// Everything the day planner needs.
@@ -21,7 +22,7 @@ pub struct ItineraryInput<'a> {
     /// Where each day starts and ends (the hotel, else the destination centre).
     pub base: GeoPoint,
     /// The hotel's place id, if any.
-    pub hotel_id: Option<String>,
+    pub hotel_id: Option<PlaceId>,
     /// Number of days.
     pub days: u8,
     /// Travel month.
@@ -48,16 +49,18 @@ pub struct ItineraryOutcome {
 /// The first Saturday on or after the 1st of `month`, in the next occurrence of that month
 /// that starts after `today` (so a plan never starts in the past).
 pub fn default_start_date(month: u8, today: NaiveDate) -> NaiveDate {
-    let mut year = today.year();
-    loop {
-        if let Some(first) = NaiveDate::from_ymd_opt(year, u32::from(month), 1)
-            && first > today
-        {
-            let offset = (7 + 5 - first.weekday().num_days_from_monday() as i64) % 7;
-            return first + Duration::days(offset);
-        }
-        year += 1;
-    }
+    let month = u32::from(month.clamp(1, 12));
+    (today.year()..=today.year().saturating_add(1))
+        .filter_map(|year| NaiveDate::from_ymd_opt(year, month, 1))
+        .find(|first| *first > today)
+        .map(|first| {
+            let offset = (7 + 5 - first.weekday().num_days_from_monday()) % 7;
+            first
+                .checked_add_days(Days::new(u64::from(offset)))
+                .unwrap_or(first)
+        })
+        // Only at the very end of the calendar the types can hold.
+        .unwrap_or(today)
 }
 
 /// Minutes of walking for a straight-line distance, with the detour factor.
@@ -85,7 +88,14 @@ pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> Itiner
     let mut carry: Vec<&Place> = Vec::new();
     let mut day_plans = Vec::with_capacity(days);
     for (i, cluster) in clusters.into_iter().enumerate() {
-        let date = input.start_date + Duration::days(i as i64);
+        // Checked: a date past the end of the calendar ends the trip there, it never panics.
+        let Some(date) = input.start_date.checked_add_days(Days::new(i as u64)) else {
+            warnings.push(format!(
+                "the trip is cut to {i} day(s): the dates after {} cannot be planned",
+                input.start_date
+            ));
+            break;
+        };
         let mut todays: Vec<&Place> = std::mem::take(&mut carry);
         todays.extend(cluster);
         let route = order_route(input.base, todays);

@@ -1,40 +1,41 @@
 //! The orchestrator: a small DAG of agents run on tokio.
 //!
 //! ```text
-//! request ─ validate ─ geocode ─┬─ weather (blocking pool) ─┐
-//!                               ├─ hotels (store + MiniLM) ─┼─ itinerary ─ summary ─ checks ─ store
-//!                               └─ candidate places ────────┘
+//! request ─ validate ─ geocode ─ pricing ─┬─ weather (blocking pool) ─┐
+//!                                         ├─ hotels (store + MiniLM) ─┼─ schedule ─ prose ─ summary ─ checks
+//!                                         └─ candidate places ────────┘
 //! ```
-//! Weather and hotels run concurrently. A failing agent does not sink the plan: its section
-//! is left empty, a warning says what happened, and the others still deliver. Progress is
-//! reported as [`AgentEvent`]s on an optional channel (the CLI prints them; the web app will
-//! stream them).
+//! Each stage is a method named after it. Weather, hotels and places run concurrently. A
+//! failing agent does not sink the plan: its section is left empty, a warning says what
+//! happened, and the others still deliver. Progress is reported as [`AgentEvent`]s on an
+//! optional channel, which the application layer turns into the events its front ends show.
+//! Loading the models and saving the plan are the application layer's: the orchestrator only
+//! makes plans.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{Datelike, Utc};
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
-use tripwright_config::{Config, Secrets};
+use tripwright_config::{Config, LlmProvider};
 use tripwright_data::gazetteer::Gazetteer;
 use tripwright_domain::{
-    Destination, Itinerary, MonthScore, Place, PlaceCategory, Plan, Summary, TripRequest,
-    month_name,
+    Destination, GeoPoint, Hotel, Itinerary, Money, MonthScore, Place, PlaceCategory, PlaceId,
+    Plan, PlanId, Summary, TripRequest, month_name,
 };
+use tripwright_llm::LlmClient;
 use tripwright_ml::embedding::Embedder;
-use tripwright_store::{SqliteStore, Store};
+use tripwright_store::PlaceStore;
 
 use crate::AgentError;
-use crate::assets::AssetPaths;
 use crate::checks::{TOP_MONTHS, run_checks};
 use crate::grounding::check_text;
 use crate::hotels::{HotelAgent, HotelFilters};
 use crate::itinerary::{ItineraryInput, default_start_date, plan_itinerary};
 use crate::prose::ProseWriter;
-use crate::summary::{Money, estimate_cost, format_money};
+use crate::summary::{Prices, estimate_cost};
 use crate::weather::WeatherAgent;
 
 /// The four agents.
@@ -109,32 +110,31 @@ pub struct AgentEvent {
     pub status: AgentStatus,
 }
 
-/// Everything loaded once at start-up and shared by every request.
+/// What the orchestrator works with: the data and models loaded once at start-up (by the
+/// application layer, which owns the start-up order and its timings) and the place store.
+pub struct Agents {
+    /// The GeoNames gazetteer.
+    pub gazetteer: Arc<Gazetteer>,
+    /// The weather model.
+    pub weather: Arc<WeatherAgent>,
+    /// MiniLM, for the hotel search.
+    pub embedder: Arc<Embedder>,
+    /// Imported places and the hotel-embedding cache.
+    pub places: Arc<dyn PlaceStore>,
+    /// The language model that writes the prose, or why there is none (configured off, or
+    /// it failed to load): plans are then complete without prose.
+    pub llm: Result<Arc<dyn LlmClient>, String>,
+}
+
+/// The four agents wired into one plan-making DAG; shared by every request.
 pub struct Orchestrator {
     config: Arc<Config>,
     gazetteer: Arc<Gazetteer>,
     weather: Arc<WeatherAgent>,
     hotels: HotelAgent,
-    store: Arc<dyn Store>,
-    /// The prose writer, or why there is none (configured off, or the model failed to load).
+    places: Arc<dyn PlaceStore>,
+    /// The prose writer, or why there is none.
     prose: Result<ProseWriter, String>,
-}
-
-/// How long start-up took, part by part, in milliseconds.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct StartupReport {
-    /// Opening the store (and running migrations).
-    pub store_ms: u64,
-    /// Loading the gazetteer.
-    pub gazetteer_ms: u64,
-    /// Loading the climate data and training or loading the forest.
-    pub weather_ms: u64,
-    /// Loading MiniLM.
-    pub embedder_ms: u64,
-    /// Importing the demo OSM extract into an empty store (0 when not needed).
-    pub import_ms: u64,
-    /// Loading the language model (0 when off).
-    pub llm_ms: u64,
 }
 
 struct Sink(Option<UnboundedSender<AgentEvent>>);
@@ -176,56 +176,49 @@ impl Sink {
             },
         );
     }
+
+    /// Streams a piece of generated text of `day` (`None`: the summary).
+    fn text(&self, agent: AgentName, day: Option<u8>, text: &str) {
+        self.send(
+            agent,
+            AgentStatus::Text {
+                day,
+                text: text.to_owned(),
+            },
+        );
+    }
 }
 
 fn ms(t: Instant) -> u64 {
-    t.elapsed().as_millis() as u64
+    u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
+/// The money side of a request: the cost tables in the plan's currency, and the budget when
+/// it can be compared.
+struct Pricing {
+    prices: Prices,
+    budget: Option<f64>,
+}
+
+/// What the first agents gathered, concurrently: the months, the hotels and the candidate
+/// places of the itinerary.
+struct Gathered {
+    months: Vec<MonthScore>,
+    hotels: Vec<Hotel>,
+    places: Vec<Place>,
+}
+
+/// Categories the itinerary is made of.
+const ITINERARY_CATEGORIES: [PlaceCategory; 3] = [
+    PlaceCategory::Attraction,
+    PlaceCategory::Artwork,
+    PlaceCategory::Food,
+];
+
 impl Orchestrator {
-    /// Loads the store, gazetteer, weather model, embedder and language model (concurrently
-    /// where possible) and imports the demo extract when the store has no places.
-    pub async fn load(
-        config: Config,
-        secrets: &Secrets,
-    ) -> Result<(Orchestrator, StartupReport), AgentError> {
-        let assets = AssetPaths::new(&config.assets_dir);
-        assets.require_core()?;
-        let mut report = StartupReport::default();
-        let t = Instant::now();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store_path()).await?);
-        report.store_ms = ms(t);
-
-        let geonames = assets.geonames_dir();
-        let gaz = tokio::task::spawn_blocking(move || {
-            let t = Instant::now();
-            Gazetteer::load(&geonames).map(|g| (g, ms(t)))
-        });
-        let climate = assets.climate_dir();
-        let cache = config.data_dir.join("cache").join("weather-forest.bin");
-        let weather = tokio::task::spawn_blocking(move || {
-            let t = Instant::now();
-            WeatherAgent::load(&climate, &cache).map(|w| (w, ms(t)))
-        });
-        let minilm = assets.minilm_dir();
-        let embedder = tokio::task::spawn_blocking(move || {
-            let t = Instant::now();
-            Embedder::load(&minilm).map(|e| (e, ms(t)))
-        });
-        let (gazetteer, gazetteer_ms) = join(gaz).await??;
-        let (weather, weather_ms) = join(weather).await??;
-        let (embedder, embedder_ms) = join(embedder).await??;
-        report.gazetteer_ms = gazetteer_ms;
-        report.weather_ms = weather_ms;
-        report.embedder_ms = embedder_ms;
-
-        if store.place_count().await? == 0 {
-            let t = Instant::now();
-            import_osm(store.as_ref(), &assets.demo_osm()).await?;
-            report.import_ms = ms(t);
-        }
-        let t = Instant::now();
-        let prose = load_llm(&config, secrets).await.map(|llm| {
+    /// The orchestrator over the loaded agents and the configuration.
+    pub fn new(config: Arc<Config>, agents: Agents) -> Self {
+        let prose = agents.llm.map(|llm| {
             ProseWriter::new(
                 llm,
                 config.llm.attempts,
@@ -233,50 +226,22 @@ impl Orchestrator {
                 config.llm.temperature,
             )
         });
-        report.llm_ms = ms(t);
         if let Err(why) = &prose {
             tracing::info!(%why, "itinerary prose is off");
         }
-        let config = Arc::new(config);
         let hotels = HotelAgent::new(
-            Arc::new(embedder),
-            Arc::clone(&store),
+            agents.embedder,
+            Arc::clone(&agents.places),
             config.hotels.clone(),
         );
-        Ok((
-            Orchestrator {
-                config,
-                gazetteer: Arc::new(gazetteer),
-                weather: Arc::new(weather),
-                hotels,
-                store,
-                prose,
-            },
-            report,
-        ))
-    }
-
-    /// The store, for callers that list or load saved plans.
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-
-    /// The configuration it was loaded with.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// The language model writing the prose, or why there is none.
-    pub fn llm(&self) -> Result<Arc<dyn tripwright_llm::LlmClient>, String> {
-        self.prose
-            .as_ref()
-            .map(|w| Arc::clone(w.llm()))
-            .map_err(Clone::clone)
-    }
-
-    /// The gazetteer.
-    pub fn gazetteer(&self) -> &Gazetteer {
-        &self.gazetteer
+        Orchestrator {
+            config,
+            gazetteer: agents.gazetteer,
+            weather: agents.weather,
+            hotels,
+            places: agents.places,
+            prose,
+        }
     }
 
     /// The 12 months ranked for a destination.
@@ -289,57 +254,125 @@ impl Orchestrator {
         .await
     }
 
-    /// Makes, checks and saves a plan.
-    pub async fn plan(
-        &self,
-        req: TripRequest,
-        events: Option<UnboundedSender<AgentEvent>>,
-    ) -> Result<Plan, AgentError> {
-        let plan = self
-            .make_plan(req, events, uuid::Uuid::new_v4().to_string())
-            .await?;
-        self.store.save_plan(&plan).await?;
-        Ok(plan)
-    }
-
-    /// Makes and checks a plan with the given id, without saving it (the web app saves it
-    /// with its owner). Dropping the future cancels the work, language model included.
+    /// Makes and checks a plan with the given id (saving it is the caller's business).
+    /// Progress goes to `events` as it happens. Dropping the future cancels the work,
+    /// language model included.
     #[tracing::instrument(skip_all, fields(destination = %req.destination, days = req.days))]
     pub async fn make_plan(
         &self,
         req: TripRequest,
         events: Option<UnboundedSender<AgentEvent>>,
-        id: String,
+        id: PlanId,
     ) -> Result<Plan, AgentError> {
         req.validate()?;
         let sink = Sink(events);
         let dest = self.gazetteer.geocode(&req.destination)?;
         let mut warnings = Vec::new();
+        let pricing = self.pricing(&req, &dest, &mut warnings)?;
+        let gathered = self
+            .gather(&req, &dest, &pricing.prices, &sink, &mut warnings)
+            .await?;
+        let t = sink.started(AgentName::Itinerary);
+        let mut itinerary = self.schedule(&req, &dest, &gathered, &mut warnings);
+        sink.output(
+            AgentName::Itinerary,
+            AgentOutput::Itinerary(itinerary.clone()),
+        );
+        let prose_check = self
+            .write_itinerary_prose(
+                &dest,
+                &mut itinerary,
+                &gathered.places,
+                &sink,
+                &mut warnings,
+            )
+            .await;
+        if prose_check.is_some() {
+            sink.output(
+                AgentName::Itinerary,
+                AgentOutput::Itinerary(itinerary.clone()),
+            );
+        }
+        sink.finished(AgentName::Itinerary, t);
+        let summary = self
+            .summarise(
+                &req,
+                &dest,
+                &itinerary,
+                &gathered,
+                &pricing,
+                prose_check.is_some(),
+                &sink,
+                &mut warnings,
+            )
+            .await;
+        let mut plan = Plan {
+            id,
+            created_at: Utc::now(),
+            request: req,
+            destination: dest,
+            best_months: gathered.months,
+            hotels: gathered.hotels,
+            itinerary,
+            summary,
+            checks: Vec::new(),
+            warnings,
+        };
+        plan.checks = self.check(&plan).await?;
+        if let Some(detail) = prose_check {
+            plan.checks
+                .push(prose_grounded(&plan, &gathered.places, detail));
+        }
+        Ok(plan)
+    }
 
+    /// The cost tables in the currency asked for (else the base currency, with a warning),
+    /// and the budget when it is in that currency.
+    fn pricing(
+        &self,
+        req: &TripRequest,
+        dest: &Destination,
+        warnings: &mut Vec<String>,
+    ) -> Result<Pricing, AgentError> {
         let wanted = req
             .currency
             .clone()
             .unwrap_or_else(|| dest.currency.clone());
-        let money = match Money::new(&self.config.costs, &wanted) {
-            Some(m) => m,
+        let prices = match Prices::new(&self.config.costs, &wanted) {
+            Some(p) => p,
             None => {
                 let base = &self.config.costs.base_currency;
                 warnings.push(format!(
                     "no exchange rate is configured for {wanted}; costs are shown in {base} (add costs.fx_per_base.{wanted} to tripwright.toml)"
                 ));
-                Money::new(&self.config.costs, base).ok_or_else(|| {
+                Prices::new(&self.config.costs, base).ok_or_else(|| {
                     AgentError::Internal(format!("base currency {base} has no rate"))
                 })?
             }
         };
-        let same_currency = money.currency() == wanted.to_ascii_uppercase();
-        let budget = req.budget.filter(|_| same_currency);
+        let same_currency = prices.currency() == wanted.to_ascii_uppercase();
         if req.budget.is_some() && !same_currency {
             warnings.push(format!(
                 "the budget was given in {wanted} and could not be compared"
             ));
         }
+        Ok(Pricing {
+            prices,
+            budget: req.budget.filter(|_| same_currency),
+        })
+    }
 
+    /// Weather, hotels and the itinerary's candidate places, concurrently. A failing weather
+    /// or hotel agent leaves its part empty with a warning; failing to read the places
+    /// fails the plan (there is nothing to plan with).
+    async fn gather(
+        &self,
+        req: &TripRequest,
+        dest: &Destination,
+        prices: &Prices,
+        sink: &Sink,
+        warnings: &mut Vec<String>,
+    ) -> Result<Gathered, AgentError> {
         let weather_task = {
             let weather = Arc::clone(&self.weather);
             let (lat, lon) = (dest.lat, dest.lon);
@@ -355,24 +388,19 @@ impl Orchestrator {
             };
             (
                 self.hotels
-                    .recommend(&dest, &req.prefs, filters, &money)
+                    .recommend(dest, &req.prefs, filters, prices)
                     .await,
                 t,
             )
         };
-        let places_task = self.store.places_near(
+        let places_task = self.places.places_near(
             dest.point(),
             self.config.planner.radius_km,
-            &[
-                PlaceCategory::Attraction,
-                PlaceCategory::Artwork,
-                PlaceCategory::Food,
-            ],
+            &ITINERARY_CATEGORIES,
         );
         let ((months, tw), (hotels, th), places) =
             tokio::join!(weather_task, hotels_task, places_task);
-
-        let best_months: Vec<MonthScore> = match months {
+        let months = match months {
             Ok(m) => {
                 sink.output(AgentName::Weather, AgentOutput::Months(m.clone()));
                 sink.finished(AgentName::Weather, tw);
@@ -418,90 +446,126 @@ impl Orchestrator {
                 dest.name
             ));
         }
+        Ok(Gathered {
+            months,
+            hotels,
+            places,
+        })
+    }
 
-        let t = sink.started(AgentName::Itinerary);
-        let (month, month_fixed) = match (req.month, req.start_date, best_months.first()) {
+    /// The day-by-day skeleton: the travel month (fixed by the user, else the best ranked),
+    /// the start date, and the stops timed from the best hotel.
+    fn schedule(
+        &self,
+        req: &TripRequest,
+        dest: &Destination,
+        gathered: &Gathered,
+        warnings: &mut Vec<String>,
+    ) -> Itinerary {
+        let (month, month_fixed) = match (req.month, req.start_date, gathered.months.first()) {
             (Some(m), _, _) => (m, true),
-            (None, Some(d), _) => (d.month() as u8, true),
+            (None, Some(d), _) => (month_of(d), true),
             (None, None, Some(best)) => (best.month, false),
-            (None, None, None) => {
-                let next = Utc::now().date_naive().month() % 12 + 1;
-                (next as u8, true)
-            }
+            (None, None, None) => (month_of(Utc::now().date_naive()) % 12 + 1, true),
         };
         let start_date = req
             .start_date
             .unwrap_or_else(|| default_start_date(month, Utc::now().date_naive()));
-        let hotel = hotels.first();
+        let hotel = gathered.hotels.first();
         let outcome = plan_itinerary(
             &ItineraryInput {
-                base: hotel.map_or(dest.point(), |h| {
-                    tripwright_domain::GeoPoint::new(h.lat, h.lon)
-                }),
+                base: hotel.map_or(dest.point(), |h| GeoPoint::new(h.lat, h.lon)),
                 hotel_id: hotel.map(|h| h.id.clone()),
                 days: req.days,
                 month,
                 month_fixed,
                 start_date,
                 prefs: &req.prefs,
-                places: &places,
+                places: &gathered.places,
             },
             &self.config.planner,
         );
         warnings.extend(outcome.warnings);
-        let mut itinerary = outcome.itinerary;
-        sink.output(
-            AgentName::Itinerary,
-            AgentOutput::Itinerary(itinerary.clone()),
-        );
-        let mut prose_check = None;
+        outcome.itinerary
+    }
+
+    /// Writes the days' prose when a model is there and the days have stops; returns the
+    /// detail of the `prose` check, or `None` when no prose was written (with a warning
+    /// saying why, unless the model is configured off).
+    async fn write_itinerary_prose(
+        &self,
+        dest: &Destination,
+        itinerary: &mut Itinerary,
+        places: &[Place],
+        sink: &Sink,
+        warnings: &mut Vec<String>,
+    ) -> Option<String> {
         match &self.prose {
             Ok(writer) if !itinerary.days.iter().all(|d| d.stops.is_empty()) => {
                 let others: Vec<String> = places.iter().map(|p| p.name.clone()).collect();
-                match write_prose(writer, &dest, &mut itinerary, &others, &sink).await {
-                    Ok(detail) => prose_check = Some(detail),
-                    Err(e) => warnings.push(format!(
-                        "the itinerary prose could not be written ({e}); the plan is complete without it"
-                    )),
+                match write_prose(writer, dest, itinerary, &others, sink).await {
+                    Ok(detail) => Some(detail),
+                    Err(e) => {
+                        warnings.push(format!(
+                            "the itinerary prose could not be written ({e}); the plan is complete without it"
+                        ));
+                        None
+                    }
                 }
             }
-            Ok(_) => {}
-            Err(why) if self.config.llm.provider != "off" => {
-                warnings.push(format!("no itinerary prose: {why}"));
+            Ok(_) => None,
+            Err(why) => {
+                if self.config.llm.provider != LlmProvider::Off {
+                    warnings.push(format!("no itinerary prose: {why}"));
+                }
+                None
             }
-            Err(_) => {}
         }
-        if prose_check.is_some() {
-            sink.output(
-                AgentName::Itinerary,
-                AgentOutput::Itinerary(itinerary.clone()),
-            );
-        }
-        sink.finished(AgentName::Itinerary, t);
+    }
 
+    /// SummaryAgent: the cost against the budget, and the summary text (figures from the
+    /// computed values; the model's prose in front when the itinerary has prose).
+    #[allow(clippy::too_many_arguments)]
+    async fn summarise(
+        &self,
+        req: &TripRequest,
+        dest: &Destination,
+        itinerary: &Itinerary,
+        gathered: &Gathered,
+        pricing: &Pricing,
+        with_prose: bool,
+        sink: &Sink,
+        warnings: &mut Vec<String>,
+    ) -> Summary {
         let t = sink.started(AgentName::Summary);
-        let cost = estimate_cost(&itinerary, hotel, req.travelers, budget, &money);
+        let hotel = gathered.hotels.first();
+        let cost = estimate_cost(
+            itinerary,
+            hotel,
+            req.travelers,
+            pricing.budget,
+            &pricing.prices,
+        );
         if cost.within_budget == Some(false) {
             warnings.push(format!(
                 "the estimated total {} exceeds the budget of {}",
-                format_money(cost.total, &cost.currency),
-                format_money(budget.unwrap_or_default(), &cost.currency)
+                Money::new(cost.total, &cost.currency),
+                Money::new(pricing.budget.unwrap_or_default(), &cost.currency)
             ));
         }
-        let mut text = summary_text(&dest, &itinerary, &best_months, hotel, &cost, req.travelers);
+        let mut text = summary_text(
+            dest,
+            itinerary,
+            &gathered.months,
+            hotel,
+            &cost,
+            req.travelers,
+        );
         if let Ok(writer) = &self.prose
-            && prose_check.is_some()
+            && with_prose
         {
-            let facts = summary_facts(&dest, &itinerary, hotel, &req.prefs);
-            let on_text = |t: &str| {
-                sink.send(
-                    AgentName::Summary,
-                    AgentStatus::Text {
-                        day: None,
-                        text: t.to_owned(),
-                    },
-                );
-            };
+            let facts = summary_facts(dest, itinerary, hotel, &req.prefs);
+            let on_text = |t: &str| sink.text(AgentName::Summary, None, t);
             match writer.write_summary(&facts, &on_text).await {
                 Ok(prose) if !prose.is_empty() => text = format!("{prose} {text}"),
                 Ok(_) => {}
@@ -511,29 +575,53 @@ impl Orchestrator {
         let summary = Summary { text, cost };
         sink.output(AgentName::Summary, AgentOutput::Summary(summary.clone()));
         sink.finished(AgentName::Summary, t);
+        summary
+    }
 
-        let mut plan = Plan {
-            id,
-            created_at: Utc::now().to_rfc3339(),
-            request: req,
-            destination: dest,
-            best_months,
-            hotels,
-            itinerary,
-            summary,
-            checks: Vec::new(),
-            warnings,
+    /// Rewrites the prose of day `day` of `plan` with the language model, streaming the new
+    /// text to `on_text`. The stops, times and every other day stay as they are.
+    ///
+    /// # Errors
+    /// [`AgentError::NoModel`] when no model is configured or loaded, [`AgentError::Invalid`]-like
+    /// [`AgentError::NoSuchDay`] for a day the plan does not have, the store or the model failing.
+    pub async fn rewrite_day(
+        &self,
+        plan: &mut Plan,
+        day: u8,
+        on_text: &(dyn Fn(&str) + Send + Sync),
+    ) -> Result<(), AgentError> {
+        let writer = self
+            .prose
+            .as_ref()
+            .map_err(|why| AgentError::NoModel(why.clone()))?;
+        let places = self
+            .places
+            .places_near(
+                plan.destination.point(),
+                self.config.planner.radius_km,
+                &ITINERARY_CATEGORIES,
+            )
+            .await?;
+        let others: Vec<String> = places.into_iter().map(|p| p.name).collect();
+        let month = plan.itinerary.month;
+        let days = plan.itinerary.days.len();
+        let Some(d) = plan.itinerary.days.iter_mut().find(|d| d.day == day) else {
+            return Err(AgentError::NoSuchDay { day, days });
         };
-        plan.checks = self.check(&plan).await?;
-        if let Some(detail) = prose_check {
-            plan.checks.push(prose_grounded(&plan, &places, detail));
+        let prose = writer
+            .write_day(&plan.destination, month, d, &others, on_text)
+            .await
+            .map_err(AgentError::Prose)?;
+        d.intro = prose.intro;
+        for (stop, note) in d.stops.iter_mut().zip(prose.notes) {
+            stop.note = note;
         }
-        Ok(plan)
+        Ok(())
     }
 
     /// Recomputes the feasibility report of `plan` against the stored places.
     pub async fn check(&self, plan: &Plan) -> Result<Vec<tripwright_domain::Check>, AgentError> {
-        let ids: Vec<String> = plan
+        let ids: Vec<PlaceId> = plan
             .hotels
             .iter()
             .map(|h| h.id.clone())
@@ -544,8 +632,8 @@ impl Orchestrator {
                     .flat_map(|d| d.stops.iter().map(|s| s.place_id.clone())),
             )
             .collect();
-        let places: HashMap<String, Place> = self
-            .store
+        let places: HashMap<PlaceId, Place> = self
+            .places
             .places_by_ids(&ids)
             .await?
             .into_iter()
@@ -560,41 +648,9 @@ impl Orchestrator {
     }
 }
 
-/// Builds the configured language model client, or says why there is none.
-pub async fn load_llm(
-    config: &Config,
-    secrets: &Secrets,
-) -> Result<Arc<dyn tripwright_llm::LlmClient>, String> {
-    match config.llm.provider.as_str() {
-        "off" => Err("the language model is off (llm.provider = \"off\")".into()),
-        "embedded" => {
-            let path = config.llm_model_path();
-            let mut engine = tripwright_llm::engine::EngineConfig::new(&path);
-            engine.max_sequences = config.llm.max_sequences;
-            let loaded =
-                tokio::task::spawn_blocking(move || tripwright_llm::engine::Engine::load(engine))
-                    .await
-                    .map_err(|e| e.to_string())?;
-            match loaded {
-                Ok(e) => Ok(Arc::new(e)),
-                Err(e) => Err(format!(
-                    "the local model {} could not be loaded: {e}",
-                    path.display()
-                )),
-            }
-        }
-        "openai" => {
-            let mut c =
-                tripwright_llm::openai::OpenAiConfig::new(&config.llm.base_url, &config.llm.model);
-            c.api_key = secrets.openai_api_key.clone();
-            tripwright_llm::openai::OpenAiClient::new(c)
-                .map(|c| Arc::new(c) as Arc<dyn tripwright_llm::LlmClient>)
-                .map_err(|e| e.to_string())
-        }
-        other => Err(format!(
-            "unknown llm.provider {other:?} (use embedded, openai or off)"
-        )),
-    }
+/// Month 1..=12 of a date.
+fn month_of(d: chrono::NaiveDate) -> u8 {
+    u8::try_from(d.month()).unwrap_or(1)
 }
 
 /// Writes every day's prose in order, streaming the text as events; returns the detail of
@@ -613,15 +669,7 @@ async fn write_prose(
             continue;
         }
         let n = day.day;
-        let on_text = |t: &str| {
-            sink.send(
-                AgentName::Itinerary,
-                AgentStatus::Text {
-                    day: Some(n),
-                    text: t.to_owned(),
-                },
-            );
-        };
+        let on_text = |t: &str| sink.text(AgentName::Itinerary, Some(n), t);
         let prose = writer.write_day(dest, month, day, others, &on_text).await?;
         day.intro = prose.intro;
         for (stop, note) in day.stops.iter_mut().zip(prose.notes) {
@@ -701,20 +749,6 @@ fn summary_facts(
     )
 }
 
-/// Imports an OSM extract into the store; returns how many places were written.
-pub async fn import_osm(store: &dyn Store, path: &Path) -> Result<usize, AgentError> {
-    let p = path.to_path_buf();
-    let import = join(tokio::task::spawn_blocking(move || {
-        tripwright_data::osm::import_pbf(&p)
-    }))
-    .await??;
-    let source = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    Ok(store.upsert_places(&source, &import.places).await?)
-}
-
 async fn join<T>(task: tokio::task::JoinHandle<T>) -> Result<T, AgentError> {
     task.await
         .map_err(|e| AgentError::Internal(format!("a worker task failed: {e}")))
@@ -758,7 +792,7 @@ fn summary_text(
         s.push_str(&format!(
             " Stay at {}{stars} (about {} per night{}).",
             h.name,
-            format_money(h.price_per_night, &cost.currency),
+            Money::new(h.price_per_night, &cost.currency),
             if h.price_estimated { ", estimated" } else { "" }
         ));
     }
@@ -778,16 +812,16 @@ fn summary_text(
     ));
     s.push_str(&format!(
         " Estimated total for {travelers} traveller(s): {}",
-        format_money(cost.total, &cost.currency)
+        Money::new(cost.total, &cost.currency)
     ));
     match (cost.budget, cost.within_budget) {
         (Some(b), Some(true)) => s.push_str(&format!(
             ", within the budget of {}.",
-            format_money(b, &cost.currency)
+            Money::new(b, &cost.currency)
         )),
         (Some(b), Some(false)) => s.push_str(&format!(
             ", over the budget of {}.",
-            format_money(b, &cost.currency)
+            Money::new(b, &cost.currency)
         )),
         _ => s.push('.'),
     }

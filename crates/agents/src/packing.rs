@@ -199,12 +199,7 @@ pub fn suggest_items(plan: &Plan) -> Vec<PackingSuggestion> {
         ));
     }
 
-    let hotel = plan
-        .itinerary
-        .hotel_id
-        .as_deref()
-        .and_then(|id| plan.hotels.iter().find(|h| h.id == id))
-        .or_else(|| plan.hotels.first());
+    let hotel = plan.hotel();
     let swim = SWIM_WORDS
         .iter()
         .find(|w| mentions(&plan.request.prefs, w))

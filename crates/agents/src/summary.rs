@@ -18,22 +18,22 @@ use tripwright_domain::{CostEstimate, CostLine, Hotel, Itinerary, Place, StopKin
 
 /// Prices from the cost tables, converted to the plan's currency.
 #[derive(Debug, Clone)]
-pub struct Money {
+pub struct Prices {
     costs: CostConfig,
     currency: String,
     rate: f64,
 }
 
-impl Money {
+impl Prices {
     /// Tables converted to `currency`; `None` when no exchange rate is configured for it.
-    pub fn new(costs: &CostConfig, currency: &str) -> Option<Money> {
+    pub fn new(costs: &CostConfig, currency: &str) -> Option<Prices> {
         let currency = currency.to_ascii_uppercase();
         let rate = if currency == costs.base_currency {
             1.0
         } else {
             *costs.fx_per_base.get(&currency)?
         };
-        Some(Money {
+        Some(Prices {
             costs: costs.clone(),
             currency,
             rate,
@@ -76,9 +76,9 @@ pub fn estimate_cost(
     hotel: Option<&Hotel>,
     travelers: u8,
     budget: Option<f64>,
-    money: &Money,
+    prices: &Prices,
 ) -> CostEstimate {
-    let c = &money.costs;
+    let c = &prices.costs;
     let days = itinerary.days.len() as u32;
     let nights = days.saturating_sub(1);
     let people = f64::from(travelers);
@@ -102,7 +102,7 @@ pub fn estimate_cost(
             )
         })
         .count() as f64;
-    let per_night = hotel.map_or(money.convert(c.room_night_by_stars[0]), |h| {
+    let per_night = hotel.map_or(prices.convert(c.room_night_by_stars[0]), |h| {
         h.price_per_night
     });
     let mut lines = vec![CostLine {
@@ -128,14 +128,14 @@ pub fn estimate_cost(
         if base > 0.0 {
             lines.push(CostLine {
                 label: format!("{label} × {travelers} traveller(s)"),
-                amount: money.convert(base * people),
+                amount: prices.convert(base * people),
                 estimated: true,
             });
         }
     }
     let total = round2(lines.iter().map(|l| l.amount).sum());
     CostEstimate {
-        currency: money.currency().to_owned(),
+        currency: prices.currency().to_owned(),
         total,
         budget,
         within_budget: budget.map(|b| total <= b),
@@ -146,22 +146,6 @@ pub fn estimate_cost(
         estimated: lines.iter().any(|l| l.estimated),
         lines,
     }
-}
-
-/// Formats an amount with its currency, thousands separated: `EUR 1,234.50`.
-pub fn format_money(amount: f64, currency: &str) -> String {
-    let cents = (amount * 100.0).round() as i64;
-    let (whole, frac) = (cents.abs() / 100, cents.abs() % 100);
-    let digits = whole.to_string();
-    let mut grouped = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    let sign = if cents < 0 { "-" } else { "" };
-    format!("{currency} {sign}{grouped}.{frac:02}")
 }
 
 #[cfg(test)]
@@ -216,9 +200,9 @@ mod tests {
     #[test]
     fn cost_lines_add_up_and_budget_is_checked() {
         let costs = CostConfig::default();
-        let money = Money::new(&costs, "EUR").expect("eur");
+        let prices = Prices::new(&costs, "EUR").expect("eur");
         let it = itinerary(3);
-        let est = estimate_cost(&it, None, 3, Some(500.0), &money);
+        let est = estimate_cost(&it, None, 3, Some(500.0), &prices);
         assert_eq!(est.nights, 2);
         assert_eq!(est.rooms, 2);
         let expected_hotel = 2.0 * 2.0 * costs.room_night_by_stars[0];
@@ -237,10 +221,10 @@ mod tests {
         );
         assert_eq!(est.within_budget, Some(false));
         assert!(est.estimated);
-        let rich = estimate_cost(&it, None, 3, Some(1e6), &money);
+        let rich = estimate_cost(&it, None, 3, Some(1e6), &prices);
         assert_eq!(rich.within_budget, Some(true));
         assert_eq!(
-            estimate_cost(&it, None, 1, None, &money).within_budget,
+            estimate_cost(&it, None, 1, None, &prices).within_budget,
             None
         );
     }
@@ -248,17 +232,9 @@ mod tests {
     #[test]
     fn currency_conversion() {
         let costs = CostConfig::default();
-        let usd = Money::new(&costs, "usd").expect("usd");
+        let usd = Prices::new(&costs, "usd").expect("usd");
         assert_eq!(usd.currency(), "USD");
         assert_eq!(usd.convert(100.0), round2(100.0 * costs.fx_per_base["USD"]));
-        assert!(Money::new(&costs, "XXX").is_none());
-    }
-
-    #[test]
-    fn money_format() {
-        assert_eq!(format_money(1234.5, "EUR"), "EUR 1,234.50");
-        assert_eq!(format_money(999.999, "USD"), "USD 1,000.00");
-        assert_eq!(format_money(12.0, "SEK"), "SEK 12.00");
-        assert_eq!(format_money(1_234_567.0, "JPY"), "JPY 1,234,567.00");
+        assert!(Prices::new(&costs, "XXX").is_none());
     }
 }

@@ -1,25 +1,87 @@
 //! Layered configuration and secrets.
 //!
-//! Configuration is built from three layers, later ones winning:
+//! Configuration is built from layers, later ones winning:
 //! 1. built-in defaults (this file);
-//! 2. a TOML file — `--config PATH`, else `$TRIPWRIGHT_CONFIG`, else `./tripwright.toml` when it
+//! 2. a TOML file: `--config PATH`, else `$TRIPWRIGHT_CONFIG`, else `./tripwright.toml` when it
 //!    exists (`tripwright.example.toml` in the repository lists every key);
 //! 3. environment variables `TRIPWRIGHT_<KEY>`, where `__` separates nested keys:
-//!    `TRIPWRIGHT_DATA_DIR=/srv/data`, `TRIPWRIGHT_COSTS__DAILY_INCIDENTALS=25`.
+//!    `TRIPWRIGHT_DATA_DIR=/srv/data`, `TRIPWRIGHT_WEB__TILE_URL=…`. A few short names the
+//!    documentation used before that rule are kept as [`ENV_ALIASES`];
+//! 4. command-line flags, which the binary applies to the loaded [`Config`].
 //!
-//! Secrets (the OpenAI-compatible API key) come from `$TRIPWRIGHT_OPENAI_API_KEY` or
-//! `$OPENAI_API_KEY`, else from a `secrets.toml` with the chapter's layout
-//! (`[general] openai_api_key = "…"`). They are held in [`secrecy::SecretString`], whose `Debug`
-//! prints `[REDACTED]`, so neither `{:?}` nor a log line can leak them.
+//! `docs/configuration.md` is the reference of every setting; a test checks it against this file.
+//!
+//! Secrets (the OpenAI-compatible API key, the web session key) come from the environment, else
+//! from a `secrets.toml` (`[general] openai_api_key = "…"`, `session_key = "…"`). They are held
+//! in [`secrecy::SecretString`], whose `Debug` prints `[REDACTED]`, so neither `{:?}` nor a log
+//! line can leak them.
 
 use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 /// Prefix of every environment variable read as configuration.
 pub const ENV_PREFIX: &str = "TRIPWRIGHT_";
+
+/// Names the configuration file when `--config` is not given.
+const ENV_CONFIG_FILE: &str = "TRIPWRIGHT_CONFIG";
+/// Names the secrets file.
+const ENV_SECRETS_FILE: &str = "TRIPWRIGHT_SECRETS_FILE";
+/// The API key of the OpenAI-compatible endpoint (`OPENAI_API_KEY` is read after it).
+const ENV_OPENAI_API_KEY: &str = "TRIPWRIGHT_OPENAI_API_KEY";
+/// The secret the web app's cookie-signing key is derived from.
+const ENV_SESSION_KEY: &str = "TRIPWRIGHT_SESSION_KEY";
+
+/// `TRIPWRIGHT_*` variables that [`Config::load`] and [`Secrets::load`] read themselves; they
+/// name files or hold secrets, so they are never configuration keys.
+const LOADER_ENV_VARS: &[&str] = &[
+    ENV_CONFIG_FILE,
+    ENV_SECRETS_FILE,
+    ENV_OPENAI_API_KEY,
+    ENV_SESSION_KEY,
+];
+
+/// `TRIPWRIGHT_*` variables that belong to the scripts and tests around the binary, not to the
+/// binary, which ignores them: a shell that exports them for `scripts/fetch_assets.sh` or
+/// `e2e/run.sh` must still be able to start it. Any other `TRIPWRIGHT_*` variable that is
+/// neither a setting nor an alias is an error, so that a misspelt name is not silently ignored.
+pub const SCRIPT_ONLY_ENV_VARS: &[&str] = &[
+    // scripts/fetch_assets.sh: where downloaded archives are cached.
+    "TRIPWRIGHT_DOWNLOAD_CACHE",
+    // e2e/run.sh: the binary the browser tests start.
+    "TRIPWRIGHT_BIN",
+    // The PDF export test: where it writes a sample to look at.
+    "TRIPWRIGHT_EXPORT_SAMPLE_DIR",
+];
+
+/// A short environment name that stands for a canonical `TRIPWRIGHT_<TABLE>__<KEY>` name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvAlias {
+    /// The short name, e.g. `TRIPWRIGHT_ADDR`.
+    pub alias: &'static str,
+    /// The canonical name, e.g. `TRIPWRIGHT_WEB__ADDR`; it wins when both are set.
+    pub canonical: &'static str,
+}
+
+/// Short names that the README, `docs/web.md` and `./run` used before the web settings became
+/// configuration keys; deployments set them, so they keep working.
+pub const ENV_ALIASES: &[EnvAlias] = &[
+    EnvAlias {
+        alias: "TRIPWRIGHT_ADDR",
+        canonical: "TRIPWRIGHT_WEB__ADDR",
+    },
+    EnvAlias {
+        alias: "TRIPWRIGHT_WEB_TILE_URL",
+        canonical: "TRIPWRIGHT_WEB__TILE_URL",
+    },
+    EnvAlias {
+        alias: "TRIPWRIGHT_SECURE_COOKIES",
+        canonical: "TRIPWRIGHT_WEB__SECURE_COOKIES",
+    },
+];
 
 /// Why configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -40,8 +102,9 @@ pub enum ConfigError {
         /// The parser's message.
         message: String,
     },
-    /// A value has the wrong type or an unknown key was given.
-    #[error("invalid configuration: {0} (see tripwright.example.toml for every key)")]
+    /// A value has the wrong type or an unknown key was given; the message names the file or
+    /// the environment variable at fault when one alone is.
+    #[error("invalid configuration: {0} (docs/configuration.md lists every setting)")]
     Invalid(String),
 }
 
@@ -69,6 +132,8 @@ pub struct Config {
     pub llm: LlmConfig,
     /// Optional online lookups (Nominatim, Overpass); off by default.
     pub online: OnlineConfig,
+    /// The web app that `tripwright serve` runs.
+    pub web: WebConfig,
 }
 
 impl Default for Config {
@@ -84,16 +149,17 @@ impl Default for Config {
             costs: CostConfig::default(),
             llm: LlmConfig::default(),
             online: OnlineConfig::default(),
+            web: WebConfig::default(),
         }
     }
 }
 
-/// The language model that writes itinerary and summary prose (issue 3).
+/// The language model that writes itinerary and summary prose.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LlmConfig {
-    /// `embedded` (llama.cpp in-process), `openai` (any OpenAI-compatible endpoint) or `off`.
-    pub provider: String,
+    /// Which model writes the prose (`embedded`).
+    pub provider: LlmProvider,
     /// GGUF of the embedded model; default `<assets_dir>/models/qwen2.5-coder-0.5b-instruct.gguf`.
     pub model_path: Option<PathBuf>,
     /// Base URL of the OpenAI-compatible endpoint, e.g. `http://127.0.0.1:8000/v1`.
@@ -113,7 +179,7 @@ pub struct LlmConfig {
 impl Default for LlmConfig {
     fn default() -> Self {
         Self {
-            provider: "embedded".into(),
+            provider: LlmProvider::Embedded,
             model_path: None,
             base_url: "http://127.0.0.1:8000/v1".into(),
             model: "gpt-4o-mini".into(),
@@ -125,6 +191,37 @@ impl Default for LlmConfig {
     }
 }
 
+/// Which language model writes the prose; `llm.provider` in the configuration. An unknown
+/// value is an error naming the three choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LlmProvider {
+    /// llama.cpp in-process, with the GGUF of `llm.model_path` (`embedded`).
+    #[default]
+    Embedded,
+    /// Any OpenAI-compatible endpoint at `llm.base_url`, with the secret API key (`openai`).
+    OpenAi,
+    /// No language model: plans are made without prose (`off`).
+    Off,
+}
+
+impl LlmProvider {
+    /// The name used in the configuration: `embedded`, `openai` or `off`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LlmProvider::Embedded => "embedded",
+            LlmProvider::OpenAi => "openai",
+            LlmProvider::Off => "off",
+        }
+    }
+}
+
+impl std::fmt::Display for LlmProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Config {
     /// The embedded model's GGUF file.
     pub fn llm_model_path(&self) -> PathBuf {
@@ -132,6 +229,63 @@ impl Config {
             self.assets_dir
                 .join("models/qwen2.5-coder-0.5b-instruct.gguf")
         })
+    }
+
+    /// The vendored front-end libraries of the web app: `web.vendor_dir`, else
+    /// `{assets_dir}/web`, where `scripts/fetch_assets.sh` puts them.
+    pub fn vendor_dir(&self) -> PathBuf {
+        self.web
+            .vendor_dir
+            .clone()
+            .unwrap_or_else(|| self.assets_dir.join("web"))
+    }
+}
+
+/// The web app that `tripwright serve` runs (`[web]`). `addr`, `tile_url` and
+/// `secure_cookies` have `serve` flags too, which win over this.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// Address the server listens on (`127.0.0.1:8080`).
+    pub addr: SocketAddr,
+    /// Raster tile URL template for the map, e.g. `https://tile.example.org/{z}/{x}/{y}.png`;
+    /// its origin is added to the Content-Security-Policy. Unset (the default): the map draws
+    /// the offline country outlines.
+    pub tile_url: Option<String>,
+    /// Mark the user cookie `Secure`, for a server behind HTTPS (`false`).
+    pub secure_cookies: bool,
+    /// Plans made at the same time; beyond it a new plan is answered 503 "busy" (4).
+    pub max_running: usize,
+    /// Plan jobs kept in memory, running and recently finished (256).
+    pub max_jobs: usize,
+    /// Seconds a finished job stays in memory; its plan stays in the store (600).
+    pub job_ttl_secs: u64,
+    /// Plans remembered for identical requests on the same day, 0 for none (64).
+    pub plan_cache: usize,
+    /// The vendored front-end libraries served under `/static/vendor/`; unset (the default):
+    /// `{assets_dir}/web`, see [`Config::vendor_dir`].
+    pub vendor_dir: Option<PathBuf>,
+    /// Font folders for the PDF export (Debian's DejaVu and Noto folders). Without any font
+    /// the PDF export answers 503 and the other exports still work.
+    pub font_dirs: Vec<PathBuf>,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+            tile_url: None,
+            secure_cookies: false,
+            max_running: 4,
+            max_jobs: 256,
+            job_ttl_secs: 600,
+            plan_cache: 64,
+            vendor_dir: None,
+            font_dirs: vec![
+                PathBuf::from("/usr/share/fonts/truetype/dejavu"),
+                PathBuf::from("/usr/share/fonts/truetype/noto"),
+            ],
+        }
     }
 }
 
@@ -328,23 +482,28 @@ impl Default for CostConfig {
 impl Config {
     /// Loads defaults → file → environment. `file` is the explicit `--config` path, if any;
     /// `env` is the process environment (passed in so tests need not mutate globals).
+    ///
+    /// # Errors
+    /// The file cannot be read or parsed, a value has the wrong type, or a `TRIPWRIGHT_*`
+    /// variable is neither a setting, an alias, a loader variable nor script-only; the error
+    /// names the file or the variable at fault.
     pub fn load(
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
         let env: Vec<(String, String)> = env.into_iter().collect();
-        let mut merged = toml::Table::try_from(Config::default())
+        let mut from_file = toml::Table::try_from(Config::default())
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
-        let from_env = env
+        let named = env
             .iter()
-            .find(|(k, _)| k == "TRIPWRIGHT_CONFIG")
+            .find(|(k, v)| k == ENV_CONFIG_FILE && !v.is_empty())
             .map(|(_, v)| PathBuf::from(v));
-        let path = file.map(Path::to_path_buf).or(from_env).or_else(|| {
+        let path = file.map(Path::to_path_buf).or(named).or_else(|| {
             let p = PathBuf::from("tripwright.toml");
             p.exists().then_some(p)
         });
-        if let Some(path) = path {
-            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+        if let Some(path) = &path {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
                 path: path.clone(),
                 source,
             })?;
@@ -354,21 +513,22 @@ impl Config {
                         path: path.clone(),
                         message: e.message().to_owned(),
                     })?;
-            merge(&mut merged, table);
+            merge(&mut from_file, table);
         }
-        for (key, value) in &env {
-            let Some(rest) = key.strip_prefix(ENV_PREFIX) else {
-                continue;
-            };
-            if NOT_CONFIG_KEYS.contains(&rest) {
-                continue;
-            }
-            let path: Vec<String> = rest.split("__").map(str::to_lowercase).collect();
-            set_path(&mut merged, &path, parse_env_value(value));
+        let overrides = env_overrides(&env);
+        let mut merged = from_file.clone();
+        for o in &overrides {
+            set_path(&mut merged, &o.path, o.value.clone());
         }
-        toml::Value::Table(merged)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_owned()))
+        deserialize(merged).map_err(|message| {
+            ConfigError::Invalid(match blame(&from_file, &overrides) {
+                Some(culprit) => format!("{culprit}: {message}"),
+                None => match &path {
+                    Some(path) => format!("{}: {message}", path.display()),
+                    None => message,
+                },
+            })
+        })
     }
 
     /// The SQLite file of the store.
@@ -379,14 +539,65 @@ impl Config {
     }
 }
 
-/// `TRIPWRIGHT_*` variables that are not configuration keys.
-const NOT_CONFIG_KEYS: &[&str] = &[
-    "CONFIG",
-    "OPENAI_API_KEY",
-    "SECRETS_FILE",
-    "DOWNLOAD_CACHE",
-    "ADDR",
-];
+fn deserialize(table: toml::Table) -> Result<Config, String> {
+    toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| e.message().to_owned())
+}
+
+/// One `TRIPWRIGHT_*` variable as a configuration value.
+struct EnvOverride<'a> {
+    /// The variable as it was set (an alias stays an alias, so errors name what the user wrote).
+    name: &'a str,
+    /// The key it sets, e.g. `["web", "tile_url"]`.
+    path: Vec<String>,
+    value: toml::Value,
+}
+
+/// The `TRIPWRIGHT_*` variables that set configuration, in the order they apply: aliases
+/// first, so that a canonical name set as well wins over its alias whatever the order of the
+/// environment. An empty variable counts as unset, as shells and container files often export
+/// a variable empty to mean "not set".
+fn env_overrides(env: &[(String, String)]) -> Vec<EnvOverride<'_>> {
+    let mut aliased = Vec::new();
+    let mut canonical = Vec::new();
+    for (name, value) in env {
+        if !name.starts_with(ENV_PREFIX)
+            || value.is_empty()
+            || LOADER_ENV_VARS.contains(&name.as_str())
+            || SCRIPT_ONLY_ENV_VARS.contains(&name.as_str())
+        {
+            continue;
+        }
+        let (key, list) = match ENV_ALIASES.iter().find(|a| a.alias == name) {
+            Some(alias) => (alias.canonical, &mut aliased),
+            None => (name.as_str(), &mut canonical),
+        };
+        list.push(EnvOverride {
+            name,
+            path: key[ENV_PREFIX.len()..]
+                .split("__")
+                .map(str::to_lowercase)
+                .collect(),
+            value: parse_env_value(value),
+        });
+    }
+    aliased.extend(canonical);
+    aliased
+}
+
+/// The environment variable that makes the configuration invalid on its own, if there is one,
+/// so that the error names it; `None` when the file alone is already invalid.
+fn blame(from_file: &toml::Table, overrides: &[EnvOverride<'_>]) -> Option<String> {
+    deserialize(from_file.clone()).ok()?;
+    overrides.iter().find_map(|o| {
+        let mut alone = from_file.clone();
+        set_path(&mut alone, &o.path, o.value.clone());
+        deserialize(alone)
+            .is_err()
+            .then(|| format!("environment variable {}", o.name))
+    })
+}
 
 /// Deep-merges `over` into `base`: tables merge key by key, other values replace.
 fn merge(base: &mut toml::Table, over: toml::Table) {
@@ -400,28 +611,35 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
     }
 }
 
+/// Sets the key at `path` (lower-case segments of an environment name) to `value`.
 fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
-    match path {
-        [] => {}
-        [last] => {
-            table.insert(last.clone(), value);
-        }
-        [first, rest @ ..] => {
-            let entry = table
-                .entry(first.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            if !entry.is_table() {
-                *entry = toml::Value::Table(toml::Table::new());
-            }
-            if let toml::Value::Table(t) = entry {
-                set_path(t, rest, value);
-            }
-        }
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    // An environment name is all capitals, so a key that already exists is matched whatever
+    // its case: `TRIPWRIGHT_COSTS__FX_PER_BASE__USD` must change `USD`, not add `usd`.
+    let key = table
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case(first))
+        .cloned()
+        .unwrap_or_else(|| first.clone());
+    if rest.is_empty() {
+        table.insert(key, value);
+        return;
+    }
+    let entry = table
+        .entry(key)
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if !entry.is_table() {
+        *entry = toml::Value::Table(toml::Table::new());
+    }
+    if let toml::Value::Table(t) = entry {
+        set_path(t, rest, value);
     }
 }
 
 /// An environment value as TOML when it parses as a number, boolean or array (`25`, `true`,
-/// `[1.0, 2.0]`), else as a plain string (paths, filters, times).
+/// `[1.0, 2.0]`), else as a plain string (paths, filters, times, addresses).
 fn parse_env_value(raw: &str) -> toml::Value {
     let doc = format!("v = {raw}");
     match doc.parse::<toml::Table>().map(|mut t| t.remove("v")) {
@@ -439,8 +657,13 @@ fn parse_env_value(raw: &str) -> toml::Value {
 /// Secrets, kept apart from [`Config`] so configuration can be printed and logged freely.
 #[derive(Debug, Clone, Default)]
 pub struct Secrets {
-    /// Key for an OpenAI-compatible endpoint.
+    /// Key for an OpenAI-compatible endpoint: `$TRIPWRIGHT_OPENAI_API_KEY`, else
+    /// `$OPENAI_API_KEY`, else `openai_api_key` of the secrets file.
     pub openai_api_key: Option<SecretString>,
+    /// Secret the web app's cookie-signing key is derived from, the same on every replica:
+    /// `$TRIPWRIGHT_SESSION_KEY`, else `session_key` of the secrets file. Unset: the web app
+    /// makes a key once and keeps it in `{data_dir}/session.key`.
+    pub session_key: Option<SecretString>,
 }
 
 #[derive(Deserialize)]
@@ -451,43 +674,64 @@ struct SecretsFile {
 
 #[derive(Deserialize, Default)]
 struct SecretsGeneral {
-    openai_api_key: Option<String>,
+    openai_api_key: Option<SecretString>,
+    session_key: Option<SecretString>,
+}
+
+/// An empty secret is no secret: an empty variable or `key = ""` means "not set".
+fn non_empty(secret: Option<SecretString>) -> Option<SecretString> {
+    secret.filter(|s| !s.expose_secret().is_empty())
 }
 
 impl Secrets {
-    /// Environment first (`TRIPWRIGHT_OPENAI_API_KEY`, then `OPENAI_API_KEY`), else the
-    /// secrets file: `$TRIPWRIGHT_SECRETS_FILE`, else `./secrets.toml` when it exists.
+    /// Each secret from the environment when set and non-empty, else from the secrets file:
+    /// `$TRIPWRIGHT_SECRETS_FILE`, else `./secrets.toml` when it exists. The choice is per
+    /// secret, so an API key from the environment and a session key from the file combine.
+    ///
+    /// # Errors
+    /// The secrets file cannot be read or is malformed (the message never quotes it).
     pub fn load(env: impl IntoIterator<Item = (String, String)>) -> Result<Secrets, ConfigError> {
         let env: BTreeMap<String, String> = env.into_iter().collect();
-        let from_env = ["TRIPWRIGHT_OPENAI_API_KEY", "OPENAI_API_KEY"]
-            .iter()
-            .find_map(|k| env.get(*k).filter(|v| !v.is_empty()).cloned());
-        if let Some(key) = from_env {
-            return Ok(Secrets {
-                openai_api_key: Some(SecretString::from(key)),
-            });
+        let from_env = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|k| non_empty(env.get(*k).cloned().map(SecretString::from)))
+        };
+        let secrets = Secrets {
+            openai_api_key: from_env(&[ENV_OPENAI_API_KEY, "OPENAI_API_KEY"]),
+            session_key: from_env(&[ENV_SESSION_KEY]),
+        };
+        // The file is only read for what the environment left out, so a deployment that sets
+        // every secret in the environment does not depend on it.
+        if secrets.openai_api_key.is_some() && secrets.session_key.is_some() {
+            return Ok(secrets);
         }
-        let path = env
-            .get("TRIPWRIGHT_SECRETS_FILE")
-            .map(PathBuf::from)
-            .or_else(|| {
-                let p = PathBuf::from("secrets.toml");
-                p.exists().then_some(p)
-            });
+        let named = env.get(ENV_SECRETS_FILE).filter(|v| !v.is_empty());
+        let path = named.map(PathBuf::from).or_else(|| {
+            let p = PathBuf::from("secrets.toml");
+            p.exists().then_some(p)
+        });
         let Some(path) = path else {
-            return Ok(Secrets::default());
+            return Ok(secrets);
         };
         let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
             path: path.clone(),
             source,
         })?;
-        // The parser's message could quote the offending line, i.e. the key: leave it out.
+        // The parser's message could quote the offending line, i.e. a secret: leave it out.
         let file: SecretsFile = toml::from_str(&text).map_err(|_| ConfigError::Parse {
             path: path.clone(),
-            message: "expected `[general]` with `openai_api_key = \"…\"`".into(),
+            message: "expected `[general]` with `openai_api_key = \"…\"` and/or \
+                      `session_key = \"…\"`"
+                .into(),
         })?;
         Ok(Secrets {
-            openai_api_key: file.general.openai_api_key.map(SecretString::from),
+            openai_api_key: secrets
+                .openai_api_key
+                .or_else(|| non_empty(file.general.openai_api_key)),
+            session_key: secrets
+                .session_key
+                .or_else(|| non_empty(file.general.session_key)),
         })
     }
 }
@@ -594,14 +838,245 @@ mod tests {
             .expect_err("string for a float");
         assert!(err.to_string().contains("invalid configuration"), "{err}");
         let err = Config::load(None, env(&[("TRIPWRIGHT_NO_SUCH_KEY", "1")])).expect_err("unknown");
+        assert!(err.to_string().contains("TRIPWRIGHT_NO_SUCH_KEY"), "{err}");
         assert!(err.to_string().contains("no_such_key"), "{err}");
+        // A misspelt alias is not an alias.
+        let err = Config::load(None, env(&[("TRIPWRIGHT_SECURE_COOKIE", "true")]))
+            .expect_err("misspelt alias");
+        assert!(
+            err.to_string().contains("TRIPWRIGHT_SECURE_COOKIE:"),
+            "{err}"
+        );
+        // Among several variables, the error names the one at fault.
+        let err = Config::load(
+            None,
+            env(&[
+                ("TRIPWRIGHT_WEB__MAX_JOBS", "12"),
+                ("TRIPWRIGHT_WEB__MAX_RUNING", "2"),
+                ("TRIPWRIGHT_LOG", "debug"),
+            ]),
+        )
+        .expect_err("misspelt nested key");
+        assert!(
+            err.to_string().contains("TRIPWRIGHT_WEB__MAX_RUNING"),
+            "{err}"
+        );
+        assert!(
+            !err.to_string().contains("TRIPWRIGHT_WEB__MAX_JOBS"),
+            "{err}"
+        );
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "[web]\nmax_jobs = \"many\"\n").expect("write");
+        let err = Config::load(Some(&file), env(&[("TRIPWRIGHT_LOG", "debug")]))
+            .expect_err("string for a number in the file");
+        assert!(err.to_string().contains("bad.toml"), "{err}");
+        assert!(!err.to_string().contains("TRIPWRIGHT_LOG"), "{err}");
         std::fs::write(&file, "data_dir = ").expect("write");
         let err = Config::load(Some(&file), env(&[])).expect_err("bad toml");
         assert!(matches!(err, ConfigError::Parse { .. }), "{err}");
         let err = Config::load(Some(&dir.path().join("none.toml")), env(&[])).expect_err("none");
         assert!(matches!(err, ConfigError::Read { .. }), "{err}");
+    }
+
+    #[test]
+    fn llm_provider_is_one_of_three_names() {
+        let c = Config::load(None, env(&[])).expect("load");
+        assert_eq!(c.llm.provider, LlmProvider::Embedded);
+        let as_toml = toml::to_string(&c).expect("serialise");
+        assert!(as_toml.contains("provider = \"embedded\""), "{as_toml}");
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "[llm]\nprovider = \"openai\"\n").expect("write");
+        let c = Config::load(Some(&file), env(&[])).expect("load");
+        assert_eq!(c.llm.provider, LlmProvider::OpenAi);
+        let c =
+            Config::load(Some(&file), env(&[("TRIPWRIGHT_LLM__PROVIDER", "off")])).expect("load");
+        assert_eq!(c.llm.provider, LlmProvider::Off);
+        assert_eq!(c.llm.provider.to_string(), "off");
+
+        let err = Config::load(None, env(&[("TRIPWRIGHT_LLM__PROVIDER", "gpt")]))
+            .expect_err("unknown provider");
+        assert!(matches!(err, ConfigError::Invalid(_)), "{err}");
+        let message = err.to_string();
+        for name in [
+            "TRIPWRIGHT_LLM__PROVIDER",
+            "`embedded`",
+            "`openai`",
+            "`off`",
+        ] {
+            assert!(message.contains(name), "{name} missing in: {message}");
+        }
+    }
+
+    #[test]
+    fn web_settings_have_defaults_file_keys_and_short_aliases() {
+        let c = Config::load(None, env(&[])).expect("load");
+        assert_eq!(c.web.addr, "127.0.0.1:8080".parse().expect("addr"));
+        assert_eq!(c.web.tile_url, None);
+        assert!(!c.web.secure_cookies);
+        assert_eq!(
+            (
+                c.web.max_running,
+                c.web.max_jobs,
+                c.web.job_ttl_secs,
+                c.web.plan_cache
+            ),
+            (4, 256, 600, 64)
+        );
+        assert_eq!(c.vendor_dir(), PathBuf::from("assets/web"));
+        assert_eq!(
+            c.web.font_dirs,
+            [
+                PathBuf::from("/usr/share/fonts/truetype/dejavu"),
+                PathBuf::from("/usr/share/fonts/truetype/noto")
+            ]
+        );
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "[web]\naddr = \"0.0.0.0:80\"\nvendor_dir = \"/srv/vendor\"\nplan_cache = 0\n",
+        )
+        .expect("write");
+        let tiles = "https://tile.example.org/{z}/{x}/{y}.png";
+        let c = Config::load(
+            Some(&file),
+            env(&[
+                ("TRIPWRIGHT_ADDR", "127.0.0.1:9999"),
+                ("TRIPWRIGHT_WEB_TILE_URL", tiles),
+                ("TRIPWRIGHT_SECURE_COOKIES", "true"),
+                ("TRIPWRIGHT_WEB__JOB_TTL_SECS", "60"),
+            ]),
+        )
+        .expect("load");
+        assert_eq!(c.web.addr, "127.0.0.1:9999".parse().expect("addr"));
+        assert_eq!(c.web.tile_url.as_deref(), Some(tiles));
+        assert!(c.web.secure_cookies);
+        assert_eq!(c.web.job_ttl_secs, 60);
+        assert_eq!(c.web.plan_cache, 0);
+        assert_eq!(c.vendor_dir(), PathBuf::from("/srv/vendor"));
+    }
+
+    #[test]
+    fn canonical_names_win_over_aliases_in_any_order() {
+        for alias_first in [true, false] {
+            let mut vars = env(&[
+                ("TRIPWRIGHT_ADDR", "127.0.0.1:1111"),
+                ("TRIPWRIGHT_SECURE_COOKIES", "true"),
+            ]);
+            let canonical = env(&[
+                ("TRIPWRIGHT_WEB__ADDR", "127.0.0.1:2222"),
+                ("TRIPWRIGHT_WEB__SECURE_COOKIES", "false"),
+            ]);
+            if alias_first {
+                vars.extend(canonical);
+            } else {
+                vars.splice(0..0, canonical);
+            }
+            let c = Config::load(None, vars).expect("load");
+            assert_eq!(c.web.addr, "127.0.0.1:2222".parse().expect("addr"));
+            assert!(!c.web.secure_cookies);
+        }
+        for alias in ENV_ALIASES {
+            assert!(alias.canonical.starts_with(ENV_PREFIX), "{alias:?}");
+            assert!(!alias.alias.contains("__"), "{alias:?}");
+        }
+    }
+
+    #[test]
+    fn loader_and_script_variables_are_not_settings() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let secrets = dir.path().join("secrets.toml");
+        std::fs::write(&secrets, "[general]\n").expect("write");
+        let mut vars = env(&[
+            ("TRIPWRIGHT_OPENAI_API_KEY", "sk-not-a-setting"),
+            ("TRIPWRIGHT_SESSION_KEY", "not-a-setting-either"),
+            ("TRIPWRIGHT_SECRETS_FILE", secrets.to_str().expect("utf8")),
+        ]);
+        vars.extend(
+            SCRIPT_ONLY_ENV_VARS
+                .iter()
+                .map(|n| ((*n).to_owned(), "/tmp/x".to_owned())),
+        );
+        let c = Config::load(None, vars).expect("load");
+        let as_toml = |c: &Config| toml::to_string(c).expect("serialise");
+        assert_eq!(as_toml(&c), as_toml(&Config::default()));
+    }
+
+    #[test]
+    fn empty_variables_count_as_unset() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("TRIPWRIGHT_CONFIG", ""),
+                ("TRIPWRIGHT_WEB_TILE_URL", ""),
+                ("TRIPWRIGHT_SECURE_COOKIES", ""),
+                ("TRIPWRIGHT_DATA_DIR", ""),
+            ]),
+        )
+        .expect("load");
+        assert_eq!(c.web.tile_url, None);
+        assert!(!c.web.secure_cookies);
+        assert_eq!(c.data_dir, PathBuf::from("data"));
+    }
+
+    #[test]
+    fn environment_names_reach_map_keys_whatever_their_case() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("TRIPWRIGHT_COSTS__FX_PER_BASE__USD", "1.25"),
+                ("TRIPWRIGHT_COSTS__ROOM_NIGHT_BY_KIND__HOSTEL", "45"),
+            ]),
+        )
+        .expect("load");
+        assert_eq!(c.costs.fx_per_base.get("USD"), Some(&1.25));
+        assert!(!c.costs.fx_per_base.contains_key("usd"));
+        assert_eq!(c.costs.room_night_by_kind.get("hostel"), Some(&45.0));
+    }
+
+    #[test]
+    fn secrets_combine_env_and_file_per_key() {
+        let expose = |s: &Option<SecretString>| s.as_ref().map(|k| k.expose_secret().to_owned());
+        let s =
+            Secrets::load(env(&[("TRIPWRIGHT_SESSION_KEY", "session-from-env")])).expect("load");
+        assert_eq!(expose(&s.session_key).as_deref(), Some("session-from-env"));
+        assert!(!format!("{s:?}").contains("session-from-env"));
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("secrets.toml");
+        std::fs::write(
+            &file,
+            "[general]\nopenai_api_key = \"sk-file-1\"\nsession_key = \"session-from-file\"\n",
+        )
+        .expect("write");
+        let path = file.to_str().expect("utf8");
+        let s = Secrets::load(env(&[
+            ("TRIPWRIGHT_SECRETS_FILE", path),
+            ("OPENAI_API_KEY", "sk-env-2"),
+        ]))
+        .expect("load");
+        assert_eq!(expose(&s.openai_api_key).as_deref(), Some("sk-env-2"));
+        assert_eq!(expose(&s.session_key).as_deref(), Some("session-from-file"));
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("session-from-file"), "{debug}");
+        assert!(!debug.contains("sk-env-2"), "{debug}");
+
+        let s = Secrets::load(env(&[
+            ("TRIPWRIGHT_SECRETS_FILE", path),
+            ("TRIPWRIGHT_SESSION_KEY", "session-from-env"),
+            ("TRIPWRIGHT_OPENAI_API_KEY", ""),
+        ]))
+        .expect("load");
+        assert_eq!(expose(&s.openai_api_key).as_deref(), Some("sk-file-1"));
+        assert_eq!(expose(&s.session_key).as_deref(), Some("session-from-env"));
+
+        std::fs::write(&file, "[general]\nsession_key = \"\"\n").expect("write");
+        let s = Secrets::load(env(&[("TRIPWRIGHT_SECRETS_FILE", path)])).expect("load");
+        assert!(s.session_key.is_none() && s.openai_api_key.is_none());
     }
 
     #[test]

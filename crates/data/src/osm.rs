@@ -17,7 +17,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use osmpbf::{Element, IndexedReader};
-use tripwright_domain::{Place, PlaceCategory};
+use tripwright_domain::{Place, PlaceCategory, PlaceId};
 
 /// Why an extract could not be imported.
 #[derive(Debug, thiserror::Error)]
@@ -175,7 +175,7 @@ impl Matched {
             .map(|(key, value)| (key.to_owned(), value.to_owned()))
             .collect();
         let place = Place {
-            id: format!("osm:{element}/{id}"),
+            id: PlaceId::osm(element, id),
             name: tags.get("name").cloned().unwrap_or_default(),
             category,
             kind,

@@ -5,21 +5,25 @@
 //! web API; it is documented in `schema/plan.schema.json` (a test keeps the two in step).
 
 mod geo;
+mod ids;
 mod list;
+mod money;
 mod opening_hours;
 mod plan;
 mod request;
 mod time;
 
 pub use geo::{GeoPoint, haversine_km};
+pub use ids::{ItemId, ListId, OwnerId, PlaceId, PlanId};
 pub use list::{
     ListItem, MAX_ITEM_NAME_CHARS, MAX_LIST_TITLE_CHARS, MAX_NOTES_CHARS, MAX_QUANTITY, TripList,
-    validate_item_name, validate_quantity,
+    validate_item_name, validate_list_title, validate_notes, validate_quantity,
 };
+pub use money::{Money, group_thousands};
 pub use opening_hours::OpeningHours;
 pub use plan::{
     Check, CostEstimate, CostLine, DayPlan, Destination, Hotel, Itinerary, MonthScore, Place,
     PlaceCategory, Plan, Stop, StopKind, Summary, month_name,
 };
-pub use request::{MAX_DAYS, MAX_TRAVELERS, TripRequest, ValidationError};
+pub use request::{InvalidRequest, MAX_DAYS, MAX_TRAVELERS, TripRequest, ValidationError};
 pub use time::TimeOfDay;

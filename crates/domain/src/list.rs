@@ -1,7 +1,10 @@
 //! The trip list: what to pack or buy for a trip, with quantities, a "taken" tick and notes.
 //! Lists belong to one owner (a browser) and may be attached to a saved plan.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::{ItemId, ListId, PlanId};
 
 /// Largest quantity the list accepts for "at home" and "to take".
 pub const MAX_QUANTITY: u8 = 12;
@@ -16,17 +19,17 @@ pub const MAX_NOTES_CHARS: usize = 20_000;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TripList {
     /// List id (UUID).
-    pub id: String,
+    pub id: ListId,
     /// Title, "Trip list" by default.
     pub title: String,
     /// The saved plan it goes with, if any.
-    pub plan_id: Option<String>,
+    pub plan_id: Option<PlanId>,
     /// Free-text notes.
     pub notes: String,
-    /// When the notes were last saved, RFC 3339; `None` before the first save.
-    pub notes_saved_at: Option<String>,
-    /// Creation time, RFC 3339.
-    pub created_at: String,
+    /// When the notes were last saved; `None` before the first save.
+    pub notes_saved_at: Option<DateTime<Utc>>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
     /// Bumped by every change to the list's own fields (title, notes); clients send it back
     /// to detect that another tab changed them meanwhile.
     pub version: i64,
@@ -38,7 +41,7 @@ pub struct TripList {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListItem {
     /// Item id (UUID).
-    pub id: String,
+    pub id: ItemId,
     /// What it is, e.g. "Rain jacket". Unique within its list, case-insensitively.
     pub name: String,
     /// How many are at home, 0..=12.
@@ -101,6 +104,36 @@ pub fn validate_item_name(name: &str) -> Result<String, String> {
     Ok(name.to_owned())
 }
 
+/// Checks a list title: trimmed, 1..=[`MAX_LIST_TITLE_CHARS`] characters, no control
+/// characters. Returns the trimmed title.
+///
+/// # Errors
+/// A sentence for the user saying what is wrong.
+pub fn validate_list_title(title: &str) -> Result<String, String> {
+    let t = title.trim();
+    let n = t.chars().count();
+    if n == 0 || n > MAX_LIST_TITLE_CHARS || t.chars().any(char::is_control) {
+        return Err(format!(
+            "a list title has 1 to {MAX_LIST_TITLE_CHARS} characters (no control characters)"
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+/// Checks notes: at most [`MAX_NOTES_CHARS`] characters.
+///
+/// # Errors
+/// A sentence for the user.
+pub fn validate_notes(notes: &str) -> Result<(), String> {
+    let n = notes.chars().count();
+    if n > MAX_NOTES_CHARS {
+        return Err(format!(
+            "notes are at most {MAX_NOTES_CHARS} characters, these have {n}"
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a quantity (0..=12).
 ///
 /// # Errors
@@ -123,13 +156,13 @@ mod tests {
             plan_id: None,
             notes: String::new(),
             notes_saved_at: None,
-            created_at: String::new(),
+            created_at: DateTime::UNIX_EPOCH,
             version: 1,
             items: taken
                 .iter()
                 .enumerate()
                 .map(|(i, t)| ListItem {
-                    id: i.to_string(),
+                    id: i.to_string().into(),
                     name: format!("item {i}"),
                     qty_home: 0,
                     qty_take: 1,
@@ -180,6 +213,17 @@ mod tests {
     }
 
     #[test]
+    fn titles_and_notes_are_bounded() {
+        assert!(validate_list_title("  ").is_err());
+        assert_eq!(validate_list_title(" Packing ").expect("ok"), "Packing");
+        assert!(validate_list_title(&"x".repeat(MAX_LIST_TITLE_CHARS + 1)).is_err());
+        assert!(validate_list_title("a\nb").is_err());
+        assert!(validate_notes(&"n".repeat(MAX_NOTES_CHARS)).is_ok());
+        let e = validate_notes(&"n".repeat(MAX_NOTES_CHARS + 1)).expect_err("long");
+        assert!(e.contains("20000"), "{e}");
+    }
+
+    #[test]
     fn quantities_are_0_to_12() {
         assert_eq!(validate_quantity("to take", 12), Ok(12));
         assert_eq!(validate_quantity("to take", 0), Ok(0));
@@ -190,7 +234,7 @@ mod tests {
     #[test]
     fn progress_counts_taken_items() {
         let item = |taken| ListItem {
-            id: String::new(),
+            id: ItemId::new(""),
             name: String::new(),
             qty_home: 0,
             qty_take: 1,
@@ -199,12 +243,12 @@ mod tests {
             version: 1,
         };
         let list = TripList {
-            id: String::new(),
+            id: ListId::new(""),
             title: "Trip list".into(),
             plan_id: None,
             notes: String::new(),
             notes_saved_at: None,
-            created_at: String::new(),
+            created_at: DateTime::UNIX_EPOCH,
             version: 1,
             items: vec![item(true), item(false), item(true)],
         };

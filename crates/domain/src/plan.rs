@@ -1,9 +1,9 @@
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{GeoPoint, TimeOfDay, TripRequest};
+use crate::{GeoPoint, PlaceId, PlanId, TimeOfDay, TripRequest};
 
 const MONTH_NAMES: [&str; 12] = [
     "January",
@@ -75,7 +75,7 @@ impl PlaceCategory {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Place {
     /// Stable id: `osm:node/123`, `osm:way/456`.
-    pub id: String,
+    pub id: PlaceId,
     /// Display name (the `name` tag).
     pub name: String,
     /// Category by the importer's rules.
@@ -154,7 +154,7 @@ pub struct MonthScore {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hotel {
     /// Place id (`osm:node/…`).
-    pub id: String,
+    pub id: PlaceId,
     /// Name.
     pub name: String,
     /// Description (from OSM tags when no text exists).
@@ -195,7 +195,7 @@ pub enum StopKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stop {
     /// Place id in the store.
-    pub place_id: String,
+    pub place_id: PlaceId,
     /// Place name.
     pub name: String,
     /// What the stop is for.
@@ -251,7 +251,7 @@ pub struct Itinerary {
     /// First day of the trip.
     pub start_date: NaiveDate,
     /// Hotel the tours start from (place id), when one was found.
-    pub hotel_id: Option<String>,
+    pub hotel_id: Option<PlaceId>,
     /// The days.
     pub days: Vec<DayPlan>,
 }
@@ -316,9 +316,9 @@ pub struct Check {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// Plan id (UUID).
-    pub id: String,
-    /// Creation time, RFC 3339.
-    pub created_at: String,
+    pub id: PlanId,
+    /// Creation time (RFC 3339 in JSON).
+    pub created_at: DateTime<Utc>,
     /// The request it answers.
     pub request: TripRequest,
     /// Where.
@@ -335,6 +335,24 @@ pub struct Plan {
     pub checks: Vec<Check>,
     /// Things the user should know (no place data, budget exceeded, thin supply …).
     pub warnings: Vec<String>,
+}
+
+impl Itinerary {
+    /// The hotel the tours start from among `hotels`: the itinerary's hotel, else the
+    /// best-ranked one.
+    pub fn hotel_among<'a>(&self, hotels: &'a [Hotel]) -> Option<&'a Hotel> {
+        self.hotel_id
+            .as_ref()
+            .and_then(|id| hotels.iter().find(|h| h.id == *id))
+            .or_else(|| hotels.first())
+    }
+}
+
+impl Plan {
+    /// The hotel the tours start from: the itinerary's hotel, else the best-ranked one.
+    pub fn hotel(&self) -> Option<&Hotel> {
+        self.itinerary.hotel_among(&self.hotels)
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,10 @@ use serde::{Deserialize, Serialize};
 pub const MAX_DAYS: u8 = 14;
 /// Largest party the planner accepts.
 pub const MAX_TRAVELERS: u8 = 20;
+/// Earliest and latest years of a start date: every date computed from it (the trip's days,
+/// the weekdays) stays far inside what the date types hold.
+const MIN_YEAR: i32 = 2000;
+const MAX_YEAR: i32 = 2199;
 /// Longest free-text field accepted (destination or preferences), in characters.
 const MAX_TEXT_CHARS: usize = 500;
 
@@ -79,21 +83,21 @@ impl TripRequest {
         let dest = self.destination.trim();
         if dest.is_empty() {
             return Err(ValidationError::new(
-                "destination_empty",
+                InvalidRequest::DestinationEmpty,
                 "the destination is empty",
                 "name a city, e.g. \"Helsinki\" or \"Rome, Italy\"",
             ));
         }
         if dest.chars().count() > MAX_TEXT_CHARS || self.prefs.chars().count() > MAX_TEXT_CHARS {
             return Err(ValidationError::new(
-                "text_too_long",
+                InvalidRequest::TextTooLong,
                 format!("destination and preferences are limited to {MAX_TEXT_CHARS} characters"),
                 "shorten the text",
             ));
         }
         if !(1..=MAX_DAYS).contains(&self.days) {
             return Err(ValidationError::new(
-                "days_out_of_range",
+                InvalidRequest::DaysOutOfRange,
                 format!("days must be between 1 and {MAX_DAYS}, got {}", self.days),
                 "choose a trip length from 1 to 14 days",
             ));
@@ -102,7 +106,7 @@ impl TripRequest {
             && !(1..=12).contains(&m)
         {
             return Err(ValidationError::new(
-                "month_out_of_range",
+                InvalidRequest::MonthOutOfRange,
                 format!("month must be between 1 and 12, got {m}"),
                 "use 1 for January … 12 for December, or leave it out to pick the best month",
             ));
@@ -111,14 +115,23 @@ impl TripRequest {
             && u32::from(m) != d.month()
         {
             return Err(ValidationError::new(
-                "month_conflicts_with_date",
+                InvalidRequest::MonthConflictsWithDate,
                 format!("month {m} does not match the start date {d}"),
                 "give either a month or a start date, or make them agree",
             ));
         }
+        if let Some(d) = self.start_date
+            && !(MIN_YEAR..=MAX_YEAR).contains(&d.year())
+        {
+            return Err(ValidationError::new(
+                InvalidRequest::StartDateOutOfRange,
+                format!("the start date {d} is outside the years {MIN_YEAR} to {MAX_YEAR}"),
+                "give the first day of the trip as YYYY-MM-DD, e.g. 2027-06-05",
+            ));
+        }
         if !(1..=MAX_TRAVELERS).contains(&self.travelers) {
             return Err(ValidationError::new(
-                "travelers_out_of_range",
+                InvalidRequest::TravelersOutOfRange,
                 format!(
                     "travelers must be between 1 and {MAX_TRAVELERS}, got {}",
                     self.travelers
@@ -131,7 +144,7 @@ impl TripRequest {
                 && !(v.is_finite() && v > 0.0)
             {
                 return Err(ValidationError::new(
-                    "amount_invalid",
+                    InvalidRequest::AmountInvalid,
                     format!("{field} must be a positive number, got {v}"),
                     "give an amount such as 1500",
                 ));
@@ -141,7 +154,7 @@ impl TripRequest {
             && !(1..=5).contains(&s)
         {
             return Err(ValidationError::new(
-                "stars_out_of_range",
+                InvalidRequest::StarsOutOfRange,
                 format!("min_stars must be between 1 and 5, got {s}"),
                 "choose 1 to 5 stars",
             ));
@@ -150,12 +163,70 @@ impl TripRequest {
             && !(c.len() == 3 && c.chars().all(|ch| ch.is_ascii_alphabetic()))
         {
             return Err(ValidationError::new(
-                "currency_invalid",
+                InvalidRequest::CurrencyInvalid,
                 format!("currency must be a three-letter ISO 4217 code, got {c:?}"),
                 "use a code such as EUR, USD or GBP",
             ));
         }
         Ok(())
+    }
+}
+
+/// Why a request is invalid: a stable machine-readable code per rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvalidRequest {
+    /// The destination is empty.
+    DestinationEmpty,
+    /// The destination or the preferences are too long.
+    TextTooLong,
+    /// The trip length is outside 1..=14 days.
+    DaysOutOfRange,
+    /// The month is outside 1..=12.
+    MonthOutOfRange,
+    /// The month and the start date disagree.
+    MonthConflictsWithDate,
+    /// The start date is outside the years the planner handles.
+    StartDateOutOfRange,
+    /// The number of travellers is outside 1..=20.
+    TravelersOutOfRange,
+    /// A budget or price is not a positive number.
+    AmountInvalid,
+    /// The least stars are outside 1..=5.
+    StarsOutOfRange,
+    /// The currency is not a three-letter code.
+    CurrencyInvalid,
+}
+
+impl InvalidRequest {
+    /// Every code, for documentation.
+    pub const ALL: [InvalidRequest; 10] = [
+        InvalidRequest::DestinationEmpty,
+        InvalidRequest::TextTooLong,
+        InvalidRequest::DaysOutOfRange,
+        InvalidRequest::MonthOutOfRange,
+        InvalidRequest::MonthConflictsWithDate,
+        InvalidRequest::StartDateOutOfRange,
+        InvalidRequest::TravelersOutOfRange,
+        InvalidRequest::AmountInvalid,
+        InvalidRequest::StarsOutOfRange,
+        InvalidRequest::CurrencyInvalid,
+    ];
+
+    /// The code as clients see it, e.g. `days_out_of_range`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvalidRequest::DestinationEmpty => "destination_empty",
+            InvalidRequest::TextTooLong => "text_too_long",
+            InvalidRequest::DaysOutOfRange => "days_out_of_range",
+            InvalidRequest::MonthOutOfRange => "month_out_of_range",
+            InvalidRequest::MonthConflictsWithDate => "month_conflicts_with_date",
+            InvalidRequest::StartDateOutOfRange => "start_date_out_of_range",
+            InvalidRequest::TravelersOutOfRange => "travelers_out_of_range",
+            InvalidRequest::AmountInvalid => "amount_invalid",
+            InvalidRequest::StarsOutOfRange => "stars_out_of_range",
+            InvalidRequest::CurrencyInvalid => "currency_invalid",
+        }
     }
 }
 
@@ -165,7 +236,7 @@ impl TripRequest {
 #[error("{message} ({hint})")]
 pub struct ValidationError {
     /// Stable code, e.g. `days_out_of_range`.
-    pub code: &'static str,
+    pub code: InvalidRequest,
     /// What is wrong.
     pub message: String,
     /// What to do about it.
@@ -174,7 +245,7 @@ pub struct ValidationError {
 
 impl ValidationError {
     /// A validation error with its code, message and hint.
-    pub fn new(code: &'static str, message: impl Into<String>, hint: impl Into<String>) -> Self {
+    pub fn new(code: InvalidRequest, message: impl Into<String>, hint: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -229,6 +300,13 @@ mod tests {
             ),
             (
                 TripRequest {
+                    start_date: NaiveDate::from_ymd_opt(262_142, 12, 31),
+                    ..ok()
+                },
+                "start_date_out_of_range",
+            ),
+            (
+                TripRequest {
                     travelers: 0,
                     ..ok()
                 },
@@ -279,7 +357,7 @@ mod tests {
         ];
         for (req, code) in cases {
             let err = req.validate().expect_err(code);
-            assert_eq!(err.code, code, "{req:?}");
+            assert_eq!(err.code.as_str(), code, "{req:?}");
             assert!(!err.hint.is_empty());
         }
     }

@@ -1,7 +1,7 @@
 //! Small text helpers shared by the exports.
 
 use chrono::{Datelike, NaiveDate};
-use tripwright_domain::{Hotel, Plan, Stop, StopKind};
+use tripwright_domain::{Hotel, Money, Plan, Stop, StopKind, group_thousands};
 
 /// "Trip to Helsinki, Finland".
 pub(crate) fn trip_title(plan: &Plan) -> String {
@@ -17,11 +17,7 @@ pub(crate) fn trip_title(plan: &Plan) -> String {
 
 /// The hotel the tours start from: the itinerary's hotel, else the best-ranked one.
 pub(crate) fn recommended_hotel(plan: &Plan) -> Option<&Hotel> {
-    plan.itinerary
-        .hotel_id
-        .as_deref()
-        .and_then(|id| plan.hotels.iter().find(|h| h.id == id))
-        .or_else(|| plan.hotels.first())
+    plan.hotel()
 }
 
 /// First and last day of the trip.
@@ -92,34 +88,15 @@ pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     }
 }
 
-/// An amount with two decimals and thousands separators: "1,234.50"; "–" when not finite.
-pub(crate) fn amount(x: f64) -> String {
-    if !x.is_finite() {
-        return "–".to_owned();
-    }
-    let cents = (x.abs() * 100.0).round();
-    let whole = (cents / 100.0).trunc();
-    let frac = cents - whole * 100.0;
-    let digits = format!("{whole:.0}");
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    let sign = if x < 0.0 && cents > 0.0 { "-" } else { "" };
-    format!("{sign}{grouped}.{frac:02.0}")
+/// An amount in `currency` without the code, for columns headed with it: "1,234.50",
+/// "50,160" (yen); "–" when not finite. The domain's [`Money`] writes every amount.
+pub(crate) fn amount(x: f64, currency: &str) -> String {
+    group_thousands(x, Money::decimals(currency))
 }
 
-/// "1,234.50 EUR".
+/// "EUR 1,234.50", as everywhere else in Tripwright.
 pub(crate) fn money(x: f64, currency: &str) -> String {
-    let currency = currency.trim();
-    if currency.is_empty() {
-        amount(x)
-    } else {
-        format!("{} {currency}", amount(x))
-    }
+    Money::new(x, currency).to_string()
 }
 
 /// What a stop is for, for people.
@@ -210,13 +187,14 @@ mod tests {
 
     #[test]
     fn amounts_are_grouped() {
-        assert_eq!(amount(0.0), "0.00");
-        assert_eq!(amount(110.0), "110.00");
-        assert_eq!(amount(1234.5), "1,234.50");
-        assert_eq!(amount(1_234_567.891), "1,234,567.89");
-        assert_eq!(amount(-12.345), "-12.35");
-        assert_eq!(amount(f64::NAN), "–");
-        assert_eq!(money(99.999, "EUR"), "100.00 EUR");
+        assert_eq!(amount(0.0, "EUR"), "0.00");
+        assert_eq!(amount(110.0, "EUR"), "110.00");
+        assert_eq!(amount(1234.5, "EUR"), "1,234.50");
+        assert_eq!(amount(1_234_567.891, "EUR"), "1,234,567.89");
+        assert_eq!(amount(-12.345, "EUR"), "-12.35");
+        assert_eq!(amount(f64::NAN, "EUR"), "–");
+        assert_eq!(amount(50_160.0, "JPY"), "50,160");
+        assert_eq!(money(99.999, "EUR"), "EUR 100.00");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! iCalendar (RFC 5545) export of a plan: one event per stop.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 use tripwright_domain::{Plan, Stop, TimeOfDay};
 
 use crate::format::{kind_with_place, trip_title, walk_text};
@@ -25,7 +25,7 @@ pub fn plan_ics(plan: &Plan) -> String {
     line(&mut out, "METHOD:PUBLISH");
     line(&mut out, &format!("X-WR-CALNAME:{}", escape_text(&title)));
     let stamp = dtstamp(plan);
-    let plan_id = uid_safe(&plan.id);
+    let plan_id = uid_safe(plan.id.as_str());
     for day in &plan.itinerary.days {
         for (index, stop) in day.stops.iter().enumerate() {
             line(&mut out, "BEGIN:VEVENT");
@@ -90,19 +90,18 @@ fn description(stop: &Stop, day_title: &str) -> String {
 /// The day's date at a time of day; 24:00 is midnight of the next day.
 fn local(date: NaiveDate, time: TimeOfDay) -> NaiveDateTime {
     let midnight = date.and_time(chrono::NaiveTime::MIN);
-    midnight + chrono::Duration::minutes(i64::from(time.minutes()))
+    midnight
+        .checked_add_signed(chrono::TimeDelta::minutes(i64::from(time.minutes())))
+        .unwrap_or(midnight)
 }
 
 fn fmt_local(t: NaiveDateTime) -> String {
     t.format("%Y%m%dT%H%M%S").to_string()
 }
 
-/// When the plan was made, in UTC; the first day's midnight when `created_at` is unreadable.
+/// When the plan was made, in UTC.
 fn dtstamp(plan: &Plan) -> String {
-    let utc = DateTime::parse_from_rfc3339(plan.created_at.trim())
-        .map(|t| t.with_timezone(&Utc).naive_utc())
-        .unwrap_or_else(|_| plan.itinerary.start_date.and_time(chrono::NaiveTime::MIN));
-    format!("{}Z", fmt_local(utc))
+    format!("{}Z", fmt_local(plan.created_at.naive_utc()))
 }
 
 /// The plan id with anything but letters, digits, `-`, `_` and `.` dropped, so that the UID

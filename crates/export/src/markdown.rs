@@ -113,16 +113,20 @@ pub fn plan_markdown(plan: &Plan) -> String {
             md,
             "| {} | {} | {} |",
             esc(&one_line(&l.label)),
-            amount(l.amount),
+            amount(l.amount, &cost.currency),
             if l.estimated { "estimated" } else { "" }
         );
     }
-    let _ = writeln!(md, "| **Total** | **{}** | |", amount(cost.total));
+    let _ = writeln!(
+        md,
+        "| **Total** | **{}** | |",
+        amount(cost.total, &cost.currency)
+    );
     if let Some(budget) = cost.budget {
         let _ = writeln!(
             md,
             "| Budget | {} | {} |",
-            amount(budget),
+            amount(budget, &cost.currency),
             esc(&budget_verdict(plan))
         );
     }

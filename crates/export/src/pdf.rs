@@ -188,17 +188,17 @@ fn plan_data(plan: &Plan, fonts: &PdfFonts) -> Json {
         .map(|l| {
             json!({
                 "label": l.label,
-                "amount": amount(l.amount),
+                "amount": amount(l.amount, &cost.currency),
                 "mark": est(l.estimated),
             })
         })
         .collect();
-    let budget = cost.budget.map(amount);
+    let budget = cost.budget.map(|b| amount(b, &cost.currency));
     let cost_json = json!({
         "heading": if cost.estimated { "Cost estimate" } else { "Cost" },
         "amount_header": if currency.is_empty() { "Amount".to_owned() } else { format!("Amount ({currency})") },
         "lines": lines,
-        "total": amount(cost.total),
+        "total": amount(cost.total, &cost.currency),
         "total_mark": est(cost.estimated),
         "budget": budget,
         "verdict": budget_verdict(plan),

@@ -50,11 +50,90 @@ pub enum StoreError {
     Invalid(String),
 
     /// A row the caller named does not exist (or is not the caller's).
-    #[error("{0} not found")]
-    NotFound(String),
+    #[error("{entity} {} not found", short_id(id))]
+    NotFound {
+        /// What kind of row.
+        entity: Entity,
+        /// The id the caller gave.
+        id: String,
+    },
 
-    /// A write lost a race: the row changed since the caller read it (versioned write), or a
-    /// uniqueness rule refused it (duplicate item name).
-    #[error("{0}")]
-    Conflict(String),
+    /// A uniqueness rule refused the write: an item of that name is already on the list, or
+    /// another plan has that share token.
+    #[error("{}", duplicate_message(*entity, name))]
+    Duplicate {
+        /// What kind of row.
+        entity: Entity,
+        /// The name (or token) already taken, as stored.
+        name: String,
+    },
+
+    /// A versioned write lost a race: the row changed since the caller read it.
+    #[error(
+        "the {entity} was changed elsewhere (another tab or device) since you loaded it \
+         (version {seen}, now {current}); reload it and try again"
+    )]
+    VersionConflict {
+        /// What kind of row.
+        entity: Entity,
+        /// The version the caller saw.
+        seen: i64,
+        /// The version stored now.
+        current: i64,
+    },
+
+    /// The row belongs to another owner and was left alone.
+    #[error("{entity} {} belongs to someone else", short_id(id))]
+    OwnedByAnother {
+        /// What kind of row.
+        entity: Entity,
+        /// Its id.
+        id: String,
+    },
+}
+
+/// What kind of row an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// An imported place.
+    Place,
+    /// A saved plan.
+    Plan,
+    /// A trip list.
+    List,
+    /// An item of a list.
+    Item,
+    /// A plan's share link.
+    ShareLink,
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Entity::Place => "place",
+            Entity::Plan => "plan",
+            Entity::List => "list",
+            Entity::Item => "item",
+            Entity::ShareLink => "share link",
+        })
+    }
+}
+
+fn duplicate_message(entity: Entity, name: &str) -> String {
+    match entity {
+        Entity::Item => format!("an item named \"{name}\" is already on the list"),
+        Entity::ShareLink => "that share token is already in use".to_owned(),
+        other => format!("a {other} named \"{name}\" already exists"),
+    }
+}
+
+/// The first characters of an id, for messages: `list 1234abcd… not found`.
+pub(crate) fn short_id(id: &str) -> String {
+    let mut chars = id.chars().filter(|c| !c.is_control());
+    let head: String = chars.by_ref().take(8).collect();
+    if chars.next().is_some() {
+        format!("{head}…")
+    } else {
+        head
+    }
 }

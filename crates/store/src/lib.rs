@@ -1,10 +1,13 @@
 //! Storage for Tripwright: imported places, cached embeddings, saved plans (with their owners
 //! and share links), trip lists, and a cache of online services' responses.
 //!
-//! Everything above this crate talks to the backend-neutral [`Store`] trait, held as
-//! `Arc<dyn Store>`, so the embedded SQLite file ([`SqliteStore`], the zero-config default) and
-//! PostgreSQL (for several app replicas, later) are interchangeable. Each backend owns its
-//! migrations; this crate's SQLite ones live in `crates/store/migrations/`.
+//! Everything above this crate talks to backend-neutral traits, one per concern
+//! ([`PlaceStore`], [`PlanStore`], [`ListStore`], [`CacheStore`]; [`Store`] is all four), held
+//! as `Arc<dyn …>`, so the embedded SQLite file ([`SqliteStore`], the zero-config default) and
+//! PostgreSQL (for several app replicas, later) are interchangeable. [`open`] is the one place
+//! a backend is chosen. Each backend owns its migrations; this crate's SQLite ones live in
+//! `crates/store/migrations/`. Errors are typed ([`StoreError`], [`Entity`]): callers never
+//! read message text to tell them apart.
 
 mod bbox;
 mod error;
@@ -12,14 +15,26 @@ mod lists;
 mod sqlite;
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tripwright_domain::{GeoPoint, ListItem, Place, PlaceCategory, Plan, TripList};
+use tripwright_domain::{
+    GeoPoint, ItemId, ListId, ListItem, OwnerId, Place, PlaceCategory, PlaceId, Plan, PlanId,
+    TripList,
+};
 
-pub use error::StoreError;
+pub use error::{Entity, StoreError};
 pub use sqlite::SqliteStore;
+
+/// Opens the store at `path`, creating it when missing. This is where a backend is chosen:
+/// today the SQLite file; a PostgreSQL URL will select the second backend here, without
+/// touching any caller.
+pub async fn open(path: &Path) -> Result<Arc<dyn Store>> {
+    Ok(Arc::new(SqliteStore::open(path).await?))
+}
 
 /// Result of a store call.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -28,7 +43,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanSummary {
     /// Plan id (UUID).
-    pub id: String,
+    pub id: PlanId,
     /// When the plan was made (the plan's `created_at`, normalised to UTC).
     pub created_at: DateTime<Utc>,
     /// Destination city name.
@@ -62,13 +77,13 @@ impl ItemPatch {
     }
 }
 
-/// The storage operations Tripwright needs, whatever the database behind them.
+/// Imported places and the embeddings cached for them.
 ///
-/// Implementations are cheap to share (`Arc<dyn Store>`) and safe to call from many tasks
-/// at once. Every method is one round of work against the database: multi-row writes are a
-/// single transaction, so a failure leaves nothing half-written.
+/// Implementations are cheap to share and safe to call from many tasks at once. Every method
+/// is one round of work against the database: multi-row writes are a single transaction, so a
+/// failure leaves nothing half-written (this holds for every trait of the store).
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait PlaceStore: Send + Sync {
     /// Inserts `places`, replacing any stored place with the same id, in one transaction.
     ///
     /// `source` names what they were imported from (e.g. `Helsinki.osm.pbf`) and is recorded
@@ -80,11 +95,11 @@ pub trait Store: Send + Sync {
     async fn place_count(&self) -> Result<u64>;
 
     /// One place by id, `None` when unknown.
-    async fn place(&self, id: &str) -> Result<Option<Place>>;
+    async fn place(&self, id: &PlaceId) -> Result<Option<Place>>;
 
     /// The places with the given ids, in the order of `ids`; unknown ids are skipped and a
     /// repeated id is returned once.
-    async fn places_by_ids(&self, ids: &[String]) -> Result<Vec<Place>>;
+    async fn places_by_ids(&self, ids: &[PlaceId]) -> Result<Vec<Place>>;
 
     /// Places within `radius_km` (great-circle) of `center`, nearest first (ties by id).
     ///
@@ -109,25 +124,28 @@ pub trait Store: Send + Sync {
     async fn embeddings(
         &self,
         model: &str,
-        ids: &[String],
-    ) -> Result<HashMap<String, (u64, Vec<f32>)>>;
+        ids: &[PlaceId],
+    ) -> Result<HashMap<PlaceId, (u64, Vec<f32>)>>;
 
     /// Stores `(place id, text hash, vector)` items for `model` in one transaction,
     /// replacing earlier vectors of the same place and model. Vectors are kept bit-exact.
     ///
     /// The hash is the caller's; it must be stable across runs (a fixed algorithm, not
     /// `std`'s randomly seeded hasher) for the cache to hit after a restart.
-    async fn save_embeddings(&self, model: &str, items: &[(String, u64, Vec<f32>)]) -> Result<()>;
+    async fn save_embeddings(&self, model: &str, items: &[(PlaceId, u64, Vec<f32>)]) -> Result<()>;
+}
 
+/// Saved plans, their owners and share links.
+#[async_trait]
+pub trait PlanStore: Send + Sync {
     /// Saves `plan`, replacing a stored plan with the same id.
     ///
-    /// Its `created_at` must be RFC 3339 ([`StoreError::Invalid`] otherwise), and the plan
-    /// must survive a JSON round trip (no NaN or infinite numbers), so that whatever is
-    /// saved can be read back.
+    /// The plan must survive a JSON round trip (no NaN or infinite numbers,
+    /// [`StoreError::Invalid`] otherwise), so that whatever is saved can be read back.
     async fn save_plan(&self, plan: &Plan) -> Result<()>;
 
     /// One saved plan by id, `None` when unknown.
-    async fn plan(&self, id: &str) -> Result<Option<Plan>>;
+    async fn plan(&self, id: &PlanId) -> Result<Option<Plan>>;
 
     /// Summaries of the `limit` newest saved plans, newest first.
     async fn list_plans(&self, limit: u32) -> Result<Vec<PlanSummary>>;
@@ -135,77 +153,81 @@ pub trait Store: Send + Sync {
     /// Saves `plan` as owned by `owner` (an opaque browser id), replacing a plan with the
     /// same id.
     ///
-    /// Same validation as [`Store::save_plan`]; an empty owner is [`StoreError::Invalid`].
+    /// Same validation as [`PlanStore::save_plan`]; an empty owner is [`StoreError::Invalid`].
     /// A plan without owner (saved by the CLI) is taken over by `owner`; a plan of another
-    /// owner is not replaced ([`StoreError::Conflict`]). The share token, if any, is kept.
-    async fn save_owned_plan(&self, owner: &str, plan: &Plan) -> Result<()>;
+    /// owner is not replaced ([`StoreError::OwnedByAnother`]). The share token, if any, is kept.
+    async fn save_owned_plan(&self, owner: &OwnerId, plan: &Plan) -> Result<()>;
 
     /// The owner of a saved plan (`None` for unknown plans or plans saved without owner,
     /// e.g. by the CLI).
-    async fn plan_owner(&self, id: &str) -> Result<Option<String>>;
+    async fn plan_owner(&self, id: &PlanId) -> Result<Option<OwnerId>>;
 
     /// Summaries of `owner`'s `limit` newest plans, newest first.
-    async fn list_owned_plans(&self, owner: &str, limit: u32) -> Result<Vec<PlanSummary>>;
+    async fn list_owned_plans(&self, owner: &OwnerId, limit: u32) -> Result<Vec<PlanSummary>>;
 
     /// Returns the plan's share token, creating one (the given `new_token`) if it has none
     /// yet; a second call returns the first token.
     ///
     /// [`StoreError::NotFound`] if the plan does not exist; an empty `new_token` is
-    /// [`StoreError::Invalid`], one that another plan already has [`StoreError::Conflict`].
-    async fn share_token(&self, plan_id: &str, new_token: &str) -> Result<String>;
+    /// [`StoreError::Invalid`], one that another plan already has [`StoreError::Duplicate`].
+    async fn share_token(&self, plan_id: &PlanId, new_token: &str) -> Result<String>;
 
     /// The plan whose share token is `token`, `None` when no plan has it.
     async fn plan_by_share_token(&self, token: &str) -> Result<Option<Plan>>;
+}
 
+/// Trip lists and their items. Every method takes the caller's `owner` and treats someone
+/// else's list exactly like a missing one.
+#[async_trait]
+pub trait ListStore: Send + Sync {
     /// Creates an empty list owned by `owner`, optionally attached to a saved plan.
     ///
-    /// The title is trimmed and must have 1..=[`MAX_LIST_TITLE_CHARS`] characters and no
-    /// control characters, and the owner must not be empty ([`StoreError::Invalid`]
-    /// otherwise); an unknown `plan_id` is [`StoreError::NotFound`].
+    /// The title is checked by [`validate_list_title`] and the owner must not be empty
+    /// ([`StoreError::Invalid`] otherwise); an unknown `plan_id` is [`StoreError::NotFound`].
     ///
-    /// [`MAX_LIST_TITLE_CHARS`]: tripwright_domain::MAX_LIST_TITLE_CHARS
+    /// [`validate_list_title`]: tripwright_domain::validate_list_title
     async fn create_list(
         &self,
-        owner: &str,
+        owner: &OwnerId,
         title: &str,
-        plan_id: Option<&str>,
+        plan_id: Option<&PlanId>,
     ) -> Result<TripList>;
 
     /// The owner's lists, newest first, each with its items in display order.
-    async fn lists(&self, owner: &str) -> Result<Vec<TripList>>;
+    async fn lists(&self, owner: &OwnerId) -> Result<Vec<TripList>>;
 
     /// One list with its items ordered by position; [`StoreError::NotFound`] when missing or
     /// not the owner's.
-    async fn list(&self, owner: &str, id: &str) -> Result<TripList>;
+    async fn list(&self, owner: &OwnerId, id: &ListId) -> Result<TripList>;
 
     /// The owner's list attached to the plan `plan_id` (the newest, should there be several),
     /// `None` when there is none.
-    async fn list_for_plan(&self, owner: &str, plan_id: &str) -> Result<Option<TripList>>;
+    async fn list_for_plan(&self, owner: &OwnerId, plan_id: &PlanId) -> Result<Option<TripList>>;
 
-    /// Renames a list (title rules as for [`Store::create_list`]) and bumps its version.
+    /// Renames a list (title rules as for [`ListStore::create_list`]) and bumps its version.
     ///
-    /// `expected_version` is the list version the client saw: [`StoreError::Conflict`] if
+    /// `expected_version` is the list version the client saw: [`StoreError::VersionConflict`] if
     /// the list changed since (`None` skips the check).
     async fn rename_list(
         &self,
-        owner: &str,
-        id: &str,
+        owner: &OwnerId,
+        id: &ListId,
         title: &str,
         expected_version: Option<i64>,
     ) -> Result<TripList>;
 
     /// Deletes a list and its items; [`StoreError::NotFound`] when missing or not the owner's.
-    async fn delete_list(&self, owner: &str, id: &str) -> Result<()>;
+    async fn delete_list(&self, owner: &OwnerId, id: &ListId) -> Result<()>;
 
     /// Saves the list's notes (at most [`MAX_NOTES_CHARS`] characters, else
     /// [`StoreError::Invalid`]), sets `notes_saved_at` to now (RFC 3339, UTC) and bumps the
-    /// version; `expected_version` as for [`Store::rename_list`]. Returns the list.
+    /// version; `expected_version` as for [`ListStore::rename_list`]. Returns the list.
     ///
     /// [`MAX_NOTES_CHARS`]: tripwright_domain::MAX_NOTES_CHARS
     async fn save_notes(
         &self,
-        owner: &str,
-        id: &str,
+        owner: &OwnerId,
+        id: &ListId,
         notes: &str,
         expected_version: Option<i64>,
     ) -> Result<TripList>;
@@ -214,14 +236,14 @@ pub trait Store: Send + Sync {
     ///
     /// The name is checked by [`validate_item_name`] and the quantities by
     /// [`validate_quantity`] ([`StoreError::Invalid`]); a name equal, case-insensitively and
-    /// after trimming, to another item's in the same list is [`StoreError::Conflict`].
+    /// after trimming, to another item's in the same list is [`StoreError::Duplicate`].
     ///
     /// [`validate_item_name`]: tripwright_domain::validate_item_name
     /// [`validate_quantity`]: tripwright_domain::validate_quantity
     async fn add_item(
         &self,
-        owner: &str,
-        list_id: &str,
+        owner: &OwnerId,
+        list_id: &ListId,
         name: &str,
         qty_home: i64,
         qty_take: i64,
@@ -230,32 +252,36 @@ pub trait Store: Send + Sync {
     /// Changes only the fields of one item that `patch` sets, so that two tabs editing
     /// different fields or items never overwrite each other, and bumps the item's version.
     ///
-    /// `expected_version` is the item version the client saw: [`StoreError::Conflict`] if
-    /// the item changed since. A new name obeys the rules of [`Store::add_item`]. An empty
+    /// `expected_version` is the item version the client saw: [`StoreError::VersionConflict`] if
+    /// the item changed since. A new name obeys the rules of [`ListStore::add_item`]. An empty
     /// patch changes nothing and returns the item as it is.
     async fn update_item(
         &self,
-        owner: &str,
-        list_id: &str,
-        item_id: &str,
+        owner: &OwnerId,
+        list_id: &ListId,
+        item_id: &ItemId,
         patch: &ItemPatch,
         expected_version: Option<i64>,
     ) -> Result<ListItem>;
 
     /// Removes one item; [`StoreError::NotFound`] when the list or item is missing.
-    async fn remove_item(&self, owner: &str, list_id: &str, item_id: &str) -> Result<()>;
+    async fn remove_item(&self, owner: &OwnerId, list_id: &ListId, item_id: &ItemId) -> Result<()>;
 
     /// Moves an item to index `to` (0-based, clamped to the last index) in display order and
     /// renumbers the positions `0, 1, …` in one transaction; each item whose position changed
     /// has its version bumped. Returns the list.
     async fn move_item(
         &self,
-        owner: &str,
-        list_id: &str,
-        item_id: &str,
+        owner: &OwnerId,
+        list_id: &ListId,
+        item_id: &ItemId,
         to: usize,
     ) -> Result<TripList>;
+}
 
+/// A cache of online services' answers.
+#[async_trait]
+pub trait CacheStore: Send + Sync {
     /// The cached value for `(namespace, key)` if it is younger than `max_age_secs`.
     async fn cache_get(
         &self,
@@ -267,7 +293,12 @@ pub trait Store: Send + Sync {
     /// Stores (or replaces) the cached value for `(namespace, key)`, stamped with the
     /// current time.
     async fn cache_put(&self, namespace: &str, key: &str, value: &str) -> Result<()>;
+}
 
+/// The storage operations Tripwright needs, whatever the database behind them: every focused
+/// trait, and closing.
+#[async_trait]
+pub trait Store: PlaceStore + PlanStore + ListStore + CacheStore {
     /// Waits for queries in flight, then closes every connection, for a clean shutdown:
     /// afterwards the database holds everything committed (for SQLite, in the one file,
     /// without a WAL to replay). Later calls fail with [`StoreError::Query`].

@@ -5,15 +5,15 @@
 //! transaction on the writer pool; what they return is read inside that transaction, so it
 //! is exactly what they committed.
 
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::{SqliteConnection, SqlitePool};
 use tripwright_domain::{
-    ListItem, MAX_LIST_TITLE_CHARS, MAX_NOTES_CHARS, TripList, validate_item_name,
-    validate_quantity,
+    ItemId, ListId, ListItem, PlanId, TripList, validate_item_name, validate_list_title,
+    validate_notes, validate_quantity,
 };
 use uuid::Uuid;
 
-use crate::{ItemPatch, Result, StoreError};
+use crate::{Entity, ItemPatch, Result, StoreError};
 
 /// The columns a [`ListRow`] is read from.
 const LIST_COLUMNS: &str = "id, title, plan_id, notes, notes_saved_at, created_at, version";
@@ -33,18 +33,31 @@ struct ListRow {
     version: i64,
 }
 
+/// A stored time as a UTC time; an unreadable one is [`StoreError::Corrupt`].
+fn stored_time(list_id: &str, what: &str, text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("list {list_id} has the {what} {text:?}: {e}")))
+}
+
 impl ListRow {
-    fn with_items(self, items: Vec<ListItem>) -> TripList {
-        TripList {
-            id: self.id,
+    fn with_items(self, items: Vec<ListItem>) -> Result<TripList> {
+        let created_at = stored_time(&self.id, "creation time", &self.created_at)?;
+        let notes_saved_at = self
+            .notes_saved_at
+            .as_deref()
+            .map(|t| stored_time(&self.id, "notes time", t))
+            .transpose()?;
+        Ok(TripList {
+            id: ListId::from(self.id),
             title: self.title,
-            plan_id: self.plan_id,
+            plan_id: self.plan_id.map(PlanId::from),
             notes: self.notes,
-            notes_saved_at: self.notes_saved_at,
-            created_at: self.created_at,
+            notes_saved_at,
+            created_at,
             version: self.version,
             items,
-        }
+        })
     }
 }
 
@@ -73,7 +86,7 @@ impl TryFrom<ItemRow> for ListItem {
         Ok(ListItem {
             qty_home: qty("the quantity at home", row.qty_home)?,
             qty_take: qty("the quantity to take", row.qty_take)?,
-            id: row.id,
+            id: ItemId::from(row.id),
             name: row.name,
             taken: row.taken,
             position: row.position,
@@ -87,42 +100,24 @@ pub(crate) fn now_rfc3339() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// The first characters of an id, for messages: `list 1234abcd… not found`.
-pub(crate) fn short_id(id: &str) -> String {
-    let mut chars = id.chars().filter(|c| !c.is_control());
-    let head: String = chars.by_ref().take(8).collect();
-    if chars.next().is_some() {
-        format!("{head}…")
-    } else {
-        head
+fn not_found(entity: Entity, id: &str) -> StoreError {
+    StoreError::NotFound {
+        entity,
+        id: id.to_owned(),
     }
 }
 
 fn list_not_found(id: &str) -> StoreError {
-    StoreError::NotFound(format!("list {}", short_id(id)))
+    not_found(Entity::List, id)
 }
 
 fn item_not_found(id: &str) -> StoreError {
-    StoreError::NotFound(format!("item {}", short_id(id)))
+    not_found(Entity::Item, id)
 }
 
-/// A trimmed title of 1..=[`MAX_LIST_TITLE_CHARS`] characters without control characters.
+/// The domain's title rule, as the store's error.
 fn validate_title(title: &str) -> Result<String> {
-    let title = title.trim();
-    if title.is_empty() {
-        return Err(StoreError::Invalid("the list needs a title".into()));
-    }
-    if title.chars().count() > MAX_LIST_TITLE_CHARS {
-        return Err(StoreError::Invalid(format!(
-            "list titles are at most {MAX_LIST_TITLE_CHARS} characters"
-        )));
-    }
-    if title.chars().any(char::is_control) {
-        return Err(StoreError::Invalid(
-            "list titles cannot contain control characters".into(),
-        ));
-    }
-    Ok(title.to_owned())
+    validate_list_title(title).map_err(StoreError::Invalid)
 }
 
 /// The owner id must name someone: an empty one would make a list nobody can find again.
@@ -138,24 +133,23 @@ fn name_key(name: &str) -> String {
     name.to_lowercase()
 }
 
-/// [`StoreError::Conflict`] when the row's `current` version is not the `expected` one.
-fn check_version(what: &str, current: i64, expected: Option<i64>) -> Result<()> {
+/// [`StoreError::VersionConflict`] when the row's `current` version is not the `expected` one.
+fn check_version(entity: Entity, current: i64, expected: Option<i64>) -> Result<()> {
     match expected {
-        Some(seen) if seen != current => Err(StoreError::Conflict(format!(
-            "{what} was changed elsewhere (another tab or device) since you loaded it \
-             (version {seen}, now {current}); reload it and try again"
-        ))),
+        Some(seen) if seen != current => Err(StoreError::VersionConflict {
+            entity,
+            seen,
+            current,
+        }),
         _ => Ok(()),
     }
 }
 
 /// A uniqueness violation on item names (should the pre-check ever be bypassed) as a
-/// conflict; every other database error as it is.
-fn unique_as_conflict(name: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+/// duplicate; every other database error as it is.
+fn unique_as_duplicate(name: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
     move |e| match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(format!("an item named \"{name}\" is already on the list"))
-        }
+        sqlx::Error::Database(db) if db.is_unique_violation() => duplicate(name),
         _ => StoreError::Query(e),
     }
 }
@@ -213,16 +207,17 @@ async fn same_name(
 }
 
 fn duplicate(existing: &str) -> StoreError {
-    StoreError::Conflict(format!(
-        "an item named \"{existing}\" is already on the list"
-    ))
+    StoreError::Duplicate {
+        entity: Entity::Item,
+        name: existing.to_owned(),
+    }
 }
 
 /// The whole list, if it is `owner`'s.
 async fn load(conn: &mut SqliteConnection, owner: &str, id: &str) -> Result<TripList> {
     let row = owned_list_row(conn, owner, id).await?;
     let items = items_of(conn, &row.id).await?;
-    Ok(row.with_items(items))
+    row.with_items(items)
 }
 
 pub(crate) async fn create(
@@ -240,7 +235,7 @@ pub(crate) async fn create(
             .fetch_optional(&mut *tx)
             .await?;
         if exists.is_none() {
-            return Err(StoreError::NotFound(format!("plan {}", short_id(plan_id))));
+            return Err(not_found(Entity::Plan, plan_id));
         }
     }
     let id = Uuid::new_v4().to_string();
@@ -288,13 +283,12 @@ pub(crate) async fn all(readers: &SqlitePool, owner: &str) -> Result<Vec<TripLis
             .or_default()
             .push(ListItem::try_from(row)?);
     }
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|row| {
             let items = by_list.remove(&row.id).unwrap_or_default();
             row.with_items(items)
         })
-        .collect())
+        .collect()
 }
 
 pub(crate) async fn one(readers: &SqlitePool, owner: &str, id: &str) -> Result<TripList> {
@@ -336,11 +330,7 @@ pub(crate) async fn rename(
     let title = validate_title(title)?;
     let mut tx = writer.begin().await?;
     let row = owned_list_row(&mut tx, owner, id).await?;
-    check_version(
-        &format!("the list \"{}\"", row.title),
-        row.version,
-        expected_version,
-    )?;
+    check_version(Entity::List, row.version, expected_version)?;
     sqlx::query("UPDATE trip_lists SET title = ?, version = version + 1 WHERE id = ?")
         .bind(&title)
         .bind(id)
@@ -372,19 +362,10 @@ pub(crate) async fn save_notes(
     notes: &str,
     expected_version: Option<i64>,
 ) -> Result<TripList> {
-    let chars = notes.chars().count();
-    if chars > MAX_NOTES_CHARS {
-        return Err(StoreError::Invalid(format!(
-            "notes are at most {MAX_NOTES_CHARS} characters, these have {chars}"
-        )));
-    }
+    validate_notes(notes).map_err(StoreError::Invalid)?;
     let mut tx = writer.begin().await?;
     let row = owned_list_row(&mut tx, owner, id).await?;
-    check_version(
-        &format!("the notes of \"{}\"", row.title),
-        row.version,
-        expected_version,
-    )?;
+    check_version(Entity::List, row.version, expected_version)?;
     sqlx::query(
         "UPDATE trip_lists SET notes = ?, notes_saved_at = ?, version = version + 1 WHERE id = ?",
     )
@@ -437,7 +418,7 @@ pub(crate) async fn add_item(
     .bind(position)
     .execute(&mut *tx)
     .await
-    .map_err(unique_as_conflict(&name))?;
+    .map_err(unique_as_duplicate(&name))?;
     let item = ListItem::try_from(item_row(&mut tx, list_id, &id).await?)?;
     tx.commit().await?;
     Ok(item)
@@ -471,11 +452,7 @@ pub(crate) async fn update_item(
     let mut tx = writer.begin().await?;
     owned_list_row(&mut tx, owner, list_id).await?;
     let current = item_row(&mut tx, list_id, item_id).await?;
-    check_version(
-        &format!("the item \"{}\"", current.name),
-        current.version,
-        expected_version,
-    )?;
+    check_version(Entity::Item, current.version, expected_version)?;
     if patch.is_empty() {
         return ListItem::try_from(current);
     }
@@ -496,7 +473,7 @@ pub(crate) async fn update_item(
     .bind(item_id)
     .execute(&mut *tx)
     .await
-    .map_err(unique_as_conflict(&name))?;
+    .map_err(unique_as_duplicate(&name))?;
     let item = ListItem::try_from(item_row(&mut tx, list_id, item_id).await?)?;
     tx.commit().await?;
     Ok(item)

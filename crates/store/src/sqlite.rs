@@ -18,11 +18,17 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Sqlite};
 use tracing::instrument;
-use tripwright_domain::{GeoPoint, ListItem, Place, PlaceCategory, Plan, TripList};
+use tripwright_domain::{
+    GeoPoint, ItemId, ListId, ListItem, OwnerId, Place, PlaceCategory, PlaceId, Plan, PlanId,
+    TripList,
+};
 
 use crate::bbox::{BoundingBox, LonRange};
-use crate::lists::{self, short_id, validate_owner};
-use crate::{ItemPatch, PlanSummary, Result, Store, StoreError};
+use crate::lists::{self, validate_owner};
+use crate::{
+    CacheStore, Entity, ItemPatch, ListStore, PlaceStore, PlanStore, PlanSummary, Result, Store,
+    StoreError,
+};
 
 /// The SQL migrations, embedded at build time.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -176,7 +182,7 @@ impl TryFrom<PlaceRow> for Place {
             ))
         })?;
         Ok(Place {
-            id: row.id,
+            id: PlaceId::from(row.id),
             name: row.name,
             category,
             kind: row.kind,
@@ -235,16 +241,8 @@ fn count(n: i64) -> Result<u64> {
 }
 
 /// A plan checked for saving: its `created_at` as stored (fixed-width UTC text, which sorts
-/// in time order whatever offset the plan was made in) and its JSON body.
+/// in time order) and its JSON body.
 fn plan_columns(plan: &Plan) -> Result<(String, String)> {
-    let created_at = DateTime::parse_from_rfc3339(&plan.created_at)
-        .map_err(|e| {
-            StoreError::Invalid(format!(
-                "plan {} has created_at {:?}, which is not an RFC 3339 time: {e}",
-                plan.id, plan.created_at
-            ))
-        })?
-        .with_timezone(&Utc);
     let body = serde_json::to_string(plan).map_err(|e| {
         StoreError::Invalid(format!("plan {} cannot be encoded as JSON: {e}", plan.id))
     })?;
@@ -257,7 +255,7 @@ fn plan_columns(plan: &Plan) -> Result<(String, String)> {
         )));
     }
     Ok((
-        created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        plan.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
         body,
     ))
 }
@@ -282,7 +280,7 @@ fn summaries(rows: Vec<(String, String, String, String, i64)>) -> Result<Vec<Pla
             let days = u8::try_from(days)
                 .map_err(|_| StoreError::Corrupt(format!("plan {id} has {days} days")))?;
             Ok(PlanSummary {
-                id,
+                id: PlanId::from(id),
                 created_at,
                 destination,
                 country,
@@ -303,7 +301,7 @@ fn is_fresh(stored_ms: i64, now_ms: i64, max_age_secs: u64) -> bool {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl PlaceStore for SqliteStore {
     #[instrument(level = "debug", skip_all, fields(source, places = places.len()))]
     async fn upsert_places(&self, source: &str, places: &[Place]) -> Result<usize> {
         // Check everything first so that a bad place fails the call before any write.
@@ -320,7 +318,7 @@ impl Store for SqliteStore {
                 StoreError::Invalid(format!("the tags of place {} cannot be encoded: {e}", p.id))
             })?;
             sqlx::query(UPSERT_PLACE)
-                .bind(&p.id)
+                .bind(p.id.as_str())
                 .bind(&p.name)
                 .bind(p.category.as_str())
                 .bind(&p.kind)
@@ -344,20 +342,20 @@ impl Store for SqliteStore {
         count(n)
     }
 
-    async fn place(&self, id: &str) -> Result<Option<Place>> {
+    async fn place(&self, id: &PlaceId) -> Result<Option<Place>> {
         let mut query = select_places();
-        query.push("id = ").push_bind(id);
+        query.push("id = ").push_bind(id.as_str());
         let row: Option<PlaceRow> = query.build_query_as().fetch_optional(&self.readers).await?;
         row.map(Place::try_from).transpose()
     }
 
     #[instrument(level = "debug", skip_all, fields(ids = ids.len()))]
-    async fn places_by_ids(&self, ids: &[String]) -> Result<Vec<Place>> {
+    async fn places_by_ids(&self, ids: &[PlaceId]) -> Result<Vec<Place>> {
         let mut found = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_QUERY) {
             let mut query = select_places();
             query.push("id");
-            push_in(&mut query, chunk.iter().map(String::as_str));
+            push_in(&mut query, chunk.iter().map(PlaceId::as_str));
             let rows: Vec<PlaceRow> = query.build_query_as().fetch_all(&self.readers).await?;
             for row in rows {
                 found.insert(row.id.clone(), row);
@@ -365,7 +363,7 @@ impl Store for SqliteStore {
         }
         // `remove` hands each row out once, so a repeated id does not repeat the place.
         ids.iter()
-            .filter_map(|id| found.remove(id))
+            .filter_map(|id| found.remove(id.as_str()))
             .map(Place::try_from)
             .collect()
     }
@@ -451,15 +449,15 @@ impl Store for SqliteStore {
     async fn embeddings(
         &self,
         model: &str,
-        ids: &[String],
-    ) -> Result<HashMap<String, (u64, Vec<f32>)>> {
+        ids: &[PlaceId],
+    ) -> Result<HashMap<PlaceId, (u64, Vec<f32>)>> {
         let mut cached = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_QUERY) {
             let mut query = QueryBuilder::new(
                 "SELECT place_id, text_hash, vector FROM place_embeddings WHERE model = ",
             );
             query.push_bind(model).push(" AND place_id");
-            push_in(&mut query, chunk.iter().map(String::as_str));
+            push_in(&mut query, chunk.iter().map(PlaceId::as_str));
             let rows: Vec<(String, i64, Vec<u8>)> =
                 query.build_query_as().fetch_all(&self.readers).await?;
             for (id, hash, blob) in rows {
@@ -470,18 +468,18 @@ impl Store for SqliteStore {
                         blob.len()
                     ))
                 })?;
-                cached.insert(id, (hash_from_sql(hash), vector));
+                cached.insert(PlaceId::from(id), (hash_from_sql(hash), vector));
             }
         }
         Ok(cached)
     }
 
     #[instrument(level = "debug", skip_all, fields(model, items = items.len()))]
-    async fn save_embeddings(&self, model: &str, items: &[(String, u64, Vec<f32>)]) -> Result<()> {
+    async fn save_embeddings(&self, model: &str, items: &[(PlaceId, u64, Vec<f32>)]) -> Result<()> {
         let mut tx = self.writer.begin().await?;
         for (id, hash, vector) in items {
             sqlx::query(UPSERT_EMBEDDING)
-                .bind(id)
+                .bind(id.as_str())
                 .bind(model)
                 .bind(hash_to_sql(*hash))
                 .bind(encode_vector(vector))
@@ -491,12 +489,15 @@ impl Store for SqliteStore {
         tx.commit().await?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl PlanStore for SqliteStore {
     #[instrument(level = "debug", skip_all, fields(id = %plan.id))]
     async fn save_plan(&self, plan: &Plan) -> Result<()> {
         let (created_at, body) = plan_columns(plan)?;
         sqlx::query(UPSERT_PLAN)
-            .bind(&plan.id)
+            .bind(plan.id.as_str())
             .bind(created_at)
             .bind(&plan.destination.name)
             .bind(&plan.destination.country)
@@ -507,12 +508,12 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn plan(&self, id: &str) -> Result<Option<Plan>> {
+    async fn plan(&self, id: &PlanId) -> Result<Option<Plan>> {
         let body: Option<String> = sqlx::query_scalar("SELECT body FROM plans WHERE id = ?")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&self.readers)
             .await?;
-        body.map(|body| decode_plan(id, &body)).transpose()
+        body.map(|body| decode_plan(id.as_str(), &body)).transpose()
     }
 
     async fn list_plans(&self, limit: u32) -> Result<Vec<PlanSummary>> {
@@ -527,75 +528,77 @@ impl Store for SqliteStore {
     }
 
     #[instrument(level = "debug", skip_all, fields(id = %plan.id))]
-    async fn save_owned_plan(&self, owner: &str, plan: &Plan) -> Result<()> {
-        validate_owner(owner)?;
+    async fn save_owned_plan(&self, owner: &OwnerId, plan: &Plan) -> Result<()> {
+        validate_owner(owner.as_str())?;
         let (created_at, body) = plan_columns(plan)?;
         let done = sqlx::query(UPSERT_OWNED_PLAN)
-            .bind(&plan.id)
+            .bind(plan.id.as_str())
             .bind(created_at)
             .bind(&plan.destination.name)
             .bind(&plan.destination.country)
             .bind(i64::from(plan.request.days))
             .bind(body)
-            .bind(owner)
+            .bind(owner.as_str())
             .execute(&self.writer)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "plan {} belongs to someone else and was not replaced",
-                short_id(&plan.id)
-            )));
+            return Err(StoreError::OwnedByAnother {
+                entity: Entity::Plan,
+                id: plan.id.to_string(),
+            });
         }
         Ok(())
     }
 
-    async fn plan_owner(&self, id: &str) -> Result<Option<String>> {
+    async fn plan_owner(&self, id: &PlanId) -> Result<Option<OwnerId>> {
         let owner: Option<Option<String>> =
             sqlx::query_scalar("SELECT owner FROM plans WHERE id = ?")
-                .bind(id)
+                .bind(id.as_str())
                 .fetch_optional(&self.readers)
                 .await?;
-        Ok(owner.flatten())
+        Ok(owner.flatten().map(OwnerId::from))
     }
 
-    async fn list_owned_plans(&self, owner: &str, limit: u32) -> Result<Vec<PlanSummary>> {
+    async fn list_owned_plans(&self, owner: &OwnerId, limit: u32) -> Result<Vec<PlanSummary>> {
         let rows = sqlx::query_as(
             "SELECT id, created_at, destination, country, days FROM plans WHERE owner = ? \
              ORDER BY created_at DESC, id DESC LIMIT ?",
         )
-        .bind(owner)
+        .bind(owner.as_str())
         .bind(i64::from(limit))
         .fetch_all(&self.readers)
         .await?;
         summaries(rows)
     }
 
-    async fn share_token(&self, plan_id: &str, new_token: &str) -> Result<String> {
+    async fn share_token(&self, plan_id: &PlanId, new_token: &str) -> Result<String> {
         if new_token.trim().is_empty() {
             return Err(StoreError::Invalid("the new share token is empty".into()));
         }
         let mut tx = self.writer.begin().await?;
         let current: Option<Option<String>> =
             sqlx::query_scalar("SELECT share_token FROM plans WHERE id = ?")
-                .bind(plan_id)
+                .bind(plan_id.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
         match current {
-            None => Err(StoreError::NotFound(format!("plan {}", short_id(plan_id)))),
+            None => Err(StoreError::NotFound {
+                entity: Entity::Plan,
+                id: plan_id.to_string(),
+            }),
             Some(Some(token)) => Ok(token),
             Some(None) => {
                 sqlx::query("UPDATE plans SET share_token = ? WHERE id = ?")
                     .bind(new_token)
-                    .bind(plan_id)
+                    .bind(plan_id.as_str())
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| match &e {
                         sqlx::Error::Database(db) if db.is_unique_violation() => {
-                            StoreError::Conflict(
-                                "that share token is already used by another plan; \
-                                 try again with a new one"
-                                    .into(),
-                            )
+                            StoreError::Duplicate {
+                                entity: Entity::ShareLink,
+                                name: new_token.to_owned(),
+                            }
                         }
                         _ => StoreError::Query(e),
                     })?;
@@ -613,82 +616,115 @@ impl Store for SqliteStore {
                 .await?;
         row.map(|(id, body)| decode_plan(&id, &body)).transpose()
     }
+}
 
+// The list queries take plain text ids (they bind them); the trait's typed ids stop at this
+// boundary.
+#[async_trait]
+impl ListStore for SqliteStore {
     #[instrument(level = "debug", skip_all)]
     async fn create_list(
         &self,
-        owner: &str,
+        owner: &OwnerId,
         title: &str,
-        plan_id: Option<&str>,
+        plan_id: Option<&PlanId>,
     ) -> Result<TripList> {
-        lists::create(&self.writer, owner, title, plan_id).await
+        lists::create(
+            &self.writer,
+            owner.as_str(),
+            title,
+            plan_id.map(PlanId::as_str),
+        )
+        .await
     }
 
-    async fn lists(&self, owner: &str) -> Result<Vec<TripList>> {
-        lists::all(&self.readers, owner).await
+    async fn lists(&self, owner: &OwnerId) -> Result<Vec<TripList>> {
+        lists::all(&self.readers, owner.as_str()).await
     }
 
-    async fn list(&self, owner: &str, id: &str) -> Result<TripList> {
-        lists::one(&self.readers, owner, id).await
+    async fn list(&self, owner: &OwnerId, id: &ListId) -> Result<TripList> {
+        lists::one(&self.readers, owner.as_str(), id.as_str()).await
     }
 
-    async fn list_for_plan(&self, owner: &str, plan_id: &str) -> Result<Option<TripList>> {
-        lists::for_plan(&self.readers, owner, plan_id).await
+    async fn list_for_plan(&self, owner: &OwnerId, plan_id: &PlanId) -> Result<Option<TripList>> {
+        lists::for_plan(&self.readers, owner.as_str(), plan_id.as_str()).await
     }
 
     #[instrument(level = "debug", skip_all, fields(id = %id))]
     async fn rename_list(
         &self,
-        owner: &str,
-        id: &str,
+        owner: &OwnerId,
+        id: &ListId,
         title: &str,
         expected_version: Option<i64>,
     ) -> Result<TripList> {
-        lists::rename(&self.writer, owner, id, title, expected_version).await
+        lists::rename(
+            &self.writer,
+            owner.as_str(),
+            id.as_str(),
+            title,
+            expected_version,
+        )
+        .await
     }
 
     #[instrument(level = "debug", skip_all, fields(id = %id))]
-    async fn delete_list(&self, owner: &str, id: &str) -> Result<()> {
-        lists::delete(&self.writer, owner, id).await
+    async fn delete_list(&self, owner: &OwnerId, id: &ListId) -> Result<()> {
+        lists::delete(&self.writer, owner.as_str(), id.as_str()).await
     }
 
     #[instrument(level = "debug", skip_all, fields(id = %id))]
     async fn save_notes(
         &self,
-        owner: &str,
-        id: &str,
+        owner: &OwnerId,
+        id: &ListId,
         notes: &str,
         expected_version: Option<i64>,
     ) -> Result<TripList> {
-        lists::save_notes(&self.writer, owner, id, notes, expected_version).await
+        lists::save_notes(
+            &self.writer,
+            owner.as_str(),
+            id.as_str(),
+            notes,
+            expected_version,
+        )
+        .await
     }
 
     #[instrument(level = "debug", skip_all, fields(list_id = %list_id))]
     async fn add_item(
         &self,
-        owner: &str,
-        list_id: &str,
+        owner: &OwnerId,
+        list_id: &ListId,
         name: &str,
         qty_home: i64,
         qty_take: i64,
     ) -> Result<ListItem> {
-        lists::add_item(&self.writer, owner, list_id, name, qty_home, qty_take).await
+        lists::add_item(
+            &self.writer,
+            owner.as_str(),
+            list_id.as_str(),
+            name,
+            qty_home,
+            qty_take,
+        )
+        .await
     }
 
     #[instrument(level = "debug", skip_all, fields(list_id = %list_id, item_id = %item_id))]
     async fn update_item(
         &self,
-        owner: &str,
-        list_id: &str,
-        item_id: &str,
+        owner: &OwnerId,
+        list_id: &ListId,
+        item_id: &ItemId,
         patch: &ItemPatch,
         expected_version: Option<i64>,
     ) -> Result<ListItem> {
         lists::update_item(
             &self.writer,
-            owner,
-            list_id,
-            item_id,
+            owner.as_str(),
+            list_id.as_str(),
+            item_id.as_str(),
             patch,
             expected_version,
         )
@@ -696,21 +732,37 @@ impl Store for SqliteStore {
     }
 
     #[instrument(level = "debug", skip_all, fields(list_id = %list_id, item_id = %item_id))]
-    async fn remove_item(&self, owner: &str, list_id: &str, item_id: &str) -> Result<()> {
-        lists::remove_item(&self.writer, owner, list_id, item_id).await
+    async fn remove_item(&self, owner: &OwnerId, list_id: &ListId, item_id: &ItemId) -> Result<()> {
+        lists::remove_item(
+            &self.writer,
+            owner.as_str(),
+            list_id.as_str(),
+            item_id.as_str(),
+        )
+        .await
     }
 
     #[instrument(level = "debug", skip_all, fields(list_id = %list_id, item_id = %item_id, to = to))]
     async fn move_item(
         &self,
-        owner: &str,
-        list_id: &str,
-        item_id: &str,
+        owner: &OwnerId,
+        list_id: &ListId,
+        item_id: &ItemId,
         to: usize,
     ) -> Result<TripList> {
-        lists::move_item(&self.writer, owner, list_id, item_id, to).await
+        lists::move_item(
+            &self.writer,
+            owner.as_str(),
+            list_id.as_str(),
+            item_id.as_str(),
+            to,
+        )
+        .await
     }
+}
 
+#[async_trait]
+impl CacheStore for SqliteStore {
     async fn cache_get(
         &self,
         namespace: &str,
@@ -740,7 +792,10 @@ impl Store for SqliteStore {
             .await?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl Store for SqliteStore {
     async fn close(&self) -> Result<()> {
         self.readers.close().await;
         // Fold the WAL into the main file so that the file alone is complete (a copy of it

@@ -6,10 +6,11 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use tripwright_agents::Orchestrator;
-use tripwright_agents::assets::AssetPaths;
-use tripwright_config::Config;
+use tripwright_app::App;
+use tripwright_app::assets::AssetPaths;
+use tripwright_config::{Config, LlmProvider};
 use tripwright_domain::TripRequest;
+// The embedding throughput is a component's figure: the model is measured directly.
 use tripwright_ml::embedding::Embedder;
 
 const PREFS: [&str; 10] = [
@@ -255,20 +256,19 @@ pub async fn plan(config: Config, requests: usize, texts: usize) -> Result<()> {
     let mut no_llm = config.clone();
     no_llm.data_dir = scratch.path().to_path_buf();
     no_llm.store_path = None;
-    no_llm.llm.provider = "off".into();
-    let (orch, startup) =
-        Orchestrator::load(no_llm, &tripwright_config::Secrets::default()).await?;
+    no_llm.llm.provider = LlmProvider::Off;
+    let (app, startup) = App::load(no_llm, &tripwright_config::Secrets::default()).await?;
     let load = t.elapsed();
     let request = |i: usize| TripRequest {
         days: (i % 5 + 1) as u8 * 2 - 1,
         prefs: PREFS[i % PREFS.len()].to_owned(),
         ..TripRequest::new("Helsinki")
     };
-    orch.plan(request(0), None).await?; // warm-up: hotel embeddings cached
+    app.planner().make(request(0), None).await?; // warm-up: hotel embeddings cached
     let mut lat = Vec::with_capacity(requests);
     for i in 0..requests {
         let t = Instant::now();
-        orch.plan(request(i), None).await?;
+        app.planner().make(request(i), None).await?;
         lat.push(t.elapsed());
     }
     lat.sort();

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
-use tripwright_agents::{AgentError, AgentEvent, Orchestrator};
-use tripwright_config::{Config, Secrets};
-use tripwright_domain::TripRequest;
+use tripwright_app::{AgentEvent, AgentStatus, App, AppError};
+use tripwright_config::{Config, LlmProvider, Secrets};
+use tripwright_domain::{PlanId, TripRequest};
 
 use crate::{bench, render};
 
@@ -76,18 +76,20 @@ pub enum Command {
     Serve(ServeArgs),
 }
 
-/// `tripwright serve` options.
+/// `tripwright serve` options. Each overrides its setting of the configuration (`[web]`,
+/// which the environment sets too: `TRIPWRIGHT_ADDR`, `TRIPWRIGHT_WEB_TILE_URL`,
+/// `TRIPWRIGHT_SECURE_COOKIES`; see docs/configuration.md).
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080", env = "TRIPWRIGHT_ADDR")]
-    pub addr: std::net::SocketAddr,
+    /// Address to listen on (default web.addr, 127.0.0.1:8080).
+    #[arg(long)]
+    pub addr: Option<std::net::SocketAddr>,
     /// Raster tile URL template for the map, e.g. https://tile.example.org/{z}/{x}/{y}.png
-    /// (default: offline country outlines, no tiles).
-    #[arg(long, env = "TRIPWRIGHT_WEB_TILE_URL")]
+    /// (default web.tile_url: none, the offline country outlines).
+    #[arg(long)]
     pub tile_url: Option<String>,
-    /// Mark the user cookie `Secure` (when served over HTTPS).
-    #[arg(long, env = "TRIPWRIGHT_SECURE_COOKIES")]
+    /// Mark the user cookie `Secure` (when served over HTTPS; default web.secure_cookies).
+    #[arg(long)]
     pub secure_cookies: bool,
 }
 
@@ -302,7 +304,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => bench::web(addr, connections, seconds, plans).await,
         Command::Serve(args) => serve(config, &secrets, args).await,
         Command::Assets => {
-            tripwright_agents::assets::AssetPaths::new(&config.assets_dir).require_core()?;
+            tripwright_app::assets::AssetPaths::new(&config.assets_dir).require_core()?;
             println!("all assets present in {}", config.assets_dir.display());
             Ok(())
         }
@@ -312,15 +314,15 @@ pub async fn run(cli: Cli) -> Result<()> {
 async fn plan(mut config: Config, secrets: &Secrets, args: PlanArgs) -> Result<()> {
     let request = args.request();
     // Bad input is reported before the models load.
-    request.validate().map_err(AgentError::from)?;
+    request.validate().map_err(AppError::from)?;
     if args.no_llm {
-        config.llm.provider = "off".into();
+        config.llm.provider = LlmProvider::Off;
     }
     let human = !args.json;
     if human {
         eprintln!("Loading data and models…");
     }
-    let (orchestrator, _) = Orchestrator::load(config, secrets).await?;
+    let (app, _) = App::load(config, secrets).await?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<AgentEvent>();
     let progress = tokio::spawn(async move {
         let mut err = std::io::stderr();
@@ -330,13 +332,13 @@ async fn plan(mut config: Config, secrets: &Secrets, args: PlanArgs) -> Result<(
                 continue;
             }
             // Prose streams token by token on stderr; the checked text is in the final output.
-            if let tripwright_agents::AgentStatus::Text { text, .. } = &ev.status {
+            if let AgentStatus::Text { text, .. } = &ev.status {
                 let _ = write!(err, "{text}");
                 let _ = err.flush();
                 mid_text = true;
                 continue;
             }
-            if matches!(ev.status, tripwright_agents::AgentStatus::Output { .. }) {
+            if matches!(ev.status, AgentStatus::Output { .. }) {
                 continue;
             }
             if std::mem::take(&mut mid_text) {
@@ -345,8 +347,9 @@ async fn plan(mut config: Config, secrets: &Secrets, args: PlanArgs) -> Result<(
             let _ = writeln!(err, "{}", render::event_line(&ev));
         }
     });
-    let result = orchestrator.plan(request, Some(tx)).await;
+    let result = app.planner().make(request, Some(tx)).await;
     let _ = progress.await;
+    app.close().await?;
     let plan = result?;
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -359,24 +362,27 @@ async fn plan(mut config: Config, secrets: &Secrets, args: PlanArgs) -> Result<(
 }
 
 /// `tripwright serve`: loads the data and models once, then serves the web app and `/v1`
-/// until Ctrl-C. The cookie-signing key comes from `TRIPWRIGHT_SESSION_KEY` when set (the
-/// same on every replica), else from `{data_dir}/session.key`.
-async fn serve(config: Config, secrets: &Secrets, args: ServeArgs) -> Result<()> {
+/// until Ctrl-C. The cookie-signing key is the secret `TRIPWRIGHT_SESSION_KEY` when set (the
+/// same on every replica), else `{data_dir}/session.key`.
+async fn serve(mut config: Config, secrets: &Secrets, args: ServeArgs) -> Result<()> {
+    if let Some(addr) = args.addr {
+        config.web.addr = addr;
+    }
+    if let Some(url) = args.tile_url {
+        config.web.tile_url = Some(url).filter(|u| !u.trim().is_empty());
+    }
+    if args.secure_cookies {
+        config.web.secure_cookies = true;
+    }
+    let addr = config.web.addr;
     eprintln!("Loading data and models…");
-    let (orchestrator, _) = Orchestrator::load(config, secrets).await?;
-    let options = tripwright_web::WebOptions {
-        tile_url: args.tile_url.filter(|u| !u.trim().is_empty()),
-        secure_cookies: args.secure_cookies,
-        session_secret: std::env::var("TRIPWRIGHT_SESSION_KEY")
-            .ok()
-            .filter(|s| !s.is_empty()),
-        ..tripwright_web::WebOptions::default()
-    };
-    let app = tripwright_web::WebApp::new(std::sync::Arc::new(orchestrator), options)?;
-    let state = tripwright_web::AppState::with_app(std::sync::Arc::new(app));
-    let listener = tokio::net::TcpListener::bind(args.addr)
+    let (app, _) = App::load(config, secrets).await?;
+    let app = std::sync::Arc::new(app);
+    let web = tripwright_web::WebApp::new(std::sync::Arc::clone(&app), secrets)?;
+    let state = tripwright_web::AppState::with_app(std::sync::Arc::new(web));
+    let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .with_context(|| format!("could not listen on {}", args.addr))?;
+        .with_context(|| format!("could not listen on {addr}"))?;
     let addr = listener.local_addr()?;
     match &state.llm_unavailable {
         None => eprintln!(
@@ -392,22 +398,14 @@ async fn serve(config: Config, secrets: &Secrets, args: ServeArgs) -> Result<()>
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;
+    app.close().await?;
     Ok(())
 }
 
 async fn import(config: Config, file: PathBuf) -> Result<()> {
-    let store = tripwright_store::SqliteStore::open(&config.store_path()).await?;
-    let f = file.clone();
-    let import = tokio::task::spawn_blocking(move || tripwright_data::osm::import_pbf(&f))
-        .await
-        .context("the import worker crashed")??;
-    let source = file.file_name().map_or_else(
-        || file.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let written = tripwright_store::Store::upsert_places(&store, &source, &import.places).await?;
-    println!("imported {written} places from {}", file.display());
-    for (category, c) in &import.counts {
+    let report = tripwright_app::import_osm(&config, &file).await?;
+    println!("imported {} places from {}", report.written, file.display());
+    for (category, c) in &report.counts {
         println!(
             "  {:<10} {:>5} nodes {:>4} ways ({} ways could not be located)",
             category.as_str(),
@@ -420,14 +418,9 @@ async fn import(config: Config, file: PathBuf) -> Result<()> {
 }
 
 async fn weather(mut config: Config, secrets: &Secrets, what: WeatherCommand) -> Result<()> {
-    let climate = tripwright_agents::assets::AssetPaths::new(&config.assets_dir).climate_dir();
     match what {
         WeatherCommand::Evaluate { json } => {
-            let eval = tokio::task::spawn_blocking(move || {
-                tripwright_agents::weather::evaluate_dir(&climate)
-            })
-            .await
-            .context("the evaluation worker crashed")??;
+            let eval = tripwright_app::evaluate_weather(&config).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&eval)?);
             } else {
@@ -435,13 +428,10 @@ async fn weather(mut config: Config, secrets: &Secrets, what: WeatherCommand) ->
             }
         }
         WeatherCommand::Months { destination, json } => {
-            config.llm.provider = "off".into();
-            let (orchestrator, _) = Orchestrator::load(config, secrets).await?;
-            let dest = orchestrator
-                .gazetteer()
-                .geocode(&destination)
-                .map_err(AgentError::from)?;
-            let months = orchestrator.months(&dest).await?;
+            config.llm.provider = LlmProvider::Off;
+            let (app, _) = App::load(config, secrets).await?;
+            let (dest, months) = app.months(&destination).await?;
+            app.close().await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&months)?);
             } else {
@@ -454,15 +444,11 @@ async fn weather(mut config: Config, secrets: &Secrets, what: WeatherCommand) ->
 }
 
 async fn embed(config: Config, texts: Vec<String>, json: bool) -> Result<()> {
-    let dir = tripwright_agents::assets::AssetPaths::new(&config.assets_dir).minilm_dir();
-    let vectors = tokio::task::spawn_blocking(move || -> Result<Vec<(String, Vec<f32>)>> {
-        let embedder = tripwright_ml::embedding::Embedder::load(&dir)?;
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let v = embedder.embed(&refs)?;
-        Ok(texts.into_iter().zip(v).collect())
-    })
-    .await
-    .context("the embedding worker crashed")??;
+    let vectors: Vec<(String, Vec<f32>)> = texts
+        .clone()
+        .into_iter()
+        .zip(tripwright_app::embed(&config, texts).await?)
+        .collect();
     if json {
         let items: Vec<serde_json::Value> = vectors
             .iter()
@@ -479,10 +465,10 @@ async fn embed(config: Config, texts: Vec<String>, json: bool) -> Result<()> {
 }
 
 async fn plans(config: Config, what: PlansCommand) -> Result<()> {
-    let store = tripwright_store::SqliteStore::open(&config.store_path()).await?;
+    let saved = tripwright_app::SavedPlans::open(&config).await?;
     match what {
         PlansCommand::List { limit } => {
-            for p in tripwright_store::Store::list_plans(&store, limit).await? {
+            for p in saved.recent(limit).await? {
                 println!(
                     "{}  {}  {}, {} ({} days)",
                     p.id,
@@ -493,7 +479,7 @@ async fn plans(config: Config, what: PlansCommand) -> Result<()> {
                 );
             }
         }
-        PlansCommand::Show { id } => match tripwright_store::Store::plan(&store, &id).await? {
+        PlansCommand::Show { id } => match saved.get(&PlanId::new(id.clone())).await? {
             Some(plan) => println!("{}", serde_json::to_string_pretty(&plan)?),
             None => anyhow::bail!("no saved plan has the id {id:?} (see `tripwright plans list`)"),
         },
@@ -503,8 +489,21 @@ async fn plans(config: Config, what: PlansCommand) -> Result<()> {
 
 /// Prints an error for a person: the message, its code and hint where known, no backtrace.
 pub fn print_error(e: &anyhow::Error) {
-    if let Some(agent) = e.downcast_ref::<AgentError>() {
-        eprintln!("error[{}]: {agent}", agent.code());
+    if let Some(app) = e.downcast_ref::<AppError>() {
+        match app {
+            AppError::Invalid {
+                invalid: tripwright_app::Invalid::Request(code),
+                message,
+                hint,
+            } => eprintln!(
+                "error[{}]: invalid request: {message} ({})",
+                code.as_str(),
+                hint.as_deref().unwrap_or_default()
+            ),
+            AppError::UnknownDestination(_) => eprintln!("error[unknown_destination]: {app}"),
+            AppError::MissingAssets { .. } => eprintln!("error[missing_assets]: {app}"),
+            other => eprintln!("error: {other}"),
+        }
     } else {
         eprintln!("error: {e}");
         for cause in e.chain().skip(1) {

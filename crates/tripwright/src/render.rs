@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-use tripwright_agents::summary::format_money;
-use tripwright_agents::{AgentEvent, AgentName, AgentStatus};
+use tripwright_app::{AgentEvent, AgentName, AgentStatus};
+use tripwright_domain::Money;
 use tripwright_domain::{MonthScore, Plan, StopKind};
 
 /// One progress line for stderr.
@@ -60,7 +60,7 @@ pub fn plan_text(plan: &Plan) -> String {
             s,
             "  {mark} {} — {}{} per night, similarity {:.2}, {:.1} km from the centre\n      {}",
             h.name,
-            format_money(h.price_per_night, &plan.summary.cost.currency),
+            Money::new(h.price_per_night, &plan.summary.cost.currency),
             if h.price_estimated { " (est.)" } else { "" },
             h.similarity,
             h.distance_km,
@@ -107,14 +107,14 @@ pub fn plan_text(plan: &Plan) -> String {
             s,
             "  {:<55} {:>16}",
             l.label,
-            format_money(l.amount, &c.currency)
+            Money::new(l.amount, &c.currency)
         );
     }
     let _ = writeln!(
         s,
         "  {:<55} {:>16}",
         "Total",
-        format_money(c.total, &c.currency)
+        Money::new(c.total, &c.currency)
     );
     if let Some(b) = c.budget {
         let verdict = if c.within_budget == Some(true) {
@@ -126,7 +126,7 @@ pub fn plan_text(plan: &Plan) -> String {
             s,
             "  {:<55} {:>16}  {verdict}",
             "Budget",
-            format_money(b, &c.currency)
+            Money::new(b, &c.currency)
         );
     }
     let _ = writeln!(s, "\nSummary\n  {}", plan.summary.text);
@@ -155,7 +155,7 @@ pub fn plan_text(plan: &Plan) -> String {
 }
 
 /// The weather evaluation as text.
-pub fn evaluation_text(e: &tripwright_agents::weather::Evaluation) -> String {
+pub fn evaluation_text(e: &tripwright_app::WeatherEvaluation) -> String {
     format!(
         "Leave-one-city-out, {} cities, {} monthly predictions, {:.1} s\n  random forest MAE   {:.2} °C\n  without the forest  {:.2} °C\n  {} MAE  {:.2} °C\nmethod: {}",
         e.cities,

@@ -1,25 +1,20 @@
 //! End-to-end tests of the `tripwright` binary: real assets, a real SQLite store in a temp
-//! directory, the real models. Every command runs as a separate process, as a user runs it.
+//! directory, the real weather model and MiniLM. Every command runs as a separate process, as
+//! a user runs it.
+//!
+//! The language model is off unless a test is about it: the logic around the model is tested
+//! against a scripted model in the application layer's tests, and one plan here is written by
+//! the real (small) model end to end.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use serde_json::Value;
-use tripwright_store::{SqliteStore, Store};
-
-fn assets_dir() -> PathBuf {
-    let dir = std::env::var_os("TRIPWRIGHT_ASSETS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets"));
-    assert!(
-        dir.join("data/osm/Helsinki.osm.pbf").is_file(),
-        "assets missing in {}: run scripts/fetch_assets.sh",
-        dir.display()
-    );
-    dir
-}
+use tripwright_domain::PlaceId;
+use tripwright_store::{PlaceStore, SqliteStore};
+use tripwright_testkit::assets::{assets_dir, repo_root, smollm2};
 
 /// A data dir shared by the tests of this binary, with the demo extract imported once.
 fn shared_data_dir() -> &'static Path {
@@ -52,10 +47,12 @@ fn tripwright_env(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Outpu
         .arg("--assets-dir")
         .arg(assets_dir())
         .args(args);
-    // Keep the developer's own config and secrets out of the test.
+    // Keep the developer's own config and secrets out of the test; no language model unless
+    // the test asks for one.
     cmd.env_remove("TRIPWRIGHT_CONFIG")
         .env_remove("OPENAI_API_KEY")
-        .env_remove("TRIPWRIGHT_OPENAI_API_KEY");
+        .env_remove("TRIPWRIGHT_OPENAI_API_KEY")
+        .env("TRIPWRIGHT_LLM__PROVIDER", "off");
     cmd.current_dir(data_dir);
     for (k, v) in env {
         cmd.env(k, v);
@@ -74,10 +71,8 @@ fn json(out: &Output) -> Value {
 }
 
 fn schema() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/plan.schema.json"),
-    )
-    .expect("schema file");
+    let text =
+        std::fs::read_to_string(repo_root().join("schema/plan.schema.json")).expect("schema file");
     let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
     jsonschema::validator_for(&schema).expect("schema compiles")
 }
@@ -171,7 +166,7 @@ async fn helsinki_plan_is_valid_grounded_and_costed() {
     }
     for (id, name) in ids {
         let p = store
-            .place(id)
+            .place(&PlaceId::new(id))
             .await
             .expect("query")
             .unwrap_or_else(|| panic!("{id} not in store"));
@@ -554,7 +549,7 @@ fn hotel_filters_apply_and_an_empty_result_is_explained() {
 
 #[test]
 fn prose_from_the_embedded_model_names_only_real_stops() {
-    let model = assets_dir().join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    let model = smollm2();
     let out = tripwright_env(
         shared_data_dir(),
         &[

@@ -1,6 +1,6 @@
-//! Tripwright's HTTP server: the web app (issue 4: planner, plans streamed as they are made,
-//! saved plans, sharing, exports, a JSON API with its OpenAPI document) and the language model
-//! as an OpenAI-compatible API under `/v1` (issue 3, item 2), on one [`router`].
+//! Tripwright's HTTP server: the web app (planner, plans streamed as they are made, saved
+//! plans, sharing, exports, trip lists, a JSON API with its OpenAPI document) and the language
+//! model as an OpenAI-compatible API under `/v1`, on one [`router`].
 //!
 //! [`serve`] takes an already bound listener (as atuin's `launch_with_tcp_listener` does): the
 //! binary binds `--addr`, tests bind `127.0.0.1:0` and read the port back.
@@ -8,7 +8,7 @@
 mod app;
 mod openai;
 
-pub use app::{WebApp, WebAppError, WebOptions, openapi_document};
+pub use app::{WebApp, WebAppError, openapi_document};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -79,10 +79,10 @@ impl AppState {
         }
     }
 
-    /// A state serving the web app and, under `/v1`, its orchestrator's language model (503
-    /// when the model is off or failed to load).
+    /// A state serving the web app and, under `/v1`, its language model (503 when the model
+    /// is off or failed to load).
     pub fn with_app(app: Arc<WebApp>) -> Self {
-        let (llm, unavailable) = match app.orchestrator().llm() {
+        let (llm, unavailable) = match app.app().llm() {
             Ok(llm) => (llm, None),
             Err(why) => (Arc::new(openai::NoModel) as Arc<dyn LlmClient>, Some(why)),
         };

@@ -3,30 +3,28 @@
 //! exist. `Plan` and `TripRequest` are described by `schema/plan.schema.json` (the same
 //! document that tests the CLI's JSON), hoisted into the components.
 
-use std::convert::Infallible;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tripwright_domain::TripRequest;
+use tripwright_app::planning::{JobState, PlanJob};
+use tripwright_domain::{PlanId, TripRequest};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::WebApp;
-use super::error::{ErrorBody, WebError};
-use super::jobs::{Job, JobState, events_url, plan_url};
-use super::session::{User, random_token};
+use super::error::{ErrorBody, ErrorCode, WebError};
+use super::events::{events_url, plan_url};
+use super::session::User;
+use super::state::WebApp;
+use super::view::iso;
 
 /// A JSON body, refused with a 400 JSON error naming the problem (unknown field, wrong type).
 pub(crate) struct ApiJson<T>(pub(crate) T);
@@ -42,7 +40,7 @@ where
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(Self(v)),
             Err(JsonRejection::BytesRejection(_)) => Err(WebError::too_large()),
-            Err(e) => Err(WebError::bad_request("invalid_json", e.body_text())
+            Err(e) => Err(WebError::bad_request(ErrorCode::InvalidJson, e.body_text())
                 .hint("send a JSON object as described in /api/openapi.json")),
         }
     }
@@ -87,13 +85,13 @@ pub(crate) struct PlanStarted {
 
 impl PlanStarted {
     /// 202 with where to follow the job.
-    fn accepted(job: &Job) -> (StatusCode, Json<Self>) {
+    fn accepted(job: &PlanJob) -> (StatusCode, Json<Self>) {
         (
             StatusCode::ACCEPTED,
             Json(Self {
                 url: plan_url(&job.id),
                 events: events_url(&job.id),
-                id: job.id.clone(),
+                id: job.id.to_string(),
             }),
         )
     }
@@ -174,11 +172,11 @@ const MAX_SUGGESTIONS: usize = 10;
     )
 )]
 pub(crate) async fn create_plan(
-    State(app): State<Arc<WebApp>>,
+    State(web): State<Arc<WebApp>>,
     user: User,
     ApiJson(req): ApiJson<TripRequest>,
 ) -> Result<(StatusCode, Json<PlanStarted>), WebError> {
-    let job = app.start_plan(&user.id, req).await?;
+    let job = web.app.planner().start(&user.id, req).await?;
     Ok(PlanStarted::accepted(&job))
 }
 
@@ -188,17 +186,17 @@ pub(crate) async fn create_plan(
     responses((status = 200, description = "The caller's plans", body = Vec<PlanListItem>))
 )]
 pub(crate) async fn list_plans(
-    State(app): State<Arc<WebApp>>,
+    State(web): State<Arc<WebApp>>,
     user: User,
 ) -> Result<Json<Vec<PlanListItem>>, WebError> {
-    let plans = app.store().list_owned_plans(&user.id, 100).await?;
+    let plans = web.app.planner().mine(&user.id, 100).await?;
     Ok(Json(
         plans
             .into_iter()
             .map(|p| PlanListItem {
                 url: plan_url(&p.id),
-                id: p.id,
-                created_at: p.created_at.to_rfc3339(),
+                id: p.id.into_string(),
+                created_at: iso(p.created_at),
                 destination: p.destination,
                 country: p.country,
                 days: p.days,
@@ -218,25 +216,28 @@ pub(crate) async fn list_plans(
     )
 )]
 pub(crate) async fn get_plan(
-    State(app): State<Arc<WebApp>>,
+    State(web): State<Arc<WebApp>>,
     user: User,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let job = app.owned(&user.id, &id).await?;
-    let inner = job.lock();
-    match (&inner.state, &inner.plan) {
-        (JobState::Done, Some(plan)) => Ok(Json(plan).into_response()),
-        (JobState::Running, _) => {
-            Ok((StatusCode::ACCEPTED, Json(json!({"state": "running"}))).into_response())
-        }
+    let job = web.app.planner().owned(&user.id, &PlanId::from(id)).await?;
+    match (job.state(), job.plan()) {
+        (JobState::Done, Some(plan)) => Ok(Json(&*plan).into_response()),
+        (JobState::Running, _) => Ok((
+            StatusCode::ACCEPTED,
+            Json(PlanState {
+                state: "running".into(),
+            }),
+        )
+            .into_response()),
         (JobState::Failed(m), _) => Err(WebError::new(
             StatusCode::NOT_FOUND,
-            "plan_failed",
+            ErrorCode::PlanFailed,
             format!("the plan failed: {m}"),
         )),
         _ => Err(WebError::new(
             StatusCode::NOT_FOUND,
-            "plan_cancelled",
+            ErrorCode::PlanCancelled,
             "the plan was cancelled",
         )),
     }
@@ -253,17 +254,12 @@ pub(crate) async fn get_plan(
     )
 )]
 pub(crate) async fn plan_events(
-    State(app): State<Arc<WebApp>>,
+    State(web): State<Arc<WebApp>>,
     user: User,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let job = app.owned(&user.id, &id).await?;
-    let stream = job
-        .subscribe()
-        .map(|m| Ok::<_, Infallible>(Event::default().event(m.event).data(m.data.as_str())));
-    Ok(Sse::new(stream)
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-        .into_response())
+    let job = web.app.planner().owned(&user.id, &PlanId::from(id)).await?;
+    Ok(super::events::stream(&job, web.tile_url.clone()))
 }
 
 /// Cancels a plan being made.
@@ -277,24 +273,20 @@ pub(crate) async fn plan_events(
     )
 )]
 pub(crate) async fn cancel_plan(
-    State(app): State<Arc<WebApp>>,
+    State(web): State<Arc<WebApp>>,
     user: User,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<PlanState>), WebError> {
-    let job = app.owned(&user.id, &id).await?;
-    if job.cancel() {
-        Ok((
-            StatusCode::ACCEPTED,
-            Json(PlanState {
-                state: "cancelled".into(),
-            }),
-        ))
-    } else {
-        Err(WebError::conflict(
-            "not_running",
-            "the plan is not being made any more; there is nothing to cancel",
-        ))
-    }
+    web.app
+        .planner()
+        .cancel(&user.id, &PlanId::from(id))
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(PlanState {
+            state: "cancelled".into(),
+        }),
+    ))
 }
 
 /// Rewrites the prose of one day (with the language model, when one is configured); the
@@ -314,14 +306,21 @@ pub(crate) async fn cancel_plan(
     )
 )]
 pub(crate) async fn regenerate_day(
-    State(app): State<Arc<WebApp>>,
+    State(web): State<Arc<WebApp>>,
     user: User,
     Path((id, n)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<PlanStarted>), WebError> {
     let day: u8 = n.parse().map_err(|_| {
-        WebError::bad_request("day_out_of_range", format!("{n:?} is not a day number"))
+        WebError::bad_request(
+            ErrorCode::DayOutOfRange,
+            format!("{n:?} is not a day number"),
+        )
     })?;
-    let job = app.regenerate(&user.id, &id, day).await?;
+    let job = web
+        .app
+        .planner()
+        .rewrite_day(&user.id, &PlanId::from(id), day)
+        .await?;
     Ok(PlanStarted::accepted(&job))
 }
 
@@ -336,18 +335,11 @@ pub(crate) async fn regenerate_day(
     )
 )]
 pub(crate) async fn share_plan(
-    State(app): State<Arc<WebApp>>,
+    State(web): State<Arc<WebApp>>,
     user: User,
     Path(id): Path<String>,
 ) -> Result<Json<ShareLink>, WebError> {
-    let job = app.owned(&user.id, &id).await?;
-    if job.lock().state != JobState::Done {
-        return Err(WebError::conflict(
-            "plan_not_done",
-            "only a finished plan can be shared",
-        ));
-    }
-    let token = app.store().share_token(&id, &random_token()).await?;
+    let token = web.app.planner().share(&user.id, &PlanId::from(id)).await?;
     Ok(Json(ShareLink {
         url: format!("/share/{token}"),
         token,
@@ -361,13 +353,10 @@ pub(crate) async fn share_plan(
     responses((status = 200, description = "Suggestions", body = Vec<Suggestion>))
 )]
 pub(crate) async fn destinations(
-    State(app): State<Arc<WebApp>>,
+    State(web): State<Arc<WebApp>>,
     Query(q): Query<SuggestQuery>,
 ) -> Json<Vec<Suggestion>> {
-    let query: String = q.q.chars().take(100).collect();
-    // "Rome, It…": suggest on the city part.
-    let city = query.split(',').next().unwrap_or_default().trim();
-    let found = app.orchestrator.gazetteer().suggest(city, MAX_SUGGESTIONS);
+    let found = web.app.suggest_destinations(&q.q, MAX_SUGGESTIONS);
     Json(
         found
             .into_iter()
@@ -426,7 +415,6 @@ pub(crate) fn router() -> OpenApiRouter<Arc<WebApp>> {
         .routes(routes!(destinations))
         .routes(routes!(session_info))
         .routes(routes!(openapi_json))
-        // Issue 5: trip lists, notes and supermarkets.
         .merge(super::lists::api_routes())
         .merge(super::supermarkets::api_routes())
 }
@@ -478,6 +466,14 @@ pub fn openapi_document() -> &'static Value {
                 schemas.insert(name.clone(), schema.clone());
             }
             schemas.insert("Plan".into(), plan);
+        }
+        // Every error code, so clients can branch on a closed set.
+        let codes: Vec<&str> = ErrorCode::all().map(ErrorCode::as_str).collect();
+        if let Some(code) = doc
+            .pointer_mut("/components/schemas/ErrorDetail/properties/code")
+            .and_then(Value::as_object_mut)
+        {
+            code.insert("enum".into(), json!(codes));
         }
         doc
     })

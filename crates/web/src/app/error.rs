@@ -1,18 +1,159 @@
 //! The web app's JSON errors, `{"error":{"code","message","hint"}}`: a stable code a client can
-//! branch on, a message for the user and, where there is one, a hint saying what to do.
-//! Server-side failures show a generic message; their detail goes to the log only.
+//! branch on ([`ErrorCode`], listed in the OpenAPI document), a message for the user and, where
+//! there is one, a hint saying what to do. Server-side failures show a generic message; their
+//! detail goes to the log only.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use tripwright_agents::AgentError;
-use tripwright_store::StoreError;
+use tripwright_app::{AppError, Invalid, Missing};
+use tripwright_domain::InvalidRequest;
 
-/// An error answer of the web app's JSON API.
+/// Every error code the web app answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum ErrorCode {
+    /// A trip request field broke its rule (the domain's own code).
+    Request(InvalidRequest),
+    /// A JSON body that does not parse or has unknown fields.
+    InvalidJson,
+    /// A form body that does not parse.
+    InvalidForm,
+    /// A list row form with an unknown action.
+    InvalidAction,
+    /// Anything else the store refused.
+    InvalidInput,
+    /// An item name breaking its rule.
+    InvalidName,
+    /// A quantity outside 0..=12.
+    InvalidQuantity,
+    /// A list title breaking its rule.
+    InvalidTitle,
+    /// Notes over the limit.
+    NotesTooLong,
+    /// Coordinates out of range.
+    InvalidCoordinates,
+    /// A search radius out of range.
+    InvalidRadius,
+    /// No location to search around.
+    MissingLocation,
+    /// A day the plan does not have.
+    DayOutOfRange,
+    /// A destination the gazetteer does not know.
+    UnknownDestination,
+    /// A location neither the gazetteer nor the online geocoder knows.
+    UnknownLocation,
+    /// A body over the size limit.
+    TooLarge,
+    /// A cookie holder's state-changing request without the right CSRF token.
+    Csrf,
+    /// Nothing there, or not the caller's.
+    NotFound,
+    /// No such API endpoint.
+    UnknownEndpoint,
+    /// The plan failed.
+    PlanFailed,
+    /// The plan was cancelled.
+    PlanCancelled,
+    /// Nothing to cancel.
+    NotRunning,
+    /// The plan is still being made (a day cannot be rewritten yet).
+    PlanRunning,
+    /// The plan is not finished (it cannot be shared, exported or packed for yet).
+    PlanNotDone,
+    /// An item of that name is already on the list.
+    DuplicateItem,
+    /// A versioned write lost the race against another tab.
+    ChangedElsewhere,
+    /// Too many plans at once.
+    Busy,
+    /// The PDF export has no fonts on this server.
+    PdfUnavailable,
+    /// A bug or a failing dependency.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The codes that are not a trip request's own.
+    const OWN: [ErrorCode; 28] = [
+        ErrorCode::InvalidJson,
+        ErrorCode::InvalidForm,
+        ErrorCode::InvalidAction,
+        ErrorCode::InvalidInput,
+        ErrorCode::InvalidName,
+        ErrorCode::InvalidQuantity,
+        ErrorCode::InvalidTitle,
+        ErrorCode::NotesTooLong,
+        ErrorCode::InvalidCoordinates,
+        ErrorCode::InvalidRadius,
+        ErrorCode::MissingLocation,
+        ErrorCode::DayOutOfRange,
+        ErrorCode::UnknownDestination,
+        ErrorCode::UnknownLocation,
+        ErrorCode::TooLarge,
+        ErrorCode::Csrf,
+        ErrorCode::NotFound,
+        ErrorCode::UnknownEndpoint,
+        ErrorCode::PlanFailed,
+        ErrorCode::PlanCancelled,
+        ErrorCode::NotRunning,
+        ErrorCode::PlanRunning,
+        ErrorCode::PlanNotDone,
+        ErrorCode::DuplicateItem,
+        ErrorCode::ChangedElsewhere,
+        ErrorCode::Busy,
+        ErrorCode::PdfUnavailable,
+        ErrorCode::Internal,
+    ];
+
+    /// Every code, for the OpenAPI document.
+    pub(crate) fn all() -> impl Iterator<Item = ErrorCode> {
+        InvalidRequest::ALL
+            .into_iter()
+            .map(ErrorCode::Request)
+            .chain(Self::OWN)
+    }
+
+    /// The code as clients see it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Request(r) => r.as_str(),
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::InvalidForm => "invalid_form",
+            ErrorCode::InvalidAction => "invalid_action",
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::InvalidName => "invalid_name",
+            ErrorCode::InvalidQuantity => "invalid_quantity",
+            ErrorCode::InvalidTitle => "invalid_title",
+            ErrorCode::NotesTooLong => "notes_too_long",
+            ErrorCode::InvalidCoordinates => "invalid_coordinates",
+            ErrorCode::InvalidRadius => "invalid_radius",
+            ErrorCode::MissingLocation => "missing_location",
+            ErrorCode::DayOutOfRange => "day_out_of_range",
+            ErrorCode::UnknownDestination => "unknown_destination",
+            ErrorCode::UnknownLocation => "unknown_location",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::Csrf => "csrf",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::UnknownEndpoint => "unknown_endpoint",
+            ErrorCode::PlanFailed => "plan_failed",
+            ErrorCode::PlanCancelled => "plan_cancelled",
+            ErrorCode::NotRunning => "not_running",
+            ErrorCode::PlanRunning => "plan_running",
+            ErrorCode::PlanNotDone => "plan_not_done",
+            ErrorCode::DuplicateItem => "duplicate_item",
+            ErrorCode::ChangedElsewhere => "changed_elsewhere",
+            ErrorCode::Busy => "busy",
+            ErrorCode::PdfUnavailable => "pdf_unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+/// An error answer of the web app.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct WebError {
     pub(crate) status: StatusCode,
-    pub(crate) code: &'static str,
+    pub(crate) code: ErrorCode,
     pub(crate) message: String,
     pub(crate) hint: Option<String>,
     /// What went wrong inside, for the log only.
@@ -29,8 +170,8 @@ pub(crate) struct ErrorBody {
 /// What went wrong.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ErrorDetail {
-    /// Stable machine-readable code, e.g. `unknown_destination`, `csrf`, `not_found`.
-    pub(crate) code: String,
+    /// Stable machine-readable code (every code is listed in this document's enum).
+    pub(crate) code: &'static str,
     /// What is wrong, for the user.
     pub(crate) message: String,
     /// What to do about it, when there is advice.
@@ -40,7 +181,7 @@ pub(crate) struct ErrorDetail {
 
 impl WebError {
     /// An error with its status, code and message.
-    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -57,15 +198,15 @@ impl WebError {
     }
 
     /// A request the client must fix.
-    pub(crate) fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
     /// Nothing here, or not the caller's.
-    pub(crate) fn not_found(what: &str) -> Self {
+    pub(crate) fn not_found(what: impl std::fmt::Display) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             format!("{what} not found"),
         )
         .hint("check the link, or open it in the browser that made the plan")
@@ -75,17 +216,8 @@ impl WebError {
     pub(crate) fn csrf() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
-            "csrf",
+            ErrorCode::Csrf,
             "the form's security token is missing or out of date; reload the page and try again",
-        )
-    }
-
-    /// Too many plans being made at once.
-    pub(crate) fn busy() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "busy",
-            "the planner is busy, try again in a moment",
         )
     }
 
@@ -93,13 +225,13 @@ impl WebError {
     pub(crate) fn too_large() -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ErrorCode::TooLarge,
             "the request body is too large",
         )
     }
 
     /// A request that does not fit the resource's state.
-    pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
@@ -107,7 +239,7 @@ impl WebError {
     pub(crate) fn internal(detail: impl Into<String>) -> Self {
         let mut e = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "the server failed; try again, or see the server log",
         );
         e.internal = Some(detail.into());
@@ -118,25 +250,26 @@ impl WebError {
     pub(crate) fn body(&self) -> ErrorBody {
         ErrorBody {
             error: ErrorDetail {
-                code: self.code.to_owned(),
+                code: self.code.as_str(),
                 message: self.message.clone(),
                 hint: self.hint.clone(),
             },
         }
     }
 
-    fn log(&self) {
+    /// Writes the error to the log: server failures with their detail, refusals briefly.
+    pub(crate) fn log(&self) {
         if self.status.is_server_error() {
             tracing::error!(
                 status = self.status.as_u16(),
-                code = self.code,
+                code = self.code.as_str(),
                 internal = self.internal.as_deref(),
                 "request failed"
             );
         } else {
             tracing::info!(
                 status = self.status.as_u16(),
-                code = self.code,
+                code = self.code.as_str(),
                 "request rejected"
             );
         }
@@ -150,27 +283,102 @@ impl IntoResponse for WebError {
     }
 }
 
-impl From<AgentError> for WebError {
-    fn from(e: AgentError) -> Self {
+/// The code of an invalid input.
+fn invalid_code(invalid: Invalid) -> ErrorCode {
+    match invalid {
+        Invalid::Request(r) => ErrorCode::Request(r),
+        Invalid::ItemName => ErrorCode::InvalidName,
+        Invalid::Quantity => ErrorCode::InvalidQuantity,
+        Invalid::ListTitle => ErrorCode::InvalidTitle,
+        Invalid::Notes => ErrorCode::NotesTooLong,
+        Invalid::Coordinates => ErrorCode::InvalidCoordinates,
+        Invalid::Radius => ErrorCode::InvalidRadius,
+        Invalid::MissingLocation => ErrorCode::MissingLocation,
+        Invalid::Input => ErrorCode::InvalidInput,
+    }
+}
+
+impl From<AppError> for WebError {
+    fn from(e: AppError) -> Self {
+        let message = e.to_string();
         match e {
-            AgentError::Invalid(v) => {
-                WebError::bad_request(v.code, v.message.clone()).hint(v.hint.clone())
+            AppError::Invalid { invalid, hint, .. } => {
+                let e = WebError::bad_request(invalid_code(invalid), message);
+                match hint {
+                    Some(h) => e.hint(h),
+                    None => e,
+                }
             }
-            AgentError::UnknownDestination(g) => {
-                WebError::bad_request("unknown_destination", g.to_string())
+            AppError::UnknownDestination(_) => {
+                WebError::bad_request(ErrorCode::UnknownDestination, message)
                     .hint("pick one of the suggestions, or add the country: \"Rome, Italy\"")
             }
-            other => WebError::internal(other.to_string()),
+            AppError::UnknownLocation { hint, .. } => {
+                WebError::new(StatusCode::NOT_FOUND, ErrorCode::UnknownLocation, message).hint(hint)
+            }
+            AppError::NotFound(Missing::List | Missing::Item) => {
+                WebError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
+                    .hint("check the link; a list can only be opened in the browser that made it")
+            }
+            AppError::NotFound(Missing::Plan | Missing::SharedPlan) => {
+                WebError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
+                    .hint("check the link, or open it in the browser that made the plan")
+            }
+            AppError::Duplicate(_) => WebError::conflict(ErrorCode::DuplicateItem, message)
+                .hint("change the name, or the quantity of the item already there"),
+            AppError::Changed(_) => WebError::conflict(ErrorCode::ChangedElsewhere, message)
+                .hint("check the current values, then make your change again"),
+            AppError::PlanRunning => WebError::conflict(ErrorCode::PlanRunning, message),
+            AppError::PlanNotDone => WebError::conflict(ErrorCode::PlanNotDone, message),
+            AppError::NotRunning => WebError::conflict(ErrorCode::NotRunning, message),
+            AppError::NoSuchDay { .. } => WebError::bad_request(ErrorCode::DayOutOfRange, message),
+            AppError::Busy => {
+                WebError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy, message)
+            }
+            AppError::MissingAssets { .. } | AppError::Startup(_) | AppError::Internal(_) => {
+                WebError::internal(message)
+            }
         }
     }
 }
 
-impl From<StoreError> for WebError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound(what) => WebError::not_found(&what),
-            StoreError::Conflict(m) => WebError::conflict("conflict", m),
-            other => WebError::internal(other.to_string()),
-        }
+/// Whether a refusal is the "changed in another tab" one (a form then shows the values as
+/// saved elsewhere, not the stale ones typed).
+pub(crate) fn is_changed_elsewhere(e: &WebError) -> bool {
+    e.code == ErrorCode::ChangedElsewhere
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tripwright_app::Changed;
+
+    #[test]
+    fn every_code_is_distinct_and_snake_case() {
+        let codes: Vec<&str> = ErrorCode::all().map(ErrorCode::as_str).collect();
+        let unique: std::collections::HashSet<&&str> = codes.iter().collect();
+        assert_eq!(unique.len(), codes.len());
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'))
+        );
+        assert!(codes.contains(&"days_out_of_range") && codes.contains(&"changed_elsewhere"));
+    }
+
+    #[test]
+    fn conflicts_and_refusals_are_worded_for_the_user() {
+        let e = WebError::from(AppError::Changed(Changed::Item));
+        assert_eq!(e.status, StatusCode::CONFLICT);
+        assert_eq!(e.code, ErrorCode::ChangedElsewhere);
+        assert_eq!(e.message, "this item was changed in another tab — reloaded");
+        let e = WebError::from(AppError::Duplicate("Socks".into()));
+        assert_eq!(e.code, ErrorCode::DuplicateItem);
+        assert_eq!(e.message, "an item named \"Socks\" is already on the list");
+        let e = WebError::from(AppError::Busy);
+        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+        let e = WebError::from(AppError::Internal("disk on fire".into()));
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!e.message.contains("disk"), "internals stay in the log");
     }
 }

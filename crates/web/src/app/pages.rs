@@ -11,15 +11,17 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::Datelike;
-use tripwright_domain::{Plan, TripRequest, month_name};
+use tripwright_app::planning::{JobSnapshot, JobState, PlanJob};
+use tripwright_domain::{OwnerId, Plan, PlanId, TripRequest, month_name};
 
-use super::WebApp;
-use super::error::WebError;
-use super::jobs::{Job, JobState, events_url};
+use super::error::{ErrorCode, WebError};
+use super::events::{events_url, plan_url};
+use super::exports;
 use super::session::User;
+use super::state::WebApp;
 use super::view::{
     Chrome, FormError, ItineraryMode, MessagePage, PlanForm, PlanItem, PlanPage, PlannerPage,
-    PlansPage, checks_html, hotels_html, itinerary_html, map_data, months_html, progress_html,
+    PlansPage, checks_html, hotels_html, iso, itinerary_html, map_data, months_html, progress_html,
     render, summary_html, warnings_html,
 };
 
@@ -61,7 +63,7 @@ pub(crate) async fn not_found_page(user: User, uri: axum::http::Uri) -> Response
     if uri.path().starts_with("/api/") {
         return WebError::new(
             StatusCode::NOT_FOUND,
-            "unknown_endpoint",
+            ErrorCode::UnknownEndpoint,
             "no such API endpoint; see /api/openapi.json",
         )
         .into_response();
@@ -104,7 +106,7 @@ fn parse_form(form: &PlanForm) -> Result<TripRequest, FormError> {
 }
 
 async fn submit(
-    State(app): State<Arc<WebApp>>,
+    State(web): State<Arc<WebApp>>,
     user: User,
     form: Result<Form<PlanForm>, FormRejection>,
 ) -> Response {
@@ -135,25 +137,28 @@ async fn submit(
         Ok(r) => r,
         Err(e) => return refused(form, StatusCode::BAD_REQUEST, e),
     };
-    match app.start_plan(&user.id, req).await {
-        Ok(job) => Redirect::to(&format!("/plans/{}", job.id)).into_response(),
-        Err(e) => refused(
-            form,
-            e.status,
-            FormError {
-                message: e.message,
-                hint: e.hint,
-            },
-        ),
+    match web.app.planner().start(&user.id, req).await {
+        Ok(job) => Redirect::to(&plan_url(&job.id)).into_response(),
+        Err(e) => {
+            let e = WebError::from(e);
+            refused(
+                form,
+                e.status,
+                FormError {
+                    message: e.message,
+                    hint: e.hint,
+                },
+            )
+        }
     }
 }
 
-async fn plans_page(State(app): State<Arc<WebApp>>, user: User) -> Result<Response, WebError> {
-    let plans = app.store().list_owned_plans(&user.id, 200).await?;
+async fn plans_page(State(web): State<Arc<WebApp>>, user: User) -> Result<Response, WebError> {
+    let plans = web.app.planner().mine(&user.id, 200).await?;
     let plans = plans
         .into_iter()
         .map(|p| PlanItem {
-            url: format!("/plans/{}", p.id),
+            url: plan_url(&p.id),
             title: format!(
                 "{}, {} — {} day{}",
                 p.destination,
@@ -162,7 +167,7 @@ async fn plans_page(State(app): State<Arc<WebApp>>, user: User) -> Result<Respon
                 if p.days == 1 { "" } else { "s" }
             ),
             created: p.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            created_iso: p.created_at.to_rfc3339(),
+            created_iso: iso(p.created_at),
         })
         .collect();
     Ok(page(
@@ -205,39 +210,46 @@ fn plan_meta(plan: &Plan) -> String {
     )
 }
 
-fn plan_page(app: &WebApp, user: &User, job: &Job, viewer: Viewer<'_>) -> Response {
-    let mut inner = job.lock();
+fn plan_page(web: &WebApp, user: &User, job: &PlanJob, viewer: Viewer<'_>) -> Response {
+    let snap = job.snapshot();
     let owner = matches!(viewer, Viewer::Owner);
     // A finished plan's page changes only when a day is rewritten: the owner's copy is kept.
-    if owner && let Some(body) = inner.cached_page(&user.csrf) {
+    let keep = owner && snap.state == JobState::Done;
+    if keep && let Some(body) = web.pages.get(&job.id, snap.version, &user.csrf) {
         return html_bytes(body);
     }
-    let running = inner.state == JobState::Running;
-    let parts = &inner.parts;
-    let currency = parts
-        .summary
-        .as_ref()
-        .map(|s| s.cost.currency.clone())
-        .unwrap_or_else(|| {
-            job.request
-                .currency
-                .clone()
-                .unwrap_or_else(|| job.destination.currency.clone())
-        });
+    let body = Bytes::from(render_plan(web, user, job, &snap, viewer));
+    if keep {
+        web.pages
+            .put(&job.id, snap.version, &user.csrf, body.clone());
+    }
+    html_bytes(body)
+}
+
+fn render_plan(
+    web: &WebApp,
+    user: &User,
+    job: &PlanJob,
+    snap: &JobSnapshot,
+    viewer: Viewer<'_>,
+) -> String {
+    let owner = matches!(viewer, Viewer::Owner);
+    let running = snap.state == JobState::Running;
+    let parts = &snap.parts;
     let heading = plan_heading(usize::from(job.request.days), &job.destination);
-    let (subheading, failure) = match &inner.state {
+    let (subheading, failure) = match &snap.state {
         JobState::Failed(m) => (None, Some(format!("This plan failed: {m}"))),
         JobState::Cancelled => (None, Some("This plan was cancelled.".to_owned())),
         JobState::Running => (Some("Planning… the agents are at work.".to_owned()), None),
-        JobState::Done => (inner.plan.as_ref().map(plan_meta), None),
+        JobState::Done => (snap.plan.as_deref().map(plan_meta), None),
     };
     let map = map_data(
         parts.hotels.as_deref(),
         parts.itinerary.as_ref(),
-        app.ctx.tile_url.as_deref(),
+        web.tile_url.as_deref(),
     );
     let export_base = match viewer {
-        Viewer::Owner => format!("/plans/{}", job.id),
+        Viewer::Owner => plan_url(&job.id),
         Viewer::Shared(token) => format!("/share/{token}"),
     };
     let mut chrome = Chrome::new(
@@ -246,19 +258,19 @@ fn plan_page(app: &WebApp, user: &User, job: &Job, viewer: Viewer<'_>) -> Respon
         if owner { "plan" } else { "share" },
     );
     chrome.map = true;
-    let body = Bytes::from(render(&PlanPage {
+    render(&PlanPage {
         chrome,
-        id: job.id.clone(),
-        state: inner.state.name(),
+        id: job.id.to_string(),
+        state: state_name(&snap.state),
         events: owner.then(|| events_url(&job.id)),
         heading,
         subheading,
         prefs: job.request.prefs.clone(),
         failure,
-        show_progress: owner && !matches!(inner.state, JobState::Done),
-        progress: progress_html(&inner.agents, running),
+        show_progress: owner && !matches!(snap.state, JobState::Done),
+        progress: progress_html(&snap.agents, running),
         months: months_html(parts.months.as_deref()),
-        hotels: hotels_html(parts.hotels.as_deref(), &currency),
+        hotels: hotels_html(parts.hotels.as_deref(), &parts.currency),
         map_json: map.to_string(),
         itinerary: itinerary_html(
             parts.itinerary.as_ref(),
@@ -274,22 +286,34 @@ fn plan_page(app: &WebApp, user: &User, job: &Job, viewer: Viewer<'_>) -> Respon
         export_base,
         shareable: owner,
         share_url: String::new(),
-    }));
-    if owner {
-        inner.keep_page(&user.csrf, body.clone());
+    })
+}
+
+/// The name the page's `data-state` uses.
+fn state_name(state: &JobState) -> &'static str {
+    match state {
+        JobState::Running => "running",
+        JobState::Done => "done",
+        JobState::Failed(_) => "failed",
+        JobState::Cancelled => "cancelled",
     }
-    html_bytes(body)
 }
 
 fn html_bytes(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }
 
-async fn plan_view(State(app): State<Arc<WebApp>>, user: User, Path(id): Path<String>) -> Response {
-    match app.owned(&user.id, &id).await {
-        Ok(job) => plan_page(&app, &user, &job, Viewer::Owner),
-        Err(e) if e.status == StatusCode::NOT_FOUND => not_found_html(&user),
-        Err(e) => error_page(&user, e),
+async fn plan_view(State(web): State<Arc<WebApp>>, user: User, Path(id): Path<String>) -> Response {
+    match web.app.planner().owned(&user.id, &PlanId::from(id)).await {
+        Ok(job) => plan_page(&web, &user, &job, Viewer::Owner),
+        Err(e) => {
+            let e = WebError::from(e);
+            if e.status == StatusCode::NOT_FOUND {
+                not_found_html(&user)
+            } else {
+                error_page(&user, e)
+            }
+        }
     }
 }
 
@@ -302,129 +326,48 @@ fn error_page(user: &User, e: WebError) -> Response {
 }
 
 async fn shared_view(
-    State(app): State<Arc<WebApp>>,
+    State(web): State<Arc<WebApp>>,
     user: User,
     Path(token): Path<String>,
 ) -> Response {
-    match app.store().plan_by_share_token(&token).await {
-        Ok(Some(plan)) => {
-            let job = Job::finished(String::new(), plan, &app.ctx);
-            plan_page(&app, &user, &job, Viewer::Shared(&token))
+    match web
+        .app
+        .planner()
+        .shared(&token)
+        .await
+        .map_err(WebError::from)
+    {
+        Ok(plan) => {
+            let job = PlanJob::finished(OwnerId::new(""), plan);
+            plan_page(&web, &user, &job, Viewer::Shared(&token))
         }
-        Ok(None) => not_found_html(&user),
-        Err(e) => error_page(&user, e.into()),
+        Err(e) if e.status == StatusCode::NOT_FOUND => not_found_html(&user),
+        Err(e) => error_page(&user, e),
     }
 }
 
-/// The file name of an export: `tripwright-helsinki-2026-06-06.pdf`.
-pub(crate) fn export_name(plan: &Plan, ext: &str) -> String {
-    let slug: String = plan
-        .destination
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .filter(char::is_ascii)
-        .collect();
-    let slug = slug
-        .split('-')
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
-    let slug = if slug.is_empty() {
-        "plan".to_owned()
-    } else {
-        slug
-    };
-    format!("tripwright-{slug}-{}.{ext}", plan.itinerary.start_date)
-}
-
-/// Answers one export of `plan` (`export.pdf`, `.ics`, `.json` or `.md`) as an attachment.
-async fn export(app: &WebApp, plan: Plan, file: &str) -> Response {
-    let Some(ext) = file.strip_prefix("export.") else {
-        return WebError::not_found("export").into_response();
-    };
-    let (content_type, body): (&str, Vec<u8>) = match ext {
-        "json" => match serde_json::to_vec_pretty(&plan) {
-            Ok(b) => ("application/json", b),
-            Err(e) => return WebError::internal(e.to_string()).into_response(),
-        },
-        "ics" => (
-            "text/calendar; charset=utf-8",
-            tripwright_export::plan_ics(&plan).into_bytes(),
-        ),
-        "md" => (
-            "text/markdown; charset=utf-8",
-            tripwright_export::plan_markdown(&plan).into_bytes(),
-        ),
-        "pdf" => {
-            let fonts = match &app.fonts {
-                Ok(f) => f.clone(),
-                Err(why) => {
-                    return WebError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "pdf_unavailable",
-                        why.clone(),
-                    )
-                    .hint("install fonts-dejavu-core on the server")
-                    .into_response();
-                }
-            };
-            let plan = plan.clone();
-            match tokio::task::spawn_blocking(move || tripwright_export::plan_pdf(&plan, &fonts))
-                .await
-            {
-                Ok(Ok(pdf)) => ("application/pdf", pdf),
-                Ok(Err(e)) => return WebError::internal(e.to_string()).into_response(),
-                Err(e) => {
-                    return WebError::internal(format!("the PDF worker failed: {e}"))
-                        .into_response();
-                }
-            }
-        }
-        _ => return WebError::not_found("export").into_response(),
-    };
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", export_name(&plan, ext)),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 async fn plan_export(
-    State(app): State<Arc<WebApp>>,
+    State(web): State<Arc<WebApp>>,
     user: User,
     Path((id, file)): Path<(String, String)>,
 ) -> Response {
-    let job = match app.owned(&user.id, &id).await {
-        Ok(job) => job,
-        Err(e) => return e.into_response(),
-    };
-    let plan = job.lock().plan.clone();
-    match plan {
-        Some(plan) => export(&app, plan, &file).await,
-        None => WebError::conflict("plan_not_done", "the plan is not finished yet").into_response(),
+    match web
+        .app
+        .planner()
+        .finished(&user.id, &PlanId::from(id))
+        .await
+    {
+        Ok(plan) => exports::plan_export(&web, &plan, &file).await,
+        Err(e) => WebError::from(e).into_response(),
     }
 }
 
 async fn shared_export(
-    State(app): State<Arc<WebApp>>,
+    State(web): State<Arc<WebApp>>,
     Path((token, file)): Path<(String, String)>,
 ) -> Response {
-    match app.store().plan_by_share_token(&token).await {
-        Ok(Some(plan)) => export(&app, plan, &file).await,
-        Ok(None) => WebError::not_found("shared plan").into_response(),
+    match web.app.planner().shared(&token).await {
+        Ok(plan) => exports::plan_export(&web, &plan, &file).await,
         Err(e) => WebError::from(e).into_response(),
     }
 }
@@ -438,9 +381,6 @@ pub(crate) fn router() -> Router<Arc<WebApp>> {
         .route("/plans/{id}/{file}", get(plan_export))
         .route("/share/{token}", get(shared_view))
         .route("/share/{token}/{file}", get(shared_export))
-        // Issue 5: the trip list, notes and supermarkets pages.
-        .merge(super::lists::routes())
-        .merge(super::supermarkets::routes())
 }
 
 #[cfg(test)]

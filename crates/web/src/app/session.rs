@@ -21,8 +21,10 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::WebApp;
+use tripwright_domain::OwnerId;
+
 use super::error::WebError;
+use super::state::WebApp;
 
 /// Name of the user cookie.
 pub(crate) const COOKIE: &str = "tw_user";
@@ -142,18 +144,11 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
 }
 
-/// A random URL-safe token (for share links).
-pub(crate) fn random_token() -> String {
-    let mut bytes = [0u8; 18];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
 /// The user of a request, put in its extensions by [`session`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct User {
     /// The user's id (a UUID).
-    pub(crate) id: String,
+    pub(crate) id: OwnerId,
     /// The user's CSRF token.
     pub(crate) csrf: String,
 }
@@ -235,7 +230,7 @@ pub(crate) async fn session(
         }
     }
     request.extensions_mut().insert(User {
-        id: id.clone(),
+        id: OwnerId::new(id.clone()),
         csrf,
     });
     let mut response = next.run(request).await;
@@ -244,7 +239,7 @@ pub(crate) async fn session(
             "{COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={COOKIE_MAX_AGE}",
             keys.cookie_value(&id)
         );
-        if app.options.secure_cookies {
+        if app.secure_cookies {
             cookie.push_str("; Secure");
         }
         if let Ok(v) = HeaderValue::from_str(&cookie) {

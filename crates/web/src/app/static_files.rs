@@ -13,7 +13,7 @@ use axum::routing::get;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
-use super::WebApp;
+use super::state::WebApp;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/static_files.rs"));

@@ -1,14 +1,8 @@
-//! Grocery shops near a place (issue 5): `GET /supermarkets` (a form, a map and a list sorted by
-//! distance) and `GET /api/supermarkets?near=…&radius_km=5`.
-//!
-//! The location is a city from the gazetteer ("Helsinki", "Rome, Italy") or coordinates
-//! ("60.17, 24.94"); the shops are the store's places of the `grocery` category (OSM
-//! `shop=supermarket|convenience|grocery|greengrocer`) within the radius. Offline by default,
-//! so only the imported extracts have shops; with `[online]` configured (see `online.rs`), a
-//! place the gazetteer does not know is asked of Nominatim, and Overpass's live shops are merged
-//! with the store's. A failed online lookup falls back to the offline answer with a `notice`.
+//! Grocery shops near a place: `GET /supermarkets` (a form, a map and a list sorted by
+//! distance) and `GET /api/supermarkets?near=…&radius_km=5`. The search is the application
+//! layer's (offline by default; Nominatim and Overpass when `[online]` is configured); here
+//! are its JSON shape and its page.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use askama::Template;
@@ -20,24 +14,17 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tripwright_domain::{GeoPoint, Place, PlaceCategory};
+use tripwright_app::shops::{
+    DEFAULT_RADIUS_KM, LocationKind, MAX_RADIUS_KM, MIN_RADIUS_KM, ShopSearch,
+};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::WebApp;
 use super::error::{ErrorBody, WebError};
 use super::session::User;
+use super::state::WebApp;
 use super::view::{Chrome, OSM_ATTRIBUTION, render};
-
-/// Radius when none is given, km.
-pub(crate) const DEFAULT_RADIUS_KM: f64 = 5.0;
-/// Smallest radius, km.
-pub(crate) const MIN_RADIUS_KM: f64 = 0.5;
-/// Largest radius, km.
-pub(crate) const MAX_RADIUS_KM: f64 = 25.0;
-/// Most shops answered (the nearest).
-pub(crate) const MAX_SHOPS: usize = 200;
 
 /// `?near=…&radius_km=…`.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -57,7 +44,8 @@ pub(crate) struct Location {
     /// "Helsinki, Finland", or the coordinates as given.
     label: String,
     /// `city` (from the gazetteer), `coordinates`, or `nominatim` (found online).
-    kind: String,
+    #[schema(value_type = String)]
+    kind: LocationKind,
     /// Latitude.
     lat: f64,
     /// Longitude.
@@ -103,166 +91,45 @@ pub(crate) struct Supermarkets {
     notice: Option<String>,
 }
 
-/// Parses "lat, lon" (or "lat lon"); `None` when `text` is not two numbers.
-fn parse_coordinates(text: &str) -> Option<Result<GeoPoint, WebError>> {
-    let parts: Vec<&str> = text
-        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-        .filter(|p| !p.is_empty())
-        .collect();
-    let [lat, lon] = parts.as_slice() else {
-        return None;
-    };
-    let (Ok(lat), Ok(lon)) = (lat.parse::<f64>(), lon.parse::<f64>()) else {
-        return None;
-    };
-    let p = GeoPoint::new(lat, lon);
-    Some(if p.is_valid() {
-        Ok(p)
-    } else {
-        Err(WebError::bad_request(
-            "invalid_coordinates",
-            format!("{text:?} is not a position: latitude is −90..90 and longitude −180..180"),
-        )
-        .hint("give coordinates as \"60.17, 24.94\" (latitude, longitude)"))
-    })
-}
-
-/// The location of `near`: coordinates, a city of the gazetteer, or (when it is configured and
-/// `online` is set) Nominatim's hit.
-async fn locate(app: &WebApp, near: &str, online: bool) -> Result<Location, WebError> {
-    let near: String = near.trim().chars().take(200).collect();
-    if near.is_empty() {
-        return Err(WebError::bad_request(
-            "missing_location",
-            "say where to look: a city or coordinates",
-        )
-        .hint("for example \"Helsinki\" or \"60.17, 24.94\""));
-    }
-    if let Some(p) = parse_coordinates(&near) {
-        let p = p?;
-        return Ok(Location {
-            label: format!("{:.5}, {:.5}", p.lat, p.lon),
-            kind: "coordinates".into(),
-            lat: p.lat,
-            lon: p.lon,
-        });
-    }
-    let e = match app.orchestrator.gazetteer().geocode(&near) {
-        Ok(d) => {
-            return Ok(Location {
-                label: format!("{}, {}", d.name, d.country),
-                kind: "city".into(),
-                lat: d.lat,
-                lon: d.lon,
-            });
-        }
-        Err(e) => e,
-    };
-    let mut hint = String::from(
-        "type a city (\"Helsinki\", \"Rome, Italy\") or coordinates (\"60.17, 24.94\")",
-    );
-    if online && app.online.geocodes() {
-        match app.online.geocode(app.store().as_ref(), &near).await {
-            Ok(Some(hit)) => {
-                return Ok(Location {
-                    label: hit.display_name,
-                    kind: "nominatim".into(),
-                    lat: hit.lat,
-                    lon: hit.lon,
-                });
-            }
-            Ok(None) => {}
-            Err(why) => hint.push_str(&format!(
-                "; the online geocoder (Nominatim) could not be asked ({why}), so only the offline list of cities was searched — try again later"
-            )),
+impl From<ShopSearch> for Supermarkets {
+    fn from(found: ShopSearch) -> Self {
+        Self {
+            location: Location {
+                label: found.location.label,
+                kind: found.location.kind,
+                lat: found.location.point.lat,
+                lon: found.location.point.lon,
+            },
+            radius_km: found.radius_km,
+            count: found.count,
+            truncated: found.truncated,
+            places: found
+                .shops
+                .into_iter()
+                .map(|s| Shop {
+                    address: s.address(),
+                    distance_km: s.distance_km,
+                    id: s.place.id.into_string(),
+                    name: s.place.name,
+                    kind: s.place.kind,
+                    lat: s.place.lat,
+                    lon: s.place.lon,
+                    opening_hours: s.place.opening_hours,
+                })
+                .collect(),
+            notice: found.notice,
         }
     }
-    Err(WebError::new(StatusCode::NOT_FOUND, "unknown_location", e.to_string()).hint(hint))
 }
 
-/// The radius of `text` (default 5 km), refused outside 0.5..=25 km.
-fn radius(text: Option<&str>) -> Result<f64, WebError> {
-    let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(DEFAULT_RADIUS_KM);
-    };
-    match t.parse::<f64>() {
-        Ok(r) if (MIN_RADIUS_KM..=MAX_RADIUS_KM).contains(&r) => Ok(r),
-        _ => Err(WebError::bad_request(
-            "invalid_radius",
-            format!("the radius must be a number of km from {MIN_RADIUS_KM} to {MAX_RADIUS_KM}, not {t:?}"),
-        )
-        .hint("leave it out for 5 km")),
-    }
-}
-
-fn address(p: &Place) -> Option<String> {
-    let street = p.tag("addr:street")?;
-    Some(match p.tag("addr:housenumber") {
-        Some(n) => format!("{street} {n}"),
-        None => street.to_owned(),
-    })
-}
-
-/// The shops within `radius_km` of the location, nearest first: the store's, and Overpass's
-/// when it is configured (the live entry wins when both have an id).
-async fn search(app: &WebApp, q: &NearQuery) -> Result<Supermarkets, WebError> {
-    let radius_km = radius(q.radius_km.as_deref());
-    // No online request for a search refused anyway.
-    let location = locate(app, &q.near, radius_km.is_ok()).await?;
-    let radius_km = radius_km?;
-    let center = GeoPoint::new(location.lat, location.lon);
-    let mut places = app
-        .store()
-        .places_near(center, radius_km, &[PlaceCategory::Grocery])
-        .await?;
-    let mut notice = None;
-    if app.online.lists_shops() {
-        match app
-            .online
-            .shops(app.store().as_ref(), center, radius_km)
-            .await
-        {
-            Ok(live) => {
-                let ids: HashSet<&str> = live.iter().map(|p| p.id.as_str()).collect();
-                places.retain(|p| !ids.contains(p.id.as_str()));
-                places.extend(live);
-            }
-            Err(why) => {
-                notice = Some(format!(
-                    "Live shop data (Overpass) is not available: {why}. Showing only the shops of the map data on this server; try again later."
-                ));
-            }
-        }
-    }
-    let mut shops: Vec<Shop> = places
-        .into_iter()
-        .map(|p| Shop {
-            distance_km: (center.distance_km(&p.point()) * 1000.0).round() / 1000.0,
-            address: address(&p),
-            id: p.id,
-            name: p.name,
-            kind: p.kind,
-            lat: p.lat,
-            lon: p.lon,
-            opening_hours: p.opening_hours,
-        })
-        .filter(|s| s.distance_km <= radius_km)
-        .collect();
-    shops.sort_by(|a, b| {
-        a.distance_km
-            .total_cmp(&b.distance_km)
-            .then_with(|| a.id.cmp(&b.id))
-    });
-    let count = shops.len();
-    shops.truncate(MAX_SHOPS);
-    Ok(Supermarkets {
-        location,
-        radius_km,
-        count,
-        truncated: count > MAX_SHOPS,
-        places: shops,
-        notice,
-    })
+/// The search of `q`.
+async fn search(web: &WebApp, q: &NearQuery) -> Result<Supermarkets, WebError> {
+    Ok(web
+        .app
+        .shops()
+        .search(&q.near, q.radius_km.as_deref())
+        .await?
+        .into())
 }
 
 /// Grocery shops (supermarkets, convenience stores, greengrocers) within a radius of a city or
@@ -280,10 +147,10 @@ async fn search(app: &WebApp, q: &NearQuery) -> Result<Supermarkets, WebError> {
     )
 )]
 pub(crate) async fn api_supermarkets(
-    State(app): State<Arc<WebApp>>,
+    State(web): State<Arc<WebApp>>,
     Query(q): Query<NearQuery>,
 ) -> Result<Json<Supermarkets>, WebError> {
-    Ok(Json(search(&app, &q).await?))
+    Ok(Json(search(&web, &q).await?))
 }
 
 /// The supermarket API's route, with its documentation (merged into `/api`'s router).
@@ -330,7 +197,7 @@ fn km(d: f64) -> String {
 }
 
 async fn supermarkets_page(
-    State(app): State<Arc<WebApp>>,
+    State(web): State<Arc<WebApp>>,
     user: User,
     Query(q): Query<NearQuery>,
 ) -> Response {
@@ -352,13 +219,13 @@ async fn supermarkets_page(
         shops: Vec::new(),
         map_json: String::new(),
         notice: None,
-        live_shops: app.online.lists_shops(),
+        live_shops: web.app.shops().live_shops(),
         min_radius: MIN_RADIUS_KM,
         max_radius: MAX_RADIUS_KM,
     };
     let mut status = StatusCode::OK;
     if !near.trim().is_empty() {
-        match search(&app, &q).await {
+        match search(&web, &q).await {
             Ok(found) => {
                 page.searched = true;
                 page.label = found.location.label.clone();
@@ -406,30 +273,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn coordinates_are_two_numbers_in_range() {
-        let p = parse_coordinates("60.17, 24.94")
-            .expect("two numbers")
-            .expect("valid");
-        assert_eq!((p.lat, p.lon), (60.17, 24.94));
-        assert!(parse_coordinates("60.17 24.94").is_some_and(|r| r.is_ok()));
-        assert!(parse_coordinates("-33.9;151.2").is_some_and(|r| r.is_ok()));
-        assert!(parse_coordinates("95, 10").is_some_and(|r| r.is_err()));
-        assert!(parse_coordinates("NaN, 10").is_some_and(|r| r.is_err()));
-        assert!(parse_coordinates("Helsinki").is_none());
-        assert!(parse_coordinates("Rome, Italy").is_none());
-        assert!(parse_coordinates("1, 2, 3").is_none());
-    }
-
-    #[test]
-    fn the_radius_defaults_to_5_km_and_stays_in_range() {
-        assert_eq!(radius(None).expect("default"), 5.0);
-        assert_eq!(radius(Some(" ")).expect("default"), 5.0);
-        assert_eq!(radius(Some("0.5")).expect("min"), 0.5);
-        assert_eq!(radius(Some("25")).expect("max"), 25.0);
-        for bad in ["0.4", "26", "-1", "abc", "NaN", "inf"] {
-            let e = radius(Some(bad)).expect_err(bad);
-            assert_eq!(e.code, "invalid_radius", "{bad}");
-        }
+    fn distances_are_shown_to_a_tenth_below_10_km() {
         assert_eq!(km(0.43), "0.4 km");
         assert_eq!(km(12.4), "12 km");
     }

@@ -5,8 +5,11 @@
 
 use askama::Template;
 use serde_json::{Value, json};
-use tripwright_agents::summary::format_money;
-use tripwright_domain::{Check, Hotel, Itinerary, MonthScore, Plan, StopKind, Summary, month_name};
+use tripwright_app::AgentName;
+use tripwright_app::planning::{AGENTS, AgentProgress, AgentState, Parts, Section};
+use tripwright_domain::{
+    Check, Hotel, Itinerary, Money, MonthScore, StopKind, Summary, month_name,
+};
 
 /// Colours of the days on the map (and in the route sketch), day 1 first.
 pub(crate) const DAY_COLOURS: [&str; 14] = [
@@ -16,6 +19,11 @@ pub(crate) const DAY_COLOURS: [&str; 14] = [
 
 /// The map's offline attribution.
 pub(crate) const OSM_ATTRIBUTION: &str = "© OpenStreetMap contributors";
+
+/// A time as the API and the pages' `datetime` attributes write it: RFC 3339 in UTC with `Z`.
+pub(crate) fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
 
 /// Renders a template; a failure (a bug: the templates are compiled in) becomes a short
 /// message in the page rather than a panic.
@@ -218,31 +226,6 @@ pub(crate) struct PlanPage {
 
 // ───────────────────────────── sections ─────────────────────────────
 
-/// The parts of a plan known so far (all of them once it is done).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Parts {
-    pub(crate) months: Option<Vec<MonthScore>>,
-    pub(crate) hotels: Option<Vec<Hotel>>,
-    pub(crate) itinerary: Option<Itinerary>,
-    pub(crate) summary: Option<Summary>,
-    pub(crate) checks: Option<Vec<Check>>,
-    pub(crate) warnings: Vec<String>,
-}
-
-impl Parts {
-    /// All parts of a finished plan.
-    pub(crate) fn of(plan: &Plan) -> Self {
-        Self {
-            months: Some(plan.best_months.clone()),
-            hotels: Some(plan.hotels.clone()),
-            itinerary: Some(plan.itinerary.clone()),
-            summary: Some(plan.summary.clone()),
-            checks: Some(plan.checks.clone()),
-            warnings: plan.warnings.clone(),
-        }
-    }
-}
-
 /// How the itinerary is shown: with the rewrite buttons (the owner's page), and with the
 /// intros marked live (prose still streaming).
 #[derive(Debug, Clone, Copy, Default)]
@@ -378,7 +361,7 @@ pub(crate) fn hotels_html(hotels: Option<&[Hotel]>, currency: &str) -> String {
                 || "no stars listed".to_owned(),
                 |n| "★".repeat(usize::from(n)),
             ),
-            price: format_money(h.price_per_night, currency),
+            price: Money::new(h.price_per_night, currency).to_string(),
             estimated: h.price_estimated,
             similarity: format!("{:.2}", h.similarity),
             distance: format!("{:.1} km from the centre", h.distance_km),
@@ -521,16 +504,16 @@ pub(crate) fn summary_html(summary: Option<&Summary>) -> String {
             .iter()
             .map(|l| CostLineView {
                 label: l.label.clone(),
-                amount: format_money(l.amount, &c.currency),
+                amount: Money::new(l.amount, &c.currency).to_string(),
                 estimated: l.estimated,
             })
             .collect(),
-        total: format_money(c.total, &c.currency),
+        total: Money::new(c.total, &c.currency).to_string(),
         budget: c.budget.map(|b| {
             let over = c.within_budget == Some(false);
             BudgetView {
                 class: if over { "budget over-budget" } else { "budget" },
-                amount: format_money(b, &c.currency),
+                amount: Money::new(b, &c.currency).to_string(),
                 verdict: if over { "over budget" } else { "within budget" },
             }
         }),
@@ -591,31 +574,25 @@ pub(crate) struct ProgressSection {
     agents: Vec<AgentView>,
 }
 
-/// One agent's progress.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct AgentProgress {
-    /// `waiting`, `running`, `done` or `failed`.
-    pub(crate) status: &'static str,
-    /// Wall time once finished.
-    pub(crate) elapsed_ms: Option<u64>,
-}
-
-impl Default for AgentProgress {
-    fn default() -> Self {
-        Self {
-            status: "waiting",
-            elapsed_ms: None,
-        }
+/// An agent's key (its `data-agent`) and its name on the page.
+pub(crate) fn agent_label(agent: AgentName) -> (&'static str, &'static str) {
+    match agent {
+        AgentName::Weather => ("weather", "Weather"),
+        AgentName::Hotels => ("hotels", "Hotels"),
+        AgentName::Itinerary => ("itinerary", "Itinerary"),
+        AgentName::Summary => ("summary", "Summary"),
     }
 }
 
-/// The agents in their order on the page.
-pub(crate) const AGENTS: [(&str, &str); 4] = [
-    ("weather", "Weather"),
-    ("hotels", "Hotels"),
-    ("itinerary", "Itinerary"),
-    ("summary", "Summary"),
-];
+/// An agent state's name in the page's `data-status`.
+pub(crate) fn state_name(state: AgentState) -> &'static str {
+    match state {
+        AgentState::Waiting => "waiting",
+        AgentState::Running => "running",
+        AgentState::Done => "done",
+        AgentState::Failed => "failed",
+    }
+}
 
 /// Elapsed time as the page shows it: "1.2 s".
 pub(crate) fn elapsed_text(ms: Option<u64>) -> String {
@@ -629,11 +606,14 @@ pub(crate) fn progress_html(agents: &[AgentProgress; 4], running: bool) -> Strin
         agents: AGENTS
             .iter()
             .zip(agents)
-            .map(|((key, name), p)| AgentView {
-                key,
-                name,
-                status: p.status,
-                elapsed: elapsed_text(p.elapsed_ms),
+            .map(|(agent, p)| {
+                let (key, name) = agent_label(*agent);
+                AgentView {
+                    key,
+                    name,
+                    status: state_name(p.state),
+                    elapsed: elapsed_text(p.elapsed_ms),
+                }
             })
             .collect(),
     })
@@ -645,10 +625,9 @@ pub(crate) fn map_data(
     itinerary: Option<&Itinerary>,
     tile_url: Option<&str>,
 ) -> Value {
+    let hotels = hotels.unwrap_or_default();
     let hotel = itinerary
-        .and_then(|it| it.hotel_id.as_deref())
-        .and_then(|id| hotels.unwrap_or_default().iter().find(|h| h.id == id))
-        .or_else(|| hotels.and_then(<[Hotel]>::first))
+        .map_or_else(|| hotels.first(), |it| it.hotel_among(hotels))
         .map(|h| json!({"name": h.name, "lat": h.lat, "lon": h.lon}));
     let days: Vec<Value> = itinerary
         .map(|it| it.days.as_slice())
@@ -678,47 +657,26 @@ pub(crate) fn map_data(
     })
 }
 
-/// Every section of `parts` as `(name, html)`; the map as data. The order is the page's.
-pub(crate) fn all_sections(
+/// One section of the plan page, rendered from `parts`.
+pub(crate) fn section(
+    s: Section,
     parts: &Parts,
-    currency: &str,
     mode: ItineraryMode,
     tile_url: Option<&str>,
-) -> Vec<(&'static str, SectionBody)> {
-    vec![
-        (
-            "months",
-            SectionBody::Html(months_html(parts.months.as_deref())),
-        ),
-        (
-            "hotels",
-            SectionBody::Html(hotels_html(parts.hotels.as_deref(), currency)),
-        ),
-        (
-            "map",
-            SectionBody::Data(map_data(
-                parts.hotels.as_deref(),
-                parts.itinerary.as_ref(),
-                tile_url,
-            )),
-        ),
-        (
-            "itinerary",
-            SectionBody::Html(itinerary_html(parts.itinerary.as_ref(), mode)),
-        ),
-        (
-            "summary",
-            SectionBody::Html(summary_html(parts.summary.as_ref())),
-        ),
-        (
-            "checks",
-            SectionBody::Html(checks_html(parts.checks.as_deref())),
-        ),
-        (
-            "warnings",
-            SectionBody::Html(warnings_html(&parts.warnings)),
-        ),
-    ]
+) -> SectionBody {
+    match s {
+        Section::Months => SectionBody::Html(months_html(parts.months.as_deref())),
+        Section::Hotels => SectionBody::Html(hotels_html(parts.hotels.as_deref(), &parts.currency)),
+        Section::Map => SectionBody::Data(map_data(
+            parts.hotels.as_deref(),
+            parts.itinerary.as_ref(),
+            tile_url,
+        )),
+        Section::Itinerary => SectionBody::Html(itinerary_html(parts.itinerary.as_ref(), mode)),
+        Section::Summary => SectionBody::Html(summary_html(parts.summary.as_ref())),
+        Section::Checks => SectionBody::Html(checks_html(parts.checks.as_deref())),
+        Section::Warnings => SectionBody::Html(warnings_html(&parts.warnings)),
+    }
 }
 
 /// What a `section` event carries.
@@ -778,7 +736,7 @@ mod tests {
     fn progress_shows_status_and_elapsed() {
         let mut agents: [AgentProgress; 4] = Default::default();
         agents[0] = AgentProgress {
-            status: "done",
+            state: AgentState::Done,
             elapsed_ms: Some(1234),
         };
         let html = progress_html(&agents, true);

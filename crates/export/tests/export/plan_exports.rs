@@ -1,9 +1,7 @@
 //! Plan exports against a real plan (`tests/fixtures/helsinki_plan.json`): PDF text read back
 //! with pdftotext, iCalendar structure, Markdown and the SVG route sketch.
 
-mod common;
-
-use common::{fonts, helsinki_plan, pdf_pages, pdf_text, squash};
+use super::common::{fonts, helsinki_plan, pdf_pages, pdf_text, squash};
 use tripwright_domain::Plan;
 use tripwright_export::{plan_ics, plan_markdown, plan_pdf, route_svg};
 
@@ -43,7 +41,7 @@ fn plan_pdf_shows_the_whole_plan() {
         // Hotel.
         "Recommended hotel",
         "Hotel Haven",
-        "110.00 EUR per night (estimated)",
+        "EUR 110.00 per night (estimated)",
         // Days with stop times, names and notes.
         "Day 1 · Saturday 3 July 2027 · Around Vanha Kauppahalli",
         "Day 2 · Sunday 4 July 2027",
@@ -127,7 +125,7 @@ fn plan_pdf_compares_cost_with_budget() {
     let pdf = plan_pdf(&plan, &fonts()).expect("plan PDF");
     let text = squash(&pdf_text(&pdf));
     assert!(
-        text.contains("Budget 300.00 over budget by 28.00 EUR"),
+        text.contains("Budget 300.00 over budget by EUR 28.00"),
         "{text}"
     );
 }

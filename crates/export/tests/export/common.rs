@@ -1,7 +1,5 @@
 //! Shared helpers of the export tests.
 
-#![allow(dead_code)]
-
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,12 +1,10 @@
 //! Trip-list PDFs read back with pdftotext and rendered with pdftoppm; font loading errors.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 
+use super::common::{fonts, pdf_pages, pdf_text, squash};
 use chrono::NaiveDate;
-use common::{fonts, pdf_pages, pdf_text, squash};
 use tripwright_domain::{ListItem, TripList};
 use tripwright_export::{ExportError, PdfFonts, list_pdf};
 
@@ -35,7 +33,7 @@ fn list(title: &str, items: Vec<ListItem>, notes: &str) -> TripList {
         plan_id: None,
         notes: notes.into(),
         notes_saved_at: None,
-        created_at: "2026-11-29T08:00:00Z".into(),
+        created_at: "2026-11-29T08:00:00Z".parse().expect("a time"),
         version: 3,
         items,
     }

@@ -1,5 +1,5 @@
-//! Optional online lookups for the supermarkets search: a Nominatim geocoder for places the
-//! offline gazetteer does not know, and an Overpass API for live grocery shops. Both are off
+//! Optional online lookups: a Nominatim geocoder for places the offline gazetteer does not
+//! know, and an Overpass API for live grocery shops. Both are off
 //! until `[online] nominatim_url` / `overpass_url` are set; only the configured URLs are asked.
 //!
 //! The services' usage policies are kept: every request carries the User-Agent
@@ -21,8 +21,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use tripwright_config::OnlineConfig;
-use tripwright_domain::{GeoPoint, Place, PlaceCategory};
-use tripwright_store::Store;
+use tripwright_domain::{GeoPoint, Place, PlaceCategory, PlaceId};
+use tripwright_store::CacheStore;
 
 /// Least time between two requests to one service (both usage policies: 1 request/s).
 const MIN_INTERVAL: Duration = Duration::from_secs(1);
@@ -75,7 +75,7 @@ impl Service {
 
 /// Why an online lookup gave no answer.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum OnlineError {
+pub enum OnlineError {
     /// Other lookups held the service for longer than the timeout.
     Busy,
     /// 429 Too Many Requests (still, after the one retry, or with no or a long
@@ -119,7 +119,7 @@ impl OnlineError {
     /// What went wrong in detail, for the log (empty when [`Display`] says it all).
     ///
     /// [`Display`]: std::fmt::Display
-    fn detail(&self) -> String {
+    pub fn detail(&self) -> String {
         match self {
             Self::Unreachable(d) | Self::Invalid(d) | Self::Incomplete(d) => d.clone(),
             Self::RateLimited(Some(after)) => format!("Retry-After {after:?}"),
@@ -130,17 +130,17 @@ impl OnlineError {
 
 /// A place found by Nominatim.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct GeocodeHit {
+pub struct GeocodeHit {
     /// Nominatim's `display_name`.
-    pub(crate) display_name: String,
+    pub display_name: String,
     /// Latitude.
-    pub(crate) lat: f64,
+    pub lat: f64,
     /// Longitude.
-    pub(crate) lon: f64,
+    pub lon: f64,
 }
 
 /// The online lookups: off (no client at all) unless a URL is configured.
-pub(crate) struct Online {
+pub struct Online {
     /// The HTTP client (User-Agent and timeout set), when a service is configured.
     http: Option<reqwest::Client>,
     /// Nominatim's base URL, without a trailing `/`.
@@ -328,7 +328,7 @@ fn parse_overpass(body: &[u8]) -> Result<Vec<Place>, OnlineError> {
         {
             continue;
         }
-        let id = format!("osm:{}/{}", e.kind, e.id);
+        let id = PlaceId::osm(&e.kind, e.id);
         if !seen.insert(id.clone()) {
             continue;
         }
@@ -365,7 +365,7 @@ impl Online {
     ///
     /// # Errors
     /// A URL that is not http(s), a contact a header cannot carry, or no HTTP client.
-    pub(crate) fn new(config: &OnlineConfig) -> Result<Self, String> {
+    pub fn new(config: &OnlineConfig) -> Result<Self, String> {
         let nominatim = base_url("nominatim_url", config.nominatim_url.as_deref())?;
         let overpass = base_url("overpass_url", config.overpass_url.as_deref())?;
         let timeout = Duration::from_secs(config.timeout_secs.max(1));
@@ -399,12 +399,12 @@ impl Online {
     }
 
     /// Whether Nominatim is configured.
-    pub(crate) fn geocodes(&self) -> bool {
+    pub fn geocodes(&self) -> bool {
         self.nominatim.is_some()
     }
 
     /// Whether Overpass is configured.
-    pub(crate) fn lists_shops(&self) -> bool {
+    pub fn lists_shops(&self) -> bool {
         self.overpass.is_some()
     }
 
@@ -412,9 +412,9 @@ impl Online {
     ///
     /// # Errors
     /// The lookup failed (see [`OnlineError`]); nothing is cached then.
-    pub(crate) async fn geocode(
+    pub async fn geocode(
         &self,
-        store: &dyn Store,
+        store: &dyn CacheStore,
         query: &str,
     ) -> Result<Option<GeocodeHit>, OnlineError> {
         let (Some(http), Some(base)) = (&self.http, &self.nominatim) else {
@@ -442,9 +442,9 @@ impl Online {
     ///
     /// # Errors
     /// The lookup failed (see [`OnlineError`]); nothing is cached then.
-    pub(crate) async fn shops(
+    pub async fn shops(
         &self,
-        store: &dyn Store,
+        store: &dyn CacheStore,
         center: GeoPoint,
         radius_km: f64,
     ) -> Result<Vec<Place>, OnlineError> {
@@ -478,7 +478,7 @@ impl Online {
     /// A fresh cached answer; a store failure or an unreadable entry counts as none.
     async fn cached<T: DeserializeOwned>(
         &self,
-        store: &dyn Store,
+        store: &dyn CacheStore,
         service: Service,
         key: &str,
     ) -> Option<T> {
@@ -493,7 +493,13 @@ impl Online {
     }
 
     /// Caches an answer; a failure is logged (the answer is still used).
-    async fn remember<T: Serialize>(&self, store: &dyn Store, service: Service, key: &str, v: &T) {
+    async fn remember<T: Serialize>(
+        &self,
+        store: &dyn CacheStore,
+        service: Service,
+        key: &str,
+        v: &T,
+    ) {
         let Ok(text) = serde_json::to_string(v) else {
             return;
         };

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::AgentError;
+use crate::AppError;
 
 /// Paths of the assets under one assets directory.
 #[derive(Debug, Clone)]
@@ -40,7 +40,7 @@ impl AssetPaths {
     }
 
     /// Fails with the list of missing files when an asset the planner needs is absent.
-    pub fn require_core(&self) -> Result<(), AgentError> {
+    pub fn require_core(&self) -> Result<(), AppError> {
         let needed = [
             self.geonames_dir().join("cities15000.json"),
             self.geonames_dir().join("countries.json"),
@@ -60,7 +60,7 @@ impl AssetPaths {
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(AgentError::MissingAssets {
+            Err(AppError::MissingAssets {
                 root: self.root.clone(),
                 missing,
             })

@@ -1,0 +1,410 @@
+//! Tripwright's application layer: the use cases the front ends call.
+//!
+//! The web app and the CLI call only this crate (and the plain types of `tripwright-domain`):
+//! planning ([`Planner`]: start, follow, cancel, rewrite a day, share), trip lists
+//! ([`TripLists`]), the shop search ([`Shops`]), and the few one-off commands (months of a
+//! destination, imports, saved plans). It owns start-up: everything heavy is loaded once, in
+//! [`App::load`], and the store backend is built from configuration in one place
+//! ([`open_store`]). Below it, the agents make plans and the store keeps them; above it, the
+//! front ends keep only their own concerns (HTTP, sessions, rendering; flags and printing).
+//!
+//! It is a crate of its own, not a module of `tripwright-agents`, so that the dependency
+//! graph enforces the layering: the web crate does not depend on the store or the agents at
+//! all, so it cannot call them.
+
+pub mod assets;
+mod error;
+pub mod lists;
+pub mod planning;
+pub mod shops;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tripwright_agents::weather::{Evaluation, WeatherAgent};
+use tripwright_agents::{Agents, Orchestrator};
+use tripwright_config::{Config, LlmProvider, Secrets};
+use tripwright_data::gazetteer::Gazetteer;
+use tripwright_data::osm::CategoryCount;
+use tripwright_domain::{Destination, MonthScore, PlaceCategory, Plan};
+use tripwright_llm::LlmClient;
+use tripwright_ml::embedding::Embedder;
+use tripwright_store::Store;
+
+pub use error::{AppError, Changed, Invalid, Missing};
+pub use lists::TripLists;
+pub use planning::{Planner, PlannerLimits};
+pub use shops::Shops;
+/// The weather model's evaluation.
+pub use tripwright_agents::weather::Evaluation as WeatherEvaluation;
+/// The agents' progress events and names, as the CLI prints them.
+pub use tripwright_agents::{AgentEvent, AgentName, AgentOutput, AgentStatus};
+/// A line of the plan history.
+pub use tripwright_store::PlanSummary;
+
+use assets::AssetPaths;
+
+/// How long start-up took, part by part, in milliseconds.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StartupReport {
+    /// Opening the store (and running migrations).
+    pub store_ms: u64,
+    /// Loading the gazetteer.
+    pub gazetteer_ms: u64,
+    /// Loading the climate data and training or loading the forest.
+    pub weather_ms: u64,
+    /// Loading MiniLM.
+    pub embedder_ms: u64,
+    /// Importing the demo OSM extract into an empty store (0 when not needed).
+    pub import_ms: u64,
+    /// Loading the language model (0 when off).
+    pub llm_ms: u64,
+}
+
+fn ms(t: Instant) -> u64 {
+    u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Opens the store the configuration names. This is the one place a backend is chosen:
+/// today the SQLite file at `store_path`.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, AppError> {
+    tripwright_store::open(&config.store_path())
+        .await
+        .map_err(|e| AppError::Startup(e.to_string()))
+}
+
+/// Builds the configured language model client, or says why there is none.
+pub async fn load_llm(config: &Config, secrets: &Secrets) -> Result<Arc<dyn LlmClient>, String> {
+    match config.llm.provider {
+        LlmProvider::Off => Err("the language model is off (llm.provider = \"off\")".into()),
+        LlmProvider::Embedded => {
+            let path = config.llm_model_path();
+            let mut engine = tripwright_llm::engine::EngineConfig::new(&path);
+            engine.max_sequences = config.llm.max_sequences;
+            let loaded =
+                tokio::task::spawn_blocking(move || tripwright_llm::engine::Engine::load(engine))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            match loaded {
+                Ok(e) => Ok(Arc::new(e)),
+                Err(e) => Err(format!(
+                    "the local model {} could not be loaded: {e}",
+                    path.display()
+                )),
+            }
+        }
+        LlmProvider::OpenAi => {
+            let mut c =
+                tripwright_llm::openai::OpenAiConfig::new(&config.llm.base_url, &config.llm.model);
+            c.api_key = secrets.openai_api_key.clone();
+            tripwright_llm::openai::OpenAiClient::new(c)
+                .map(|c| Arc::new(c) as Arc<dyn LlmClient>)
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Internal(format!("the {what} worker failed: {e}")))
+}
+
+/// What an import wrote.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    /// Places written.
+    pub written: usize,
+    /// Per category: nodes, ways, and ways that could not be located.
+    pub counts: Vec<(PlaceCategory, CategoryCount)>,
+}
+
+/// Imports an OSM extract into `store`.
+async fn import_into(store: &dyn Store, path: &Path) -> Result<ImportReport, AppError> {
+    let p = path.to_path_buf();
+    let import = blocking("import", move || tripwright_data::osm::import_pbf(&p))
+        .await?
+        .map_err(|e| AppError::Startup(e.to_string()))?;
+    let source = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let written = store.upsert_places(&source, &import.places).await?;
+    Ok(ImportReport {
+        written,
+        counts: import.counts.into_iter().collect(),
+    })
+}
+
+/// Imports an OpenStreetMap extract into the configured store (without loading the models).
+pub async fn import_osm(config: &Config, path: &Path) -> Result<ImportReport, AppError> {
+    let store = open_store(config).await?;
+    let report = import_into(store.as_ref(), path).await;
+    store.close().await?;
+    report
+}
+
+/// The saved plans of the configured store, read without loading the models (the CLI's
+/// history).
+pub struct SavedPlans {
+    store: Arc<dyn Store>,
+}
+
+impl SavedPlans {
+    /// Opens the configured store.
+    pub async fn open(config: &Config) -> Result<Self, AppError> {
+        Ok(Self {
+            store: open_store(config).await?,
+        })
+    }
+
+    /// The `limit` newest saved plans of anyone, newest first.
+    pub async fn recent(&self, limit: u32) -> Result<Vec<PlanSummary>, AppError> {
+        Ok(self.store.list_plans(limit).await?)
+    }
+
+    /// One saved plan by id, whoever made it.
+    pub async fn get(&self, id: &tripwright_domain::PlanId) -> Result<Option<Plan>, AppError> {
+        Ok(self.store.plan(id).await?)
+    }
+}
+
+/// The weather model's leave-one-city-out evaluation against the nearest-station baseline.
+pub async fn evaluate_weather(config: &Config) -> Result<Evaluation, AppError> {
+    let climate = AssetPaths::new(&config.assets_dir).climate_dir();
+    blocking("evaluation", move || {
+        tripwright_agents::weather::evaluate_dir(&climate)
+    })
+    .await?
+    .map_err(|e| AppError::Startup(e.to_string()))
+}
+
+/// MiniLM sentence embeddings of `texts` (the model loaded for this call only).
+pub async fn embed(config: &Config, texts: Vec<String>) -> Result<Vec<Vec<f32>>, AppError> {
+    let dir = AssetPaths::new(&config.assets_dir).minilm_dir();
+    blocking("embedding", move || {
+        let embedder = Embedder::load(&dir).map_err(|e| AppError::Startup(e.to_string()))?;
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        embedder
+            .embed(&refs)
+            .map_err(|e| AppError::Internal(e.to_string()))
+    })
+    .await?
+}
+
+/// The data and models loaded at start-up.
+pub struct Models {
+    /// The GeoNames gazetteer.
+    pub gazetteer: Arc<Gazetteer>,
+    /// The weather model.
+    pub weather: Arc<WeatherAgent>,
+    /// MiniLM.
+    pub embedder: Arc<Embedder>,
+    /// The language model, or why there is none.
+    pub llm: Result<Arc<dyn LlmClient>, String>,
+}
+
+/// Everything the front ends use, loaded once. Cheap to share (`Arc<App>`).
+pub struct App {
+    config: Arc<Config>,
+    store: Arc<dyn Store>,
+    gazetteer: Arc<Gazetteer>,
+    orchestrator: Arc<Orchestrator>,
+    llm: Result<Arc<dyn LlmClient>, String>,
+    planner: Planner,
+    lists: TripLists,
+    shops: Shops,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Loads the store, gazetteer, weather model, embedder and language model (concurrently
+    /// where possible), imports the demo extract when the store has no places, and builds
+    /// the use cases.
+    pub async fn load(config: Config, secrets: &Secrets) -> Result<(App, StartupReport), AppError> {
+        Self::load_inner(config, Err(secrets)).await
+    }
+
+    /// As [`App::load`], with `llm` as the language model whatever the configuration says:
+    /// tests run the real agents around a scripted model this way.
+    pub async fn load_with_llm(
+        config: Config,
+        llm: Arc<dyn LlmClient>,
+    ) -> Result<(App, StartupReport), AppError> {
+        Self::load_inner(config, Ok(llm)).await
+    }
+
+    /// `llm` is the model to use, or the secrets to build the configured one with.
+    async fn load_inner(
+        config: Config,
+        llm: Result<Arc<dyn LlmClient>, &Secrets>,
+    ) -> Result<(App, StartupReport), AppError> {
+        let assets = AssetPaths::new(&config.assets_dir);
+        assets.require_core()?;
+        let mut report = StartupReport::default();
+        let t = Instant::now();
+        let store = open_store(&config).await?;
+        report.store_ms = ms(t);
+
+        let geonames = assets.geonames_dir();
+        let gazetteer = blocking("gazetteer", move || {
+            let t = Instant::now();
+            Gazetteer::load(&geonames).map(|g| (g, ms(t)))
+        });
+        let climate = assets.climate_dir();
+        let cache = config.data_dir.join("cache").join("weather-forest.bin");
+        let weather = blocking("weather", move || {
+            let t = Instant::now();
+            WeatherAgent::load(&climate, &cache).map(|w| (w, ms(t)))
+        });
+        let minilm = assets.minilm_dir();
+        let embedder = blocking("embedder", move || {
+            let t = Instant::now();
+            Embedder::load(&minilm).map(|e| (e, ms(t)))
+        });
+        let startup = |e: &dyn std::fmt::Display| AppError::Startup(e.to_string());
+        let (gazetteer, gazetteer_ms) = gazetteer.await?.map_err(|e| startup(&e))?;
+        let (weather, weather_ms) = weather.await?.map_err(|e| startup(&e))?;
+        let (embedder, embedder_ms) = embedder.await?.map_err(|e| startup(&e))?;
+        report.gazetteer_ms = gazetteer_ms;
+        report.weather_ms = weather_ms;
+        report.embedder_ms = embedder_ms;
+
+        if store.place_count().await? == 0 {
+            let t = Instant::now();
+            import_into(store.as_ref(), &assets.demo_osm()).await?;
+            report.import_ms = ms(t);
+        }
+        let t = Instant::now();
+        let llm = match llm {
+            Ok(given) => Ok(given),
+            Err(secrets) => load_llm(&config, secrets).await,
+        };
+        report.llm_ms = ms(t);
+        let app = Self::assemble(
+            config,
+            store,
+            Models {
+                gazetteer: Arc::new(gazetteer),
+                weather: Arc::new(weather),
+                embedder: Arc::new(embedder),
+                llm,
+            },
+        )?;
+        Ok((app, report))
+    }
+
+    /// The use cases over a store and loaded models. Tests use it to run the real agents
+    /// with a scripted language model.
+    pub fn assemble(
+        config: Config,
+        store: Arc<dyn Store>,
+        models: Models,
+    ) -> Result<App, AppError> {
+        let config = Arc::new(config);
+        let gazetteer = Arc::clone(&models.gazetteer);
+        let llm = models.llm.clone();
+        let online = shops::online::Online::new(&config.online).map_err(AppError::Startup)?;
+        let orchestrator = Arc::new(Orchestrator::new(
+            Arc::clone(&config),
+            Agents {
+                gazetteer: models.gazetteer,
+                weather: models.weather,
+                embedder: models.embedder,
+                places: Arc::clone(&store) as Arc<dyn tripwright_store::PlaceStore>,
+                llm: models.llm,
+            },
+        ));
+        let web = &config.web;
+        let planner = Planner::new(
+            Arc::clone(&orchestrator),
+            Arc::clone(&gazetteer),
+            Arc::clone(&store) as Arc<dyn tripwright_store::PlanStore>,
+            PlannerLimits {
+                max_running: web.max_running,
+                max_jobs: web.max_jobs,
+                job_ttl: Duration::from_secs(web.job_ttl_secs),
+                plan_cache: web.plan_cache,
+                ..PlannerLimits::default()
+            },
+        );
+        let lists = TripLists::new(
+            Arc::clone(&store) as Arc<dyn tripwright_store::ListStore>,
+            Arc::clone(&store) as Arc<dyn tripwright_store::PlanStore>,
+            planner.clone(),
+        );
+        let shops = Shops::new(
+            Arc::clone(&gazetteer),
+            Arc::clone(&store) as Arc<dyn tripwright_store::PlaceStore>,
+            Arc::clone(&store) as Arc<dyn tripwright_store::CacheStore>,
+            online,
+        );
+        Ok(App {
+            config,
+            store,
+            gazetteer,
+            orchestrator,
+            llm,
+            planner,
+            lists,
+            shops,
+        })
+    }
+
+    /// The configuration it was loaded with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Planning: start, follow, cancel, rewrite, share, saved plans.
+    pub fn planner(&self) -> &Planner {
+        &self.planner
+    }
+
+    /// Trip lists.
+    pub fn lists(&self) -> &TripLists {
+        &self.lists
+    }
+
+    /// The shop search.
+    pub fn shops(&self) -> &Shops {
+        &self.shops
+    }
+
+    /// The language model (served as `/v1` by the web app), or why there is none.
+    pub fn llm(&self) -> Result<Arc<dyn LlmClient>, String> {
+        self.llm.clone()
+    }
+
+    /// Destinations whose name starts with `prefix` ("Rome, It…" suggests on the city part),
+    /// most populous first, at most `limit`.
+    pub fn suggest_destinations(&self, prefix: &str, limit: usize) -> Vec<Destination> {
+        let query: String = prefix.chars().take(100).collect();
+        let city = query.split(',').next().unwrap_or_default().trim();
+        self.gazetteer.suggest(city, limit)
+    }
+
+    /// The destination `name` and its 12 months ranked.
+    pub async fn months(&self, name: &str) -> Result<(Destination, Vec<MonthScore>), AppError> {
+        let dest = self.gazetteer.geocode(name)?;
+        let months = self.orchestrator.months(&dest).await?;
+        Ok((dest, months))
+    }
+
+    /// Waits for queries in flight and closes the store, for a clean shutdown.
+    pub async fn close(&self) -> Result<(), AppError> {
+        Ok(self.store.close().await?)
+    }
+}

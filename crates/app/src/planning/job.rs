@@ -1,0 +1,740 @@
+//! One plan being made (or made recently): its state, each agent's progress, the parts of the
+//! plan known so far, and the log of [`PlanEvent`]s sent so far. A late subscriber replays the
+//! log, then follows live; it waits on a `watch` channel that counts pushes, so it never lags
+//! behind or loses an event, however slowly it reads.
+//!
+//! Events are typed values, not rendered text: each front end renders them its own way (the
+//! web app's JSON stream and its live page, the CLI's progress lines).
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use futures::Stream;
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio::task::AbortHandle;
+use tripwright_agents::{AgentEvent, AgentName, AgentOutput, AgentStatus};
+use tripwright_domain::{
+    Check, Destination, Hotel, Itinerary, MonthScore, OwnerId, Plan, PlanId, Summary, TripRequest,
+};
+
+use crate::AppError;
+
+/// The agents in the order front ends show them.
+pub const AGENTS: [AgentName; 4] = [
+    AgentName::Weather,
+    AgentName::Hotels,
+    AgentName::Itinerary,
+    AgentName::Summary,
+];
+
+/// Where an agent stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentState {
+    /// Not started yet.
+    #[default]
+    Waiting,
+    /// Working.
+    Running,
+    /// Finished.
+    Done,
+    /// Failed (the plan goes on without it), or stopped by a cancel.
+    Failed,
+}
+
+/// One agent's progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AgentProgress {
+    /// Where it stands.
+    pub state: AgentState,
+    /// Wall time once finished.
+    pub elapsed_ms: Option<u64>,
+}
+
+/// A part of a plan a front end shows on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Section {
+    /// The 12 months ranked.
+    Months,
+    /// The hotels.
+    Hotels,
+    /// The map (hotel and stops).
+    Map,
+    /// The days.
+    Itinerary,
+    /// The summary and cost.
+    Summary,
+    /// The feasibility report.
+    Checks,
+    /// The warnings.
+    Warnings,
+}
+
+impl Section {
+    /// Every section, in page order.
+    pub const ALL: [Section; 7] = [
+        Section::Months,
+        Section::Hotels,
+        Section::Map,
+        Section::Itinerary,
+        Section::Summary,
+        Section::Checks,
+        Section::Warnings,
+    ];
+}
+
+/// The parts of a plan known so far (all of them once it is done).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parts {
+    /// The months, once ranked.
+    pub months: Option<Vec<MonthScore>>,
+    /// The hotels, once found.
+    pub hotels: Option<Vec<Hotel>>,
+    /// The days, first without prose, then with it.
+    pub itinerary: Option<Itinerary>,
+    /// The summary and cost.
+    pub summary: Option<Summary>,
+    /// The feasibility report (only of a finished plan).
+    pub checks: Option<Vec<Check>>,
+    /// The warnings (of a finished plan).
+    pub warnings: Vec<String>,
+    /// The currency prices are shown in: the request's, else the destination's, until the
+    /// summary says which one the costs are in.
+    pub currency: String,
+}
+
+impl Parts {
+    /// All parts of a finished plan.
+    pub fn of(plan: &Plan) -> Self {
+        Self {
+            months: Some(plan.best_months.clone()),
+            hotels: Some(plan.hotels.clone()),
+            itinerary: Some(plan.itinerary.clone()),
+            summary: Some(plan.summary.clone()),
+            checks: Some(plan.checks.clone()),
+            warnings: plan.warnings.clone(),
+            currency: plan.summary.cost.currency.clone(),
+        }
+    }
+}
+
+/// What happened to a job, in order. The stream of a job ends with `Done`, `Failed` or
+/// `Cancelled` (or when the log starts over for a day being rewritten).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlanEvent {
+    /// An agent started, finished or failed.
+    Agent {
+        /// Which agent.
+        agent: AgentName,
+        /// Where it stands now.
+        state: AgentState,
+        /// Wall time so far (0 when it starts).
+        elapsed_ms: u64,
+        /// Why it failed, for the user.
+        error: Option<String>,
+        /// The day being rewritten, for a rewrite's events.
+        day: Option<u8>,
+    },
+    /// Generated text as it streams.
+    Text {
+        /// Which agent writes it.
+        agent: AgentName,
+        /// The day it belongs to (`None`: the summary).
+        day: Option<u8>,
+        /// The new piece.
+        text: String,
+    },
+    /// Some sections changed: the parts as they are now, and which sections show them.
+    Sections {
+        /// What to show again.
+        sections: Vec<Section>,
+        /// The parts at that moment.
+        parts: Arc<Parts>,
+        /// The day that was rewritten, for a rewrite's sections.
+        day: Option<u8>,
+    },
+    /// The plan is made and saved (or a day was rewritten).
+    Done {
+        /// The plan.
+        id: PlanId,
+    },
+    /// The plan failed; the message is for the user.
+    Failed {
+        /// What happened.
+        message: String,
+    },
+    /// The user cancelled it.
+    Cancelled,
+}
+
+impl PlanEvent {
+    /// Whether the stream ends after this event.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            PlanEvent::Done { .. } | PlanEvent::Failed { .. } | PlanEvent::Cancelled
+        )
+    }
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobState {
+    /// The agents are working (or a day is being rewritten).
+    Running,
+    /// The plan is made and saved.
+    Done,
+    /// It failed; the message is for the user.
+    Failed(String),
+    /// The user cancelled it.
+    Cancelled,
+}
+
+/// Identifies what a job looked like: any change to it pushes an event, and a rewrite starts
+/// the log over, so two equal versions mean nothing changed in between (front ends key
+/// their rendered pages by it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct JobVersion {
+    /// How many times the log started over.
+    pub epoch: u64,
+    /// Events in the log.
+    pub events: usize,
+}
+
+/// A consistent copy of a job's state.
+#[derive(Debug, Clone)]
+pub struct JobSnapshot {
+    /// Where it stands.
+    pub state: JobState,
+    /// Each agent's progress, in [`AGENTS`] order.
+    pub agents: [AgentProgress; 4],
+    /// The parts known.
+    pub parts: Arc<Parts>,
+    /// The finished plan (also while a day of it is rewritten).
+    pub plan: Option<Arc<Plan>>,
+    /// What it looked like.
+    pub version: JobVersion,
+}
+
+/// The mutable part of a job.
+#[derive(Debug)]
+struct Inner {
+    state: JobState,
+    log: Vec<Arc<PlanEvent>>,
+    /// Bumped when the log starts over (a day being rewritten): old subscribers stop.
+    epoch: u64,
+    agents: [AgentProgress; 4],
+    parts: Arc<Parts>,
+    plan: Option<Arc<Plan>>,
+    abort: Option<AbortHandle>,
+    finished_at: Option<Instant>,
+}
+
+/// One plan being made, or made recently.
+#[derive(Debug)]
+pub struct PlanJob {
+    /// The plan's id.
+    pub id: PlanId,
+    /// Who asked for it.
+    pub owner: OwnerId,
+    /// What was asked.
+    pub request: TripRequest,
+    /// Where, geocoded before the job started.
+    pub destination: Destination,
+    inner: Mutex<Inner>,
+    notify: watch::Sender<u64>,
+}
+
+fn agent_index(agent: AgentName) -> usize {
+    match agent {
+        AgentName::Weather => 0,
+        AgentName::Hotels => 1,
+        AgentName::Itinerary => 2,
+        AgentName::Summary => 3,
+    }
+}
+
+impl PlanJob {
+    /// A running job with an empty log.
+    pub(crate) fn new(
+        id: PlanId,
+        owner: OwnerId,
+        request: TripRequest,
+        destination: Destination,
+    ) -> Arc<Self> {
+        let currency = request
+            .currency
+            .clone()
+            .unwrap_or_else(|| destination.currency.clone())
+            .to_ascii_uppercase();
+        Arc::new(Self {
+            id,
+            owner,
+            request,
+            destination,
+            inner: Mutex::new(Inner {
+                state: JobState::Running,
+                log: Vec::new(),
+                epoch: 0,
+                agents: Default::default(),
+                parts: Arc::new(Parts {
+                    currency,
+                    ..Parts::default()
+                }),
+                plan: None,
+                abort: None,
+                finished_at: None,
+            }),
+            notify: watch::channel(0).0,
+        })
+    }
+
+    /// A job for a plan that is already made (a cache hit, a saved plan opened again, a
+    /// shared plan): its log holds the finished plan's events.
+    pub fn finished(owner: OwnerId, plan: Plan) -> Arc<Self> {
+        let job = Self::new(
+            plan.id.clone(),
+            owner,
+            plan.request.clone(),
+            plan.destination.clone(),
+        );
+        {
+            let mut inner = job.lock();
+            for agent in AGENTS {
+                inner.agents[agent_index(agent)] = AgentProgress {
+                    state: AgentState::Done,
+                    elapsed_ms: Some(0),
+                };
+                job.push(
+                    &mut inner,
+                    PlanEvent::Agent {
+                        agent,
+                        state: AgentState::Done,
+                        elapsed_ms: 0,
+                        error: None,
+                        day: None,
+                    },
+                );
+            }
+            job.complete(&mut inner, plan);
+        }
+        job
+    }
+
+    /// The mutable part, locked. A panic while it was held leaves consistent data (every
+    /// write is a whole assignment), so a poisoned lock is used as it is.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(&self, inner: &mut Inner, event: PlanEvent) {
+        inner.log.push(Arc::new(event));
+        self.notify.send_modify(|n| *n += 1);
+    }
+
+    fn push_sections(&self, inner: &mut Inner, sections: Vec<Section>, day: Option<u8>) {
+        let parts = Arc::clone(&inner.parts);
+        self.push(
+            inner,
+            PlanEvent::Sections {
+                sections,
+                parts,
+                day,
+            },
+        );
+    }
+
+    /// A consistent copy of the job's state.
+    pub fn snapshot(&self) -> JobSnapshot {
+        let inner = self.lock();
+        JobSnapshot {
+            state: inner.state.clone(),
+            agents: inner.agents,
+            parts: Arc::clone(&inner.parts),
+            plan: inner.plan.clone(),
+            version: JobVersion {
+                epoch: inner.epoch,
+                events: inner.log.len(),
+            },
+        }
+    }
+
+    /// Where the job stands.
+    pub fn state(&self) -> JobState {
+        self.lock().state.clone()
+    }
+
+    /// The finished plan, when there is one.
+    pub fn plan(&self) -> Option<Arc<Plan>> {
+        self.lock().plan.clone()
+    }
+
+    /// When the job stopped running, if it has.
+    pub(crate) fn finished_at(&self) -> Option<Instant> {
+        self.lock().finished_at
+    }
+
+    /// Records the handle that cancels the job's task.
+    pub(crate) fn set_abort(&self, handle: AbortHandle) {
+        self.lock().abort = Some(handle);
+    }
+
+    /// Turns an orchestrator event into the job's events.
+    pub(crate) fn on_agent_event(&self, ev: AgentEvent) {
+        let mut inner = self.lock();
+        if inner.state != JobState::Running {
+            return;
+        }
+        let i = agent_index(ev.agent);
+        let (state, elapsed_ms, error) = match ev.status {
+            AgentStatus::Started => (AgentState::Running, None, None),
+            AgentStatus::Finished { elapsed_ms } => (AgentState::Done, Some(elapsed_ms), None),
+            AgentStatus::Failed { elapsed_ms, error } => {
+                (AgentState::Failed, Some(elapsed_ms), Some(error))
+            }
+            AgentStatus::Text { day, text } => {
+                self.push(
+                    &mut inner,
+                    PlanEvent::Text {
+                        agent: ev.agent,
+                        day,
+                        text,
+                    },
+                );
+                return;
+            }
+            AgentStatus::Output { output } => {
+                let mut parts = (*inner.parts).clone();
+                let sections = match *output {
+                    AgentOutput::Months(m) => {
+                        parts.months = Some(m);
+                        vec![Section::Months]
+                    }
+                    AgentOutput::Hotels(h) => {
+                        parts.hotels = Some(h);
+                        vec![Section::Hotels, Section::Map]
+                    }
+                    AgentOutput::Itinerary(it) => {
+                        parts.itinerary = Some(it);
+                        vec![Section::Map, Section::Itinerary]
+                    }
+                    AgentOutput::Summary(s) => {
+                        parts.currency = s.cost.currency.clone();
+                        parts.summary = Some(s);
+                        vec![Section::Summary]
+                    }
+                };
+                inner.parts = Arc::new(parts);
+                self.push_sections(&mut inner, sections, None);
+                return;
+            }
+        };
+        inner.agents[i] = AgentProgress { state, elapsed_ms };
+        self.push(
+            &mut inner,
+            PlanEvent::Agent {
+                agent: ev.agent,
+                state,
+                elapsed_ms: elapsed_ms.unwrap_or(0),
+                error,
+                day: None,
+            },
+        );
+    }
+
+    fn complete(&self, inner: &mut Inner, plan: Plan) {
+        inner.parts = Arc::new(Parts::of(&plan));
+        inner.state = JobState::Done;
+        inner.abort = None;
+        inner.finished_at = Some(Instant::now());
+        self.push_sections(inner, Section::ALL.to_vec(), None);
+        let id = plan.id.clone();
+        inner.plan = Some(Arc::new(plan));
+        self.push(inner, PlanEvent::Done { id });
+    }
+
+    /// The plan is made and saved: every section, then `Done`. Ignored when the job was
+    /// cancelled meanwhile.
+    pub(crate) fn finish(&self, plan: Plan) {
+        let mut inner = self.lock();
+        if inner.state == JobState::Running {
+            self.complete(&mut inner, plan);
+        }
+    }
+
+    /// The plan failed: `Failed` with the user's message. A day being rewritten instead ends
+    /// the rewrite with the plan as it was.
+    pub(crate) fn fail(&self, message: String) {
+        let mut inner = self.lock();
+        if inner.state != JobState::Running {
+            return;
+        }
+        if let Some(plan) = inner.plan.clone() {
+            let day = inner.log.iter().find_map(|e| match **e {
+                PlanEvent::Agent { day, .. } => day,
+                _ => None,
+            });
+            drop(inner);
+            self.end_rewrite(day.unwrap_or(1), (*plan).clone(), 0, Some(message));
+            return;
+        }
+        inner.state = JobState::Failed(message.clone());
+        inner.abort = None;
+        inner.finished_at = Some(Instant::now());
+        for a in &mut inner.agents {
+            if a.state == AgentState::Running {
+                a.state = AgentState::Failed;
+            }
+        }
+        self.push(&mut inner, PlanEvent::Failed { message });
+    }
+
+    /// Cancels a running job: its task is aborted (the language model with it) and the
+    /// stream ends with `Cancelled`. False when it was not running.
+    pub fn cancel(&self) -> bool {
+        let mut inner = self.lock();
+        if inner.state != JobState::Running {
+            return false;
+        }
+        if let Some(handle) = inner.abort.take() {
+            handle.abort();
+        }
+        inner.finished_at = Some(Instant::now());
+        if inner.plan.is_some() {
+            // A day being rewritten: the saved plan stays as it was.
+            inner.state = JobState::Done;
+            inner.agents[agent_index(AgentName::Itinerary)].state = AgentState::Done;
+        } else {
+            inner.state = JobState::Cancelled;
+            for a in &mut inner.agents {
+                if a.state == AgentState::Running {
+                    a.state = AgentState::Failed;
+                }
+            }
+        }
+        self.push(&mut inner, PlanEvent::Cancelled);
+        true
+    }
+
+    /// Starts rewriting day `day` of the finished plan: the log starts over with the
+    /// itinerary agent running. Returns the plan.
+    pub(crate) fn begin_rewrite(&self, day: u8) -> Result<Plan, AppError> {
+        let mut inner = self.lock();
+        let plan = match (&inner.state, &inner.plan) {
+            (JobState::Done, Some(plan)) => (**plan).clone(),
+            (JobState::Running, _) => return Err(AppError::PlanRunning),
+            _ => return Err(AppError::NotFound(crate::Missing::Plan)),
+        };
+        if !plan.itinerary.days.iter().any(|d| d.day == day) {
+            return Err(AppError::NoSuchDay {
+                day,
+                days: plan.itinerary.days.len(),
+            });
+        }
+        inner.state = JobState::Running;
+        inner.epoch += 1;
+        inner.log.clear();
+        inner.finished_at = None;
+        inner.agents[agent_index(AgentName::Itinerary)] = AgentProgress {
+            state: AgentState::Running,
+            elapsed_ms: None,
+        };
+        self.push(
+            &mut inner,
+            PlanEvent::Agent {
+                agent: AgentName::Itinerary,
+                state: AgentState::Running,
+                elapsed_ms: 0,
+                error: None,
+                day: Some(day),
+            },
+        );
+        Ok(plan)
+    }
+
+    /// Streamed text of a day being rewritten.
+    pub(crate) fn rewrite_text(&self, day: u8, text: &str) {
+        let mut inner = self.lock();
+        if inner.state == JobState::Running {
+            self.push(
+                &mut inner,
+                PlanEvent::Text {
+                    agent: AgentName::Itinerary,
+                    day: Some(day),
+                    text: text.to_owned(),
+                },
+            );
+        }
+    }
+
+    /// Ends a rewrite: the itinerary agent's state, the sections that show the day (with
+    /// `day` naming it), then `Done`. `plan` is the plan to show (the rewritten one, or the
+    /// old one when the rewrite failed with `error`).
+    pub(crate) fn end_rewrite(&self, day: u8, plan: Plan, elapsed_ms: u64, error: Option<String>) {
+        let mut inner = self.lock();
+        if inner.state != JobState::Running {
+            return;
+        }
+        let state = if error.is_some() {
+            AgentState::Failed
+        } else {
+            AgentState::Done
+        };
+        inner.agents[agent_index(AgentName::Itinerary)] = AgentProgress {
+            state,
+            elapsed_ms: Some(elapsed_ms),
+        };
+        self.push(
+            &mut inner,
+            PlanEvent::Agent {
+                agent: AgentName::Itinerary,
+                state,
+                elapsed_ms,
+                error,
+                day: Some(day),
+            },
+        );
+        inner.parts = Arc::new(Parts::of(&plan));
+        inner.state = JobState::Done;
+        inner.finished_at = Some(Instant::now());
+        inner.abort = None;
+        self.push_sections(
+            &mut inner,
+            vec![Section::Itinerary, Section::Map, Section::Warnings],
+            Some(day),
+        );
+        let id = plan.id.clone();
+        inner.plan = Some(Arc::new(plan));
+        self.push(&mut inner, PlanEvent::Done { id });
+    }
+
+    /// The events so far, then the live ones, until a terminal event (or the log starting
+    /// over for a rewrite).
+    pub fn subscribe(self: &Arc<Self>) -> impl Stream<Item = Arc<PlanEvent>> + Send + 'static {
+        let rx = self.notify.subscribe();
+        let epoch = self.lock().epoch;
+        let state = (Arc::clone(self), rx, 0usize, false);
+        futures::stream::unfold(state, move |(job, mut rx, mut pos, ended)| async move {
+            if ended {
+                return None;
+            }
+            loop {
+                {
+                    let inner = job.lock();
+                    if inner.epoch != epoch {
+                        return None;
+                    }
+                    if let Some(event) = inner.log.get(pos).cloned() {
+                        drop(inner);
+                        pos += 1;
+                        let end = event.is_terminal();
+                        return Some((event, (job, rx, pos, end)));
+                    }
+                    if inner.state != JobState::Running {
+                        return None;
+                    }
+                }
+                if rx.changed().await.is_err() {
+                    return None;
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use futures::StreamExt;
+
+    pub(crate) fn dest() -> Destination {
+        Destination {
+            name: "Helsinki".into(),
+            country: "Finland".into(),
+            country_code: "FI".into(),
+            lat: 60.17,
+            lon: 24.94,
+            population: 600_000,
+            timezone: "Europe/Helsinki".into(),
+            currency: "EUR".into(),
+            geoname_id: 658_225,
+        }
+    }
+
+    pub(crate) fn job(id: &str) -> Arc<PlanJob> {
+        PlanJob::new(
+            PlanId::new(id),
+            OwnerId::new("owner"),
+            TripRequest::new("Helsinki"),
+            dest(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_late_subscriber_replays_then_follows_live_until_the_end() {
+        let job = job("id-1");
+        job.on_agent_event(AgentEvent {
+            agent: AgentName::Weather,
+            status: AgentStatus::Started,
+        });
+        let stream = job.subscribe();
+        let reader = tokio::spawn(async move { stream.collect::<Vec<_>>().await });
+        tokio::task::yield_now().await;
+        job.on_agent_event(AgentEvent {
+            agent: AgentName::Weather,
+            status: AgentStatus::Text {
+                day: Some(1),
+                text: "<i>hi</i>".into(),
+            },
+        });
+        assert!(job.cancel());
+        assert!(!job.cancel(), "a second cancel changes nothing");
+        // Events after the end are refused.
+        job.fail("late".into());
+        let got = reader.await.expect("reader");
+        assert_eq!(got.len(), 3);
+        assert!(matches!(
+            *got[0],
+            PlanEvent::Agent {
+                agent: AgentName::Weather,
+                state: AgentState::Running,
+                ..
+            }
+        ));
+        assert_eq!(
+            *got[1],
+            PlanEvent::Text {
+                agent: AgentName::Weather,
+                day: Some(1),
+                text: "<i>hi</i>".into()
+            }
+        );
+        assert_eq!(*got[2], PlanEvent::Cancelled);
+        assert_eq!(job.state(), JobState::Cancelled);
+        assert_eq!(
+            job.snapshot().agents[0].state,
+            AgentState::Failed,
+            "a cancelled agent shows as stopped"
+        );
+        // A subscriber after the end gets the whole log at once.
+        let again: Vec<_> = job.subscribe().collect().await;
+        assert_eq!(again.len(), 3);
+    }
+
+    #[test]
+    fn any_change_makes_a_new_version() {
+        let job = job("id-1");
+        let v0 = job.snapshot().version;
+        assert_eq!(job.snapshot().version, v0, "nothing changed");
+        job.on_agent_event(AgentEvent {
+            agent: AgentName::Hotels,
+            status: AgentStatus::Started,
+        });
+        let v1 = job.snapshot().version;
+        assert_ne!(v1, v0);
+        job.fail("broken".into());
+        assert_ne!(job.snapshot().version, v1);
+        assert_eq!(job.state(), JobState::Failed("broken".into()));
+    }
+}

@@ -1,0 +1,344 @@
+//! Planning: starting plans (or answering from the cache), following their progress,
+//! cancelling them, rewriting one day's text, saved plans and share links.
+//!
+//! Every plan runs as a task under a supervisor that holds its slot until it ends, so a plan
+//! whose task panics is marked failed with a message, a plan that runs past its deadline is
+//! stopped and marked failed, and the registry never keeps a dead "running" entry.
+
+mod job;
+mod registry;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use rand::RngCore as _;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::mpsc::UnboundedSender;
+use tripwright_agents::{AgentError, AgentEvent, Orchestrator};
+use tripwright_data::gazetteer::Gazetteer;
+use tripwright_domain::{OwnerId, Plan, PlanId, TripRequest};
+use tripwright_store::{PlanStore, PlanSummary};
+
+pub use job::{
+    AGENTS, AgentProgress, AgentState, JobSnapshot, JobState, JobVersion, Parts, PlanEvent,
+    PlanJob, Section,
+};
+use registry::{Jobs, PlanCache};
+
+use crate::{AppError, Missing};
+
+/// How many plans run at once, how many are kept in memory and for how long, how many are
+/// cached, and how long one may run.
+#[derive(Debug, Clone, Copy)]
+pub struct PlannerLimits {
+    /// Plans made at the same time (beyond: [`AppError::Busy`]).
+    pub max_running: usize,
+    /// Jobs kept in memory (running and recently finished).
+    pub max_jobs: usize,
+    /// How long a finished job stays in memory (its plan stays in the store).
+    pub job_ttl: Duration,
+    /// Plans remembered for identical requests on the same day (0: off).
+    pub plan_cache: usize,
+    /// Longest a plan (or a day's rewrite) may run before it is stopped and marked failed.
+    pub deadline: Duration,
+}
+
+impl Default for PlannerLimits {
+    fn default() -> Self {
+        Self {
+            max_running: 4,
+            max_jobs: 256,
+            job_ttl: Duration::from_secs(600),
+            plan_cache: 64,
+            deadline: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// What the planner's tasks share.
+struct Shared {
+    orchestrator: Arc<Orchestrator>,
+    gazetteer: Arc<Gazetteer>,
+    plans: Arc<dyn PlanStore>,
+    jobs: Jobs,
+    cache: PlanCache,
+    deadline: Duration,
+}
+
+/// The planning use cases. Cheap to clone.
+#[derive(Clone)]
+pub struct Planner {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Planner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Planner")
+            .field("deadline", &self.shared.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A random URL-safe token of 144 bits (for share links).
+fn random_token() -> String {
+    let mut bytes = [0u8; 18];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl Planner {
+    /// A planner over the orchestrator and the plan store.
+    pub(crate) fn new(
+        orchestrator: Arc<Orchestrator>,
+        gazetteer: Arc<Gazetteer>,
+        plans: Arc<dyn PlanStore>,
+        limits: PlannerLimits,
+    ) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                orchestrator,
+                gazetteer,
+                plans,
+                jobs: Jobs::new(limits.max_running, limits.max_jobs, limits.job_ttl),
+                cache: PlanCache::new(limits.plan_cache),
+                deadline: limits.deadline,
+            }),
+        }
+    }
+
+    /// Validates and geocodes `req` (refusing it with the reason), then starts making the
+    /// plan for `owner`, or answers from the plan cache. Returns the job to follow.
+    pub async fn start(&self, owner: &OwnerId, req: TripRequest) -> Result<Arc<PlanJob>, AppError> {
+        let shared = &self.shared;
+        req.validate()?;
+        let destination = shared.gazetteer.geocode(&req.destination)?;
+        let id = PlanId::random();
+        let key = PlanCache::key(&req, Utc::now().date_naive());
+        if let Some(mut plan) = shared.cache.get(&key) {
+            plan.id = id;
+            plan.created_at = Utc::now();
+            shared.plans.save_owned_plan(owner, &plan).await?;
+            let job = PlanJob::finished(owner.clone(), plan);
+            shared.jobs.insert(Arc::clone(&job))?;
+            return Ok(job);
+        }
+        let permit = shared.jobs.permit()?;
+        let job = PlanJob::new(id, owner.clone(), req.clone(), destination);
+        shared.jobs.insert(Arc::clone(&job))?;
+        let task = {
+            let shared = Arc::clone(shared);
+            let job = Arc::clone(&job);
+            async move { make_owned(&shared, job, req, key).await }
+        };
+        self.supervise(Arc::clone(&job), permit, task);
+        Ok(job)
+    }
+
+    /// Makes, checks and saves a plan without an owner (the CLI's), sending the agents'
+    /// progress to `events` as it happens.
+    pub async fn make(
+        &self,
+        req: TripRequest,
+        events: Option<UnboundedSender<AgentEvent>>,
+    ) -> Result<Plan, AppError> {
+        let plan = self
+            .shared
+            .orchestrator
+            .make_plan(req, events, PlanId::random())
+            .await?;
+        self.shared.plans.save_plan(&plan).await?;
+        Ok(plan)
+    }
+
+    /// Runs `task` (a plan or a rewrite of `job`) under a supervisor that keeps `permit`
+    /// until the task ends, marks the job failed when the task panics, and stops it at the
+    /// deadline.
+    fn supervise(
+        &self,
+        job: Arc<PlanJob>,
+        permit: OwnedSemaphorePermit,
+        task: impl Future<Output = ()> + Send + 'static,
+    ) {
+        let handle = tokio::spawn(task);
+        let abort = handle.abort_handle();
+        job.set_abort(abort.clone());
+        let deadline = self.shared.deadline;
+        tokio::spawn(async move {
+            let _permit = permit;
+            match tokio::time::timeout(deadline, handle).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) if e.is_panic() => {
+                    tracing::error!(plan = %job.id, "a plan's task panicked");
+                    job.fail("an internal error stopped this plan; please try again".into());
+                }
+                // Aborted by a cancel, which has recorded it.
+                Ok(Err(_)) => {}
+                Err(_) => {
+                    abort.abort();
+                    tracing::warn!(plan = %job.id, ?deadline, "a plan ran past its deadline");
+                    job.fail(format!(
+                        "the plan took longer than {} minutes and was stopped; try again, perhaps with fewer days",
+                        deadline.as_secs().div_ceil(60)
+                    ));
+                }
+            }
+        });
+    }
+
+    /// The job of `owner`'s plan `id`: the registered one, or one made from the saved plan.
+    /// Anyone else's plan, and unknown ones, are [`AppError::NotFound`].
+    pub async fn owned(&self, owner: &OwnerId, id: &PlanId) -> Result<Arc<PlanJob>, AppError> {
+        let shared = &self.shared;
+        if let Some(job) = shared.jobs.get(id) {
+            return if job.owner == *owner {
+                Ok(job)
+            } else {
+                Err(AppError::NotFound(Missing::Plan))
+            };
+        }
+        if shared.plans.plan_owner(id).await?.as_ref() != Some(owner) {
+            return Err(AppError::NotFound(Missing::Plan));
+        }
+        let plan = shared
+            .plans
+            .plan(id)
+            .await?
+            .ok_or(AppError::NotFound(Missing::Plan))?;
+        let job = PlanJob::finished(owner.clone(), plan);
+        // Registered again, so that the next request needs no store round trip; when every
+        // slot holds a running plan it is simply not kept.
+        let _ = shared.jobs.insert(Arc::clone(&job));
+        Ok(job)
+    }
+
+    /// `owner`'s finished plan `id`: [`AppError::PlanNotDone`] while it is being made,
+    /// [`AppError::NotFound`] when it is not theirs, or failed, or was cancelled (it never
+    /// will be a plan).
+    pub async fn finished(&self, owner: &OwnerId, id: &PlanId) -> Result<Arc<Plan>, AppError> {
+        let job = self.owned(owner, id).await?;
+        match (job.state(), job.plan()) {
+            (JobState::Done, Some(plan)) => Ok(plan),
+            (JobState::Running, _) => Err(AppError::PlanNotDone),
+            _ => Err(AppError::NotFound(Missing::Plan)),
+        }
+    }
+
+    /// Cancels `owner`'s running plan `id`.
+    pub async fn cancel(&self, owner: &OwnerId, id: &PlanId) -> Result<(), AppError> {
+        let job = self.owned(owner, id).await?;
+        if job.cancel() {
+            Ok(())
+        } else {
+            Err(AppError::NotRunning)
+        }
+    }
+
+    /// Rewrites the prose of day `day` with the language model (when one is configured;
+    /// otherwise the day is sent again as it is), saves the plan and streams the day on the
+    /// job's events.
+    pub async fn rewrite_day(
+        &self,
+        owner: &OwnerId,
+        id: &PlanId,
+        day: u8,
+    ) -> Result<Arc<PlanJob>, AppError> {
+        let job = self.owned(owner, id).await?;
+        let permit = self.shared.jobs.permit()?;
+        let plan = job.begin_rewrite(day)?;
+        if self.shared.jobs.get(id).is_none() {
+            self.shared.jobs.insert(Arc::clone(&job))?;
+        }
+        let task = {
+            let shared = Arc::clone(&self.shared);
+            let job = Arc::clone(&job);
+            async move { rewrite(&shared, job, plan, day).await }
+        };
+        self.supervise(Arc::clone(&job), permit, task);
+        Ok(job)
+    }
+
+    /// The share token of `owner`'s finished plan `id` (the same every time).
+    pub async fn share(&self, owner: &OwnerId, id: &PlanId) -> Result<String, AppError> {
+        self.finished(owner, id).await?;
+        Ok(self.shared.plans.share_token(id, &random_token()).await?)
+    }
+
+    /// The plan behind a share link.
+    pub async fn shared(&self, token: &str) -> Result<Plan, AppError> {
+        self.shared
+            .plans
+            .plan_by_share_token(token)
+            .await?
+            .ok_or(AppError::NotFound(Missing::SharedPlan))
+    }
+
+    /// `owner`'s `limit` newest saved plans, newest first.
+    pub async fn mine(&self, owner: &OwnerId, limit: u32) -> Result<Vec<PlanSummary>, AppError> {
+        Ok(self.shared.plans.list_owned_plans(owner, limit).await?)
+    }
+}
+
+/// Runs the agents for an owner's `job`, streaming their events, then saves the plan.
+async fn make_owned(shared: &Shared, job: Arc<PlanJob>, req: TripRequest, key: String) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let make = shared.orchestrator.make_plan(req, Some(tx), job.id.clone());
+    let forward = async {
+        while let Some(ev) = rx.recv().await {
+            job.on_agent_event(ev);
+        }
+    };
+    let (result, ()) = tokio::join!(make, forward);
+    match result {
+        Ok(plan) => {
+            if job.state() != JobState::Running {
+                return;
+            }
+            match shared.plans.save_owned_plan(&job.owner, &plan).await {
+                Ok(()) => {
+                    shared.cache.put(key, plan.clone());
+                    job.finish(plan);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, plan = %job.id, "a plan could not be saved");
+                    job.fail("the plan was made but could not be saved; try again".into());
+                }
+            }
+        }
+        Err(e) => {
+            tracing::info!(error = %e, plan = %job.id, "a plan failed");
+            job.fail(AppError::from(e).to_string());
+        }
+    }
+}
+
+/// Rewrites day `day` of `plan` for `job`, saves it and ends the rewrite.
+async fn rewrite(shared: &Shared, job: Arc<PlanJob>, plan: Plan, day: u8) {
+    let t = Instant::now();
+    let mut new = plan.clone();
+    let on_text = |text: &str| job.rewrite_text(day, text);
+    let mut error = match shared
+        .orchestrator
+        .rewrite_day(&mut new, day, &on_text)
+        .await
+    {
+        Ok(()) => None,
+        Err(AgentError::NoModel(why)) => {
+            tracing::info!(%why, "no language model: the day is sent again unchanged");
+            None
+        }
+        Err(e) => Some(e.to_string()),
+    };
+    if error.is_none()
+        && let Err(e) = shared.plans.save_owned_plan(&job.owner, &new).await
+    {
+        tracing::error!(error = %e, plan = %job.id, "a rewritten plan could not be saved");
+        error = Some("the new text could not be saved; try again".into());
+    }
+    let shown = if error.is_some() { plan } else { new };
+    let elapsed = u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX);
+    job.end_rewrite(day, shown, elapsed, error);
+}

@@ -1,0 +1,174 @@
+//! The jobs in memory: running ones (bounded by a semaphore) and recently finished ones (kept
+//! a while so their pages and streams answer without a store round trip), plus the plan
+//! cache that answers an identical request made the same day.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tripwright_domain::{Plan, PlanId, TripRequest};
+
+use super::job::PlanJob;
+use crate::AppError;
+
+/// The registry of jobs.
+pub(crate) struct Jobs {
+    map: Mutex<HashMap<PlanId, Arc<PlanJob>>>,
+    permits: Arc<Semaphore>,
+    ttl: Duration,
+    max_jobs: usize,
+}
+
+impl Jobs {
+    /// A registry running at most `max_running` jobs at once, keeping at most `max_jobs`
+    /// and dropping finished ones after `ttl`.
+    pub(crate) fn new(max_running: usize, max_jobs: usize, ttl: Duration) -> Self {
+        Self {
+            map: Mutex::new(HashMap::new()),
+            permits: Arc::new(Semaphore::new(max_running.max(1))),
+            ttl,
+            max_jobs: max_jobs.max(1),
+        }
+    }
+
+    fn map(&self) -> MutexGuard<'_, HashMap<PlanId, Arc<PlanJob>>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A slot for one more running job, or [`AppError::Busy`].
+    pub(crate) fn permit(&self) -> Result<OwnedSemaphorePermit, AppError> {
+        Arc::clone(&self.permits)
+            .try_acquire_owned()
+            .map_err(|_| AppError::Busy)
+    }
+
+    /// The job of plan `id`, if it is (still) registered.
+    pub(crate) fn get(&self, id: &PlanId) -> Option<Arc<PlanJob>> {
+        self.map().get(id).cloned()
+    }
+
+    /// Registers a job, first dropping finished jobs past their time, then (when still
+    /// full) the oldest finished ones. [`AppError::Busy`] when every slot holds a running
+    /// job (running jobs end by their deadline, so this cannot last).
+    pub(crate) fn insert(&self, job: Arc<PlanJob>) -> Result<(), AppError> {
+        let mut map = self.map();
+        let now = Instant::now();
+        map.retain(|_, j| {
+            j.finished_at()
+                .is_none_or(|t| now.duration_since(t) < self.ttl)
+        });
+        while map.len() >= self.max_jobs {
+            let oldest = map
+                .iter()
+                .filter_map(|(id, j)| j.finished_at().map(|t| (t, id.clone())))
+                .min();
+            match oldest {
+                Some((_, id)) => {
+                    map.remove(&id);
+                }
+                None => return Err(AppError::Busy),
+            }
+        }
+        map.insert(job.id.clone(), job);
+        Ok(())
+    }
+
+    /// How many jobs are registered.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.map().len()
+    }
+}
+
+/// Recently made plans by request and day: an identical request on the same day is answered
+/// with a copy (new id, new time), without running the agents again.
+pub(crate) struct PlanCache {
+    entries: Mutex<VecDeque<(String, Plan)>>,
+    capacity: usize,
+}
+
+impl PlanCache {
+    /// A cache of at most `capacity` plans (0 turns it off).
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            entries: Mutex::new(VecDeque::new()),
+            capacity,
+        }
+    }
+
+    /// The cache key: the request's canonical JSON (fields in declaration order, defaults
+    /// filled in) and the day.
+    pub(crate) fn key(request: &TripRequest, today: NaiveDate) -> String {
+        let json = serde_json::to_string(request).unwrap_or_default();
+        format!("{today}|{json}")
+    }
+
+    fn entries(&self) -> MutexGuard<'_, VecDeque<(String, Plan)>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The cached plan for `key`.
+    pub(crate) fn get(&self, key: &str) -> Option<Plan> {
+        self.entries()
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, p)| p.clone())
+    }
+
+    /// Remembers `plan` under `key`, forgetting the oldest entry when full.
+    pub(crate) fn put(&self, key: String, plan: Plan) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut entries = self.entries();
+        entries.retain(|(k, _)| *k != key);
+        while entries.len() >= self.capacity {
+            entries.pop_front();
+        }
+        entries.push_back((key, plan));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::planning::job::tests::job;
+
+    #[test]
+    fn the_registry_drops_finished_jobs_first_and_refuses_when_all_run() {
+        let jobs = Jobs::new(2, 2, Duration::from_secs(600));
+        let a = job("id-1");
+        let b = job("id-2");
+        let c = job("id-3");
+        jobs.insert(Arc::clone(&a)).expect("room");
+        jobs.insert(Arc::clone(&b)).expect("room");
+        assert!(matches!(
+            jobs.insert(Arc::clone(&c)).expect_err("full"),
+            AppError::Busy
+        ));
+        a.fail("x".into());
+        jobs.insert(c).expect("the finished job makes room");
+        assert!(jobs.get(&PlanId::new("id-1")).is_none());
+        assert!(jobs.get(&PlanId::new("id-3")).is_some());
+        assert_eq!(jobs.len(), 2);
+        let p1 = jobs.permit().expect("one");
+        let _p2 = jobs.permit().expect("two");
+        assert!(matches!(jobs.permit().expect_err("three"), AppError::Busy));
+        drop(p1);
+        assert!(jobs.permit().is_ok());
+    }
+
+    #[test]
+    fn cache_keys_depend_on_the_request_and_the_day() {
+        let day = NaiveDate::from_ymd_opt(2026, 6, 6).expect("date");
+        let next = NaiveDate::from_ymd_opt(2026, 6, 7).expect("date");
+        let a = TripRequest::new("Helsinki");
+        let mut b = a.clone();
+        b.days = 3;
+        assert_eq!(PlanCache::key(&a, day), PlanCache::key(&a.clone(), day));
+        assert_ne!(PlanCache::key(&a, day), PlanCache::key(&b, day));
+        assert_ne!(PlanCache::key(&a, day), PlanCache::key(&a, next));
+    }
+}
