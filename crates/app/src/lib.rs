@@ -337,7 +337,7 @@ impl App {
                 max_jobs: web.max_jobs,
                 job_ttl: Duration::from_secs(web.job_ttl_secs),
                 plan_cache: web.plan_cache,
-                ..PlannerLimits::default()
+                deadline: Duration::from_secs(web.plan_deadline_secs.max(1)),
             },
         );
         let lists = TripLists::new(

@@ -262,6 +262,9 @@ pub struct WebConfig {
     pub job_ttl_secs: u64,
     /// Plans remembered for identical requests on the same day, 0 for none (64).
     pub plan_cache: usize,
+    /// Longest a plan (or the rewrite of a day) may run, in seconds, before it is stopped
+    /// and marked failed, so that no plan stays "running" for ever (1800).
+    pub plan_deadline_secs: u64,
     /// The vendored front-end libraries served under `/static/vendor/`; unset (the default):
     /// `{assets_dir}/web`, see [`Config::vendor_dir`].
     pub vendor_dir: Option<PathBuf>,
@@ -280,6 +283,7 @@ impl Default for WebConfig {
             max_jobs: 256,
             job_ttl_secs: 600,
             plan_cache: 64,
+            plan_deadline_secs: 1800,
             vendor_dir: None,
             font_dirs: vec![
                 PathBuf::from("/usr/share/fonts/truetype/dejavu"),
