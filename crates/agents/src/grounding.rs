@@ -124,7 +124,9 @@ pub fn remove_ungrounded_sentences(
     (kept.join(" "), removed)
 }
 
-fn split_sentences(text: &str) -> Vec<&str> {
+/// The sentences of `text`: each ends at `.`, `!` or `?` followed by a space or the end; a
+/// last piece without one is a sentence too (perhaps cut off).
+pub fn split_sentences(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     let bytes: Vec<(usize, char)> = text.char_indices().collect();

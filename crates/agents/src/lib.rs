@@ -8,6 +8,7 @@ pub mod itinerary;
 pub mod orchestrator;
 pub mod packing;
 pub mod prose;
+pub mod quality;
 pub mod summary;
 pub mod weather;
 

@@ -321,34 +321,69 @@ const ORIGIN_WORDS: &[&str] = &[
     "ancient",
 ];
 
-/// `note` without the sentences that contradict what the stop is: food words about a museum,
-/// museum words about a restaurant, or a cuisine or style the stop's name and kind do not
-/// carry. Small models often describe a museum as a café; the plan knows better.
-fn true_to_kind(note: &str, stop: &tripwright_domain::Stop) -> String {
+/// Words that call a place a person ("Amos Rex is a masterful chef").
+const PERSON_WORDS: &[&str] = &[
+    "chef", "cook", "poet", "painter", "artist", "composer", "writer", "singer", "architect",
+    "sculptor", "novelist", "actor", "actress",
+];
+/// Kinds of stop that are small objects, not buildings one enters.
+const OBJECT_KINDS: &[&str] = &[
+    "memorial", "grave", "plaque", "statue", "monument", "artwork", "wayside cross",
+    "boundary stone", "stone",
+];
+
+/// Whether `sentence`, written about `stop`, calls it another kind of place than its data
+/// says: food words about a museum, museum words about a restaurant, a cuisine or style its
+/// name and kind do not carry, a person's trade ("a masterful chef") for a place, or a
+/// building for a grave or a plaque. Small models often describe a museum as a café; the plan
+/// knows better.
+pub fn contradicts_kind(sentence: &str, stop: &tripwright_domain::Stop) -> bool {
     let food_stop = matches!(
         stop.kind,
         StopKind::Lunch | StopKind::Dinner | StopKind::Cafe
     );
-    let own = format!("{} {}", stop.name, stop.place_kind).to_lowercase();
+    let place_kind = stop.place_kind.replace(['_', ':'], " ").to_lowercase();
+    let own = format!("{} {place_kind}", stop.name).to_lowercase();
     let wrong: &[&str] = if food_stop { SIGHT_WORDS } else { FOOD_WORDS };
+    // The stop's own name may hold such a word ("Cafe Esplanad"); judge the rest.
+    let rest = sentence
+        .to_lowercase()
+        .replace(&stop.name.to_lowercase(), " ");
+    let words: Vec<&str> = rest
+        .split(|c: char| !c.is_alphanumeric() && c != 'é')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let object = OBJECT_KINDS.iter().any(|k| place_kind.contains(k));
+    // Within food, a café is not a restaurant and a restaurant is not a café or a bar.
+    let other_food: &[&str] = match place_kind.as_str() {
+        "cafe" => &["restaurant", "steakhouse", "pizzeria", "bistro", "pub", "bar"],
+        "restaurant" | "fast food" => &["cafe", "café", "pub", "bar"],
+        "bar" | "pub" => &["cafe", "café", "steakhouse"],
+        _ => &[],
+    };
+    words.iter().any(|w| {
+        wrong.contains(w)
+            || (other_food.contains(w) && !own.contains(w))
+            || (ORIGIN_WORDS.contains(w) && !own.contains(w))
+            || (PERSON_WORDS.contains(w) && !own.contains(w) && !object)
+            || (object && matches!(*w, "building" | "buildings"))
+    })
+}
+
+/// `note` without the sentences that contradict what the stop is ([`contradicts_kind`]).
+fn true_to_kind(note: &str, stop: &tripwright_domain::Stop) -> String {
     note.split_inclusive(['.', '!', '?'])
-        .filter(|sentence| {
-            // The stop's own name may hold such a word ("Cafe Esplanad"); judge the rest.
-            let rest = sentence
-                .to_lowercase()
-                .replace(&stop.name.to_lowercase(), " ");
-            let words: Vec<&str> = rest
-                .split(|c: char| !c.is_alphanumeric() && c != 'é')
-                .filter(|w| !w.is_empty())
-                .collect();
-            !words
-                .iter()
-                .any(|w| wrong.contains(w) || (ORIGIN_WORDS.contains(w) && !own.contains(w)))
-        })
+        .filter(|sentence| !contradicts_kind(sentence, stop))
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Every fixed text the model is shown (system prompts and the worked example): prose that
+/// repeats a long run of their words was copied, not written about the stop.
+pub fn prompt_texts() -> Vec<&'static str> {
+    vec![DAY_SYSTEM, DAY_EXAMPLE[0], DAY_EXAMPLE[1], SUMMARY_SYSTEM]
 }
 
 /// Parses `INTRO: …` and `N: …` lines; lines the model numbered `N.` or `N)` count too.

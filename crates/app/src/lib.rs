@@ -14,6 +14,7 @@
 
 pub mod assets;
 mod error;
+pub mod eval;
 pub mod lists;
 pub mod planning;
 pub mod shops;

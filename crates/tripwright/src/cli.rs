@@ -69,6 +69,10 @@ pub enum Command {
         #[command(subcommand)]
         what: BenchCommand,
     },
+    /// Run a suite of trip requests through the real pipeline and score the plans: delivery,
+    /// the commonsense checks, the stated constraints, what infeasible requests must report,
+    /// and the prose's flaws as rates (see docs/eval.md).
+    Eval(EvalArgs),
     /// Check that every asset is present (run scripts/fetch_assets.sh to fetch them).
     Assets,
     /// Serve the web app (planner, saved plans, JSON API at /api, OpenAPI at
@@ -91,6 +95,30 @@ pub struct ServeArgs {
     /// Mark the user cookie `Secure` (when served over HTTPS; default web.secure_cookies).
     #[arg(long)]
     pub secure_cookies: bool,
+}
+
+/// `tripwright eval` options.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The suite: JSON Lines of `{"id", "request", "expect"}` (e.g. eval/suite.jsonl).
+    #[arg(long)]
+    pub suite: PathBuf,
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Write report.html, report.json and each plan's JSON into this folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Fail (exit 1) when the totals fall short of these thresholds (a TOML file, e.g.
+    /// eval/thresholds.toml).
+    #[arg(long)]
+    pub thresholds: Option<PathBuf>,
+    /// Plan without the language model (no prose to measure).
+    #[arg(long)]
+    pub no_llm: bool,
+    /// Run only the first N cases.
+    #[arg(long)]
+    pub limit: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -303,6 +331,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 },
         } => bench::web(addr, connections, seconds, plans).await,
         Command::Serve(args) => serve(config, &secrets, args).await,
+        Command::Eval(args) => crate::eval::run(config, &secrets, args).await,
         Command::Assets => {
             tripwright_app::assets::AssetPaths::new(&config.assets_dir).require_core()?;
             println!("all assets present in {}", config.assets_dir.display());

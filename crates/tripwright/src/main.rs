@@ -2,6 +2,7 @@
 
 mod bench;
 mod cli;
+mod eval;
 mod loadgen;
 mod render;
 

@@ -1,0 +1,409 @@
+//! How good a plan's prose is, measured from the text and the stops' data (see
+//! `../shared/docs/EVAL.md`, "Prose quality"): notes missing, sentences cut off, sentences
+//! reused for another stop, text copied from the prompt or its example, a stop described as
+//! another kind of place than its data says, figures the data does not hold, and stop names
+//! altered. `tripwright eval` reports these as rates over a suite; a plan's prose passes only
+//! when all of them are zero.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use tripwright_domain::{Plan, Stop};
+
+use crate::grounding::split_sentences;
+use crate::prose::{contradicts_kind, prompt_texts};
+
+/// A run of this many words shared with a prompt text marks a sentence as copied.
+const COPIED_RUN: usize = 6;
+
+/// What kind of flaw a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flaw {
+    /// A stop without a note.
+    NoteMissing,
+    /// A text that stops mid-sentence.
+    CutOff,
+    /// A sentence written for another stop too.
+    Reused,
+    /// A sentence copied from the prompt or its example.
+    Copied,
+    /// A stop called another kind of place than its data says.
+    WrongKind,
+    /// A number or year the stop's data does not hold.
+    Figure,
+    /// A stop's name written differently ("Taru and totuus" for "Taru ja totuus").
+    NameAltered,
+}
+
+impl Flaw {
+    /// Every flaw, in report order.
+    pub const ALL: [Flaw; 7] = [
+        Flaw::NoteMissing,
+        Flaw::CutOff,
+        Flaw::Reused,
+        Flaw::Copied,
+        Flaw::WrongKind,
+        Flaw::Figure,
+        Flaw::NameAltered,
+    ];
+
+    /// The flaw's name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flaw::NoteMissing => "notes_missing",
+            Flaw::CutOff => "cut_off",
+            Flaw::Reused => "reused",
+            Flaw::Copied => "copied",
+            Flaw::WrongKind => "wrong_kind",
+            Flaw::Figure => "figures",
+            Flaw::NameAltered => "names_altered",
+        }
+    }
+}
+
+/// One flaw found, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// What is wrong.
+    pub flaw: Flaw,
+    /// Where: "day 2, Kiasma", "day 1 intro", "summary".
+    pub place: String,
+    /// The text at fault (the sentence, or the note's end).
+    pub text: String,
+}
+
+/// The prose measures of one plan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ProseQuality {
+    /// Stops of the itinerary (the denominator of missing notes).
+    pub stops: usize,
+    /// Sentences written (the denominator of the sentence flaws).
+    pub sentences: usize,
+    /// What was found.
+    pub findings: Vec<Finding>,
+}
+
+impl ProseQuality {
+    /// How many findings of `flaw`.
+    pub fn count(&self, flaw: Flaw) -> usize {
+        self.findings.iter().filter(|f| f.flaw == flaw).count()
+    }
+
+    /// `flaw`'s rate: per stop for missing notes, per sentence for the others (0 with none).
+    pub fn rate(&self, flaw: Flaw) -> f64 {
+        let n = if flaw == Flaw::NoteMissing {
+            self.stops
+        } else {
+            self.sentences
+        };
+        if n == 0 {
+            0.0
+        } else {
+            self.count(flaw) as f64 / n as f64
+        }
+    }
+
+    /// Whether the prose has no flaw at all.
+    pub fn passes(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// Lower-case words of `text` (letters and digits), for comparing runs of words.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Whether `sentence` repeats `COPIED_RUN` consecutive words of a prompt text.
+fn copied(sentence: &str, prompts: &[Vec<String>]) -> bool {
+    let s = words(sentence);
+    if s.len() < COPIED_RUN {
+        return false;
+    }
+    s.windows(COPIED_RUN).any(|run| {
+        prompts
+            .iter()
+            .any(|p| p.windows(COPIED_RUN).any(|w| w == run))
+    })
+}
+
+/// Whether a text ends mid-sentence: no final `.`, `!`, `?` or `…` (after closing quotes and
+/// brackets), or an unclosed bracket.
+fn cut_off(text: &str) -> bool {
+    let t = text.trim();
+    if t.is_empty() {
+        return false;
+    }
+    let end = t.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
+    let unclosed = t.matches('(').count() > t.matches(')').count();
+    unclosed || !end.ends_with(['.', '!', '?', '…'])
+}
+
+/// The digits runs of `text` ("1952", "3").
+fn numbers(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether `text` writes a multi-word `name` differently: its first and last words appear
+/// close together but the name itself does not ("Taru and totuus" for "Taru ja totuus").
+fn alters_name(text: &str, name: &str) -> bool {
+    let name_words = words(name);
+    if name_words.len() < 2 {
+        return false;
+    }
+    if text.to_lowercase().contains(&name.to_lowercase()) {
+        return false;
+    }
+    let t = words(text);
+    let (first, last) = (&name_words[0], &name_words[name_words.len() - 1]);
+    let window = name_words.len() + 2;
+    t.iter().enumerate().any(|(i, w)| {
+        w == first
+            && t.iter()
+                .skip(i + 1)
+                .take(window)
+                .any(|later| later == last)
+    })
+}
+
+/// A scan of one plan's texts: what was found so far, and every sentence seen (by where it
+/// was first written), to find the reused ones.
+struct Scan {
+    prompts: Vec<Vec<String>>,
+    findings: Vec<Finding>,
+    seen: HashMap<String, String>,
+    sentences: usize,
+}
+
+impl Scan {
+    fn new(prompts: &[&str]) -> Self {
+        Self {
+            prompts: prompts.iter().map(|p| words(p)).collect(),
+            findings: Vec::new(),
+            seen: HashMap::new(),
+            sentences: 0,
+        }
+    }
+
+    /// The flaws of one text written about `stop` (or about a day or the trip when `None`);
+    /// `names` are the stop names it may write.
+    fn text(&mut self, place: &str, text: &str, stop: Option<&Stop>, names: &[&str]) {
+        text_flaws(self, place, text, stop, names);
+    }
+}
+
+fn text_flaws(scan: &mut Scan, place: &str, text: &str, stop: Option<&Stop>, names: &[&str]) {
+    let Scan {
+        prompts,
+        findings: out,
+        seen,
+        sentences,
+    } = scan;
+    let mut push = |flaw, text: &str| {
+        out.push(Finding {
+            flaw,
+            place: place.to_owned(),
+            text: text.trim().to_owned(),
+        });
+    };
+    if cut_off(text) {
+        let tail: String = text
+            .trim()
+            .chars()
+            .rev()
+            .take(40)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        push(Flaw::CutOff, &tail);
+    }
+    let facts = stop.map(|s| format!("{} {}", s.name, s.place_kind));
+    for sentence in split_sentences(text) {
+        let sentence = sentence.trim();
+        if sentence.is_empty() {
+            continue;
+        }
+        *sentences += 1;
+        // Reused: the same sentence with the stop's own name taken out.
+        let mut key = sentence.to_lowercase();
+        if let Some(s) = stop {
+            key = key.replace(&s.name.to_lowercase(), "<stop>");
+        }
+        let key = words(&key).join(" ");
+        match seen.get(&key) {
+            Some(first) if first != place => push(Flaw::Reused, sentence),
+            Some(_) => {}
+            None => {
+                seen.insert(key, place.to_owned());
+            }
+        }
+        if copied(sentence, prompts) {
+            push(Flaw::Copied, sentence);
+        }
+        if let Some(s) = stop
+            && contradicts_kind(sentence, s)
+        {
+            push(Flaw::WrongKind, sentence);
+        }
+        let allowed = facts.as_deref().unwrap_or_default();
+        if numbers(sentence)
+            .iter()
+            .any(|n| !numbers(allowed).contains(n))
+        {
+            push(Flaw::Figure, sentence);
+        }
+        for name in names {
+            if alters_name(sentence, name) {
+                push(Flaw::NameAltered, sentence);
+            }
+        }
+    }
+}
+
+/// The prose measures of `plan`: its days' intros and notes, and the summary's prose (the
+/// model's sentences before the computed figures). A plan without prose (no `prose` check)
+/// has nothing to measure and is all zero.
+pub fn measure(plan: &Plan) -> ProseQuality {
+    let mut q = ProseQuality::default();
+    if !plan.checks.iter().any(|c| c.name == "prose") {
+        return q;
+    }
+    let mut scan = Scan::new(&prompt_texts());
+    let all_names: Vec<&str> = plan
+        .itinerary
+        .days
+        .iter()
+        .flat_map(|d| d.stops.iter().map(|s| s.name.as_str()))
+        .collect();
+    for day in &plan.itinerary.days {
+        let names: Vec<&str> = day.stops.iter().map(|s| s.name.as_str()).collect();
+        if !day.intro.trim().is_empty() {
+            scan.text(&format!("day {} intro", day.day), &day.intro, None, &names);
+        }
+        for stop in &day.stops {
+            q.stops += 1;
+            let place = format!("day {}, {}", day.day, stop.name);
+            if stop.note.trim().is_empty() {
+                scan.findings.push(Finding {
+                    flaw: Flaw::NoteMissing,
+                    place,
+                    text: String::new(),
+                });
+            } else {
+                scan.text(&place, &stop.note, Some(stop), &names);
+            }
+        }
+    }
+    // The summary is the model's sentences, then the computed part, which starts with
+    // "A N-day trip to City".
+    let computed = format!(
+        "A {}-day trip to {}",
+        plan.itinerary.days.len(),
+        plan.destination.name
+    );
+    let summary = plan
+        .summary
+        .text
+        .find(&computed)
+        .map_or("", |at| plan.summary.text[..at].trim());
+    if !summary.is_empty() {
+        scan.text("summary", summary, None, &all_names);
+    }
+    q.sentences = scan.sentences;
+    q.findings = scan.findings;
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tripwright_domain::{StopKind, TimeOfDay};
+
+    fn stop(name: &str, kind: StopKind, place_kind: &str, note: &str) -> Stop {
+        Stop {
+            place_id: "osm:node/1".into(),
+            name: name.into(),
+            kind,
+            place_kind: place_kind.into(),
+            lat: 60.17,
+            lon: 24.94,
+            start: TimeOfDay::from_minutes(600),
+            end: TimeOfDay::from_minutes(690),
+            walk_minutes: 3,
+            walk_km: 0.2,
+            opening_hours: None,
+            note: note.into(),
+        }
+    }
+
+    fn flaws(text: &str, s: &Stop) -> Vec<Flaw> {
+        let mut scan = Scan::new(&prompt_texts());
+        scan.text("day 1", text, Some(s), &[s.name.as_str(), "Taru ja totuus"]);
+        scan.findings.into_iter().map(|f| f.flaw).collect()
+    }
+
+    #[test]
+    fn the_examples_of_bad_prose_are_caught() {
+        let museum = stop("Amos Rex", StopKind::Sight, "museum", "");
+        assert_eq!(
+            flaws("Amos Rex is a masterful chef from Finland.", &museum),
+            [Flaw::WrongKind]
+        );
+        let steak = stop("Stefan's Steakhouse", StopKind::Dinner, "restaurant", "");
+        assert_eq!(
+            flaws(
+                "Stefan's Steakhouse, a cozy cafe, is a popular spot to relax after dinner.",
+                &steak
+            ),
+            [Flaw::WrongKind]
+        );
+        let grave = stop("Grave of J. L. Runeberg", StopKind::Artwork, "grave", "");
+        assert_eq!(
+            flaws("It is an historic building.", &grave),
+            [Flaw::WrongKind]
+        );
+        let ateneum = stop("Ateneum", StopKind::Sight, "museum", "");
+        assert_eq!(
+            flaws(
+                "Ateneum pairs contemporary exhibitions with wide gardens that reward an unhurried walk.",
+                &ateneum
+            ),
+            [Flaw::Copied]
+        );
+        assert_eq!(flaws("Lost In Helsinki (d", &ateneum), [Flaw::CutOff]);
+        assert_eq!(flaws("Toscanini,", &ateneum), [Flaw::CutOff]);
+        assert_eq!(
+            flaws("The Taru and totuus show is worth it.", &ateneum),
+            [Flaw::NameAltered]
+        );
+        assert_eq!(
+            flaws("Founded in 1887, it holds Finnish classics.", &ateneum),
+            [Flaw::Figure]
+        );
+        assert!(flaws("Ateneum holds the classics of Finnish painting.", &ateneum).is_empty());
+    }
+
+    #[test]
+    fn a_sentence_written_for_two_stops_is_reused() {
+        let mut scan = Scan::new(&[]);
+        let a = stop("Kiasma", StopKind::Sight, "museum", "");
+        let b = stop("Ateneum", StopKind::Sight, "museum", "");
+        for (place, s) in [("day 1, Kiasma", &a), ("day 1, Ateneum", &b)] {
+            let note = format!("{} is a great place to see art.", s.name);
+            scan.text(place, &note, Some(s), &[]);
+        }
+        assert_eq!(scan.sentences, 2);
+        assert_eq!(
+            scan.findings.iter().map(|f| f.flaw).collect::<Vec<_>>(),
+            [Flaw::Reused]
+        );
+    }
+}
