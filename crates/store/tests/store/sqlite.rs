@@ -2,36 +2,17 @@
 //! persistence across a restart, concurrent writers, and the errors a user would see.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::sample_plan;
-use sqlx::{Connection, SqliteConnection};
-use tempfile::TempDir;
-use tripwright_domain::{GeoPoint, Place, PlaceCategory};
-use tripwright_store::{SqliteStore, Store, StoreError};
-
-mod common;
-
-async fn temp_store() -> (TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(&dir.path().join("store.sqlite"))
-        .await
-        .expect("open store");
-    (dir, store)
-}
-
-/// A raw connection to the file, to look beneath the trait.
-async fn raw(path: &Path) -> SqliteConnection {
-    SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .expect("raw connection")
-}
+use super::common::{ids, pid, raw, sample_plan, temp_store};
+use sqlx::Connection;
+use tripwright_domain::{GeoPoint, Place, PlaceCategory, PlaceId};
+use tripwright_store::{PlaceStore, PlanStore, SqliteStore, Store, StoreError};
 
 fn place(id: &str, category: PlaceCategory, lat: f64, lon: f64) -> Place {
     Place {
-        id: id.to_owned(),
+        id: id.into(),
         name: format!("Place {id}"),
         category,
         kind: match category {
@@ -136,12 +117,21 @@ async fn upsert_replaces_places_by_id_and_records_the_source() {
     );
 
     assert_eq!(store.place_count().await.expect("count"), 4);
-    assert_eq!(store.place("osm:node/2").await.expect("get"), Some(renamed));
     assert_eq!(
-        store.place("osm:node/1").await.expect("get"),
+        store.place(&PlaceId::new("osm:node/2")).await.expect("get"),
+        Some(renamed)
+    );
+    assert_eq!(
+        store.place(&PlaceId::new("osm:node/1")).await.expect("get"),
         Some(first[0].clone())
     );
-    assert_eq!(store.place("osm:node/999").await.expect("get"), None);
+    assert_eq!(
+        store
+            .place(&PlaceId::new("osm:node/999"))
+            .await
+            .expect("get"),
+        None
+    );
     assert_eq!(
         store.place_counts_by_category().await.expect("counts"),
         BTreeMap::from([
@@ -202,12 +192,12 @@ async fn places_by_ids_follows_the_requested_order_across_chunks() {
     store.upsert_places("t", &places).await.expect("upsert");
 
     let ids = vec![
-        "osm:node/7".to_owned(),
-        "osm:node/missing".to_owned(),
-        "osm:node/3".to_owned(),
-        "osm:node/7".to_owned(),
+        PlaceId::new("osm:node/7"),
+        PlaceId::new("osm:node/missing"),
+        PlaceId::new("osm:node/3"),
+        PlaceId::new("osm:node/7"),
     ];
-    let got: Vec<String> = store
+    let got: Vec<PlaceId> = store
         .places_by_ids(&ids)
         .await
         .expect("by ids")
@@ -217,7 +207,7 @@ async fn places_by_ids_follows_the_requested_order_across_chunks() {
     assert_eq!(got, ["osm:node/7", "osm:node/3"]);
 
     // More ids than one query binds: the answer is still complete and in order.
-    let reversed: Vec<String> = places.iter().rev().map(|p| p.id.clone()).collect();
+    let reversed: Vec<PlaceId> = places.iter().rev().map(|p| p.id.clone()).collect();
     let got = store.places_by_ids(&reversed).await.expect("by ids");
     assert_eq!(got, places.iter().rev().cloned().collect::<Vec<_>>());
     assert!(store.places_by_ids(&[]).await.expect("none").is_empty());
@@ -245,7 +235,7 @@ async fn check_near(
             expected.insert(p.id.clone());
         }
     }
-    let got_ids: HashSet<String> = got.iter().map(|p| p.id.clone()).collect();
+    let got_ids: HashSet<PlaceId> = got.iter().map(|p| p.id.clone()).collect();
     assert_eq!(got_ids.len(), got.len(), "duplicates in the answer");
     assert_eq!(got_ids, expected, "centre {center:?} r={radius_km}");
     let distances: Vec<f64> = got
@@ -355,18 +345,16 @@ async fn embeddings_round_trip_bit_exact() {
         .map(|i| (f32::from(i) * 0.618).sin() / 19.0)
         .collect();
     let items = vec![
-        ("osm:node/1".to_owned(), u64::MAX, odd.clone()),
-        ("osm:node/2".to_owned(), 1 << 63, long.clone()),
-        ("osm:node/3".to_owned(), 42, Vec::new()),
+        (PlaceId::new("osm:node/1"), u64::MAX, odd.clone()),
+        (PlaceId::new("osm:node/2"), 1 << 63, long.clone()),
+        (PlaceId::new("osm:node/3"), 42, Vec::new()),
     ];
     store
         .save_embeddings("all-MiniLM-L6-v2", &items)
         .await
         .expect("save");
 
-    let ids: Vec<String> = ["osm:node/1", "osm:node/2", "osm:node/3", "osm:node/9"]
-        .map(str::to_owned)
-        .to_vec();
+    let ids = ids(&["osm:node/1", "osm:node/2", "osm:node/3", "osm:node/9"]);
     let got = store
         .embeddings("all-MiniLM-L6-v2", &ids)
         .await
@@ -390,7 +378,7 @@ async fn embeddings_round_trip_bit_exact() {
     store
         .save_embeddings(
             "all-MiniLM-L6-v2",
-            &[("osm:node/1".to_owned(), 7, vec![0.5, 0.25])],
+            &[(PlaceId::new("osm:node/1"), 7, vec![0.5, 0.25])],
         )
         .await
         .expect("save");
@@ -401,11 +389,11 @@ async fn embeddings_round_trip_bit_exact() {
     assert_eq!(got["osm:node/1"], (7, vec![0.5, 0.25]));
 
     // Lookups larger than one query's id list.
-    let many: Vec<(String, u64, Vec<f32>)> = (0..1100u32)
-        .map(|i| (format!("p{i}"), u64::from(i), vec![i as f32]))
+    let many: Vec<(PlaceId, u64, Vec<f32>)> = (0..1100u32)
+        .map(|i| (PlaceId::new(format!("p{i}")), u64::from(i), vec![i as f32]))
         .collect();
     store.save_embeddings("m", &many).await.expect("save many");
-    let ids: Vec<String> = many.iter().map(|(id, _, _)| id.clone()).collect();
+    let ids: Vec<PlaceId> = many.iter().map(|(id, _, _)| id.clone()).collect();
     let got = store.embeddings("m", &ids).await.expect("load many");
     assert_eq!(got.len(), 1100);
     assert_eq!(got["p1099"], (1099, vec![1099.0]));
@@ -421,9 +409,15 @@ async fn plans_round_trip_and_list_newest_first() {
     for p in [&a, &b, &c] {
         store.save_plan(p).await.expect("save");
     }
-    assert_eq!(store.plan("plan-a").await.expect("load"), Some(a.clone()));
-    assert_eq!(store.plan("plan-b").await.expect("load"), Some(b.clone()));
-    assert_eq!(store.plan("nope").await.expect("load"), None);
+    assert_eq!(
+        store.plan(&pid("plan-a")).await.expect("load"),
+        Some(a.clone())
+    );
+    assert_eq!(
+        store.plan(&pid("plan-b")).await.expect("load"),
+        Some(b.clone())
+    );
+    assert_eq!(store.plan(&pid("nope")).await.expect("load"), None);
 
     let list = store.list_plans(10).await.expect("list");
     let order: Vec<&str> = list.iter().map(|s| s.id.as_str()).collect();
@@ -440,7 +434,7 @@ async fn plans_round_trip_and_list_newest_first() {
     a2.warnings.push("budget exceeded".to_owned());
     a2.request.days = 3;
     store.save_plan(&a2).await.expect("resave");
-    assert_eq!(store.plan("plan-a").await.expect("load"), Some(a2));
+    assert_eq!(store.plan(&pid("plan-a")).await.expect("load"), Some(a2));
     let list = store.list_plans(10).await.expect("list");
     assert_eq!(list.len(), 3);
     assert_eq!(list[1].days, 3);
@@ -449,12 +443,12 @@ async fn plans_round_trip_and_list_newest_first() {
 #[tokio::test]
 async fn plans_that_could_not_be_read_back_are_refused() {
     let (_dir, store) = temp_store().await;
-    let bad_time = sample_plan("p1", "yesterday", "Helsinki");
-    let err = store.save_plan(&bad_time).await.expect_err("bad time");
-    assert!(
-        matches!(err, StoreError::Invalid(_)) && err.to_string().contains("RFC 3339"),
-        "{err}"
-    );
+    // A creation time that is not a time can no longer reach the store: the type refuses it
+    // where plans come in (JSON from a client or a file).
+    let mut json =
+        serde_json::to_value(sample_plan("p1", "2025-01-01T00:00:00Z", "Helsinki")).expect("json");
+    json["created_at"] = "yesterday".into();
+    assert!(serde_json::from_value::<tripwright_domain::Plan>(json).is_err());
 
     let mut nan = sample_plan("p2", "2025-01-01T00:00:00Z", "Helsinki");
     nan.hotels[0].price_per_night = f64::NAN;
@@ -477,7 +471,7 @@ async fn undecodable_rows_are_reported_as_corrupt() {
         .await
         .expect("save");
     store
-        .save_embeddings("m", &[("osm:node/1".to_owned(), 1, vec![1.0])])
+        .save_embeddings("m", &[(PlaceId::new("osm:node/1"), 1, vec![1.0])])
         .await
         .expect("save");
 
@@ -489,10 +483,13 @@ async fn undecodable_rows_are_reported_as_corrupt() {
     ] {
         sqlx::query(sql).execute(&mut conn).await.expect(sql);
     }
-    let ids = ["osm:node/1".to_owned()];
+    let ids = [PlaceId::new("osm:node/1")];
     let errors = [
-        store.place("osm:node/1").await.expect_err("bad tags"),
-        store.plan("p").await.expect_err("bad body"),
+        store
+            .place(&PlaceId::new("osm:node/1"))
+            .await
+            .expect_err("bad tags"),
+        store.plan(&pid("p")).await.expect_err("bad body"),
         store.embeddings("m", &ids).await.expect_err("bad blob"),
     ];
     for err in errors {
@@ -546,13 +543,13 @@ async fn data_survives_a_restart() {
     let copied = SqliteStore::open(&copy).await.expect("open copy");
     assert_eq!(copied.place(&p.id).await.expect("get"), Some(p.clone()));
     assert_eq!(
-        copied.plan("plan-1").await.expect("get"),
+        copied.plan(&pid("plan-1")).await.expect("get"),
         Some(plan.clone())
     );
 
     let store = SqliteStore::open(&path).await.expect("reopen");
     assert_eq!(store.place(&p.id).await.expect("get"), Some(p.clone()));
-    assert_eq!(store.plan("plan-1").await.expect("get"), Some(plan));
+    assert_eq!(store.plan(&pid("plan-1")).await.expect("get"), Some(plan));
     assert_eq!(
         store
             .embeddings("m", std::slice::from_ref(&p.id))
@@ -699,4 +696,27 @@ async fn bulk_import_and_search_timing() {
         "upsert of 20 000 places: {import:?}; places_near 1 km (food): {} places in {search:?}",
         near.len()
     );
+}
+
+#[tokio::test]
+async fn the_store_opened_from_configuration_serves_each_focused_trait() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store: Arc<dyn Store> = tripwright_store::open(&dir.path().join("store.sqlite"))
+        .await
+        .expect("open");
+    // Callers that need one concern hold just that trait (upcasting is stable Rust).
+    let places: Arc<dyn PlaceStore> = store.clone();
+    let lists: Arc<dyn tripwright_store::ListStore> = store.clone();
+    places
+        .upsert_places("t", &[place("osm:node/1", PlaceCategory::Food, 60.0, 25.0)])
+        .await
+        .expect("upsert");
+    assert_eq!(places.place_count().await.expect("count"), 1);
+    let owner = tripwright_domain::OwnerId::new("someone");
+    let list = lists
+        .create_list(&owner, "Packing", None)
+        .await
+        .expect("list");
+    assert_eq!(lists.lists(&owner).await.expect("lists"), [list]);
+    store.close().await.expect("close");
 }

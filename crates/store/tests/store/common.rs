@@ -1,10 +1,46 @@
 //! Shared test fixtures: a complete sample plan.
 
+use std::path::Path;
+
 use chrono::NaiveDate;
+use sqlx::{Connection, SqliteConnection};
+use tempfile::TempDir;
 use tripwright_domain::{
-    Check, CostEstimate, CostLine, DayPlan, Destination, Hotel, Itinerary, MonthScore, Plan, Stop,
-    StopKind, Summary, TimeOfDay, TripRequest,
+    Check, CostEstimate, CostLine, DayPlan, Destination, Hotel, Itinerary, MonthScore, OwnerId,
+    PlaceId, Plan, PlanId, Stop, StopKind, Summary, TimeOfDay, TripRequest,
 };
+use tripwright_store::SqliteStore;
+
+/// A store in a new temporary folder (kept as long as the folder).
+pub async fn temp_store() -> (TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("store.sqlite"))
+        .await
+        .expect("open store");
+    (dir, store)
+}
+
+/// A raw connection to the file, to look beneath the trait.
+pub async fn raw(path: &Path) -> SqliteConnection {
+    SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("raw connection")
+}
+
+/// An owner id.
+pub fn o(id: &str) -> OwnerId {
+    OwnerId::new(id)
+}
+
+/// A plan id.
+pub fn pid(id: &str) -> PlanId {
+    PlanId::new(id)
+}
+
+/// Place ids.
+pub fn ids(names: &[&str]) -> Vec<PlaceId> {
+    names.iter().map(|n| PlaceId::new(*n)).collect()
+}
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
@@ -17,9 +53,10 @@ fn time(s: &str) -> TimeOfDay {
 /// A small but complete plan, with computed (not round) numbers so that the JSON round trip
 /// is tested on full-precision floats.
 pub fn sample_plan(id: &str, created_at: &str, city: &str) -> Plan {
+    let created_at = created_at.parse().expect("an RFC 3339 time");
     let walk = 0.1 + 0.2;
     let stop = |place_id: &str, kind, start: &str, end: &str| Stop {
-        place_id: place_id.to_owned(),
+        place_id: place_id.into(),
         name: format!("Stop {place_id}"),
         kind,
         place_kind: "museum".to_owned(),
@@ -33,8 +70,8 @@ pub fn sample_plan(id: &str, created_at: &str, city: &str) -> Plan {
         note: String::new(),
     };
     Plan {
-        id: id.to_owned(),
-        created_at: created_at.to_owned(),
+        id: id.into(),
+        created_at,
         request: TripRequest {
             days: 2,
             budget: Some(1500.0),
@@ -60,7 +97,7 @@ pub fn sample_plan(id: &str, created_at: &str, city: &str) -> Plan {
             mean_temp_c: 17.2,
         }],
         hotels: vec![Hotel {
-            id: "osm:node/1".to_owned(),
+            id: "osm:node/1".into(),
             name: "Hotel Kämp".to_owned(),
             description: "Luxury hotel with spa".to_owned(),
             stars: Some(5),
@@ -75,7 +112,7 @@ pub fn sample_plan(id: &str, created_at: &str, city: &str) -> Plan {
             month: 7,
             month_fixed: false,
             start_date: date(2025, 7, 14),
-            hotel_id: Some("osm:node/1".to_owned()),
+            hotel_id: Some("osm:node/1".into()),
             days: vec![
                 DayPlan {
                     day: 1,

@@ -1,0 +1,5 @@
+//! The store against real SQLite files in temporary folders. One test binary for the crate.
+
+mod common;
+mod lists;
+mod sqlite;
