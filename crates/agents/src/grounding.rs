@@ -85,10 +85,19 @@ pub fn check_text(text: &str, allowed: &[&str], others: &[&str]) -> Findings {
     f
 }
 
-/// Replaces capitalised phrases within a small edit distance of a stop name by that name.
+/// Replaces capitalised phrases (and single capitalised words, a sentence's first included)
+/// within a small edit distance of a stop name by that name.
 pub fn correct_near_misses(text: &str, allowed: &[&str]) -> String {
     let mut out = text.to_owned();
-    for phrase in capitalised_phrases(text) {
+    let words = text
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        // Short words ("The", "Tea") sit within an edit or two of too many short names.
+        .filter(|w| w.chars().count() >= 5 && w.chars().next().is_some_and(char::is_uppercase))
+        .map(str::to_owned);
+    let mut candidates = capitalised_phrases(text);
+    candidates.extend(words);
+    for phrase in candidates {
         if allowed.contains(&phrase.as_str()) {
             continue;
         }
@@ -154,7 +163,7 @@ fn contains_word(haystack: &str, needle: &str) -> bool {
 
 /// Runs of capitalised words (allowing short lowercase joiners like "of", "de"), skipping a
 /// lone capitalised word at the start of a sentence.
-fn capitalised_phrases(text: &str) -> Vec<String> {
+pub(crate) fn capitalised_phrases(text: &str) -> Vec<String> {
     const JOINERS: &[&str] = &["of", "de", "la", "the", "and", "&", "di", "del"];
     let mut phrases = Vec::new();
     for sentence in split_sentences(text) {
@@ -246,6 +255,11 @@ mod tests {
         assert_eq!(
             correct_near_misses("Visit Helsinki.", STOPS),
             "Visit Helsinki."
+        );
+        // A sentence's first word too; short common words are left alone.
+        assert_eq!(
+            correct_near_misses("Kiasmma shows art. The café.", &["Kiasma", "Tha"]),
+            "Kiasma shows art. The café."
         );
     }
 

@@ -573,6 +573,7 @@ fn stop(p: &Place, kind: StopKind, start: TimeOfDay, end: TimeOfDay, walk: u32, 
         walk_minutes: walk,
         walk_km: round2(km),
         opening_hours: p.opening_hours.clone(),
+        facts: crate::facts::place_facts(p),
         note: String::new(),
     }
 }

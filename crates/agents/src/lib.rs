@@ -2,9 +2,11 @@
 //! the orchestrator that runs them.
 
 pub mod checks;
+pub mod facts;
 pub mod grounding;
 pub mod hotels;
 pub mod itinerary;
+pub mod kinds;
 pub mod orchestrator;
 pub mod packing;
 pub mod prose;

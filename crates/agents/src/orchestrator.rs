@@ -31,10 +31,11 @@ use tripwright_store::PlaceStore;
 
 use crate::AgentError;
 use crate::checks::{TOP_MONTHS, run_checks};
+use crate::facts::place_facts;
 use crate::grounding::check_text;
 use crate::hotels::{HotelAgent, HotelFilters};
 use crate::itinerary::{ItineraryInput, default_start_date, plan_itinerary};
-use crate::prose::ProseWriter;
+use crate::prose::{DayInput, ProseWriter, Sampling, Slot, StopInput, TextEvent, TripInput};
 use crate::summary::{Prices, estimate_cost};
 use crate::weather::WeatherAgent;
 
@@ -63,12 +64,17 @@ pub enum AgentStatus {
         /// Wall time in milliseconds.
         elapsed_ms: u64,
     },
-    /// Generated text as it streams (itinerary prose per day, or the summary).
+    /// Generated text as it streams: a piece to append to a day's intro, a stop's note or the
+    /// summary, or (`replace`) that slot's whole new text — empty when an attempt was refused
+    /// and the next starts, the kept text when the review dropped something.
     Text {
-        /// The day the text belongs to; `None` for the summary.
-        day: Option<u8>,
-        /// The new piece of text.
+        /// Where the text goes.
+        #[serde(flatten)]
+        slot: Slot,
+        /// The text.
         text: String,
+        /// Whether it replaces the slot's text (else it is appended).
+        replace: bool,
     },
     /// The agent's result, as soon as it is known, so a client can show each part of the plan
     /// before the rest is done. The itinerary is sent twice: when its stops are planned, and
@@ -177,13 +183,18 @@ impl Sink {
         );
     }
 
-    /// Streams a piece of generated text of `day` (`None`: the summary).
-    fn text(&self, agent: AgentName, day: Option<u8>, text: &str) {
+    /// Streams prose as it is written.
+    fn text(&self, event: TextEvent<'_>) {
+        let agent = match event.slot {
+            Slot::Summary => AgentName::Summary,
+            Slot::Intro { .. } | Slot::Note { .. } => AgentName::Itinerary,
+        };
         self.send(
             agent,
             AgentStatus::Text {
-                day,
-                text: text.to_owned(),
+                slot: event.slot,
+                text: event.text.to_owned(),
+                replace: event.replace,
             },
         );
     }
@@ -224,6 +235,7 @@ impl Orchestrator {
                 config.llm.attempts,
                 config.llm.max_tokens,
                 config.llm.temperature,
+                usize::try_from(config.llm.max_sequences).unwrap_or(1),
             )
         });
         if let Err(why) = &prose {
@@ -278,34 +290,31 @@ impl Orchestrator {
             AgentName::Itinerary,
             AgentOutput::Itinerary(itinerary.clone()),
         );
-        let prose_check = self
-            .write_itinerary_prose(
-                &dest,
-                &mut itinerary,
-                &gathered.places,
-                &sink,
-                &mut warnings,
-            )
+        // The summary's cost needs only the schedule: it runs beside the prose, whose summary
+        // text is written with the days' texts.
+        let ts = sink.started(AgentName::Summary);
+        let prose = self
+            .write_prose(&dest, &mut itinerary, &gathered, &sink, &mut warnings)
             .await;
-        if prose_check.is_some() {
+        if prose.is_some() {
             sink.output(
                 AgentName::Itinerary,
                 AgentOutput::Itinerary(itinerary.clone()),
             );
         }
         sink.finished(AgentName::Itinerary, t);
-        let summary = self
-            .summarise(
-                &req,
-                &dest,
-                &itinerary,
-                &gathered,
-                &pricing,
-                prose_check.is_some(),
-                &sink,
-                &mut warnings,
-            )
-            .await;
+        let (prose_check, summary_prose) = prose.unzip();
+        let summary = self.summarise(
+            &req,
+            &dest,
+            &itinerary,
+            &gathered,
+            &pricing,
+            summary_prose.flatten(),
+            &mut warnings,
+        );
+        sink.output(AgentName::Summary, AgentOutput::Summary(summary.clone()));
+        sink.finished(AgentName::Summary, ts);
         let mut plan = Plan {
             id,
             created_at: Utc::now(),
@@ -489,55 +498,79 @@ impl Orchestrator {
         outcome.itinerary
     }
 
-    /// Writes the days' prose when a model is there and the days have stops; returns the
-    /// detail of the `prose` check, or `None` when no prose was written (with a warning
-    /// saying why, unless the model is configured off).
-    async fn write_itinerary_prose(
+    /// Writes the days' prose and the summary's when a model is there and the days have
+    /// stops, all at once; returns the detail of the `prose` check and the summary's prose, or
+    /// `None` when no prose was written (with a warning saying why, unless the model is
+    /// configured off).
+    async fn write_prose(
         &self,
         dest: &Destination,
         itinerary: &mut Itinerary,
-        places: &[Place],
+        gathered: &Gathered,
         sink: &Sink,
         warnings: &mut Vec<String>,
-    ) -> Option<String> {
-        match &self.prose {
-            Ok(writer) if !itinerary.days.iter().all(|d| d.stops.is_empty()) => {
-                let others: Vec<String> = places.iter().map(|p| p.name.clone()).collect();
-                match write_prose(writer, dest, itinerary, &others, sink).await {
-                    Ok(detail) => Some(detail),
-                    Err(e) => {
-                        warnings.push(format!(
-                            "the itinerary prose could not be written ({e}); the plan is complete without it"
-                        ));
-                        None
-                    }
-                }
-            }
-            Ok(_) => None,
+    ) -> Option<(String, Option<String>)> {
+        let writer = match &self.prose {
+            Ok(w) if !itinerary.days.iter().all(|d| d.stops.is_empty()) => w,
+            Ok(_) => return None,
             Err(why) => {
                 if self.config.llm.provider != LlmProvider::Off {
                     warnings.push(format!("no itinerary prose: {why}"));
                 }
+                return None;
+            }
+        };
+        let hotel = gathered.hotels.first().map(|h| h.name.as_str());
+        let trip = TripInput {
+            destination: dest,
+            month: itinerary.month,
+            hotel,
+        };
+        let on_text = |e: TextEvent<'_>| sink.text(e);
+        let days = day_inputs(itinerary, &gathered.places, None);
+        let others: Vec<&str> = gathered.places.iter().map(|p| p.name.as_str()).collect();
+        let written = writer
+            .write(
+                &days,
+                Some(&trip),
+                dest,
+                &others,
+                Sampling {
+                    seed: 1,
+                    warmer: false,
+                },
+                &on_text,
+            )
+            .await;
+        drop(days);
+        match written {
+            Ok(mut w) => {
+                apply_texts(itinerary, &mut w.texts);
+                let summary = w.texts.remove(&Slot::Summary).filter(|s| !s.is_empty());
+                Some((w.report.detail(writer.model_id()), summary))
+            }
+            Err(e) => {
+                warnings.push(format!(
+                    "the itinerary prose could not be written ({e}); the plan is complete without it"
+                ));
                 None
             }
         }
     }
 
     /// SummaryAgent: the cost against the budget, and the summary text (figures from the
-    /// computed values; the model's prose in front when the itinerary has prose).
+    /// computed values; the model's prose in front when it wrote one).
     #[allow(clippy::too_many_arguments)]
-    async fn summarise(
+    fn summarise(
         &self,
         req: &TripRequest,
         dest: &Destination,
         itinerary: &Itinerary,
         gathered: &Gathered,
         pricing: &Pricing,
-        with_prose: bool,
-        sink: &Sink,
+        prose: Option<String>,
         warnings: &mut Vec<String>,
     ) -> Summary {
-        let t = sink.started(AgentName::Summary);
         let hotel = gathered.hotels.first();
         let cost = estimate_cost(
             itinerary,
@@ -561,21 +594,10 @@ impl Orchestrator {
             &cost,
             req.travelers,
         );
-        if let Ok(writer) = &self.prose
-            && with_prose
-        {
-            let facts = summary_facts(dest, itinerary, hotel, &req.prefs);
-            let on_text = |t: &str| sink.text(AgentName::Summary, None, t);
-            match writer.write_summary(&facts, &on_text).await {
-                Ok(prose) if !prose.is_empty() => text = format!("{prose} {text}"),
-                Ok(_) => {}
-                Err(e) => warnings.push(format!("the summary prose could not be written ({e})")),
-            }
+        if let Some(prose) = prose {
+            text = format!("{prose} {text}");
         }
-        let summary = Summary { text, cost };
-        sink.output(AgentName::Summary, AgentOutput::Summary(summary.clone()));
-        sink.finished(AgentName::Summary, t);
-        summary
+        Summary { text, cost }
     }
 
     /// Rewrites the prose of day `day` of `plan` with the language model, streaming the new
@@ -588,12 +610,16 @@ impl Orchestrator {
         &self,
         plan: &mut Plan,
         day: u8,
-        on_text: &(dyn Fn(&str) + Send + Sync),
+        on_text: &(dyn Fn(TextEvent<'_>) + Send + Sync),
     ) -> Result<(), AgentError> {
         let writer = self
             .prose
             .as_ref()
             .map_err(|why| AgentError::NoModel(why.clone()))?;
+        let days = plan.itinerary.days.len();
+        if !plan.itinerary.days.iter().any(|d| d.day == day) {
+            return Err(AgentError::NoSuchDay { day, days });
+        }
         let places = self
             .places
             .places_near(
@@ -602,20 +628,23 @@ impl Orchestrator {
                 &ITINERARY_CATEGORIES,
             )
             .await?;
-        let others: Vec<String> = places.into_iter().map(|p| p.name).collect();
-        let month = plan.itinerary.month;
-        let days = plan.itinerary.days.len();
-        let Some(d) = plan.itinerary.days.iter_mut().find(|d| d.day == day) else {
-            return Err(AgentError::NoSuchDay { day, days });
-        };
-        let prose = writer
-            .write_day(&plan.destination, month, d, &others, on_text)
+        let others: Vec<&str> = places.iter().map(|p| p.name.as_str()).collect();
+        let inputs = day_inputs(&plan.itinerary, &places, Some(day));
+        // A new seed and a warmer temperature: asking again should not give the same text.
+        let seed = u64::try_from(Utc::now().timestamp_micros()).unwrap_or(7);
+        let mut written = writer
+            .write(
+                &inputs,
+                None,
+                &plan.destination,
+                &others,
+                Sampling { seed, warmer: true },
+                on_text,
+            )
             .await
             .map_err(AgentError::Prose)?;
-        d.intro = prose.intro;
-        for (stop, note) in d.stops.iter_mut().zip(prose.notes) {
-            stop.note = note;
-        }
+        drop(inputs);
+        apply_texts(&mut plan.itinerary, &mut written.texts);
         Ok(())
     }
 
@@ -653,38 +682,50 @@ fn month_of(d: chrono::NaiveDate) -> u8 {
     u8::try_from(d.month()).unwrap_or(1)
 }
 
-/// Writes every day's prose in order, streaming the text as events; returns the detail of
-/// the prose check.
-async fn write_prose(
-    writer: &ProseWriter,
-    dest: &Destination,
-    itinerary: &mut Itinerary,
-    others: &[String],
-    sink: &Sink,
-) -> Result<String, tripwright_llm::LlmError> {
-    let (mut attempts, mut removed, mut corrected, mut tokens) = (0, 0, 0, 0);
-    let month = itinerary.month;
+/// The days to write (all, or only `only`), each stop with its place's facts.
+fn day_inputs<'a>(
+    itinerary: &'a Itinerary,
+    places: &[Place],
+    only: Option<u8>,
+) -> Vec<DayInput<'a>> {
+    let by_id: HashMap<&PlaceId, &Place> = places.iter().map(|p| (&p.id, p)).collect();
+    itinerary
+        .days
+        .iter()
+        .filter(|d| !d.stops.is_empty() && only.is_none_or(|n| n == d.day))
+        .map(|day| DayInput {
+            day,
+            stops: day
+                .stops
+                .iter()
+                .map(|stop| StopInput {
+                    stop,
+                    facts: by_id
+                        .get(&stop.place_id)
+                        .map(|p| place_facts(p))
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Puts the written intros and notes into the itinerary.
+fn apply_texts(itinerary: &mut Itinerary, texts: &mut std::collections::BTreeMap<Slot, String>) {
     for day in &mut itinerary.days {
-        if day.stops.is_empty() {
-            continue;
+        if let Some(intro) = texts.remove(&Slot::Intro { day: day.day }) {
+            day.intro = intro;
         }
-        let n = day.day;
-        let on_text = |t: &str| sink.text(AgentName::Itinerary, Some(n), t);
-        let prose = writer.write_day(dest, month, day, others, &on_text).await?;
-        day.intro = prose.intro;
-        for (stop, note) in day.stops.iter_mut().zip(prose.notes) {
-            stop.note = note;
+        for (i, stop) in day.stops.iter_mut().enumerate() {
+            let slot = Slot::Note {
+                day: day.day,
+                stop: u8::try_from(i).unwrap_or(u8::MAX),
+            };
+            if let Some(note) = texts.remove(&slot) {
+                stop.note = note;
+            }
         }
-        attempts += prose.attempts;
-        removed += prose.removed_sentences;
-        corrected += prose.corrected_names;
-        tokens += prose.tokens;
     }
-    Ok(format!(
-        "written by {}: {tokens} tokens, {attempts} generation(s) for {} day(s), {corrected} name(s) respelled, {removed} sentence(s) dropped",
-        writer.model_id(),
-        itinerary.days.len()
-    ))
 }
 
 /// Recomputes, on the finished plan, that the prose names no place but the day's stops.
@@ -713,40 +754,25 @@ fn prose_grounded(plan: &Plan, places: &[Place], detail: String) -> tripwright_d
             }
         }
     }
+    // What the text measures show that the writer could not fix: notes it had to leave
+    // empty, and anything the reviews should have caught but did not.
+    let quality = crate::quality::measure_texts(plan);
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for f in &quality.findings {
+        *counts.entry(f.flaw.as_str()).or_default() += 1;
+    }
+    for (flaw, n) in counts {
+        problems.push(format!("{n} {}", flaw.replace('_', " ")));
+    }
     tripwright_domain::Check {
         name: "prose".into(),
         passed: problems.is_empty(),
         detail: if problems.is_empty() {
             detail
         } else {
-            problems.join("; ")
+            format!("{}; {detail}", problems.join("; "))
         },
     }
-}
-
-/// Facts for the summary prose, without figures.
-fn summary_facts(
-    dest: &Destination,
-    it: &Itinerary,
-    hotel: Option<&tripwright_domain::Hotel>,
-    prefs: &str,
-) -> String {
-    let sights: Vec<&str> = it
-        .days
-        .iter()
-        .flat_map(|d| d.stops.iter())
-        .filter(|s| crate::itinerary::is_activity(s.kind))
-        .map(|s| s.name.as_str())
-        .collect();
-    format!(
-        "Destination: {}, {}. Travel month: {}. Hotel: {}. Traveller's wishes: {}. Sights: {}.",
-        dest.name,
-        dest.country,
-        month_name(it.month),
-        hotel.map_or("none found", |h| h.name.as_str()),
-        prefs,
-        sights.join(", ")
-    )
 }
 
 async fn join<T>(task: tokio::task::JoinHandle<T>) -> Result<T, AgentError> {

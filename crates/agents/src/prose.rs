@@ -1,67 +1,298 @@
 //! ItineraryPlannerAgent's prose and SummaryAgent's summary, written by a language model
 //! around a plan that is already fixed.
 //!
-//! The model only phrases: the stops, their names, times and every figure come from the
-//! plan. Output is validated ([`crate::grounding`]): near-miss spellings of stop names are
-//! corrected, and text naming another real place or an invented venue is regenerated
-//! (bounded attempts), then the offending sentences are dropped. The system prompt is the
-//! same for every day and every request, so the embedded engine's prefix cache serves it.
+//! The model is asked for little, and told what is true: a short note per stop from the
+//! stop's own facts (its kind and the descriptive tags of the place data), an introduction per
+//! day from the day's stops, and a summary of the trip. Each is an independent request, so
+//! the embedded engine batches them together (continuous batching), and every request shares
+//! one system prompt, which its prefix cache serves.
+//!
+//! Every text is reviewed before it is kept ([`review`]): near-miss spellings of stop names
+//! are corrected; a sentence that names another real place or an invented venue, calls the
+//! stop another kind of place, holds a figure its facts do not, repeats the prompt's wording,
+//! alters a stop's name or is cut off is caught. A text with a catch is written again (another
+//! seed, a little warmer, told what to avoid), up to the configured attempts; then the caught
+//! sentences are dropped. The streamed text of each attempt is replaced, visibly, by the next
+//! attempt or by the text finally kept, so what the user saw last is what the plan holds.
 
+use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use tripwright_domain::{DayPlan, Destination, StopKind, month_name};
-use tripwright_llm::{ChatMessage, ChatRequest, LlmClient, LlmError, StreamEvent};
+use serde::Serialize;
+use tripwright_domain::{DayPlan, Destination, Stop, StopKind, month_name};
+use tripwright_llm::{ChatMessage, ChatRequest, FinishReason, LlmClient, LlmError, StreamEvent};
 
-use crate::grounding::{check_text, correct_near_misses, remove_ungrounded_sentences};
+use crate::grounding::{check_text, correct_near_misses, split_sentences};
+use crate::kinds::contradicts_kind;
+use crate::quality::{alters_name, copied, cut_off, numbers, unsupported_names, words};
 
-/// The shared system prompt of itinerary prose.
-const DAY_SYSTEM: &str = "You are the travel writer of Tripwright, a trip planner. You write short, warm, \
-factual prose for one day of a trip. The stops are fixed: write only about the stops you are \
-given, in the order given. Never mention any other place, street, shop, restaurant, museum, \
-hotel or business. Do not invent opening hours, prices, dates or facts you are not sure of. \
-Do not copy the list of stops and do not write any times, dates or numbers: they are shown \
-separately. Answer in exactly this format, one line each, nothing else:\n\
-INTRO: <one or two sentences introducing the day>\n\
-1: <one sentence about stop 1>\n\
-2: <one sentence about stop 2>\n\
-and so on for every stop.";
+/// The one system prompt of every prose request (so the prefix cache serves it), with a worked
+/// example. Its city is far from any destination a plan mentions with it, and a note that
+/// copies the example's words is caught as copied.
+const SYSTEM: &str = "You are the travel writer of Tripwright, a trip planner. You are given one \
+small task at a time: a note about one place, an introduction to one day, or a summary of a \
+trip. Rules: write plain sentences only, no lists, headings or quotes. Use only the facts you \
+are given and call each place what its kind says it is. Never mention any other place, street, \
+shop, restaurant, museum, hotel or business. Never invent numbers, years, dates, times, prices, \
+people, awards or features. Keep the place names exactly as given.\n\
+Example task: Place: Serralves Museum, a museum in Porto, Portugal. Facts: architect: Álvaro \
+Siza. Write one sentence for a traveller.\n\
+Example answer: Serralves Museum is a bright modern museum designed by Álvaro Siza, and its \
+quiet rooms invite an unhurried look.";
 
-/// A worked example shown before every day's request (the same for every request, so the
-/// prefix cache serves it too). Small models copy the request's list instead of writing
-/// prose without one. Its city is far from any destination a plan mentions with it, and
-/// naming one of its places in a real day is caught like any other invented venue.
-const DAY_EXAMPLE: [&str; 2] = [
-    "City: Porto, Portugal. Month: May. Day 1 (Monday).\nStops:\n\
-     1. Serralves Museum (museum), 10:00–11:30\n\
-     2. Café Majestic (coffee break), 11:45–12:15\n",
-    "INTRO: A gentle start among modern art and gardens, then a pause in a grand old café.\n\
-     1: Serralves Museum pairs contemporary exhibitions with wide gardens that reward an unhurried walk.\n\
-     2: Café Majestic is an ornate Belle Époque café, a good place to sit and watch the street.",
-];
+/// Where a piece of prose goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "slot", rename_all = "snake_case")]
+pub enum Slot {
+    /// The introduction of day `day`.
+    Intro {
+        /// The day, 1-based.
+        day: u8,
+    },
+    /// The note of stop `stop` (0-based) of day `day`.
+    Note {
+        /// The day, 1-based.
+        day: u8,
+        /// The stop's index in the day.
+        stop: u8,
+    },
+    /// The trip summary.
+    Summary,
+}
 
-/// The shared system prompt of the trip summary.
-const SUMMARY_SYSTEM: &str = "You are the travel writer of Tripwright, a trip planner. Write a \
-professional two- or three-sentence summary of a trip from the facts given. Do not write any \
-numbers, prices, dates or times: they are added separately. Do not mention any place that is \
-not in the facts. Describe each place only as what the facts call it (museum, café, memorial …): \
-do not attribute features, history or food to it.";
+/// Prose as it streams: a piece to append to `slot`, or (`replace`) the slot's whole new text
+/// (empty when an attempt was refused and the next one starts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextEvent<'a> {
+    /// Where it goes.
+    pub slot: Slot,
+    /// The text.
+    pub text: &'a str,
+    /// Whether it replaces what the slot shows (else it is appended).
+    pub replace: bool,
+}
 
-/// Prose for one day.
+/// What a review caught in a sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Caught {
+    /// It named another real place of the destination.
+    OtherPlace,
+    /// It named a venue that does not exist in the data.
+    Invented,
+    /// It called the stop another kind of place.
+    WrongKind,
+    /// It held a number or year the facts do not.
+    Figure,
+    /// It held a name (a person, a company, a title) the facts do not.
+    UnsupportedName,
+    /// It repeated the prompt's or the example's words.
+    Copied,
+    /// It was cut off.
+    CutOff,
+    /// It wrote a stop's name differently.
+    NameAltered,
+}
+
+impl Caught {
+    /// Its name in the `prose` check's detail.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Caught::OtherPlace => "another place named",
+            Caught::Invented => "invented venue",
+            Caught::WrongKind => "wrong kind of place",
+            Caught::Figure => "unsupported figure",
+            Caught::UnsupportedName => "unsupported name",
+            Caught::Copied => "copied from the prompt",
+            Caught::CutOff => "cut off",
+            Caught::NameAltered => "name altered",
+        }
+    }
+}
+
+/// A stop with its facts.
+#[derive(Debug, Clone)]
+pub struct StopInput<'a> {
+    /// The stop.
+    pub stop: &'a Stop,
+    /// What the data says about it ([`crate::facts::place_facts`]).
+    pub facts: Vec<String>,
+}
+
+/// A day to write.
+#[derive(Debug, Clone)]
+pub struct DayInput<'a> {
+    /// The day.
+    pub day: &'a DayPlan,
+    /// Its stops with their facts, in order.
+    pub stops: Vec<StopInput<'a>>,
+}
+
+/// The trip, for the summary.
+#[derive(Debug, Clone)]
+pub struct TripInput<'a> {
+    /// Where.
+    pub destination: &'a Destination,
+    /// Travel month 1..=12.
+    pub month: u8,
+    /// The hotel, when there is one. (The traveller's wishes are not given: a small model
+    /// turns "a hotel with a sauna" into "the hotel has a sauna".)
+    pub hotel: Option<&'a str>,
+}
+
+/// What the writer did: for the `prose` check's detail.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ProseReport {
+    /// Texts asked for.
+    pub requests: usize,
+    /// Generations run (first tries and retries).
+    pub generations: usize,
+    /// Tokens generated.
+    pub tokens: u64,
+    /// Stop names respelled to their canonical spelling.
+    pub corrected: usize,
+    /// What the reviews caught, over every attempt.
+    pub caught: BTreeMap<Caught, usize>,
+    /// Sentences dropped from the texts finally kept.
+    pub dropped: usize,
+}
+
+impl ProseReport {
+    fn add(&mut self, other: &ProseReport) {
+        self.requests += other.requests;
+        self.generations += other.generations;
+        self.tokens += other.tokens;
+        self.corrected += other.corrected;
+        self.dropped += other.dropped;
+        for (k, v) in &other.caught {
+            *self.caught.entry(*k).or_default() += v;
+        }
+    }
+
+    /// "written by M: 24 texts, 27 generations, 812 tokens; caught: 2 copied from the prompt,
+    /// 1 wrong kind of place; 1 sentence dropped, 0 names respelled".
+    pub fn detail(&self, model: &str) -> String {
+        let caught = if self.caught.is_empty() {
+            "nothing".to_owned()
+        } else {
+            self.caught
+                .iter()
+                .map(|(k, n)| format!("{n} {}", k.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "written by {model}: {} texts, {} generations, {} tokens; caught: {caught}; {} sentence(s) dropped, {} name(s) respelled",
+            self.requests, self.generations, self.tokens, self.dropped, self.corrected
+        )
+    }
+}
+
+/// What was written.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct DayProse {
-    /// Introduction of the day.
-    pub intro: String,
-    /// One note per stop, in stop order (empty where the model wrote nothing usable).
-    pub notes: Vec<String>,
-    /// Generations used (1 = first try accepted).
-    pub attempts: u32,
-    /// Sentences dropped because they named something they should not.
-    pub removed_sentences: usize,
-    /// Names respelled to the canonical stop name.
-    pub corrected_names: usize,
-    /// Tokens generated over all attempts.
-    pub tokens: u32,
+pub struct Written {
+    /// Each slot's kept text (empty when nothing usable was written).
+    pub texts: BTreeMap<Slot, String>,
+    /// What happened.
+    pub report: ProseReport,
+}
+
+/// What a text is about, for its review.
+struct Subject<'a> {
+    /// Names it may write.
+    allowed: Vec<&'a str>,
+    /// Other places of the destination, which it must not name.
+    others: &'a [&'a str],
+    /// The stop it is about (for the kind rules), if one.
+    stop: Option<&'a Stop>,
+    /// The facts it may take figures from.
+    facts: String,
+}
+
+/// One text's review: the sentences kept and what was caught.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Review {
+    kept: String,
+    caught: Vec<Caught>,
+    corrected: usize,
+}
+
+/// The model's answer as prose: its first paragraph, without a leading label or quotes.
+fn clean_answer(raw: &str) -> String {
+    let first = raw.trim().split("\n\n").next().unwrap_or_default();
+    let mut t = first.replace('\n', " ");
+    for label in ["answer:", "note:", "introduction:", "summary:", "intro:"] {
+        if t.to_lowercase().starts_with(label) {
+            t = t[label.len()..].to_owned();
+        }
+    }
+    t.trim()
+        .trim_matches(|c| c == '"' || c == '“' || c == '”')
+        .trim()
+        .to_owned()
+}
+
+/// Reviews one text: corrects near-miss names, then keeps the sentences nothing is caught in.
+fn review(raw: &str, subject: &Subject<'_>, prompts: &[Vec<String>], finished: bool) -> Review {
+    let text = clean_answer(raw);
+    let corrected_text = correct_near_misses(&text, &subject.allowed);
+    let corrected = usize::from(corrected_text != text);
+    let mut r = Review {
+        corrected,
+        ..Review::default()
+    };
+    let sentences = split_sentences(&corrected_text);
+    let n = sentences.len();
+    let fact_numbers = numbers(&subject.facts);
+    let mut kept = Vec::new();
+    for (i, sentence) in sentences.into_iter().enumerate() {
+        let sentence = sentence.trim();
+        if sentence.is_empty() {
+            continue;
+        }
+        let mut caught = Vec::new();
+        let grounding = check_text(sentence, &subject.allowed, subject.others);
+        if !grounding.other_places.is_empty() {
+            caught.push(Caught::OtherPlace);
+        }
+        if !grounding.invented.is_empty() {
+            caught.push(Caught::Invented);
+        }
+        if subject.stop.is_some_and(|s| contradicts_kind(sentence, s)) {
+            caught.push(Caught::WrongKind);
+        }
+        if numbers(sentence).iter().any(|x| !fact_numbers.contains(x)) {
+            caught.push(Caught::Figure);
+        }
+        if copied(sentence, prompts) {
+            caught.push(Caught::Copied);
+        }
+        // A known or invented place is caught as such; any other name is unsupported.
+        if caught.is_empty()
+            && !unsupported_names(sentence, &subject.allowed, &subject.facts).is_empty()
+        {
+            caught.push(Caught::UnsupportedName);
+        }
+        // The last sentence of a text the model did not finish, or one without an end.
+        if i + 1 == n && (cut_off(sentence) || !finished && cut_off(&corrected_text)) {
+            caught.push(Caught::CutOff);
+        }
+        if subject
+            .allowed
+            .iter()
+            .any(|name| alters_name(sentence, name))
+        {
+            caught.push(Caught::NameAltered);
+        }
+        if caught.is_empty() {
+            kept.push(sentence);
+        }
+        r.caught.extend(caught);
+    }
+    r.kept = kept.join(" ");
+    r
 }
 
 /// Writes prose with a language model.
@@ -70,16 +301,44 @@ pub struct ProseWriter {
     attempts: u32,
     max_tokens: u32,
     temperature: f32,
+    concurrency: usize,
+}
+
+/// How to sample: `seed` varies it (a rewrite passes a new one), `warmer` raises the
+/// temperature a little (asking again should not give the same text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sampling {
+    /// The seed every text's seed is derived from.
+    pub seed: u64,
+    /// Sample a little warmer than configured.
+    pub warmer: bool,
+}
+
+/// One request to make.
+struct Task<'a> {
+    slot: Slot,
+    prompt: String,
+    subject: Subject<'a>,
+    max_tokens: u32,
 }
 
 impl ProseWriter {
-    /// A writer over `llm`; `attempts` ≥ 1 generations per day before sentences are dropped.
-    pub fn new(llm: Arc<dyn LlmClient>, attempts: u32, max_tokens: u32, temperature: f32) -> Self {
+    /// A writer over `llm`: `attempts` ≥ 1 generations per text before caught sentences are
+    /// dropped, at most `max_tokens` per text, `concurrency` requests at once (the engine's
+    /// sequences: more would only queue).
+    pub fn new(
+        llm: Arc<dyn LlmClient>,
+        attempts: u32,
+        max_tokens: u32,
+        temperature: f32,
+        concurrency: usize,
+    ) -> Self {
         Self {
             llm,
             attempts: attempts.max(1),
-            max_tokens,
+            max_tokens: max_tokens.max(16),
             temperature,
+            concurrency: concurrency.max(1),
         }
     }
 
@@ -93,149 +352,234 @@ impl ProseWriter {
         self.llm.model_id()
     }
 
-    /// Writes the prose of `day`. `others` are the names of the other places known at the
-    /// destination (they must not appear). Generated text is passed to `on_text` as it
-    /// streams, attempt by attempt.
-    pub async fn write_day(
+    /// Writes the days' intros and notes and (with `trip`) the summary, all at once, about
+    /// `destination`, where `others` are the names of the places the texts must not name.
+    /// Text streams to `on_text` as it is generated.
+    ///
+    /// # Errors
+    /// The first failure of the model; nothing is kept then.
+    pub async fn write(
         &self,
-        dest: &Destination,
-        month: u8,
-        day: &DayPlan,
-        others: &[String],
-        on_text: &(dyn Fn(&str) + Send + Sync),
-    ) -> Result<DayProse, LlmError> {
-        let allowed: Vec<&str> = day
-            .stops
-            .iter()
-            .map(|s| s.name.as_str())
-            .chain([dest.name.as_str(), dest.country.as_str()])
-            .collect();
-        let others: Vec<&str> = others
-            .iter()
-            .map(String::as_str)
-            .filter(|o| !allowed.contains(o))
-            .collect();
-        let mut user = format!(
-            "City: {}, {}. Month: {}. Day {} ({}).\nStops:\n",
-            dest.name,
-            dest.country,
-            month_name(month),
-            day.day,
-            day.weekday
-        );
-        for (i, s) in day.stops.iter().enumerate() {
-            let what = match s.kind {
-                StopKind::Lunch => "lunch".to_owned(),
-                StopKind::Dinner => "dinner".to_owned(),
-                StopKind::Cafe => "coffee break".to_owned(),
-                _ => s.place_kind.replace(['_', ':'], " "),
-            };
-            user.push_str(&format!(
-                "{}. {} ({what}), {}–{}\n",
-                i + 1,
-                s.name,
-                s.start,
-                s.end
-            ));
-        }
-        let mut prose = DayProse::default();
-        let mut avoid: Vec<String> = Vec::new();
-        for attempt in 1..=self.attempts {
-            let mut prompt = user.clone();
-            if !avoid.is_empty() {
-                prompt.push_str(&format!("Do not mention: {}.\n", avoid.join(", ")));
-            }
-            let mut request = ChatRequest::new(vec![
-                ChatMessage::system(DAY_SYSTEM),
-                ChatMessage::user(DAY_EXAMPLE[0]),
-                ChatMessage::assistant(DAY_EXAMPLE[1]),
-                ChatMessage::user(prompt),
-            ]);
-            request.max_tokens = self.max_tokens;
-            request.temperature = self.temperature;
-            request.seed = Some(u64::from(day.day) * 1000 + u64::from(attempt));
-            let (text, tokens) = self.generate(request, on_text).await?;
-            prose.tokens += tokens;
-            prose.attempts = attempt;
-            let (intro, notes) = parse_day(&text, day.stops.len());
-            // Times, dates and prices come from the plan, never from the model; a sentence
-            // with a figure is most often the stop list copied back.
-            let intro = without_figures(&intro);
-            let notes: Vec<String> = notes
+        days: &[DayInput<'_>],
+        trip: Option<&TripInput<'_>>,
+        destination: &Destination,
+        others: &[&str],
+        sampling: Sampling,
+        on_text: &(dyn Fn(TextEvent<'_>) + Send + Sync),
+    ) -> Result<Written, LlmError> {
+        let Sampling { seed, warmer } = sampling;
+        let city = format!("{}, {}", destination.name, destination.country);
+        let prompts: Vec<Vec<String>> = std::iter::once(SYSTEM).map(words).collect();
+        let mut tasks = Vec::new();
+        for d in days {
+            let day = d.day;
+            let names: Vec<&str> = day
+                .stops
                 .iter()
-                .zip(&day.stops)
-                .map(|(n, stop)| true_to_kind(&without_figures(n), stop))
+                .map(|s| s.name.as_str())
+                .chain([destination.name.as_str(), destination.country.as_str()])
                 .collect();
-            let mut corrected = 0;
-            let mut fix = |t: &str| {
-                let c = correct_near_misses(t, &allowed);
-                corrected += usize::from(c != t);
-                c
-            };
-            prose.intro = fix(&intro);
-            prose.notes = notes.iter().map(|n| fix(n)).collect();
-            prose.corrected_names = corrected;
-            let bad: Vec<String> = std::iter::once(&prose.intro)
-                .chain(&prose.notes)
-                .flat_map(|t| {
-                    let f = check_text(t, &allowed, &others);
-                    f.other_places.into_iter().chain(f.invented)
-                })
-                .collect();
-            if bad.is_empty() {
-                return Ok(prose);
+            if !day.stops.is_empty() {
+                let listed: Vec<String> = d
+                    .stops
+                    .iter()
+                    .map(|s| format!("{} ({})", s.stop.name, what(s.stop)))
+                    .collect();
+                tasks.push(Task {
+                    slot: Slot::Intro { day: day.day },
+                    prompt: format!(
+                        "City: {city}. Day {} of the trip, a {}, visits: {}.\nTask: write one sentence introducing this day to the traveller. Name at most two of these places.",
+                        day.day,
+                        day.weekday,
+                        listed.join(", ")
+                    ),
+                    subject: Subject {
+                        allowed: names.clone(),
+                        others,
+                        stop: None,
+                        facts: String::new(),
+                    },
+                    max_tokens: self.max_tokens.min(60),
+                });
             }
-            avoid.extend(
-                bad.into_iter()
-                    .filter(|b| !avoid.contains(b))
-                    .collect::<Vec<_>>(),
-            );
+            for (i, s) in d.stops.iter().enumerate() {
+                let facts = if s.facts.is_empty() {
+                    "none beyond its kind".to_owned()
+                } else {
+                    s.facts.join("; ")
+                };
+                tasks.push(Task {
+                    slot: Slot::Note {
+                        day: day.day,
+                        stop: u8::try_from(i).unwrap_or(u8::MAX),
+                    },
+                    prompt: format!(
+                        "Place: {}, a {} in {city}. Facts: {facts}.\nTask: write one sentence (at most 25 words) for a traveller about this place, using only these facts.",
+                        s.stop.name,
+                        what(s.stop),
+                    ),
+                    subject: Subject {
+                        allowed: names.clone(),
+                        others,
+                        stop: Some(s.stop),
+                        facts: format!("{} {} {facts}", s.stop.name, s.stop.place_kind),
+                    },
+                    max_tokens: self.max_tokens.min(60),
+                });
+            }
         }
-        // Still naming what it should not: keep only the clean sentences.
-        let mut removed = 0;
-        let mut clean = |t: &str| {
-            let (kept, n) = remove_ungrounded_sentences(t, &allowed, &others);
-            removed += n;
-            kept
-        };
-        prose.intro = clean(&prose.intro.clone());
-        prose.notes = prose.notes.clone().iter().map(|n| clean(n)).collect();
-        prose.removed_sentences = removed;
-        Ok(prose)
+        if let Some(t) = trip {
+            let sights: Vec<&str> = days
+                .iter()
+                .flat_map(|d| &d.stops)
+                .filter(|s| crate::itinerary::is_activity(s.stop.kind))
+                .map(|s| s.stop.name.as_str())
+                .take(8)
+                .collect();
+            let mut allowed: Vec<&str> = days
+                .iter()
+                .flat_map(|d| d.day.stops.iter().map(|s| s.name.as_str()))
+                .chain([destination.name.as_str(), destination.country.as_str()])
+                .collect();
+            allowed.extend(t.hotel);
+            tasks.push(Task {
+                slot: Slot::Summary,
+                prompt: format!(
+                    "Trip: {} days in {city} in {}. Hotel: {}. Sights: {}.\nTask: write two sentences summarising this trip for the traveller. Do not describe the hotel beyond its name, and do not write any numbers.",
+                    days.len(),
+                    month_name(t.month),
+                    t.hotel.unwrap_or("none found"),
+                    if sights.is_empty() { "none".to_owned() } else { sights.join(", ") },
+                ),
+                subject: Subject {
+                    allowed,
+                    others,
+                    stop: None,
+                    facts: String::new(),
+                },
+                max_tokens: self.max_tokens.min(100),
+            });
+        }
+        // Boxed, so that the compiler sees one `Send` future type (a closure returning
+        // borrowing futures trips its higher-ranked lifetime inference when spawned).
+        type Run<'f> = std::pin::Pin<
+            Box<dyn Future<Output = Result<(Slot, String, ProseReport), LlmError>> + Send + 'f>,
+        >;
+        let mut runs: Vec<Run<'_>> = Vec::with_capacity(tasks.len());
+        for task in &tasks {
+            runs.push(Box::pin(self.run(task, &prompts, seed, warmer, on_text)));
+        }
+        let runs = futures::stream::iter(runs)
+            .buffer_unordered(self.concurrency)
+            .collect::<Vec<_>>()
+            .await;
+        let mut written = Written::default();
+        for run in runs {
+            let (slot, text, report) = run?;
+            written.report.add(&report);
+            written.texts.insert(slot, text);
+        }
+        Ok(written)
     }
 
-    /// Writes the trip summary's prose from facts without figures; sentences with digits
-    /// are dropped, since every figure is added by the caller from the computed values.
-    pub async fn write_summary(
+    /// One text: generations until one passes review (or the attempts run out), streamed.
+    async fn run(
         &self,
-        facts: &str,
-        on_text: &(dyn Fn(&str) + Send + Sync),
-    ) -> Result<String, LlmError> {
-        let mut request = ChatRequest::new(vec![
-            ChatMessage::system(SUMMARY_SYSTEM),
-            ChatMessage::user(facts.to_owned()),
-        ]);
-        request.max_tokens = self.max_tokens;
-        request.temperature = self.temperature;
-        request.seed = Some(7);
-        let (text, _) = self.generate(request, on_text).await?;
-        Ok(without_figures(&text))
+        task: &Task<'_>,
+        prompts: &[Vec<String>],
+        seed: u64,
+        warmer: bool,
+        on_text: &(dyn Fn(TextEvent<'_>) + Send + Sync),
+    ) -> Result<(Slot, String, ProseReport), LlmError> {
+        let mut report = ProseReport {
+            requests: 1,
+            ..ProseReport::default()
+        };
+        let mut best: Option<Review> = None;
+        let mut avoid: Vec<String> = Vec::new();
+        for attempt in 0..self.attempts {
+            if attempt > 0 {
+                on_text(TextEvent {
+                    slot: task.slot,
+                    text: "",
+                    replace: true,
+                });
+            }
+            let mut prompt = task.prompt.clone();
+            if !avoid.is_empty() {
+                prompt.push_str(&format!(" Do not mention: {}.", avoid.join(", ")));
+            }
+            let mut request =
+                ChatRequest::new(vec![ChatMessage::system(SYSTEM), ChatMessage::user(prompt)]);
+            request.max_tokens = task.max_tokens;
+            let warmth = if warmer { 0.25 } else { 0.0 } + 0.15 * attempt as f32;
+            request.temperature = (self.temperature + warmth).min(1.3);
+            request.seed = Some(
+                seed.wrapping_mul(1009)
+                    .wrapping_add(slot_seed(task.slot) + u64::from(attempt)),
+            );
+            request.stop = vec!["\n\n".into()];
+            let (raw, tokens, finish) = self.generate(request, task.slot, on_text).await?;
+            report.generations += 1;
+            report.tokens += u64::from(tokens);
+            let r = review(&raw, &task.subject, prompts, finish == FinishReason::Stop);
+            for c in &r.caught {
+                *report.caught.entry(*c).or_default() += 1;
+            }
+            let clean = r.caught.is_empty() && !r.kept.is_empty();
+            let better = best.as_ref().is_none_or(|b| {
+                r.kept.len() > b.kept.len() || (b.kept.is_empty() && !r.kept.is_empty())
+            });
+            if clean {
+                best = Some(r);
+                break;
+            }
+            let found = check_text(
+                &clean_answer(&raw),
+                &task.subject.allowed,
+                task.subject.others,
+            );
+            for name in found.other_places.into_iter().chain(found.invented) {
+                if !avoid.contains(&name) {
+                    avoid.push(name);
+                }
+            }
+            if better {
+                best = Some(r);
+            }
+        }
+        let best = best.unwrap_or_default();
+        report.corrected += best.corrected;
+        report.dropped += best.caught.len();
+        on_text(TextEvent {
+            slot: task.slot,
+            text: &best.kept,
+            replace: true,
+        });
+        Ok((task.slot, best.kept, report))
     }
 
     async fn generate(
         &self,
         request: ChatRequest,
-        on_text: &(dyn Fn(&str) + Send + Sync),
-    ) -> Result<(String, u32), LlmError> {
+        slot: Slot,
+        on_text: &(dyn Fn(TextEvent<'_>) + Send + Sync),
+    ) -> Result<(String, u32, FinishReason), LlmError> {
         let mut stream = self.llm.stream(request).await?;
         let mut text = String::new();
         while let Some(event) = stream.next().await {
             match event? {
                 StreamEvent::Token(t) => {
-                    on_text(&t);
+                    on_text(TextEvent {
+                        slot,
+                        text: &t,
+                        replace: false,
+                    });
                     text.push_str(&t);
                 }
-                StreamEvent::Done { usage, .. } => return Ok((text, usage.completion_tokens)),
+                StreamEvent::Done { usage, finish } => {
+                    return Ok((text, usage.completion_tokens, finish));
+                }
             }
         }
         Err(LlmError::Unavailable(
@@ -244,245 +588,101 @@ impl ProseWriter {
     }
 }
 
-/// `text` without its sentences that hold a digit or a currency sign: every figure in a plan
-/// is computed and added by the caller, so one written by the model is unchecked.
-fn without_figures(text: &str) -> String {
-    text.split_inclusive(['.', '!', '?'])
-        .filter(|s| !s.chars().any(|c| c.is_ascii_digit() || "€$£¥".contains(c)))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Words that make a sentence about food and drink.
-const FOOD_WORDS: &[&str] = &[
-    "restaurant",
-    "restaurants",
-    "café",
-    "cafe",
-    "bistro",
-    "steakhouse",
-    "pizzeria",
-    "bar",
-    "pub",
-    "cuisine",
-    "dish",
-    "dishes",
-    "menu",
-    "eat",
-    "dine",
-    "dining",
-    "food",
-    "meal",
-    "meals",
-    "brunch",
-    "wine",
-    "wines",
-    "beer",
-];
-/// Words that make a sentence about a sight.
-const SIGHT_WORDS: &[&str] = &[
-    "museum",
-    "gallery",
-    "exhibition",
-    "exhibitions",
-    "collection",
-    "collections",
-    "artworks",
-    "paintings",
-    "sculptures",
-    "memorial",
-    "monument",
-    "church",
-    "cathedral",
-    "statue",
-];
-/// Claims of a cuisine or origin the data almost never supports.
-const ORIGIN_WORDS: &[&str] = &[
-    "italian",
-    "french",
-    "japanese",
-    "chinese",
-    "mexican",
-    "spanish",
-    "greek",
-    "thai",
-    "indian",
-    "american",
-    "turkish",
-    "vietnamese",
-    "korean",
-    "lebanese",
-    "renaissance",
-    "baroque",
-    "gothic",
-    "medieval",
-    "ancient",
-];
-
-/// Words that call a place a person ("Amos Rex is a masterful chef").
-const PERSON_WORDS: &[&str] = &[
-    "chef", "cook", "poet", "painter", "artist", "composer", "writer", "singer", "architect",
-    "sculptor", "novelist", "actor", "actress",
-];
-/// Kinds of stop that are small objects, not buildings one enters.
-const OBJECT_KINDS: &[&str] = &[
-    "memorial", "grave", "plaque", "statue", "monument", "artwork", "wayside cross",
-    "boundary stone", "stone",
-];
-
-/// Whether `sentence`, written about `stop`, calls it another kind of place than its data
-/// says: food words about a museum, museum words about a restaurant, a cuisine or style its
-/// name and kind do not carry, a person's trade ("a masterful chef") for a place, or a
-/// building for a grave or a plaque. Small models often describe a museum as a café; the plan
-/// knows better.
-pub fn contradicts_kind(sentence: &str, stop: &tripwright_domain::Stop) -> bool {
-    let food_stop = matches!(
-        stop.kind,
-        StopKind::Lunch | StopKind::Dinner | StopKind::Cafe
-    );
-    let place_kind = stop.place_kind.replace(['_', ':'], " ").to_lowercase();
-    let own = format!("{} {place_kind}", stop.name).to_lowercase();
-    let wrong: &[&str] = if food_stop { SIGHT_WORDS } else { FOOD_WORDS };
-    // The stop's own name may hold such a word ("Cafe Esplanad"); judge the rest.
-    let rest = sentence
-        .to_lowercase()
-        .replace(&stop.name.to_lowercase(), " ");
-    let words: Vec<&str> = rest
-        .split(|c: char| !c.is_alphanumeric() && c != 'é')
-        .filter(|w| !w.is_empty())
-        .collect();
-    let object = OBJECT_KINDS.iter().any(|k| place_kind.contains(k));
-    // Within food, a café is not a restaurant and a restaurant is not a café or a bar.
-    let other_food: &[&str] = match place_kind.as_str() {
-        "cafe" => &["restaurant", "steakhouse", "pizzeria", "bistro", "pub", "bar"],
-        "restaurant" | "fast food" => &["cafe", "café", "pub", "bar"],
-        "bar" | "pub" => &["cafe", "café", "steakhouse"],
-        _ => &[],
-    };
-    words.iter().any(|w| {
-        wrong.contains(w)
-            || (other_food.contains(w) && !own.contains(w))
-            || (ORIGIN_WORDS.contains(w) && !own.contains(w))
-            || (PERSON_WORDS.contains(w) && !own.contains(w) && !object)
-            || (object && matches!(*w, "building" | "buildings"))
-    })
-}
-
-/// `note` without the sentences that contradict what the stop is ([`contradicts_kind`]).
-fn true_to_kind(note: &str, stop: &tripwright_domain::Stop) -> String {
-    note.split_inclusive(['.', '!', '?'])
-        .filter(|sentence| !contradicts_kind(sentence, stop))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Every fixed text the model is shown (system prompts and the worked example): prose that
-/// repeats a long run of their words was copied, not written about the stop.
-pub fn prompt_texts() -> Vec<&'static str> {
-    vec![DAY_SYSTEM, DAY_EXAMPLE[0], DAY_EXAMPLE[1], SUMMARY_SYSTEM]
-}
-
-/// Parses `INTRO: …` and `N: …` lines; lines the model numbered `N.` or `N)` count too.
-fn parse_day(text: &str, stops: usize) -> (String, Vec<String>) {
-    let mut intro = String::new();
-    let mut notes = vec![String::new(); stops];
-    for line in text.lines() {
-        let line = line.trim().trim_start_matches(['*', '-', '#', ' ']);
-        if let Some(rest) = strip_prefix_ci(line, "intro:") {
-            intro = rest.trim().to_owned();
-            continue;
-        }
-        let digits: String = line.chars().take_while(char::is_ascii_digit).collect();
-        if digits.is_empty() {
-            continue;
-        }
-        let rest = line[digits.len()..].trim_start_matches([':', '.', ')', ' ', '*']);
-        if let Ok(n) = digits.parse::<usize>()
-            && (1..=stops).contains(&n)
-            && notes[n - 1].is_empty()
-        {
-            notes[n - 1] = rest.trim().to_owned();
-        }
+/// A number per slot, so that each text samples differently under one seed.
+fn slot_seed(slot: Slot) -> u64 {
+    match slot {
+        Slot::Intro { day } => u64::from(day) * 100,
+        Slot::Note { day, stop } => u64::from(day) * 100 + 1 + u64::from(stop),
+        Slot::Summary => 99_999,
     }
-    (intro, notes)
 }
 
-fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    s.get(..prefix.len())
-        .filter(|p| p.eq_ignore_ascii_case(prefix))
-        .map(|_| &s[prefix.len()..])
+/// What a stop is, in words: "museum", "restaurant, for lunch", "café, for a coffee break".
+fn what(stop: &Stop) -> String {
+    let kind = stop.place_kind.replace(['_', ':'], " ");
+    match stop.kind {
+        StopKind::Lunch => format!("{kind}, for lunch"),
+        StopKind::Dinner => format!("{kind}, for dinner"),
+        StopKind::Cafe => format!("{kind}, for a coffee break"),
+        StopKind::Sight | StopKind::Artwork => kind,
+    }
+}
+
+/// Every fixed text the model is shown (the system prompt with its example): prose that
+/// repeats a long run of its words was copied, not written about the stop.
+pub fn prompt_texts() -> Vec<&'static str> {
+    vec![SYSTEM]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tripwright_domain::TimeOfDay;
 
-    #[test]
-    fn sentences_contradicting_the_stop_are_dropped() {
-        let stop = |name: &str, kind, place_kind: &str| tripwright_domain::Stop {
+    fn stop(name: &str, kind: StopKind, place_kind: &str) -> Stop {
+        Stop {
             place_id: "osm:node/1".into(),
             name: name.into(),
             kind,
             place_kind: place_kind.into(),
             lat: 60.17,
             lon: 24.94,
-            start: tripwright_domain::TimeOfDay::from_minutes(600),
-            end: tripwright_domain::TimeOfDay::from_minutes(690),
+            start: TimeOfDay::from_minutes(600),
+            end: TimeOfDay::from_minutes(690),
             walk_minutes: 3,
             walk_km: 0.2,
             opening_hours: None,
+            facts: Vec::new(),
             note: String::new(),
-        };
-        let museum = stop("Amos Rex", StopKind::Sight, "museum");
-        assert_eq!(
-            true_to_kind(
-                "Amos Rex is an Italian restaurant with modern cuisine. Its galleries lie underground.",
-                &museum
-            ),
-            "Its galleries lie underground."
-        );
-        assert_eq!(
-            true_to_kind(
-                "Kiasma is a Renaissance museum. A great place to eat.",
-                &stop("Kiasma", StopKind::Sight, "museum")
-            ),
-            ""
-        );
-        let cafe = stop("Cafe Esplanad", StopKind::Cafe, "cafe");
-        assert_eq!(
-            true_to_kind(
-                "Cafe Esplanad is known for its cinnamon buns. It has a famous art collection.",
-                &cafe
-            ),
-            "Cafe Esplanad is known for its cinnamon buns."
-        );
+        }
+    }
+
+    fn subject<'a>(s: &'a Stop, others: &'a [&'a str], facts: &str) -> Subject<'a> {
+        Subject {
+            allowed: vec![s.name.as_str(), "Helsinki", "Finland"],
+            others,
+            stop: Some(s),
+            facts: format!("{} {} {facts}", s.name, s.place_kind),
+        }
     }
 
     #[test]
-    fn sentences_with_figures_are_dropped() {
-        assert_eq!(
-            without_figures(
-                "Helsinki, Finland. July 1 (Saturday). A day of art! Tickets cost €12."
-            ),
-            "Helsinki, Finland. A day of art!"
+    fn a_review_keeps_what_is_true_and_says_what_it_caught() {
+        let prompts: Vec<Vec<String>> = prompt_texts().into_iter().map(words).collect();
+        let kiasma = stop("Kiasma", StopKind::Sight, "museum");
+        let others = ["Amos Rex", "Suomenlinna"];
+        let r = review(
+            "Answer: Kiasmma shows contemporary art. It opened in 1998. Then walk to Amos Rex.",
+            &subject(&kiasma, &others, "since 1998"),
+            &prompts,
+            true,
         );
-        assert_eq!(without_figures("Ateneum (museum), 10:00–11:30"), "");
-        assert_eq!(without_figures("No figures here"), "No figures here");
+        assert_eq!(r.kept, "Kiasma shows contemporary art. It opened in 1998.");
+        assert_eq!(r.corrected, 1);
+        assert_eq!(r.caught, [Caught::OtherPlace]);
+        let r = review(
+            "Kiasma is a cozy restaurant. It was built in 1887. Its rooms are bright and",
+            &subject(&kiasma, &others, ""),
+            &prompts,
+            false,
+        );
+        assert_eq!(r.kept, "");
+        assert_eq!(
+            r.caught,
+            [Caught::WrongKind, Caught::Figure, Caught::CutOff]
+        );
+        let r = review(
+            "Kiasma is a bright modern museum designed by Álvaro Siza, and its quiet rooms invite an unhurried look.",
+            &subject(&kiasma, &others, ""),
+            &prompts,
+            true,
+        );
+        assert!(r.caught.contains(&Caught::Copied), "{r:?}");
     }
 
     #[test]
-    fn parses_the_format_and_tolerates_variants() {
-        let text = "INTRO: A day of art.\n1: Ateneum holds Finnish classics.\n2. Kiasma is modern.\n**3)** Coffee at Engel.\n9: out of range\nchatter";
-        let (intro, notes) = parse_day(text, 3);
-        assert_eq!(intro, "A day of art.");
-        assert_eq!(notes[0], "Ateneum holds Finnish classics.");
-        assert_eq!(notes[1], "Kiasma is modern.");
-        assert_eq!(notes[2], "Coffee at Engel.");
-        let (intro, notes) = parse_day("nothing useful", 2);
-        assert!(intro.is_empty() && notes.iter().all(String::is_empty));
+    fn answers_lose_their_labels_and_second_paragraphs() {
+        assert_eq!(clean_answer("Note: \"Fine art.\"\n\nChatter"), "Fine art.");
+        assert_eq!(clean_answer("One.\nTwo."), "One. Two.");
     }
 }

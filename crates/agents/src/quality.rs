@@ -10,8 +10,9 @@ use std::collections::HashMap;
 use serde::Serialize;
 use tripwright_domain::{Plan, Stop};
 
-use crate::grounding::split_sentences;
-use crate::prose::{contradicts_kind, prompt_texts};
+use crate::grounding::{capitalised_phrases, split_sentences};
+use crate::kinds::contradicts_kind;
+use crate::prose::prompt_texts;
 
 /// A run of this many words shared with a prompt text marks a sentence as copied.
 const COPIED_RUN: usize = 6;
@@ -32,19 +33,22 @@ pub enum Flaw {
     WrongKind,
     /// A number or year the stop's data does not hold.
     Figure,
+    /// A name (a person, a company, a title) the stop's data does not hold.
+    UnsupportedName,
     /// A stop's name written differently ("Taru and totuus" for "Taru ja totuus").
     NameAltered,
 }
 
 impl Flaw {
     /// Every flaw, in report order.
-    pub const ALL: [Flaw; 7] = [
+    pub const ALL: [Flaw; 8] = [
         Flaw::NoteMissing,
         Flaw::CutOff,
         Flaw::Reused,
         Flaw::Copied,
         Flaw::WrongKind,
         Flaw::Figure,
+        Flaw::UnsupportedName,
         Flaw::NameAltered,
     ];
 
@@ -57,6 +61,7 @@ impl Flaw {
             Flaw::Copied => "copied",
             Flaw::WrongKind => "wrong_kind",
             Flaw::Figure => "figures",
+            Flaw::UnsupportedName => "unsupported_names",
             Flaw::NameAltered => "names_altered",
         }
     }
@@ -111,15 +116,23 @@ impl ProseQuality {
 }
 
 /// Lower-case words of `text` (letters and digits), for comparing runs of words.
-fn words(text: &str) -> Vec<String> {
+pub(crate) fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .collect()
 }
 
-/// Whether `sentence` repeats `COPIED_RUN` consecutive words of a prompt text.
-fn copied(sentence: &str, prompts: &[Vec<String>]) -> bool {
+/// Labels of the prompts' lines: a sentence that starts with one repeats the prompt's form.
+const PROMPT_LABELS: [&str; 6] = ["city:", "place:", "facts:", "task:", "trip:", "example"];
+
+/// Whether `sentence` repeats `COPIED_RUN` consecutive words of a prompt text, or starts with
+/// one of the prompt's labels ("City: Helsinki, Finland.").
+pub(crate) fn copied(sentence: &str, prompts: &[Vec<String>]) -> bool {
+    let lower = sentence.trim().to_lowercase();
+    if PROMPT_LABELS.iter().any(|l| lower.starts_with(l)) {
+        return true;
+    }
     let s = words(sentence);
     if s.len() < COPIED_RUN {
         return false;
@@ -131,9 +144,43 @@ fn copied(sentence: &str, prompts: &[Vec<String>]) -> bool {
     })
 }
 
+/// The names in `sentence` (runs of two or more capitalised words: people, companies,
+/// titles) that neither `names` nor `facts` hold.
+pub(crate) fn unsupported_names(sentence: &str, names: &[&str], facts: &str) -> Vec<String> {
+    let facts = facts.to_lowercase();
+    let names: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    capitalised_phrases(sentence)
+        .into_iter()
+        .map(|p| {
+            let mut words: Vec<&str> = p.split_whitespace().collect();
+            while words
+                .first()
+                .is_some_and(|w| matches!(*w, "The" | "A" | "An" | "In" | "At" | "Its"))
+            {
+                words.remove(0);
+            }
+            words.join(" ")
+        })
+        .filter(|p| p.split_whitespace().count() >= 2)
+        .filter(|p| {
+            let p = p.to_lowercase();
+            // Each word must come from a name or the facts ("Helsinki, Finland" is two names;
+            // "Heidi Kiasma" adds a person to one).
+            let known = |w: &str| {
+                matches!(w, "of" | "the" | "and" | "de" | "la" | "&")
+                    || names
+                        .iter()
+                        .chain(std::iter::once(&facts))
+                        .any(|n| words(n).iter().any(|x| x == w))
+            };
+            !facts.contains(&p) && !words(&p).iter().all(|w| known(w))
+        })
+        .collect()
+}
+
 /// Whether a text ends mid-sentence: no final `.`, `!`, `?` or `…` (after closing quotes and
 /// brackets), or an unclosed bracket.
-fn cut_off(text: &str) -> bool {
+pub(crate) fn cut_off(text: &str) -> bool {
     let t = text.trim();
     if t.is_empty() {
         return false;
@@ -144,7 +191,7 @@ fn cut_off(text: &str) -> bool {
 }
 
 /// The digits runs of `text` ("1952", "3").
-fn numbers(text: &str) -> Vec<String> {
+pub(crate) fn numbers(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_ascii_digit())
         .filter(|n| !n.is_empty())
         .map(str::to_owned)
@@ -153,7 +200,7 @@ fn numbers(text: &str) -> Vec<String> {
 
 /// Whether `text` writes a multi-word `name` differently: its first and last words appear
 /// close together but the name itself does not ("Taru and totuus" for "Taru ja totuus").
-fn alters_name(text: &str, name: &str) -> bool {
+pub(crate) fn alters_name(text: &str, name: &str) -> bool {
     let name_words = words(name);
     if name_words.len() < 2 {
         return false;
@@ -164,13 +211,9 @@ fn alters_name(text: &str, name: &str) -> bool {
     let t = words(text);
     let (first, last) = (&name_words[0], &name_words[name_words.len() - 1]);
     let window = name_words.len() + 2;
-    t.iter().enumerate().any(|(i, w)| {
-        w == first
-            && t.iter()
-                .skip(i + 1)
-                .take(window)
-                .any(|later| later == last)
-    })
+    t.iter()
+        .enumerate()
+        .any(|(i, w)| w == first && t.iter().skip(i + 1).take(window).any(|later| later == last))
 }
 
 /// A scan of one plan's texts: what was found so far, and every sentence seen (by where it
@@ -225,7 +268,7 @@ fn text_flaws(scan: &mut Scan, place: &str, text: &str, stop: Option<&Stop>, nam
             .collect();
         push(Flaw::CutOff, &tail);
     }
-    let facts = stop.map(|s| format!("{} {}", s.name, s.place_kind));
+    let facts = stop.map(|s| format!("{} {} {}", s.name, s.place_kind, s.facts.join("; ")));
     for sentence in split_sentences(text) {
         let sentence = sentence.trim();
         if sentence.is_empty() {
@@ -260,6 +303,9 @@ fn text_flaws(scan: &mut Scan, place: &str, text: &str, stop: Option<&Stop>, nam
         {
             push(Flaw::Figure, sentence);
         }
+        if !unsupported_names(sentence, names, allowed).is_empty() {
+            push(Flaw::UnsupportedName, sentence);
+        }
         for name in names {
             if alters_name(sentence, name) {
                 push(Flaw::NameAltered, sentence);
@@ -272,19 +318,36 @@ fn text_flaws(scan: &mut Scan, place: &str, text: &str, stop: Option<&Stop>, nam
 /// model's sentences before the computed figures). A plan without prose (no `prose` check)
 /// has nothing to measure and is all zero.
 pub fn measure(plan: &Plan) -> ProseQuality {
-    let mut q = ProseQuality::default();
     if !plan.checks.iter().any(|c| c.name == "prose") {
-        return q;
+        return ProseQuality::default();
     }
+    measure_texts(plan)
+}
+
+/// The prose measures of `plan`'s texts, whether or not it carries a `prose` check (the
+/// orchestrator uses it to make that check).
+pub fn measure_texts(plan: &Plan) -> ProseQuality {
+    let mut q = ProseQuality::default();
     let mut scan = Scan::new(&prompt_texts());
+    let place = [
+        plan.destination.name.as_str(),
+        plan.destination.country.as_str(),
+    ];
     let all_names: Vec<&str> = plan
         .itinerary
         .days
         .iter()
         .flat_map(|d| d.stops.iter().map(|s| s.name.as_str()))
+        .chain(place)
+        .chain(plan.hotels.first().map(|h| h.name.as_str()))
         .collect();
     for day in &plan.itinerary.days {
-        let names: Vec<&str> = day.stops.iter().map(|s| s.name.as_str()).collect();
+        let names: Vec<&str> = day
+            .stops
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(place)
+            .collect();
         if !day.intro.trim().is_empty() {
             scan.text(&format!("day {} intro", day.day), &day.intro, None, &names);
         }
@@ -340,13 +403,19 @@ mod tests {
             walk_minutes: 3,
             walk_km: 0.2,
             opening_hours: None,
+            facts: Vec::new(),
             note: note.into(),
         }
     }
 
     fn flaws(text: &str, s: &Stop) -> Vec<Flaw> {
         let mut scan = Scan::new(&prompt_texts());
-        scan.text("day 1", text, Some(s), &[s.name.as_str(), "Taru ja totuus"]);
+        scan.text(
+            "day 1",
+            text,
+            Some(s),
+            &[s.name.as_str(), "Taru ja totuus", "Helsinki", "Finland"],
+        );
         scan.findings.into_iter().map(|f| f.flaw).collect()
     }
 
@@ -373,12 +442,15 @@ mod tests {
         let ateneum = stop("Ateneum", StopKind::Sight, "museum", "");
         assert_eq!(
             flaws(
-                "Ateneum pairs contemporary exhibitions with wide gardens that reward an unhurried walk.",
+                "Ateneum is a bright modern museum designed by a master, and its quiet rooms invite an unhurried look.",
                 &ateneum
             ),
             [Flaw::Copied]
         );
-        assert_eq!(flaws("Lost In Helsinki (d", &ateneum), [Flaw::CutOff]);
+        assert_eq!(
+            flaws("Lost In Helsinki (d", &ateneum),
+            [Flaw::CutOff, Flaw::UnsupportedName]
+        );
         assert_eq!(flaws("Toscanini,", &ateneum), [Flaw::CutOff]);
         assert_eq!(
             flaws("The Taru and totuus show is worth it.", &ateneum),
@@ -389,6 +461,11 @@ mod tests {
             [Flaw::Figure]
         );
         assert!(flaws("Ateneum holds the classics of Finnish painting.", &ateneum).is_empty());
+        assert!(flaws("Ateneum is in Helsinki, Finland.", &ateneum).is_empty());
+        assert_eq!(
+            flaws("Heidi Ateneum is a beautiful museum.", &ateneum),
+            [Flaw::UnsupportedName]
+        );
     }
 
     #[test]

@@ -168,6 +168,7 @@ mod tests {
             walk_minutes: 0,
             walk_km: 0.0,
             opening_hours: None,
+            facts: Vec::new(),
             note: String::new(),
         }
     }

@@ -11,19 +11,11 @@ use tripwright_agents::weather::{
 use tripwright_data::climate::{ClimateNormals, TEMPERATURE_FILE};
 use tripwright_domain::month_name;
 use tripwright_ml::forest::ForestParams;
+use tripwright_testkit::assets::asset;
 
 fn climate_dir() -> PathBuf {
-    let assets = std::env::var_os("TRIPWRIGHT_ASSETS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets")));
-    let dir = assets.join("data/climate");
-    let file = dir.join(TEMPERATURE_FILE);
-    assert!(
-        file.exists(),
-        "missing {}: run scripts/fetch_assets.sh",
-        file.display()
-    );
-    dir
+    let file = asset(&format!("data/climate/{TEMPERATURE_FILE}"));
+    file.parent().expect("the climate directory").to_path_buf()
 }
 
 fn normals() -> &'static ClimateNormals {

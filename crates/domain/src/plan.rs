@@ -216,6 +216,9 @@ pub struct Stop {
     pub walk_km: f64,
     /// The `opening_hours` tag when known.
     pub opening_hours: Option<String>,
+    /// What the place data says about it, for people: "cuisine: finnish", "since 1998".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facts: Vec<String>,
     /// Prose written around the stop (by the LLM, later); empty without one.
     #[serde(default)]
     pub note: String,

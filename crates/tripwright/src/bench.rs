@@ -237,6 +237,159 @@ pub async fn web(
     Ok(())
 }
 
+/// What one plan with prose took.
+#[derive(Debug, Clone, Copy)]
+struct PlanTimes {
+    /// To the itinerary's first output (stops timed, no prose yet).
+    skeleton: Duration,
+    /// To the first streamed prose token.
+    first_token: Option<Duration>,
+    /// To the finished, checked, saved plan.
+    done: Duration,
+}
+
+/// Makes one plan with `app`, timing its events.
+async fn timed_plan(
+    app: &App,
+    request: TripRequest,
+) -> Result<(PlanTimes, tripwright_domain::Plan)> {
+    use tripwright_app::{AgentName, AgentOutput, AgentStatus};
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<tripwright_app::AgentEvent>();
+    let t = Instant::now();
+    let watch = tokio::spawn(async move {
+        let (mut skeleton, mut first) = (None, None);
+        while let Some(ev) = rx.recv().await {
+            match ev.status {
+                AgentStatus::Output { output }
+                    if ev.agent == AgentName::Itinerary
+                        && matches!(*output, AgentOutput::Itinerary(_)) =>
+                {
+                    skeleton.get_or_insert(t.elapsed());
+                }
+                AgentStatus::Text {
+                    ref text,
+                    replace: false,
+                    ..
+                } if !text.is_empty() => {
+                    first.get_or_insert(t.elapsed());
+                }
+                _ => {}
+            }
+        }
+        (skeleton, first)
+    });
+    let plan = app.planner().make(request, Some(tx)).await?;
+    let done = t.elapsed();
+    let (skeleton, first_token) = watch.await.context("the event watcher failed")?;
+    Ok((
+        PlanTimes {
+            skeleton: skeleton.unwrap_or(done),
+            first_token,
+            done,
+        },
+        plan,
+    ))
+}
+
+/// `tripwright bench plan --llm`: a plan with prose end to end, alone and `concurrent` at once.
+pub async fn plan_llm(
+    config: Config,
+    secrets: &tripwright_config::Secrets,
+    concurrent: usize,
+    days: u8,
+) -> Result<()> {
+    println!(
+        "tripwright bench plan --llm — {} CPU(s), release={}, model {}",
+        num_cpus(),
+        !cfg!(debug_assertions),
+        config.llm_model_path().display()
+    );
+    let scratch = tempfile_dir()?;
+    let mut config = config;
+    config.data_dir = scratch.path().to_path_buf();
+    config.store_path = None;
+    let (app, _) = App::load(config, secrets).await?;
+    if let Err(why) = app.llm() {
+        bail!("no language model: {why}");
+    }
+    let request = |i: usize| TripRequest {
+        days,
+        prefs: PREFS[i % PREFS.len()].to_owned(),
+        ..TripRequest::new("Helsinki")
+    };
+    // Warm-up: the hotel embeddings are cached and the model's first prompt is prefilled.
+    timed_plan(
+        &app,
+        TripRequest {
+            days: 1,
+            ..request(9)
+        },
+    )
+    .await?;
+    let (alone, plan) = timed_plan(&app, request(0)).await?;
+    let prose = plan
+        .checks
+        .iter()
+        .find(|c| c.name == "prose")
+        .map_or_else(|| "no prose check".to_owned(), |c| c.detail.clone());
+    let runs =
+        futures::future::join_all((1..=concurrent).map(|i| timed_plan(&app, request(i)))).await;
+    let mut together = Vec::new();
+    for r in runs {
+        together.push(r?.0);
+    }
+    app.close().await?;
+    let s = |d: Duration| format!("{:.1} s", d.as_secs_f64());
+    println!();
+    println!("{:<52} {:>12} {:>12}", "measure", "value", "target");
+    println!(
+        "{:<52} {:>12} {:>12}",
+        "alone: to the skeleton (stops timed)",
+        s(alone.skeleton),
+        "—"
+    );
+    println!(
+        "{:<52} {:>12} {:>12}",
+        "alone: to the first prose token",
+        alone.first_token.map_or_else(|| "none".to_owned(), s),
+        "≤ 2.0 s"
+    );
+    println!(
+        "{:<52} {:>12} {:>12}",
+        format!("alone: to done ({days} days)"),
+        s(alone.done),
+        "≤ 20.0 s"
+    );
+    let worst = together.iter().map(|t| t.done).max().unwrap_or_default();
+    let first = together
+        .iter()
+        .filter_map(|t| t.first_token)
+        .max()
+        .unwrap_or_default();
+    println!(
+        "{:<52} {:>12} {:>12}",
+        format!("{concurrent} at once: slowest to done"),
+        s(worst),
+        "≤ 60.0 s"
+    );
+    println!(
+        "{:<52} {:>12} {:>12}",
+        format!("{concurrent} at once: slowest to the first token"),
+        s(first),
+        "—"
+    );
+    println!("prose of the plan alone: {prose}");
+    println!();
+    println!(
+        "method: one `App` as `tripwright serve` loads it (the configured model, continuous batching), a \
+         temporary store; one 1-day plan first to warm the caches, then one {days}-day Helsinki plan alone, \
+         then {concurrent} different {days}-day plans started together. Times are wall clock from the \
+         request to the itinerary's first output (the skeleton), to the first streamed token of prose, \
+         and to the checked, saved plan."
+    );
+    Ok(())
+}
+
 pub async fn plan(config: Config, requests: usize, texts: usize) -> Result<()> {
     println!(
         "tripwright bench plan — {} CPU(s), release={}",

@@ -173,6 +173,17 @@ pub enum BenchCommand {
         /// Hotel descriptions to embed for the throughput figure.
         #[arg(long, default_value_t = 1000)]
         texts: usize,
+        /// Instead: a 3-day plan end to end with the configured language model (time to the
+        /// skeleton, to the first prose token, to done; tokens; regenerations), alone and with
+        /// `--concurrent` plans at once.
+        #[arg(long)]
+        llm: bool,
+        /// Plans at once for the second `--llm` run.
+        #[arg(long, default_value_t = 4)]
+        concurrent: usize,
+        /// Days of the `--llm` plans.
+        #[arg(long, default_value_t = 3)]
+        days: u8,
     },
     /// The web app under load: page throughput and latency with many connections, and the
     /// delay to the first progress event. Start `tripwright serve` first.
@@ -310,7 +321,18 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Embed { texts, json } => embed(config, texts, json).await,
         Command::Plans { what } => plans(config, what).await,
         Command::Bench {
-            what: BenchCommand::Plan { requests, texts },
+            what:
+                BenchCommand::Plan {
+                    llm: true,
+                    concurrent,
+                    days,
+                    ..
+                },
+        } => bench::plan_llm(config, &secrets, concurrent, days).await,
+        Command::Bench {
+            what: BenchCommand::Plan {
+                requests, texts, ..
+            },
         } => bench::plan(config, requests, texts).await,
         Command::Bench {
             what:

@@ -8,7 +8,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use tripwright_app::App;
-use tripwright_app::eval::{CaseResult, Outcome, Report, Thresholds, Totals, parse_suite, run_suite};
+use tripwright_app::eval::{
+    CaseResult, Outcome, Report, Thresholds, Totals, parse_suite, run_suite,
+};
 use tripwright_config::{Config, LlmProvider, Secrets};
 
 use crate::cli::EvalArgs;
@@ -57,7 +59,10 @@ pub async fn run(mut config: Config, secrets: &Secrets, args: EvalArgs) -> Resul
     if let Some(t) = thresholds {
         let misses = t.misses(&report.totals);
         if !misses.is_empty() {
-            bail!("the suite falls short of its thresholds: {}", misses.join("; "));
+            bail!(
+                "the suite falls short of its thresholds: {}",
+                misses.join("; ")
+            );
         }
         eprintln!("every threshold is met");
     }
@@ -120,9 +125,15 @@ fn totals_rows(t: &Totals) -> Vec<(String, String)> {
     ];
     for (name, rate) in &t.prose_rates {
         let count = t.prose_counts.get(name).copied().unwrap_or_default();
-        rows.push((format!("prose: {name}"), format!("{} ({count})", pct(*rate))));
+        rows.push((
+            format!("prose: {name}"),
+            format!("{} ({count})", pct(*rate)),
+        ));
     }
-    rows.push(("mean seconds per plan".to_owned(), format!("{:.1}", t.mean_seconds)));
+    rows.push((
+        "mean seconds per plan".to_owned(),
+        format!("{:.1}", t.mean_seconds),
+    ));
     rows
 }
 
@@ -150,7 +161,13 @@ fn esc(text: &str) -> String {
 fn plan_file(id: &str) -> String {
     let safe: String = id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("plans/{safe}.json")
 }
@@ -159,16 +176,18 @@ fn plan_file(id: &str) -> String {
 fn write_report(dir: &Path, report: &Report) -> Result<()> {
     std::fs::create_dir_all(dir.join("plans"))
         .with_context(|| format!("cannot make {}", dir.display()))?;
-    std::fs::write(
-        dir.join("report.json"),
-        serde_json::to_vec_pretty(report)?,
-    )?;
+    std::fs::write(dir.join("report.json"), serde_json::to_vec_pretty(report)?)?;
     let mut html = String::from(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Tripwright eval</title>\
          <style>body{font:14px system-ui;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}.bad{color:#a00}.ok{color:#060}</style></head><body><h1>Tripwright eval</h1><table>",
     );
     for (name, value) in totals_rows(&report.totals) {
-        let _ = write!(html, "<tr><th>{}</th><td>{}</td></tr>", esc(&name), esc(&value));
+        let _ = write!(
+            html,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            esc(&name),
+            esc(&value)
+        );
     }
     html.push_str("</table><h2>Cases</h2><table><tr><th>case</th><th>outcome</th><th>failures</th><th>prose flaws</th><th>s</th></tr>");
     for r in &report.cases {
@@ -181,10 +200,16 @@ fn write_report(dir: &Path, report: &Report) -> Result<()> {
             None => esc(&r.id),
         };
         let outcome = match &r.outcome {
-            Outcome::Plan { .. } if r.final_pass() && r.met() => "<span class=ok>pass</span>".to_owned(),
+            Outcome::Plan { .. } if r.final_pass() && r.met() => {
+                "<span class=ok>pass</span>".to_owned()
+            }
             Outcome::Plan { .. } => "plan".to_owned(),
-            Outcome::Refused { code, message } => format!("refused <code>{}</code>: {}", esc(code), esc(message)),
-            Outcome::Failed { message } => format!("<span class=bad>failed</span>: {}", esc(message)),
+            Outcome::Refused { code, message } => {
+                format!("refused <code>{}</code>: {}", esc(code), esc(message))
+            }
+            Outcome::Failed { message } => {
+                format!("<span class=bad>failed</span>: {}", esc(message))
+            }
         };
         let failures: Vec<String> = r
             .checks
@@ -198,7 +223,14 @@ fn write_report(dir: &Path, report: &Report) -> Result<()> {
             .prose
             .findings
             .iter()
-            .map(|f| format!("<b>{}</b> ({}): {}", f.flaw.as_str(), esc(&f.place), esc(&f.text)))
+            .map(|f| {
+                format!(
+                    "<b>{}</b> ({}): {}",
+                    f.flaw.as_str(),
+                    esc(&f.place),
+                    esc(&f.text)
+                )
+            })
             .collect();
         let _ = write!(
             html,

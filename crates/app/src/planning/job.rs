@@ -13,6 +13,7 @@ use futures::Stream;
 use serde::Serialize;
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
+use tripwright_agents::prose::{Slot, TextEvent};
 use tripwright_agents::{AgentEvent, AgentName, AgentOutput, AgentStatus};
 use tripwright_domain::{
     Check, Destination, Hotel, Itinerary, MonthScore, OwnerId, Plan, PlanId, Summary, TripRequest,
@@ -136,14 +137,17 @@ pub enum PlanEvent {
         /// The day being rewritten, for a rewrite's events.
         day: Option<u8>,
     },
-    /// Generated text as it streams.
+    /// Generated text as it streams: a piece appended to a slot, or (`replace`) the slot's
+    /// whole new text (a refused attempt is replaced by the next; the kept text last).
     Text {
         /// Which agent writes it.
         agent: AgentName,
-        /// The day it belongs to (`None`: the summary).
-        day: Option<u8>,
-        /// The new piece.
+        /// Where it goes: a day's intro, a stop's note, the summary.
+        slot: Slot,
+        /// The text.
         text: String,
+        /// Whether it replaces the slot's text.
+        replace: bool,
     },
     /// Some sections changed: the parts as they are now, and which sections show them.
     Sections {
@@ -393,13 +397,18 @@ impl PlanJob {
             AgentStatus::Failed { elapsed_ms, error } => {
                 (AgentState::Failed, Some(elapsed_ms), Some(error))
             }
-            AgentStatus::Text { day, text } => {
+            AgentStatus::Text {
+                slot,
+                text,
+                replace,
+            } => {
                 self.push(
                     &mut inner,
                     PlanEvent::Text {
                         agent: ev.agent,
-                        day,
+                        slot,
                         text,
+                        replace,
                     },
                 );
                 return;
@@ -554,15 +563,16 @@ impl PlanJob {
     }
 
     /// Streamed text of a day being rewritten.
-    pub(crate) fn rewrite_text(&self, day: u8, text: &str) {
+    pub(crate) fn rewrite_text(&self, event: TextEvent<'_>) {
         let mut inner = self.lock();
         if inner.state == JobState::Running {
             self.push(
                 &mut inner,
                 PlanEvent::Text {
                     agent: AgentName::Itinerary,
-                    day: Some(day),
-                    text: text.to_owned(),
+                    slot: event.slot,
+                    text: event.text.to_owned(),
+                    replace: event.replace,
                 },
             );
         }
@@ -684,8 +694,9 @@ pub(crate) mod tests {
         job.on_agent_event(AgentEvent {
             agent: AgentName::Weather,
             status: AgentStatus::Text {
-                day: Some(1),
+                slot: Slot::Intro { day: 1 },
                 text: "<i>hi</i>".into(),
+                replace: false,
             },
         });
         assert!(job.cancel());
@@ -706,8 +717,9 @@ pub(crate) mod tests {
             *got[1],
             PlanEvent::Text {
                 agent: AgentName::Weather,
-                day: Some(1),
-                text: "<i>hi</i>".into()
+                slot: Slot::Intro { day: 1 },
+                text: "<i>hi</i>".into(),
+                replace: false,
             }
         );
         assert_eq!(*got[2], PlanEvent::Cancelled);

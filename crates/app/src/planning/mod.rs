@@ -23,6 +23,8 @@ use tripwright_data::gazetteer::Gazetteer;
 use tripwright_domain::{OwnerId, Plan, PlanId, TripRequest};
 use tripwright_store::{PlanStore, PlanSummary};
 
+/// Where streamed prose goes: a day's intro, a stop's note, the summary.
+pub use tripwright_agents::prose::Slot;
 pub use job::{
     AGENTS, AgentProgress, AgentState, JobSnapshot, JobState, JobVersion, Parts, PlanEvent,
     PlanJob, Section,
@@ -319,7 +321,7 @@ async fn make_owned(shared: &Shared, job: Arc<PlanJob>, req: TripRequest, key: S
 async fn rewrite(shared: &Shared, job: Arc<PlanJob>, plan: Plan, day: u8) {
     let t = Instant::now();
     let mut new = plan.clone();
-    let on_text = |text: &str| job.rewrite_text(day, text);
+    let on_text = |event: tripwright_agents::prose::TextEvent<'_>| job.rewrite_text(event);
     let mut error = match shared
         .orchestrator
         .rewrite_day(&mut new, day, &on_text)
