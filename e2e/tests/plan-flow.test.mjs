@@ -17,6 +17,8 @@ import {
   watchProblems,
 } from '../lib/browser.mjs';
 
+const PREFS = 'Luxury hotel in city center with spa, and a museum or two.';
+
 describe('a plan made in the browser', () => {
   let browser;
   let ctxA;
@@ -26,6 +28,7 @@ describe('a plan made in the browser', () => {
   let planId;
   let planPath;
   let mapData;
+  const requested = [];
 
   before(async () => {
     browser = await launchBrowser();
@@ -40,8 +43,17 @@ describe('a plan made in the browser', () => {
   });
 
   test('Generate takes the browser to the plan page, which finishes live without a reload', async () => {
-    planId = await generatePlan(page, { destination: 'Helsinki', days: 2 });
+    // What the page's stream brings: htmx's SSE extension reports each event it swaps in.
+    await page.addInitScript(() => {
+      window.__live = [];
+      document.addEventListener('htmx:sseMessage', (e) => window.__live.push(e.detail.type));
+    });
+    page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+    // Wishes of its own: the same request as another test's would be answered from the plan
+    // cache, finished at once, and the page would have nothing to follow.
+    planId = await generatePlan(page, { destination: 'Helsinki', days: 2, prefs: PREFS });
     planPath = `/plans/${encodeURIComponent(planId)}`;
+    assert.equal(await page.locator('#plan').getAttribute('data-state'), 'running', 'the new plan was already made');
     assert.equal(new URL(page.url()).pathname, planPath);
     const main = page.locator('main#plan');
     assert.equal(await main.getAttribute('data-plan-id'), planId);
@@ -54,6 +66,23 @@ describe('a plan made in the browser', () => {
     assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page reloaded to show the result');
     assert.ok(!(await text(main)).includes('agents are at work'), 'the "Planning…" line outlived the plan');
     await screenshot(page, 'plan-done');
+  });
+
+  test("the plan's progress, sections and text arrived as fragments of its htmx stream", async () => {
+    const live = await page.evaluate(() => window.__live);
+    for (const name of ['progress', 'months', 'hotels', 'map', 'itinerary', 'summary', 'checks', 'warnings', 'text']) {
+      assert.ok(live.includes(name), `no "${name}" event in ${JSON.stringify(live)}`);
+    }
+    assert.equal(live.at(-1), 'end', 'the stream did not end with "end"');
+    assert.equal(live.filter((e) => e === 'end').length, 1, 'the stream was followed again after its end');
+    const path = `/plans/${encodeURIComponent(planId)}/live`;
+    assert.ok(requested.includes(path), `the page did not open ${path}`);
+    assert.ok(!requested.some((p) => p.endsWith('/events')), 'the page opened the JSON event stream');
+    assert.match(await text(page.locator('#plan-notice')), /Your plan is ready/);
+    assert.equal(await page.locator('#plan-status .plan-meta').count(), 1, 'the plan\'s month and party are not shown');
+    // The live stream is the owner's only, as the page.
+    const other = await ctxB.request.get(path);
+    assert.equal(other.status(), 404);
   });
 
   test('every agent reached done, with its elapsed time', async () => {
@@ -84,7 +113,9 @@ describe('a plan made in the browser', () => {
     const hotels = page.locator('#hotels li.hotel');
     assert.ok((await hotels.count()) >= 1, 'no hotels listed');
     assert.match((await hotels.first().getAttribute('class')) || '', /\btop\b/);
-    assert.match(await text(hotels.first()), /\b[01]\.\d\d\b/, 'no similarity such as "0.46"');
+    assert.match(await text(hotels.first()), /text match \d{1,3} %/, 'no similarity such as "text match 46 %"');
+    // The wishes ("quiet hotel with a sauna" and the like) are judged against the data.
+    assert.match(await text(page.locator('#hotels')), /Not in the data|Matches|Not:/, 'no wish verdicts');
   });
 
   test('the map shows the hotel, one marker per stop and one route per day', async () => {

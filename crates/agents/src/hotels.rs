@@ -17,6 +17,12 @@ use tripwright_store::PlaceStore;
 
 use crate::AgentError;
 use crate::summary::Prices;
+use crate::wishes::{class_of, fit, wishes_of};
+
+/// What a confirmed wish adds to a hotel's score (similarities differ by a few hundredths).
+const WISH_MATCH: f64 = 0.1;
+/// What a contradicted wish takes away.
+const WISH_CONFLICT: f64 = 0.3;
 
 /// What the hotel search returns.
 #[derive(Debug, Clone)]
@@ -69,6 +75,7 @@ impl HotelAgent {
             .places_near(dest.point(), self.config.radius_km, &[PlaceCategory::Hotel])
             .await?;
         let considered = places.len();
+        let wishes = wishes_of(prefs);
         let candidates: Vec<(Place, String, f64, bool)> = places
             .into_iter()
             .map(|p| {
@@ -107,20 +114,35 @@ impl HotelAgent {
         let mut hotels: Vec<Hotel> = candidates
             .into_iter()
             .zip(vectors)
-            .map(|((p, description, price, estimated), v)| Hotel {
-                similarity: f64::from(cosine(&query, &v)),
-                distance_km: (p.point().distance_km(&dest.point()) * 100.0).round() / 100.0,
-                stars: stars(&p),
-                id: p.id,
-                name: p.name,
-                description,
-                price_per_night: price,
-                price_estimated: estimated,
-                lat: p.lat,
-                lon: p.lon,
+            .map(|((p, description, price, estimated), v)| {
+                let km = p.point().distance_km(&dest.point());
+                let fit = fit(&wishes, &p, km, class_of(&p));
+                let similarity = f64::from(cosine(&query, &v));
+                // A confirmed wish is worth more than the embedding's fine differences; a
+                // contradicted one more still (a hostel for "quiet" should not come first).
+                let score = similarity + WISH_MATCH * fit.matches.len() as f64
+                    - WISH_CONFLICT * fit.conflicts.len() as f64;
+                Hotel {
+                    similarity,
+                    distance_km: (km * 100.0).round() / 100.0,
+                    stars: stars(&p),
+                    amenities: amenities(&p),
+                    kind: p.kind.clone(),
+                    matches: fit.matches,
+                    conflicts: fit.conflicts,
+                    unknown: fit.unknown,
+                    score: (score * 1000.0).round() / 1000.0,
+                    id: p.id,
+                    name: p.name,
+                    description,
+                    price_per_night: price,
+                    price_estimated: estimated,
+                    lat: p.lat,
+                    lon: p.lon,
+                }
             })
             .collect();
-        hotels.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then(a.id.cmp(&b.id)));
+        hotels.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
         hotels.truncate(self.config.top_n);
         Ok(HotelReport {
             hotels,
@@ -206,44 +228,59 @@ const AMENITIES: &[(&str, &[&str], &str)] = &[
     ("bar", &["yes"], "a bar"),
     ("parking", &["yes"], "parking"),
     ("pets", &["yes"], "pets allowed"),
-    ("wheelchair", &["yes"], "wheelchair access"),
+    ("wheelchair", &["yes"], "step-free access"),
     ("air_conditioning", &["yes"], "air conditioning"),
 ];
 
-/// A description of a hotel composed from its OSM tags (or its own `description` tag).
+/// What the data says a lodging has, in words: "sauna", "wifi", "step-free access".
+pub fn amenities(p: &Place) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (key, values, words) in AMENITIES {
+        let w = words.trim_start_matches("a ").to_owned();
+        if p.tag(key).is_some_and(|v| values.contains(&v)) && !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    out
+}
+
+/// A description of a lodging composed from its data (and its own `description` tag): what
+/// it is, where, what it has. The name is shown beside it, so it is not repeated.
 pub fn describe_hotel(p: &Place, dest: &Destination) -> String {
     let kind = p.kind.replace('_', " ");
-    let mut s = match stars(p) {
-        Some(n) => format!("{}: a {n}-star {kind}", p.name),
-        None => format!("{}: a {kind}", p.name),
+    let mut s = match (stars(p), crate::wishes::class_of(p)) {
+        (Some(n), _) => format!("A {n}-star {kind}"),
+        (None, Some(c)) if c.level <= 2 => format!("A budget {kind}"),
+        (None, Some(c)) if c.level >= 4 => format!("An upscale {kind}"),
+        _ => format!("A {kind}"),
     };
     let km = p.point().distance_km(&dest.point());
     if km < 1.0 {
-        s.push_str(&format!(" in the city centre of {}", dest.name));
+        s.push_str(&format!(" in the centre of {}", dest.name));
     } else {
         s.push_str(&format!(" {km:.1} km from the centre of {}", dest.name));
     }
     if let Some(street) = p.tag("addr:street") {
         s.push_str(&format!(", on {street}"));
     }
+    if let Some(brand) = p.tag("brand").or_else(|| p.tag("operator")) {
+        s.push_str(&format!(", run by {brand}"));
+    }
+    s.push('.');
     let mut features: Vec<&str> = Vec::new();
     for (key, values, words) in AMENITIES {
         if p.tag(key).is_some_and(|v| values.contains(&v)) && !features.contains(words) {
             features.push(words);
         }
     }
-    if let Some(brand) = p.tag("brand").or_else(|| p.tag("operator")) {
-        s.push_str(&format!(", run by {brand}"));
-    }
-    s.push('.');
     if !features.is_empty() {
         s.push_str(&format!(" It has {}.", features.join(", ")));
     }
+    if p.tag("wheelchair") == Some("no") {
+        s.push_str(" Not step-free.");
+    }
     if let Some(rooms) = p.tag("rooms") {
         s.push_str(&format!(" {rooms} rooms."));
-    }
-    if let Some(levels) = p.tag("building:levels") {
-        s.push_str(&format!(" A {levels}-storey building."));
     }
     if let Some(year) = p.tag("start_date").filter(|y| y.len() == 4) {
         s.push_str(&format!(" Open since {year}."));
@@ -251,6 +288,9 @@ pub fn describe_hotel(p: &Place, dest: &Destination) -> String {
     if let Some(d) = p.tag("description").or_else(|| p.tag("description:en")) {
         s.push(' ');
         s.push_str(d.trim());
+        if !d.trim().ends_with('.') {
+            s.push('.');
+        }
     }
     s
 }
@@ -301,8 +341,9 @@ mod tests {
         let d = describe_hotel(&p, &helsinki());
         assert_eq!(
             d,
-            "Hotel Kämp: a 5-star hotel in the city centre of Helsinki, on Pohjoisesplanadi. It has a sauna, wifi."
+            "A 5-star hotel in the centre of Helsinki, on Pohjoisesplanadi. It has a sauna, wifi."
         );
+        assert_eq!(amenities(&p), ["sauna", "wifi"]);
     }
 
     #[test]

@@ -76,13 +76,22 @@ pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> Itiner
     let day_start = TimeOfDay::parse(&cfg.day_start).unwrap_or(TimeOfDay::from_minutes(570));
     let day_end = TimeOfDay::parse(&cfg.day_end).unwrap_or(TimeOfDay::from_minutes(1320));
 
-    let sights = choose_sights(input, days * cfg.sights_per_day, &mut warnings);
+    let prefs = pref_words(input.prefs);
+    let (sights, reserve) = choose_sights(input, &prefs, days * cfg.sights_per_day, &mut warnings);
     let clusters = cluster_by_proximity(input.base, &sights, days);
+    let fast_food_asked = mentions_any(&prefs, &["fast", "burger", "burgers", "cheap", "budget"]);
     let food: Vec<&Place> = input
         .places
         .iter()
-        .filter(|p| p.category == PlaceCategory::Food)
+        .filter(|p| p.category == PlaceCategory::Food && !unsuitable(p))
+        // Chains' fast food only when the traveller asks for it.
+        .filter(|p| fast_food_asked || !(p.kind == "fast_food" && is_chain(p)))
         .collect();
+    let slow = mentions_any(
+        &prefs,
+        &["slow", "relaxed", "leisurely", "easy", "unhurried"],
+    );
+    let mut used_sights: HashSet<&str> = sights.iter().map(|p| p.id.as_str()).collect();
 
     let mut used_food: HashSet<&str> = HashSet::new();
     let mut carry: Vec<&Place> = Vec::new();
@@ -107,6 +116,8 @@ pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> Itiner
             day_end,
             food: &food,
             used_food: &mut used_food,
+            reserve: if slow { &[] } else { &reserve },
+            used_sights: &mut used_sights,
         };
         let (stops, deferred) = ctx.schedule(&route);
         carry = deferred;
@@ -254,20 +265,84 @@ fn sight_score(p: &Place, prefs: &[String], base: GeoPoint) -> f64 {
     score - 0.15 * (km - 1.0).max(0.0)
 }
 
-/// The best `wanted` sights (attractions first, artworks when attractions run short),
-/// one per name (a museum mapped as node and building counts once).
-fn choose_sights<'a>(
-    input: &ItineraryInput<'a>,
-    wanted: usize,
-    warnings: &mut Vec<String>,
-) -> Vec<&'a Place> {
-    let prefs: Vec<String> = input
-        .prefs
+/// The words of the preferences, lower case.
+fn pref_words(prefs: &str) -> Vec<String> {
+    prefs
         .to_lowercase()
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_owned)
-        .collect();
+        .collect()
+}
+
+fn mentions_any(prefs: &[String], words: &[&str]) -> bool {
+    prefs.iter().any(|w| words.contains(&w.as_str()))
+}
+
+/// Places no itinerary should send a traveller to as a sight or a meal, whatever their main
+/// tag says: a gallery that is a hair salon, a bar that is a casino.
+fn unsuitable(p: &Place) -> bool {
+    let name = p.name.to_lowercase();
+    matches!(p.tag("shop"), Some("hairdresser" | "beauty" | "tattoo"))
+        || matches!(p.tag("amenity"), Some("casino" | "gambling"))
+        || matches!(
+            p.tag("leisure"),
+            Some("adult_gaming_centre" | "amusement_arcade")
+        )
+        || name.contains("casino")
+}
+
+/// A chain outlet (a brand tag): for fast food, the traveller's own town has the same.
+fn is_chain(p: &Place) -> bool {
+    p.tag("brand").is_some() || p.tag("brand:wikidata").is_some()
+}
+
+/// Small things passed on the way — plaques, graves, boundary stones — which are worth a
+/// stop only to a traveller who asks for history or memorials.
+fn minor(p: &Place) -> bool {
+    let name = p.name.to_lowercase();
+    // Graves are often tagged only historic=memorial; their names say what they are.
+    ["grave", "tomb", "hauta", "grav ", "grab ", "tombe"]
+        .iter()
+        .any(|w| name.contains(w))
+        || matches!(
+            p.tag("memorial"),
+            Some("plaque" | "blue_plaque" | "stone" | "stolperstein" | "bust" | "cross")
+        )
+        || matches!(
+            p.tag("historic"),
+            Some(
+                "grave"
+                    | "tomb"
+                    | "boundary_stone"
+                    | "wayside_cross"
+                    | "wayside_shrine"
+                    | "milestone"
+            )
+        )
+}
+
+/// The best `wanted` sights (attractions first, artworks when attractions run short), one
+/// per name (a museum mapped as node and building counts once), and the rest in order (the
+/// reserve, to fill an afternoon that ends early).
+fn choose_sights<'a>(
+    input: &ItineraryInput<'a>,
+    prefs: &[String],
+    wanted: usize,
+    warnings: &mut Vec<String>,
+) -> (Vec<&'a Place>, Vec<&'a Place>) {
+    let history = mentions_any(
+        prefs,
+        &[
+            "history",
+            "historic",
+            "memorial",
+            "memorials",
+            "grave",
+            "graves",
+            "monuments",
+        ],
+    );
     let mut scored: Vec<(f64, &Place)> = input
         .places
         .iter()
@@ -275,9 +350,10 @@ fn choose_sights<'a>(
             matches!(
                 p.category,
                 PlaceCategory::Attraction | PlaceCategory::Artwork
-            )
+            ) && !unsuitable(p)
+                && (history || !minor(p))
         })
-        .map(|p| (sight_score(p, &prefs, input.base), p))
+        .map(|p| (sight_score(p, prefs, input.base), p))
         .collect();
     // Attractions before artworks, then by score, then id for determinism.
     scored.sort_by(|a, b| {
@@ -289,12 +365,15 @@ fn choose_sights<'a>(
     });
     let mut names = HashSet::new();
     let mut chosen = Vec::new();
+    let mut reserve = Vec::new();
     for (_, p) in scored {
-        if chosen.len() == wanted {
-            break;
+        if !names.insert(p.name.to_lowercase()) {
+            continue;
         }
-        if names.insert(p.name.to_lowercase()) {
+        if chosen.len() < wanted {
             chosen.push(p);
+        } else {
+            reserve.push(p);
         }
     }
     if chosen.len() < wanted {
@@ -304,7 +383,7 @@ fn choose_sights<'a>(
             wanted
         ));
     }
-    chosen
+    (chosen, reserve)
 }
 
 /// Splits sights into `days` groups of near-equal size, each group compact: a sweep by
@@ -425,6 +504,11 @@ struct DayContext<'a, 'b> {
     day_end: TimeOfDay,
     food: &'a [&'b Place],
     used_food: &'a mut HashSet<&'b str>,
+    /// Sights not chosen for any day, to fill an afternoon that ends early (empty for a slow
+    /// pace).
+    reserve: &'a [&'b Place],
+    /// Sights planned so far on any day.
+    used_sights: &'a mut HashSet<&'b str>,
 }
 
 /// Lunch is taken from 12:00, and at the latest started by 14:00.
@@ -434,6 +518,10 @@ const LUNCH_LATEST: u32 = 14 * 60;
 const CAFE_FROM: u32 = 15 * 60;
 const SIGHTS_UNTIL: u32 = 18 * 60 + 30;
 const DINNER_FROM: u32 = 18 * 60 + 30;
+/// An afternoon with this many minutes free before the end of sightseeing gets another sight.
+const FILL_GAP: u32 = 75;
+/// Most artworks a day's afternoon is filled with.
+const MAX_ARTWORKS_PER_DAY: usize = 2;
 
 impl<'b> DayContext<'_, 'b> {
     /// Schedules one day's route; returns the stops and the sights that did not fit today.
@@ -444,6 +532,7 @@ impl<'b> DayContext<'_, 'b> {
         let mut t = self.day_start;
         let (mut lunch, mut cafe) = (false, false);
         for &sight in route {
+            self.used_sights.insert(sight.id.as_str());
             if !lunch && t.minutes() >= LUNCH_FROM {
                 lunch = self.meal(StopKind::Lunch, &mut stops, &mut pos, &mut t);
             }
@@ -474,7 +563,18 @@ impl<'b> DayContext<'_, 'b> {
         }
         if !lunch {
             t = t.max(TimeOfDay::from_minutes(LUNCH_FROM));
-            self.meal(StopKind::Lunch, &mut stops, &mut pos, &mut t);
+            lunch = self.meal(StopKind::Lunch, &mut stops, &mut pos, &mut t);
+        }
+        // An afternoon that ends early gets more sights from the reserve, nearest first,
+        // rather than hours empty before dinner.
+        while lunch && t.minutes() + FILL_GAP <= SIGHTS_UNTIL {
+            if !cafe && t.minutes() >= CAFE_FROM {
+                cafe = self.meal(StopKind::Cafe, &mut stops, &mut pos, &mut t);
+                continue;
+            }
+            if !self.add_reserve_sight(&mut stops, &mut pos, &mut t) {
+                break;
+            }
         }
         if !cafe && !stops.is_empty() {
             t = t.max(TimeOfDay::from_minutes(CAFE_FROM));
@@ -485,10 +585,64 @@ impl<'b> DayContext<'_, 'b> {
         (stops, deferred)
     }
 
+    /// Adds the nearest unused reserve sight that fits now (open, within 1.5 km, ending by
+    /// the end of the sightseeing day); whether one was added.
+    fn add_reserve_sight(
+        &mut self,
+        stops: &mut Vec<Stop>,
+        pos: &mut GeoPoint,
+        t: &mut TimeOfDay,
+    ) -> bool {
+        let mut best: Option<(f64, &'b Place, TimeOfDay, u32, f64)> = None;
+        let artworks = stops.iter().filter(|s| s.kind == StopKind::Artwork).count();
+        for &p in self.reserve {
+            if self.used_sights.contains(p.id.as_str()) {
+                continue;
+            }
+            // A few artworks on the way are a pleasure; a string of them is not a day.
+            let artwork = p.category == PlaceCategory::Artwork;
+            if artwork && artworks >= MAX_ARTWORKS_PER_DAY {
+                continue;
+            }
+            let straight = pos.distance_km(&p.point());
+            if straight > 1.5 {
+                continue;
+            }
+            let minutes = self.visit_minutes(p);
+            let (km, walk) = walk_minutes(straight, self.cfg);
+            let arrive = t.plus(walk);
+            let start = match p.opening_hours.as_deref().and_then(OpeningHours::parse) {
+                Some(oh) => oh.earliest_fit(self.weekday, arrive, minutes),
+                None => Some(arrive),
+            };
+            let Some(start) = start.filter(|s| {
+                s.minutes() - arrive.minutes() <= 30 && s.minutes() + minutes <= SIGHTS_UNTIL
+            }) else {
+                continue;
+            };
+            // Sights before artworks: an artwork must be much nearer to be preferred.
+            let cost = straight + if artwork { 1.0 } else { 0.0 };
+            if best.as_ref().is_none_or(|b| cost < b.0) {
+                best = Some((cost, p, start, walk, km));
+            }
+        }
+        let Some((_, p, start, walk, km)) = best else {
+            return false;
+        };
+        self.used_sights.insert(p.id.as_str());
+        let end = start.plus(self.visit_minutes(p));
+        stops.push(stop(p, kind_of(p), start, end, walk, km));
+        *pos = p.point();
+        *t = end;
+        true
+    }
+
     fn visit_minutes(&self, p: &Place) -> u32 {
         match p.kind.as_str() {
             "museum" | "gallery" | "zoo" | "theme_park" => self.cfg.museum_minutes,
             "artwork" => 15,
+            // A statue or a memorial is looked at, not visited.
+            "historic:memorial" | "historic:monument" => 20,
             _ => self.cfg.sight_minutes,
         }
     }
@@ -743,5 +897,152 @@ mod tests {
                 assert!(s.start < s.end);
             }
         }
+    }
+
+    fn tagged(mut p: Place, tags: &[(&str, &str)]) -> Place {
+        for (k, v) in tags {
+            p.tags.insert((*k).into(), (*v).into());
+        }
+        p
+    }
+
+    fn input<'a>(places: &'a [Place], prefs: &'a str, days: u8) -> ItineraryInput<'a> {
+        ItineraryInput {
+            base: GeoPoint::new(60.17, 24.94),
+            hotel_id: None,
+            days,
+            month: 7,
+            month_fixed: false,
+            start_date: NaiveDate::from_ymd_opt(2027, 7, 5).expect("date"),
+            prefs,
+            places,
+        }
+    }
+
+    fn planned(places: &[Place], prefs: &str, days: u8) -> Vec<String> {
+        let out = plan_itinerary(&input(places, prefs, days), &PlannerConfig::default());
+        out.itinerary
+            .days
+            .iter()
+            .flat_map(|d| d.stops.iter().map(|s| s.place_id.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn plaques_casinos_and_chain_burgers_only_when_asked() {
+        let mut places = vec![
+            place(
+                "museum",
+                PlaceCategory::Attraction,
+                "museum",
+                60.171,
+                24.941,
+                None,
+            ),
+            tagged(
+                place(
+                    "plaque",
+                    PlaceCategory::Attraction,
+                    "historic:memorial",
+                    60.1712,
+                    24.9412,
+                    None,
+                ),
+                &[("memorial", "plaque")],
+            ),
+            tagged(
+                place(
+                    "salon",
+                    PlaceCategory::Attraction,
+                    "gallery",
+                    60.1713,
+                    24.9413,
+                    None,
+                ),
+                &[("shop", "hairdresser")],
+            ),
+            tagged(
+                place(
+                    "burger",
+                    PlaceCategory::Food,
+                    "fast_food",
+                    60.1701,
+                    24.9401,
+                    None,
+                ),
+                &[("brand", "Burger King")],
+            ),
+            place(
+                "bistro",
+                PlaceCategory::Food,
+                "restaurant",
+                60.1715,
+                24.9415,
+                None,
+            ),
+            place(
+                "diner",
+                PlaceCategory::Food,
+                "restaurant",
+                60.1716,
+                24.9416,
+                None,
+            ),
+            place("cafe", PlaceCategory::Food, "cafe", 60.1704, 24.9404, None),
+        ];
+        places.sort_by(|a, b| a.id.cmp(&b.id));
+        let all = planned(&places, "museums and coffee", 1);
+        assert!(all.contains(&"museum".to_owned()), "{all:?}");
+        for never in ["plaque", "salon", "burger"] {
+            assert!(!all.contains(&never.to_owned()), "{never} in {all:?}");
+        }
+        let history = planned(&places, "history, memorials and burgers", 1);
+        assert!(history.contains(&"plaque".to_owned()), "{history:?}");
+        assert!(!history.contains(&"salon".to_owned()), "{history:?}");
+    }
+
+    #[test]
+    fn an_afternoon_that_ends_early_gets_more_sights_unless_the_pace_is_slow() {
+        // Eight sights for a 1-day plan of four: the reserve fills the afternoon.
+        let mut places: Vec<Place> = (0..8)
+            .map(|i| {
+                place(
+                    &format!("s{i}"),
+                    PlaceCategory::Attraction,
+                    "viewpoint",
+                    60.170 + 0.0008 * f64::from(i),
+                    24.940 + 0.0008 * f64::from(i),
+                    None,
+                )
+            })
+            .collect();
+        for (id, kind) in [("r1", "restaurant"), ("r2", "restaurant"), ("c1", "cafe")] {
+            places.push(place(id, PlaceCategory::Food, kind, 60.1705, 24.9405, None));
+        }
+        places.sort_by(|a, b| a.id.cmp(&b.id));
+        let sights = |ids: &[String]| ids.iter().filter(|i| i.starts_with('s')).count();
+        let busy = planned(&places, "views", 1);
+        let slow = planned(&places, "views at a slow pace", 1);
+        assert_eq!(sights(&slow), 4, "{slow:?}");
+        assert!(sights(&busy) > 4, "{busy:?}");
+        let out = plan_itinerary(&input(&places, "views", 1), &PlannerConfig::default());
+        let day = &out.itinerary.days[0];
+        let dinner = day
+            .stops
+            .iter()
+            .find(|s| s.kind == StopKind::Dinner)
+            .expect("dinner");
+        let before = day
+            .stops
+            .iter()
+            .rev()
+            .find(|s| s.kind != StopKind::Dinner)
+            .expect("a stop");
+        assert!(
+            dinner.start.minutes() - before.end.minutes() <= FILL_GAP + 60,
+            "a long hole before dinner: {:?} then {:?}",
+            before.end,
+            dinner.start
+        );
     }
 }

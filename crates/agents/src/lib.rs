@@ -13,6 +13,7 @@ pub mod prose;
 pub mod quality;
 pub mod summary;
 pub mod weather;
+pub mod wishes;
 
 pub use orchestrator::{AgentEvent, AgentName, AgentOutput, AgentStatus, Agents, Orchestrator};
 

@@ -51,16 +51,15 @@ impl Prices {
     }
 
     /// Estimated price of one room-night at `p`, and whether it is an estimate (always, until
-    /// a price source exists).
+    /// a price source exists): by its stars, else by the class its chain or name imply, else
+    /// by its kind of lodging, else the "stars unknown" price.
     pub fn room_night(&self, p: &Place) -> (f64, bool) {
-        let base = match crate::hotels::stars(p) {
-            Some(s) => self.costs.room_night_by_stars[usize::from(s)],
-            None => self
-                .costs
-                .room_night_by_kind
-                .get(&p.kind)
-                .copied()
-                .unwrap_or(self.costs.room_night_by_stars[0]),
+        let by_kind = || self.costs.room_night_by_kind.get(&p.kind).copied();
+        let base = match crate::wishes::class_of(p) {
+            Some(c) if c.tagged || p.kind == "hotel" => {
+                self.costs.room_night_by_stars[usize::from(c.level.clamp(1, 5))]
+            }
+            _ => by_kind().unwrap_or(self.costs.room_night_by_stars[0]),
         };
         (self.convert(base), true)
     }

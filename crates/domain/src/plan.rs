@@ -173,6 +173,25 @@ pub struct Hotel {
     pub similarity: f64,
     /// Distance from the destination centre in km.
     pub distance_km: f64,
+    /// The kind of lodging: `hotel`, `hostel`, `guest_house`, `apartment`, `motel`.
+    #[serde(default)]
+    pub kind: String,
+    /// What the data says it has: "sauna", "wifi", "step-free access".
+    #[serde(default)]
+    pub amenities: Vec<String>,
+    /// The wishes of the request the data confirms.
+    #[serde(default)]
+    pub matches: Vec<String>,
+    /// The wishes the data contradicts, each with why ("quiet: a hostel, with shared rooms").
+    #[serde(default)]
+    pub conflicts: Vec<String>,
+    /// The wishes the data cannot tell.
+    #[serde(default)]
+    pub unknown: Vec<String>,
+    /// The ranking score: the similarity, raised by each confirmed wish and lowered by each
+    /// contradicted one.
+    #[serde(default)]
+    pub score: f64,
 }
 
 /// What a stop is for.

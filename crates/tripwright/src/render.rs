@@ -66,6 +66,15 @@ pub fn plan_text(plan: &Plan) -> String {
             h.distance_km,
             h.description
         );
+        for (label, items) in [
+            ("matches", h.matches.join(", ")),
+            ("not", h.conflicts.join("; ")),
+            ("not in the data", h.unknown.join(", ")),
+        ] {
+            if !items.is_empty() {
+                let _ = writeln!(s, "      {label}: {items}");
+            }
+        }
     }
     let _ = writeln!(s, "\nItinerary");
     for day in &plan.itinerary.days {

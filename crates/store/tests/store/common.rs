@@ -67,6 +67,7 @@ pub fn sample_plan(id: &str, created_at: &str, city: &str) -> Plan {
         walk_minutes: 12,
         walk_km: walk,
         opening_hours: None,
+        facts: Vec::new(),
         note: String::new(),
     };
     Plan {
@@ -107,6 +108,12 @@ pub fn sample_plan(id: &str, created_at: &str, city: &str) -> Plan {
             lon: 24.9453,
             similarity: 0.712_345_678_901_234_5,
             distance_km: std::f64::consts::PI / 10.0,
+            kind: "hotel".into(),
+            amenities: vec!["sauna".into()],
+            matches: vec!["sauna".into()],
+            conflicts: Vec::new(),
+            unknown: vec!["quiet".into()],
+            score: 0.812_345,
         }],
         itinerary: Itinerary {
             month: 7,

@@ -1,14 +1,16 @@
 //! Server-rendered HTML: the pages and the plan's sections. A section is rendered by the same
-//! template for the full page and for the SSE `section` event that replaces it while a plan is
-//! being made, so the two never disagree. Every user or model string passes askama's HTML
-//! escaping; the map's JSON goes into an attribute, escaped too.
+//! template for the full page and for the events that replace it while a plan is being made
+//! (the JSON stream's `section` events and the live page's fragments), so they never disagree.
+//! Every user or model string passes askama's HTML escaping; the map's JSON goes into an
+//! attribute, escaped too.
 
 use askama::Template;
+use chrono::Datelike;
 use serde_json::{Value, json};
 use tripwright_app::AgentName;
-use tripwright_app::planning::{AGENTS, AgentProgress, AgentState, Parts, Section};
+use tripwright_app::planning::{AGENTS, AgentProgress, AgentState, JobState, Parts, Section};
 use tripwright_domain::{
-    Check, Hotel, Itinerary, Money, MonthScore, StopKind, Summary, month_name,
+    Check, Hotel, Itinerary, Money, MonthScore, Plan, StopKind, Summary, month_name,
 };
 
 /// Colours of the days on the map (and in the route sketch), day 1 first.
@@ -48,7 +50,14 @@ pub(crate) struct Chrome {
     pub(crate) csrf: String,
     pub(crate) title: String,
     pub(crate) page: &'static str,
+    /// Leaflet and the country outlines (the map module draws with them).
     pub(crate) map: bool,
+    /// htmx, configured by the layout's `htmx-config` meta (no eval, no inline script or style).
+    pub(crate) htmx: bool,
+    /// htmx's server-sent events extension (the live plan page).
+    pub(crate) sse: bool,
+    /// The page's ES module under `/static/`, which imports the shared ones it needs.
+    pub(crate) module: Option<&'static str>,
     pub(crate) nav: Vec<NavLink>,
 }
 
@@ -67,6 +76,9 @@ impl Chrome {
             title: title.into(),
             page,
             map: false,
+            htmx: false,
+            sse: false,
+            module: None,
             nav: links
                 .into_iter()
                 .map(|(href, label, key)| NavLink {
@@ -138,6 +150,14 @@ pub(crate) struct FormError {
     pub(crate) hint: Option<String>,
 }
 
+/// The planner's `#form-error` box on its own: what an htmx submit gets back when the request
+/// is refused (the page includes the same template).
+#[derive(Template)]
+#[template(path = "form_error.html")]
+pub(crate) struct FormErrorBox {
+    pub(crate) error: Option<FormError>,
+}
+
 /// `GET /`.
 #[derive(Template)]
 #[template(path = "planner.html")]
@@ -162,8 +182,11 @@ impl PlannerPage {
             label: month_name(m),
             selected: chosen == m.to_string(),
         }));
+        let mut chrome = Chrome::new(csrf, "Planner", "planner");
+        chrome.htmx = true;
+        chrome.module = Some("planner.mjs");
         Self {
-            chrome: Chrome::new(csrf, "Planner", "planner"),
+            chrome,
             form,
             months,
             error,
@@ -205,15 +228,16 @@ pub(crate) struct PlanPage {
     pub(crate) id: String,
     pub(crate) state: &'static str,
     pub(crate) events: Option<String>,
+    /// The owner's live stream (`/plans/{id}/live`): connected while the plan is made.
+    pub(crate) live: Option<LiveStream>,
     pub(crate) heading: String,
-    pub(crate) subheading: Option<String>,
+    pub(crate) status: String,
     pub(crate) prefs: String,
-    pub(crate) failure: Option<String>,
     pub(crate) show_progress: bool,
     pub(crate) progress: String,
     pub(crate) months: String,
     pub(crate) hotels: String,
-    pub(crate) map_json: String,
+    pub(crate) map: String,
     pub(crate) itinerary: String,
     pub(crate) summary: String,
     pub(crate) checks: String,
@@ -224,14 +248,26 @@ pub(crate) struct PlanPage {
     pub(crate) share_url: String,
 }
 
+/// The element that connects the plan page to its live stream (htmx's SSE extension): every
+/// event of the stream is a set of out-of-band swaps, so one element listens to all of them.
+pub(crate) struct LiveStream {
+    /// `/plans/{id}/live`.
+    pub(crate) url: String,
+    /// Connect now (the plan is being made); else the page connects when a day is rewritten.
+    pub(crate) connect: bool,
+    /// The event names, comma-separated.
+    pub(crate) events: String,
+}
+
 // ───────────────────────────── sections ─────────────────────────────
 
-/// How the itinerary is shown: with the rewrite buttons (the owner's page), and with the
-/// intros marked live (prose still streaming).
+/// How the itinerary is shown: with the rewrite buttons (the owner's page), with the intros
+/// marked live (prose still streaming), and with a day just rewritten marked `updated`.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ItineraryMode {
     pub(crate) editable: bool,
     pub(crate) live: bool,
+    pub(crate) updated: Option<u8>,
 }
 
 pub(crate) struct Bar {
@@ -339,6 +375,9 @@ pub(crate) struct HotelView {
     similarity: String,
     distance: String,
     description: String,
+    matches: String,
+    conflicts: String,
+    unknown: String,
 }
 
 #[derive(Template)]
@@ -363,9 +402,12 @@ pub(crate) fn hotels_html(hotels: Option<&[Hotel]>, currency: &str) -> String {
             ),
             price: Money::new(h.price_per_night, currency).to_string(),
             estimated: h.price_estimated,
-            similarity: format!("{:.2}", h.similarity),
+            similarity: format!("text match {:.0} %", h.similarity.clamp(0.0, 1.0) * 100.0),
             distance: format!("{:.1} km from the centre", h.distance_km),
             description: h.description.clone(),
+            matches: h.matches.join(", "),
+            conflicts: h.conflicts.join("; "),
+            unknown: h.unknown.join(", "),
         })
         .collect();
     render(&HotelsSection {
@@ -386,6 +428,7 @@ pub(crate) struct StopView {
 
 pub(crate) struct DayView {
     day: u8,
+    class: &'static str,
     heading: String,
     intro: String,
     intro_class: &'static str,
@@ -419,6 +462,11 @@ pub(crate) fn itinerary_html(itinerary: Option<&Itinerary>, mode: ItineraryMode)
         .iter()
         .map(|d| DayView {
             day: d.day,
+            class: if mode.updated == Some(d.day) {
+                "day updated"
+            } else {
+                "day"
+            },
             heading: format!("Day {} · {} {} — {}", d.day, d.weekday, d.date, d.title),
             intro: d.intro.clone(),
             intro_class: if mode.live {
@@ -565,6 +613,7 @@ pub(crate) struct AgentView {
     name: &'static str,
     status: &'static str,
     elapsed: String,
+    error: Option<String>,
 }
 
 #[derive(Template)]
@@ -599,23 +648,115 @@ pub(crate) fn elapsed_text(ms: Option<u64>) -> String {
     ms.map_or_else(String::new, |ms| format!("{:.1} s", ms as f64 / 1000.0))
 }
 
-/// The progress list.
-pub(crate) fn progress_html(agents: &[AgentProgress; 4], running: bool) -> String {
+/// The progress list; `errors` says why a failed agent failed (in [`AGENTS`] order; the
+/// live stream knows, a page rendered later does not).
+pub(crate) fn progress_html(
+    agents: &[AgentProgress; 4],
+    errors: &[Option<String>; 4],
+    running: bool,
+) -> String {
     render(&ProgressSection {
         running,
         agents: AGENTS
             .iter()
             .zip(agents)
-            .map(|(agent, p)| {
+            .zip(errors)
+            .map(|((agent, p), error)| {
                 let (key, name) = agent_label(*agent);
                 AgentView {
                     key,
                     name,
                     status: state_name(p.state),
                     elapsed: elapsed_text(p.elapsed_ms),
+                    error: error.clone().filter(|_| p.state == AgentState::Failed),
                 }
             })
             .collect(),
+    })
+}
+
+/// A message under the plan's heading: `status` (polite) or `alert`.
+#[derive(Debug, Clone)]
+pub(crate) struct Notice {
+    pub(crate) kind: &'static str,
+    pub(crate) text: String,
+}
+
+impl Notice {
+    /// News that needs no action.
+    pub(crate) fn status(text: impl Into<String>) -> Self {
+        Self {
+            kind: "status",
+            text: text.into(),
+        }
+    }
+
+    /// Something went wrong.
+    pub(crate) fn alert(text: impl Into<String>) -> Self {
+        Self {
+            kind: "alert",
+            text: text.into(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sections/status.html")]
+pub(crate) struct StatusSection {
+    state: &'static str,
+    running: bool,
+    meta: Option<String>,
+    failure: Option<String>,
+    notice: Option<Notice>,
+    oob: bool,
+}
+
+/// The name a job state has in the page's `data-state`.
+pub(crate) fn job_state_name(state: &JobState) -> &'static str {
+    match state {
+        JobState::Running => "running",
+        JobState::Done => "done",
+        JobState::Failed(_) => "failed",
+        JobState::Cancelled => "cancelled",
+    }
+}
+
+/// "June 2026 · from 2026-06-06 · 2 travellers".
+pub(crate) fn plan_meta(plan: &Plan) -> String {
+    let it = &plan.itinerary;
+    let t = plan.request.travelers;
+    format!(
+        "{} {} · from {} · {} traveller{}",
+        month_name(it.month),
+        it.start_date.year(),
+        it.start_date,
+        t,
+        if t == 1 { "" } else { "s" }
+    )
+}
+
+/// `#plan-status`, under the plan's heading: where the plan stands (being made, its month and
+/// party once made, or why it failed) and an optional notice. `oob` marks it as an
+/// out-of-band swap, for the live stream's `end` event.
+pub(crate) fn status_html(
+    state: &JobState,
+    plan: Option<&Plan>,
+    notice: Option<Notice>,
+    oob: bool,
+) -> String {
+    let (meta, failure) = match state {
+        JobState::Failed(m) => (None, Some(format!("This plan failed: {m}"))),
+        JobState::Cancelled => (None, Some("This plan was cancelled.".to_owned())),
+        JobState::Running => (Some("Planning… the agents are at work.".to_owned()), None),
+        JobState::Done => (plan.map(plan_meta), None),
+    };
+    render(&StatusSection {
+        state: job_state_name(state),
+        running: *state == JobState::Running,
+        meta,
+        failure,
+        notice,
+        oob,
     })
 }
 
@@ -657,6 +798,20 @@ pub(crate) fn map_data(
     })
 }
 
+#[derive(Template)]
+#[template(path = "sections/map.html")]
+pub(crate) struct MapSection {
+    data: String,
+}
+
+/// The map section: its heading and the `#map` element with the map's data, which the map
+/// module draws.
+pub(crate) fn map_html(data: &Value) -> String {
+    render(&MapSection {
+        data: data.to_string(),
+    })
+}
+
 /// One section of the plan page, rendered from `parts`.
 pub(crate) fn section(
     s: Section,
@@ -686,6 +841,16 @@ pub(crate) enum SectionBody {
     Html(String),
     /// The map's data.
     Data(Value),
+}
+
+impl SectionBody {
+    /// The section's markup as the page has it (the map's data rendered by [`map_html`]).
+    pub(crate) fn into_html(self) -> String {
+        match self {
+            SectionBody::Html(html) => html,
+            SectionBody::Data(data) => map_html(&data),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -739,7 +904,9 @@ mod tests {
             state: AgentState::Done,
             elapsed_ms: Some(1234),
         };
-        let html = progress_html(&agents, true);
+        let mut errors: [Option<String>; 4] = Default::default();
+        errors[1] = Some("no hotel <matched>".into());
+        let html = progress_html(&agents, &errors, true);
         assert!(
             html.contains("data-agent=\"weather\" data-status=\"done\""),
             "{html}"
@@ -750,6 +917,13 @@ mod tests {
         );
         assert!(html.contains("data-agent=\"summary\" data-status=\"waiting\""));
         assert!(!html.contains("hidden"));
-        assert!(progress_html(&agents, false).contains("id=\"cancel\" hidden"));
+        assert!(!html.contains("agent-error"), "only a failed agent shows its error");
+        agents[1].state = AgentState::Failed;
+        let html = progress_html(&agents, &errors, false);
+        assert!(html.contains("id=\"cancel\" hidden"));
+        assert!(
+            html.contains("<span class=\"agent-error\">no hotel &#60;matched&#62;</span>"),
+            "{html}"
+        );
     }
 }
