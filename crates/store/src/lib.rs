@@ -11,7 +11,6 @@
 
 mod bbox;
 mod error;
-mod lists;
 mod sqlite;
 
 use std::collections::{BTreeMap, HashMap};
@@ -174,6 +173,22 @@ pub trait PlanStore: Send + Sync {
 
     /// The plan whose share token is `token`, `None` when no plan has it.
     async fn plan_by_share_token(&self, token: &str) -> Result<Option<Plan>>;
+
+    /// Ends the plan's share link: its token opens nothing any more, and the next
+    /// [`PlanStore::share_token`] makes a new one. `false` when it had none;
+    /// [`StoreError::NotFound`] for an unknown plan.
+    async fn revoke_share(&self, plan_id: &PlanId) -> Result<bool>;
+
+    /// How many plans `owner` saved since `since`.
+    async fn owned_plans_since(&self, owner: &OwnerId, since: DateTime<Utc>) -> Result<u64>;
+
+    /// Marks a saved plan to be deleted at `at` by [`PlanStore::delete_expired_plans`].
+    /// [`StoreError::NotFound`] for an unknown plan.
+    async fn expire_plan(&self, plan_id: &PlanId, at: DateTime<Utc>) -> Result<()>;
+
+    /// Deletes the plans whose time ran out by `now` (their lists stay, without a plan).
+    /// Returns how many.
+    async fn delete_expired_plans(&self, now: DateTime<Utc>) -> Result<u64>;
 }
 
 /// Trip lists and their items. Every method takes the caller's `owner` and treats someone
@@ -219,11 +234,11 @@ pub trait ListStore: Send + Sync {
     /// Deletes a list and its items; [`StoreError::NotFound`] when missing or not the owner's.
     async fn delete_list(&self, owner: &OwnerId, id: &ListId) -> Result<()>;
 
-    /// Saves the list's notes (at most [`MAX_NOTES_CHARS`] characters, else
-    /// [`StoreError::Invalid`]), sets `notes_saved_at` to now (RFC 3339, UTC) and bumps the
-    /// version; `expected_version` as for [`ListStore::rename_list`]. Returns the list.
+    /// Saves the list's notes (checked by [`validate_notes`], [`StoreError::Invalid`]
+    /// otherwise), sets `notes_saved_at` to now and bumps the version; `expected_version` as
+    /// for [`ListStore::rename_list`]. Returns the list.
     ///
-    /// [`MAX_NOTES_CHARS`]: tripwright_domain::MAX_NOTES_CHARS
+    /// [`validate_notes`]: tripwright_domain::validate_notes
     async fn save_notes(
         &self,
         owner: &OwnerId,

@@ -1,6 +1,7 @@
-//! Shared test fixtures: a complete sample plan.
+//! Shared test fixtures: temporary stores, a look beneath the trait, and a complete sample
+//! plan.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use sqlx::{Connection, SqliteConnection};
@@ -9,15 +10,24 @@ use tripwright_domain::{
     Check, CostEstimate, CostLine, DayPlan, Destination, Hotel, Itinerary, MonthScore, OwnerId,
     PlaceId, Plan, PlanId, Stop, StopKind, Summary, TimeOfDay, TripRequest,
 };
-use tripwright_store::SqliteStore;
+use tripwright_store::{SqliteStore, StoreError};
+
+/// A new temporary folder and where a store file goes in it (not created yet).
+pub fn temp_path() -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store.sqlite");
+    (dir, path)
+}
+
+/// Opens the store at `path`.
+pub async fn open(path: &Path) -> SqliteStore {
+    SqliteStore::open(path).await.expect("open store")
+}
 
 /// A store in a new temporary folder (kept as long as the folder).
 pub async fn temp_store() -> (TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(&dir.path().join("store.sqlite"))
-        .await
-        .expect("open store");
-    (dir, store)
+    let (dir, path) = temp_path();
+    (dir, open(&path).await)
 }
 
 /// A raw connection to the file, to look beneath the trait.
@@ -25,6 +35,23 @@ pub async fn raw(path: &Path) -> SqliteConnection {
     SqliteConnection::connect(&format!("sqlite://{}", path.display()))
         .await
         .expect("raw connection")
+}
+
+/// The number of rows in `table`, read beneath the trait.
+pub async fn count_rows(conn: &mut SqliteConnection, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(conn)
+        .await
+        .expect("count")
+}
+
+/// A refused input ([`StoreError::Invalid`]): its message.
+#[track_caller]
+pub fn assert_invalid<T: std::fmt::Debug>(result: Result<T, StoreError>) -> String {
+    match result {
+        Err(e @ StoreError::Invalid(_)) => e.to_string(),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
 }
 
 /// An owner id.

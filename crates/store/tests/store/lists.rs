@@ -6,12 +6,15 @@ use std::path::Path;
 
 use chrono::Utc;
 use sqlx::{Connection, SqliteConnection};
-use tripwright_domain::{ListItem, MAX_NOTES_CHARS, TripList};
+use tempfile::TempDir;
+use tripwright_domain::{ItemId, ListId, ListItem, MAX_NOTES_CHARS, OwnerId, TripList};
 use tripwright_store::{
     CacheStore, Entity, ItemPatch, ListStore, PlanStore, SqliteStore, Store, StoreError,
 };
 
-use super::common::{o, pid, raw, sample_plan, temp_store};
+use super::common::{
+    assert_invalid, count_rows, o, open, pid, raw, sample_plan, temp_path, temp_store,
+};
 
 const ALICE: &str = "browser-alice";
 const BOB: &str = "browser-bob";
@@ -47,10 +50,13 @@ fn assert_duplicate<T: std::fmt::Debug>(result: Result<T, StoreError>, entity: E
     }
 }
 
-/// A lost versioned write on `entity`: the versions seen and stored, and the message says
-/// to reload.
+/// A lost versioned write on `entity`: the versions seen and stored, and the message, which
+/// says to reload.
 #[track_caller]
-fn assert_changed<T: std::fmt::Debug>(result: Result<T, StoreError>, entity: Entity) -> (i64, i64) {
+fn assert_changed<T: std::fmt::Debug>(
+    result: Result<T, StoreError>,
+    entity: Entity,
+) -> (i64, i64, String) {
     match result {
         Err(
             e @ StoreError::VersionConflict {
@@ -61,17 +67,9 @@ fn assert_changed<T: std::fmt::Debug>(result: Result<T, StoreError>, entity: Ent
         ) if got == entity => {
             let message = e.to_string();
             assert!(message.contains("reload"), "{message}");
-            (seen, current)
+            (seen, current, message)
         }
         other => panic!("expected a version conflict on the {entity}, got {other:?}"),
-    }
-}
-
-#[track_caller]
-fn assert_invalid<T: std::fmt::Debug>(result: Result<T, StoreError>) -> String {
-    match result {
-        Err(e @ StoreError::Invalid(_)) => e.to_string(),
-        other => panic!("expected Invalid, got {other:?}"),
     }
 }
 
@@ -79,19 +77,85 @@ fn patch() -> ItemPatch {
     ItemPatch::default()
 }
 
+/// A patch that ticks an item as taken.
+fn taken() -> ItemPatch {
+    ItemPatch {
+        taken: Some(true),
+        ..patch()
+    }
+}
+
+/// A patch that renames an item.
+fn renamed(name: &str) -> ItemPatch {
+    ItemPatch {
+        name: Some(name.to_owned()),
+        ..patch()
+    }
+}
+
+/// A new list of Alice's, attached to the plan `plan` if given.
+async fn new_list(store: &SqliteStore, title: &str, plan: Option<&str>) -> TripList {
+    store
+        .create_list(&o(ALICE), title, plan.map(pid).as_ref())
+        .await
+        .expect("create")
+}
+
+/// A store in a new temporary folder holding Alice's empty "Trip list".
+async fn store_with_list() -> (TempDir, SqliteStore, TripList) {
+    let (dir, store) = temp_store().await;
+    let list = new_list(&store, "Trip list", None).await;
+    (dir, store, list)
+}
+
+/// Adds an item to Alice's list `list`.
+async fn add(store: &SqliteStore, list: &ListId, name: &str, home: i64, take: i64) -> ListItem {
+    store
+        .add_item(&o(ALICE), list, name, home, take)
+        .await
+        .expect("add")
+}
+
+/// Alice's list `id` as stored now.
+async fn current(store: &SqliteStore, id: &ListId) -> TripList {
+    store.list(&o(ALICE), id).await.expect("list")
+}
+
+/// Applies `patch` to an item of Alice's list.
+async fn update(
+    store: &SqliteStore,
+    list: &ListId,
+    item: &ItemId,
+    patch: ItemPatch,
+    expected_version: Option<i64>,
+) -> Result<ListItem, StoreError> {
+    store
+        .update_item(&o(ALICE), list, item, &patch, expected_version)
+        .await
+}
+
+/// The owner of the saved plan `plan`.
+async fn owner_of(store: &SqliteStore, plan: &str) -> Option<OwnerId> {
+    store.plan_owner(&pid(plan)).await.expect("owner")
+}
+
+/// The share token of the saved plan `plan`, `new_token` if it had none.
+async fn share(store: &SqliteStore, plan: &str, new_token: &str) -> String {
+    store
+        .share_token(&pid(plan), new_token)
+        .await
+        .expect("share")
+}
+
 #[tokio::test]
 async fn lists_and_items_round_trip() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("store.sqlite");
-    let store = SqliteStore::open(&path).await.expect("open");
+    let (_dir, path) = temp_path();
+    let store = open(&path).await;
     let plan = sample_plan("plan-1", "2025-05-05T08:00:00Z", "Helsinki");
     store.save_owned_plan(&o(ALICE), &plan).await.expect("save");
 
     let before = Utc::now();
-    let first = store
-        .create_list(&o(ALICE), "  Helsinki in July  ", Some(&pid("plan-1")))
-        .await
-        .expect("create");
+    let first = new_list(&store, "  Helsinki in July  ", Some("plan-1")).await;
     assert_eq!(first.title, "Helsinki in July");
     assert_eq!(first.plan_id.as_ref(), Some(&pid("plan-1")));
     assert_eq!(first.version, 1);
@@ -99,12 +163,8 @@ async fn lists_and_items_round_trip() {
     assert_eq!(first.notes_saved_at, None);
     assert!(first.items.is_empty());
     assert_eq!(uuid_version(first.id.as_str()), 4, "{}", first.id);
-    let created = first.created_at;
-    assert!(created >= before - chrono::Duration::seconds(1));
-    let second = store
-        .create_list(&o(ALICE), "Weekend", None)
-        .await
-        .expect("create");
+    assert!(first.created_at >= before - chrono::Duration::seconds(1));
+    let second = new_list(&store, "Weekend", None).await;
 
     // Newest first.
     let all = store.lists(&o(ALICE)).await.expect("lists");
@@ -112,26 +172,14 @@ async fn lists_and_items_round_trip() {
         all.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
         [second.id.as_str(), first.id.as_str()]
     );
+    let for_plan = async |plan: &str| store.list_for_plan(&o(ALICE), &pid(plan)).await;
     assert_eq!(
-        store
-            .list_for_plan(&o(ALICE), &pid("plan-1"))
-            .await
-            .expect("for plan")
-            .map(|l| l.id),
+        for_plan("plan-1").await.expect("for plan").map(|l| l.id),
         Some(first.id.clone())
     );
-    assert_eq!(
-        store
-            .list_for_plan(&o(ALICE), &pid("plan-2"))
-            .await
-            .expect("none"),
-        None
-    );
+    assert_eq!(for_plan("plan-2").await.expect("none"), None);
 
-    let socks = store
-        .add_item(&o(ALICE), &first.id, "  Socks ", 4, 3)
-        .await
-        .expect("add");
+    let socks = add(&store, &first.id, "  Socks ", 4, 3).await;
     assert_eq!(
         (
             socks.name.as_str(),
@@ -143,44 +191,21 @@ async fn lists_and_items_round_trip() {
         ("Socks", 4, 3, false, 1)
     );
     assert_eq!(uuid_version(socks.id.as_str()), 4);
-    let jacket = store
-        .add_item(&o(ALICE), &first.id, "Rain jacket", 1, 1)
-        .await
-        .expect("add");
-    let adapter = store
-        .add_item(&o(ALICE), &first.id, "Plug adapter", 0, 12)
-        .await
-        .expect("add");
+    let jacket = add(&store, &first.id, "Rain jacket", 1, 1).await;
+    let adapter = add(&store, &first.id, "Plug adapter", 0, 12).await;
     assert!(socks.position < jacket.position && jacket.position < adapter.position);
 
-    let ticked = store
-        .update_item(
-            &o(ALICE),
-            &first.id,
-            &jacket.id,
-            &ItemPatch {
-                taken: Some(true),
-                ..patch()
-            },
-            Some(1),
-        )
+    let ticked = update(&store, &first.id, &jacket.id, taken(), Some(1))
         .await
         .expect("tick");
     assert!(ticked.taken);
     assert_eq!(ticked.version, 2);
     assert_eq!((ticked.qty_home, ticked.qty_take), (1, 1));
-    let renamed = store
-        .update_item(
-            &o(ALICE),
-            &first.id,
-            &socks.id,
-            &ItemPatch {
-                name: Some(" Wool socks ".into()),
-                qty_take: Some(5),
-                ..patch()
-            },
-            None,
-        )
+    let change = ItemPatch {
+        qty_take: Some(5),
+        ..renamed(" Wool socks ")
+    };
+    let renamed = update(&store, &first.id, &socks.id, change, None)
         .await
         .expect("rename item");
     assert_eq!(
@@ -189,13 +214,12 @@ async fn lists_and_items_round_trip() {
     );
 
     // An empty patch changes nothing, version included.
-    let same = store
-        .update_item(&o(ALICE), &first.id, &adapter.id, &patch(), Some(1))
+    let same = update(&store, &first.id, &adapter.id, patch(), Some(1))
         .await
         .expect("empty patch");
     assert_eq!(same, adapter);
 
-    let list = store.list(&o(ALICE), &first.id).await.expect("list");
+    let list = current(&store, &first.id).await;
     assert_eq!(names(&list), ["Wool socks", "Rain jacket", "Plug adapter"]);
     assert_eq!(list.progress(), (1, 3));
     assert_eq!(
@@ -211,46 +235,26 @@ async fn lists_and_items_round_trip() {
     assert_eq!((list.title.as_str(), list.version), ("Helsinki, July", 2));
     assert_eq!(list.items.len(), 3);
 
-    store
-        .remove_item(&o(ALICE), &first.id, &jacket.id)
-        .await
-        .expect("remove");
+    let remove = async || store.remove_item(&o(ALICE), &first.id, &jacket.id).await;
+    remove().await.expect("remove");
     assert_eq!(
-        names(&store.list(&o(ALICE), &first.id).await.expect("list")),
+        names(&current(&store, &first.id).await),
         ["Wool socks", "Plug adapter"]
     );
-    assert_not_found(
-        store.remove_item(&o(ALICE), &first.id, &jacket.id).await,
-        "item ",
-    );
+    assert_not_found(remove().await, "item ");
     // An item is reached only through its own list.
     assert_not_found(
-        store
-            .update_item(&o(ALICE), &second.id, &socks.id, &patch(), None)
-            .await,
+        update(&store, &second.id, &socks.id, patch(), None).await,
         "item ",
     );
 
-    store
-        .delete_list(&o(ALICE), &first.id)
-        .await
-        .expect("delete");
+    let delete = async || store.delete_list(&o(ALICE), &first.id).await;
+    delete().await.expect("delete");
     assert_not_found(store.list(&o(ALICE), &first.id).await, "list ");
-    assert_not_found(store.delete_list(&o(ALICE), &first.id).await, "list ");
-    assert_eq!(
-        store
-            .list_for_plan(&o(ALICE), &pid("plan-1"))
-            .await
-            .expect("none"),
-        None
-    );
+    assert_not_found(delete().await, "list ");
+    assert_eq!(for_plan("plan-1").await.expect("none"), None);
     // The items went with their list.
-    let mut conn = raw(&path).await;
-    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM list_items")
-        .fetch_one(&mut conn)
-        .await
-        .expect("count");
-    assert_eq!(left, 0);
+    assert_eq!(count_rows(&mut raw(&path).await, "list_items").await, 0);
     assert_eq!(store.lists(&o(ALICE)).await.expect("lists"), [second]);
 }
 
@@ -278,10 +282,7 @@ async fn unknown_ids_are_not_found_with_a_short_id() {
         .expect_err("missing plan");
     assert_eq!(err.to_string(), "plan no-such-… not found");
     assert_eq!(store.lists(&o(ALICE)).await.expect("lists"), []);
-    let list = store
-        .create_list(&o(ALICE), "Trip list", None)
-        .await
-        .expect("create");
+    let list = new_list(&store, "Trip list", None).await;
     assert_not_found(
         store.move_item(&o(ALICE), &list.id, &"x".into(), 0).await,
         "item x",
@@ -304,75 +305,43 @@ async fn owners_cannot_reach_each_others_lists_or_plans() {
         )
         .await
         .expect("save");
-    let list = store
-        .create_list(&o(ALICE), "Alice's list", Some(&pid("plan-a")))
-        .await
-        .expect("create");
-    let socks = store
-        .add_item(&o(ALICE), &list.id, "Socks", 2, 2)
-        .await
-        .expect("add");
+    let list = new_list(&store, "Alice's list", Some("plan-a")).await;
+    let socks = add(&store, &list.id, "Socks", 2, 2).await;
     let list = store
         .save_notes(&o(ALICE), &list.id, "passport!", None)
         .await
         .expect("notes");
 
-    assert_eq!(store.lists(&o(BOB)).await.expect("lists"), []);
-    assert_not_found(store.list(&o(BOB), &list.id).await, "list ");
+    let bob = o(BOB);
+    assert_eq!(store.lists(&bob).await.expect("lists"), []);
+    assert_not_found(store.list(&bob, &list.id).await, "list ");
     assert_eq!(
         store
-            .list_for_plan(&o(BOB), &pid("plan-a"))
+            .list_for_plan(&bob, &pid("plan-a"))
             .await
             .expect("for plan"),
         None
     );
+    let (id, socks) = (&list.id, &socks.id);
     assert_not_found(
-        store
-            .rename_list(&o(BOB), &list.id, "Bob's now", None)
-            .await,
+        store.rename_list(&bob, id, "Bob's now", None).await,
         "list ",
     );
+    assert_not_found(store.save_notes(&bob, id, "mine", None).await, "list ");
+    assert_not_found(store.add_item(&bob, id, "Hat", 1, 1).await, "list ");
     assert_not_found(
-        store.save_notes(&o(BOB), &list.id, "mine", None).await,
+        store.update_item(&bob, id, socks, &taken(), None).await,
         "list ",
     );
-    assert_not_found(
-        store.add_item(&o(BOB), &list.id, "Hat", 1, 1).await,
-        "list ",
-    );
-    assert_not_found(
-        store
-            .update_item(
-                &o(BOB),
-                &list.id,
-                &socks.id,
-                &ItemPatch {
-                    taken: Some(true),
-                    ..patch()
-                },
-                None,
-            )
-            .await,
-        "list ",
-    );
-    assert_not_found(
-        store.move_item(&o(BOB), &list.id, &socks.id, 0).await,
-        "list ",
-    );
-    assert_not_found(
-        store.remove_item(&o(BOB), &list.id, &socks.id).await,
-        "list ",
-    );
-    assert_not_found(store.delete_list(&o(BOB), &list.id).await, "list ");
+    assert_not_found(store.move_item(&bob, id, socks, 0).await, "list ");
+    assert_not_found(store.remove_item(&bob, id, socks).await, "list ");
+    assert_not_found(store.delete_list(&bob, id).await, "list ");
 
     // Nothing Bob tried changed Alice's list.
-    assert_eq!(store.list(&o(ALICE), &list.id).await.expect("list"), list);
+    assert_eq!(current(&store, &list.id).await, list);
 
     // Nor does Bob see Alice's plans.
-    assert_eq!(
-        store.list_owned_plans(&o(BOB), 10).await.expect("plans"),
-        []
-    );
+    assert_eq!(store.list_owned_plans(&bob, 10).await.expect("plans"), []);
     assert_eq!(
         store
             .list_owned_plans(&o(ALICE), 10)
@@ -394,89 +363,52 @@ async fn owners_cannot_reach_each_others_lists_or_plans() {
 
 #[tokio::test]
 async fn item_names_are_unique_per_list_ignoring_case() {
-    let (_dir, store) = temp_store().await;
-    let list = store
-        .create_list(&o(ALICE), "Trip list", None)
-        .await
-        .expect("create");
-    let other = store
-        .create_list(&o(ALICE), "Other", None)
-        .await
-        .expect("create");
-    let jacket = store
-        .add_item(&o(ALICE), &list.id, "Rain jacket", 1, 1)
-        .await
-        .expect("add");
-    let message = assert_duplicate(
-        store
-            .add_item(&o(ALICE), &list.id, "  rain JACKET ", 0, 1)
-            .await,
-        Entity::Item,
-    );
+    let (_dir, store, list) = store_with_list().await;
+    let other = new_list(&store, "Other", None).await;
+    let jacket = add(&store, &list.id, "Rain jacket", 1, 1).await;
+    let add_to =
+        async |list: &ListId, name: &str| store.add_item(&o(ALICE), list, name, 0, 1).await;
+    let message = assert_duplicate(add_to(&list.id, "  rain JACKET ").await, Entity::Item);
     assert_eq!(
         message,
         "an item named \"Rain jacket\" is already on the list"
     );
     // Beyond ASCII too.
-    store
-        .add_item(&o(ALICE), &list.id, "Äidin kakku", 0, 1)
-        .await
-        .expect("add");
-    assert_duplicate(
-        store
-            .add_item(&o(ALICE), &list.id, "äIDIN KAKKU", 0, 1)
-            .await,
-        Entity::Item,
-    );
+    add_to(&list.id, "Äidin kakku").await.expect("add");
+    assert_duplicate(add_to(&list.id, "äIDIN KAKKU").await, Entity::Item);
     // Another list may hold the same name.
-    store
-        .add_item(&o(ALICE), &other.id, "rain jacket", 0, 1)
-        .await
-        .expect("other list");
+    add_to(&other.id, "rain jacket").await.expect("other list");
 
-    let towel = store
-        .add_item(&o(ALICE), &list.id, "Towel", 1, 1)
-        .await
-        .expect("add");
-    let rename = |name: &str| ItemPatch {
-        name: Some(name.to_owned()),
-        ..patch()
-    };
-    let before = store.list(&o(ALICE), &list.id).await.expect("list");
+    let towel = add(&store, &list.id, "Towel", 1, 1).await;
+    let before = current(&store, &list.id).await;
     assert_duplicate(
-        store
-            .update_item(&o(ALICE), &list.id, &towel.id, &rename("RAIN JACKET"), None)
-            .await,
+        update(&store, &list.id, &towel.id, renamed("RAIN JACKET"), None).await,
         Entity::Item,
     );
-    assert_eq!(store.list(&o(ALICE), &list.id).await.expect("list"), before);
+    assert_eq!(current(&store, &list.id).await, before);
     // An item may change the case of its own name.
-    let recased = store
-        .update_item(
-            &o(ALICE),
-            &list.id,
-            &jacket.id,
-            &rename("RAIN JACKET"),
-            Some(1),
-        )
-        .await
-        .expect("recase");
+    let recased = update(
+        &store,
+        &list.id,
+        &jacket.id,
+        renamed("RAIN JACKET"),
+        Some(1),
+    )
+    .await
+    .expect("recase");
     assert_eq!((recased.name.as_str(), recased.version), ("RAIN JACKET", 2));
 }
 
 #[tokio::test]
 async fn bad_input_is_refused_and_changes_nothing() {
-    let (_dir, store) = temp_store().await;
-    let list = store
-        .create_list(&o(ALICE), "Trip list", None)
-        .await
-        .expect("create");
-    let socks = store
-        .add_item(&o(ALICE), &list.id, "Socks", 2, 2)
-        .await
-        .expect("add");
-    let before = store.list(&o(ALICE), &list.id).await.expect("list");
+    let (_dir, store, list) = store_with_list().await;
+    let socks = add(&store, &list.id, "Socks", 2, 2).await;
+    let before = current(&store, &list.id).await;
     let huge = "x".repeat(10_000);
+    let add_to_list =
+        async |name: &str, home, take| store.add_item(&o(ALICE), &list.id, name, home, take).await;
+    let rename_list = async |title: &str| store.rename_list(&o(ALICE), &list.id, title, None).await;
+    let save_notes = async |notes: &str| store.save_notes(&o(ALICE), &list.id, notes, None).await;
 
     for (home, take) in [
         (-1, 1),
@@ -486,7 +418,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
         (i64::MAX, 0),
         (i64::MIN, 0),
     ] {
-        let message = assert_invalid(store.add_item(&o(ALICE), &list.id, "Hat", home, take).await);
+        let message = assert_invalid(add_to_list("Hat", home, take).await);
         assert!(message.contains("between 0 and 12"), "{message}");
     }
     for bad in [
@@ -496,44 +428,27 @@ async fn bad_input_is_refused_and_changes_nothing() {
         },
         ItemPatch {
             qty_take: Some(13),
-            taken: Some(true),
-            ..patch()
+            ..taken()
         },
+        renamed(&huge),
         ItemPatch {
-            name: Some(huge.clone()),
-            ..patch()
-        },
-        ItemPatch {
-            name: Some("   ".into()),
             qty_home: Some(3),
-            ..patch()
+            ..renamed("   ")
         },
-        ItemPatch {
-            name: Some("tab\there".into()),
-            ..patch()
-        },
+        renamed("tab\there"),
     ] {
-        assert_invalid(
-            store
-                .update_item(&o(ALICE), &list.id, &socks.id, &bad, None)
-                .await,
-        );
+        assert_invalid(update(&store, &list.id, &socks.id, bad, None).await);
     }
-    let message = assert_invalid(store.add_item(&o(ALICE), &list.id, &huge, 1, 1).await);
+    let message = assert_invalid(add_to_list(&huge, 1, 1).await);
     assert!(message.contains("at most 80 characters"), "{message}");
-    assert_invalid(store.add_item(&o(ALICE), &list.id, "", 1, 1).await);
-    assert_invalid(store.rename_list(&o(ALICE), &list.id, &huge, None).await);
-    assert_invalid(store.rename_list(&o(ALICE), &list.id, " \t ", None).await);
-    assert_invalid(store.rename_list(&o(ALICE), &list.id, "a\nb", None).await);
-    let too_long_notes = "é".repeat(MAX_NOTES_CHARS + 1);
-    let message = assert_invalid(
-        store
-            .save_notes(&o(ALICE), &list.id, &too_long_notes, None)
-            .await,
-    );
+    assert_invalid(add_to_list("", 1, 1).await);
+    assert_invalid(rename_list(&huge).await);
+    assert_invalid(rename_list(" \t ").await);
+    assert_invalid(rename_list("a\nb").await);
+    let message = assert_invalid(save_notes(&"é".repeat(MAX_NOTES_CHARS + 1)).await);
     assert!(message.contains("at most 20000 characters"), "{message}");
 
-    assert_eq!(store.list(&o(ALICE), &list.id).await.expect("list"), before);
+    assert_eq!(current(&store, &list.id).await, before);
 
     // Bad input for a new list creates nothing.
     assert_invalid(store.create_list(&o(ALICE), &huge, None).await);
@@ -542,119 +457,62 @@ async fn bad_input_is_refused_and_changes_nothing() {
 
     // The limits themselves are accepted.
     let title = "t".repeat(120);
-    assert_eq!(
-        store
-            .rename_list(&o(ALICE), &list.id, &title, None)
-            .await
-            .expect("120 chars")
-            .title,
-        title
-    );
-    store
-        .add_item(&o(ALICE), &list.id, &"ü".repeat(80), 0, 12)
+    assert_eq!(rename_list(&title).await.expect("120 chars").title, title);
+    add_to_list(&"ü".repeat(80), 0, 12)
         .await
         .expect("80 chars, 12 to take");
     let notes = "é".repeat(MAX_NOTES_CHARS);
-    assert_eq!(
-        store
-            .save_notes(&o(ALICE), &list.id, &notes, None)
-            .await
-            .expect("20000 chars")
-            .notes,
-        notes
-    );
+    assert_eq!(save_notes(&notes).await.expect("20000 chars").notes, notes);
 }
 
 #[tokio::test]
 async fn two_tabs_conflict_only_on_the_same_item() {
-    let (_dir, store) = temp_store().await;
-    let list = store
-        .create_list(&o(ALICE), "Trip list", None)
-        .await
-        .expect("create");
-    let socks = store
-        .add_item(&o(ALICE), &list.id, "Socks", 2, 2)
-        .await
-        .expect("add");
-    let hat = store
-        .add_item(&o(ALICE), &list.id, "Hat", 1, 1)
-        .await
-        .expect("add");
+    let (_dir, store, list) = store_with_list().await;
+    let socks = add(&store, &list.id, "Socks", 2, 2).await;
+    let hat = add(&store, &list.id, "Hat", 1, 1).await;
 
     // Both tabs load the list: everything at version 1.
-    let tab1 = store.list(&o(ALICE), &list.id).await.expect("tab 1");
-    let tab2 = store.list(&o(ALICE), &list.id).await.expect("tab 2");
+    let tab1 = current(&store, &list.id).await;
+    let tab2 = current(&store, &list.id).await;
     assert_eq!(tab1, tab2);
     assert!(tab1.items.iter().all(|i| i.version == 1));
 
-    let updated = store
-        .update_item(
-            &o(ALICE),
-            &list.id,
-            &socks.id,
-            &ItemPatch {
-                qty_take: Some(4),
-                ..patch()
-            },
-            Some(item(&tab1, "Socks").version),
-        )
+    let change = ItemPatch {
+        qty_take: Some(4),
+        ..patch()
+    };
+    let seen = Some(item(&tab1, "Socks").version);
+    let updated = update(&store, &list.id, &socks.id, change, seen)
         .await
         .expect("tab 1 writes");
     assert_eq!(updated.version, 2);
 
-    let (seen, current) = assert_changed(
-        store
-            .update_item(
-                &o(ALICE),
-                &list.id,
-                &socks.id,
-                &ItemPatch {
-                    taken: Some(true),
-                    ..patch()
-                },
-                Some(item(&tab2, "Socks").version),
-            )
-            .await,
+    let seen = Some(item(&tab2, "Socks").version);
+    let (seen, now, message) = assert_changed(
+        update(&store, &list.id, &socks.id, taken(), seen).await,
         Entity::Item,
     );
+    assert_eq!((seen, now), (item(&tab2, "Socks").version, updated.version));
     assert_eq!(
-        (seen, current),
-        (item(&tab2, "Socks").version, updated.version)
+        message,
+        "the item was changed elsewhere (another tab or device) since you loaded it \
+         (version 1, now 2); reload it and try again"
     );
     assert_eq!(
-        store.list(&o(ALICE), &list.id).await.expect("list").items[0],
+        current(&store, &list.id).await.items[0],
         updated,
         "the refused write changed nothing"
     );
 
     // Tab 2 changing another item is fine.
-    let hat2 = store
-        .update_item(
-            &o(ALICE),
-            &list.id,
-            &hat.id,
-            &ItemPatch {
-                taken: Some(true),
-                ..patch()
-            },
-            Some(item(&tab2, "Hat").version),
-        )
+    let seen = Some(item(&tab2, "Hat").version);
+    let hat2 = update(&store, &list.id, &hat.id, taken(), seen)
         .await
         .expect("tab 2 writes another item");
     assert!(hat2.taken);
 
     // A write without a version changes only its own field: tab 1's quantity stays.
-    let socks3 = store
-        .update_item(
-            &o(ALICE),
-            &list.id,
-            &socks.id,
-            &ItemPatch {
-                taken: Some(true),
-                ..patch()
-            },
-            None,
-        )
+    let socks3 = update(&store, &list.id, &socks.id, taken(), None)
         .await
         .expect("unversioned");
     assert_eq!(
@@ -663,30 +521,31 @@ async fn two_tabs_conflict_only_on_the_same_item() {
     );
 
     // The list's own fields work the same way.
-    let renamed = store
-        .rename_list(&o(ALICE), &list.id, "Tab 1's title", Some(tab1.version))
+    let rename = async |title: &str, seen| {
+        store
+            .rename_list(&o(ALICE), &list.id, title, Some(seen))
+            .await
+    };
+    let save_notes = async |notes: &str, seen| {
+        store
+            .save_notes(&o(ALICE), &list.id, notes, Some(seen))
+            .await
+    };
+    let renamed = rename("Tab 1's title", tab1.version)
         .await
         .expect("tab 1 renames");
     assert_eq!(renamed.version, 2);
     assert_changed(
-        store
-            .save_notes(&o(ALICE), &list.id, "tab 2's notes", Some(tab2.version))
-            .await,
+        save_notes("tab 2's notes", tab2.version).await,
         Entity::List,
     );
-    assert_changed(
-        store
-            .rename_list(&o(ALICE), &list.id, "Tab 2's title", Some(tab2.version))
-            .await,
-        Entity::List,
-    );
-    let current = store.list(&o(ALICE), &list.id).await.expect("list");
+    assert_changed(rename("Tab 2's title", tab2.version).await, Entity::List);
+    let now = current(&store, &list.id).await;
     assert_eq!(
-        (current.title.as_str(), current.notes.as_str()),
+        (now.title.as_str(), now.notes.as_str()),
         ("Tab 1's title", "")
     );
-    let saved = store
-        .save_notes(&o(ALICE), &list.id, "tab 2's notes", Some(current.version))
+    let saved = save_notes("tab 2's notes", now.version)
         .await
         .expect("after reloading");
     assert_eq!(saved.version, 3);
@@ -694,43 +553,25 @@ async fn two_tabs_conflict_only_on_the_same_item() {
 
 #[tokio::test]
 async fn move_item_reorders_and_clamps() {
-    let (_dir, store) = temp_store().await;
-    let list = store
-        .create_list(&o(ALICE), "Trip list", None)
-        .await
-        .expect("create");
+    let (_dir, store, list) = store_with_list().await;
     let mut ids = Vec::new();
     for name in ["a", "b", "c", "d", "e"] {
-        ids.push(
-            store
-                .add_item(&o(ALICE), &list.id, name, 0, 1)
-                .await
-                .expect("add")
-                .id,
-        );
+        ids.push(add(&store, &list.id, name, 0, 1).await.id);
     }
     let positions = |list: &TripList| list.items.iter().map(|i| i.position).collect::<Vec<_>>();
+    let move_to = async |item: &ItemId, to| store.move_item(&o(ALICE), &list.id, item, to).await;
 
-    let moved = store
-        .move_item(&o(ALICE), &list.id, &ids[3], 0)
-        .await
-        .expect("move");
+    let moved = move_to(&ids[3], 0).await.expect("move");
     assert_eq!(names(&moved), ["d", "a", "b", "c", "e"]);
     assert_eq!(positions(&moved), [0, 1, 2, 3, 4]);
     // Only the items whose position changed got a new version.
     let versions: Vec<i64> = moved.items.iter().map(|i| i.version).collect();
     assert_eq!(versions, [2, 2, 2, 2, 1]);
-    assert_eq!(store.list(&o(ALICE), &list.id).await.expect("list"), moved);
+    assert_eq!(current(&store, &list.id).await, moved);
 
-    let moved = store
-        .move_item(&o(ALICE), &list.id, &ids[3], 99)
-        .await
-        .expect("clamped");
+    let moved = move_to(&ids[3], 99).await.expect("clamped");
     assert_eq!(names(&moved), ["a", "b", "c", "e", "d"]);
-    let moved = store
-        .move_item(&o(ALICE), &list.id, &ids[1], 1)
-        .await
-        .expect("to where it is");
+    let moved = move_to(&ids[1], 1).await.expect("to where it is");
     assert_eq!(names(&moved), ["a", "b", "c", "e", "d"]);
 
     // After a removal leaves a gap, and with appends after a move.
@@ -738,46 +579,31 @@ async fn move_item_reorders_and_clamps() {
         .remove_item(&o(ALICE), &list.id, &ids[2])
         .await
         .expect("remove");
-    let f = store
-        .add_item(&o(ALICE), &list.id, "f", 0, 1)
-        .await
-        .expect("add");
-    let moved = store
-        .move_item(&o(ALICE), &list.id, &f.id, 1)
-        .await
-        .expect("move");
+    let f = add(&store, &list.id, "f", 0, 1).await;
+    let moved = move_to(&f.id, 1).await.expect("move");
     assert_eq!(names(&moved), ["a", "f", "b", "e", "d"]);
     assert_eq!(positions(&moved), [0, 1, 2, 3, 4]);
-    let moved = store
-        .move_item(&o(ALICE), &list.id, &ids[0], 3)
-        .await
-        .expect("move down");
+    let moved = move_to(&ids[0], 3).await.expect("move down");
     assert_eq!(names(&moved), ["f", "b", "e", "a", "d"]);
-    let g = store
-        .add_item(&o(ALICE), &list.id, "g", 0, 1)
-        .await
-        .expect("add");
-    assert_eq!(
-        names(&store.list(&o(ALICE), &list.id).await.expect("list")).last(),
-        Some(&"g")
-    );
+    let g = add(&store, &list.id, "g", 0, 1).await;
+    assert_eq!(names(&current(&store, &list.id).await).last(), Some(&"g"));
     assert!(g.position > 4);
 }
 
 #[tokio::test]
 async fn saving_notes_stamps_the_time() {
-    let (_dir, store) = temp_store().await;
-    let list = store
-        .create_list(&o(ALICE), "Trip list", None)
-        .await
-        .expect("create");
+    let (_dir, path) = temp_path();
+    let store = open(&path).await;
+    let list = new_list(&store, "Trip list", None).await;
     assert_eq!(list.notes_saved_at, None);
     let before = Utc::now();
     let notes = "Passport, tickets.\nCall grandma — 🧳";
-    let saved = store
-        .save_notes(&o(ALICE), &list.id, notes, Some(1))
-        .await
-        .expect("save");
+    let save_notes = async |notes: &str, seen| {
+        store
+            .save_notes(&o(ALICE), &list.id, notes, Some(seen))
+            .await
+    };
+    let saved = save_notes(notes, 1).await.expect("save");
     assert_eq!(saved.notes, notes);
     assert_eq!(saved.version, 2);
     let at = saved.notes_saved_at.expect("stamped");
@@ -786,13 +612,22 @@ async fn saving_notes_stamps_the_time() {
         drift >= chrono::Duration::seconds(-1) && drift <= chrono::Duration::seconds(5),
         "{drift}"
     );
-    assert_eq!(store.list(&o(ALICE), &list.id).await.expect("list"), saved);
+    assert_eq!(current(&store, &list.id).await, saved);
+
+    // Times are stored as UTC text of one width (microseconds), so that they sort as text.
+    let (created, stamped): (String, String) =
+        sqlx::query_as("SELECT created_at, notes_saved_at FROM trip_lists")
+            .fetch_one(&mut raw(&path).await)
+            .await
+            .expect("times");
+    for text in [&created, &stamped] {
+        assert_eq!(text.len(), "2025-01-01T00:00:00.000000Z".len(), "{text}");
+        assert!(text.ends_with('Z'), "{text} is not UTC");
+    }
+    assert_eq!(stamped.parse::<chrono::DateTime<Utc>>().expect("time"), at);
 
     // Empty notes are notes too.
-    let cleared = store
-        .save_notes(&o(ALICE), &list.id, "", Some(2))
-        .await
-        .expect("clear");
+    let cleared = save_notes("", 2).await.expect("clear");
     assert_eq!((cleared.notes.as_str(), cleared.version), ("", 3));
     assert!(cleared.notes_saved_at.is_some());
 }
@@ -803,36 +638,15 @@ async fn owned_plans_and_share_tokens() {
     let older = sample_plan("plan-old", "2025-05-05T08:00:00Z", "Helsinki");
     let newer = sample_plan("plan-new", "2025-05-06T08:00:00+03:00", "Oulu");
     let cli = sample_plan("plan-cli", "2025-05-07T08:00:00Z", "Turku");
-    store
-        .save_owned_plan(&o(ALICE), &older)
-        .await
-        .expect("save");
-    store
-        .save_owned_plan(&o(ALICE), &newer)
-        .await
-        .expect("save");
+    let bobs = sample_plan("plan-bob", "2025-05-08T08:00:00Z", "Tampere");
+    for (owner, plan) in [(ALICE, &older), (ALICE, &newer), (BOB, &bobs)] {
+        store.save_owned_plan(&o(owner), plan).await.expect("save");
+    }
     store.save_plan(&cli).await.expect("save");
-    store
-        .save_owned_plan(
-            &o(BOB),
-            &sample_plan("plan-bob", "2025-05-08T08:00:00Z", "Tampere"),
-        )
-        .await
-        .expect("save");
 
-    assert_eq!(
-        store
-            .plan_owner(&pid("plan-old"))
-            .await
-            .expect("owner")
-            .as_ref(),
-        Some(&o(ALICE))
-    );
-    assert_eq!(
-        store.plan_owner(&pid("plan-cli")).await.expect("owner"),
-        None
-    );
-    assert_eq!(store.plan_owner(&pid("nope")).await.expect("owner"), None);
+    assert_eq!(owner_of(&store, "plan-old").await, Some(o(ALICE)));
+    assert_eq!(owner_of(&store, "plan-cli").await, None);
+    assert_eq!(owner_of(&store, "nope").await, None);
     let mine = store.list_owned_plans(&o(ALICE), 10).await.expect("mine");
     assert_eq!(
         mine.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
@@ -864,10 +678,8 @@ async fn owned_plans_and_share_tokens() {
         }
         other => panic!("expected OwnedByAnother, got {other:?}"),
     }
-    assert_eq!(
-        store.plan(&pid("plan-old")).await.expect("get"),
-        Some(older.clone())
-    );
+    let stored = async |id: &str| store.plan(&pid(id)).await;
+    assert_eq!(stored("plan-old").await.expect("get"), Some(older.clone()));
     // Alice can replace hers, and an unowned plan is adopted.
     let mut edited = older.clone();
     edited.warnings.push("edited".into());
@@ -875,45 +687,23 @@ async fn owned_plans_and_share_tokens() {
         .save_owned_plan(&o(ALICE), &edited)
         .await
         .expect("replace");
-    assert_eq!(
-        store.plan(&pid("plan-old")).await.expect("get"),
-        Some(edited.clone())
-    );
+    assert_eq!(stored("plan-old").await.expect("get"), Some(edited.clone()));
     store.save_owned_plan(&o(ALICE), &cli).await.expect("adopt");
-    assert_eq!(
-        store
-            .plan_owner(&pid("plan-cli"))
-            .await
-            .expect("owner")
-            .as_ref(),
-        Some(&o(ALICE))
-    );
+    assert_eq!(owner_of(&store, "plan-cli").await, Some(o(ALICE)));
     // Same validation as save_plan (a creation time is a typed time now: only numbers can
     // make a plan unreadable).
     let mut bad = sample_plan("plan-bad", "2025-05-05T08:00:00Z", "Oulu");
     bad.hotels[0].price_per_night = f64::NAN;
     assert_invalid(store.save_owned_plan(&o(ALICE), &bad).await);
-    assert_eq!(store.plan(&pid("plan-bad")).await.expect("get"), None);
+    assert_eq!(stored("plan-bad").await.expect("get"), None);
 
     // Share tokens: created once, then always the same.
-    assert_eq!(store.plan_by_share_token("tok-1").await.expect("get"), None);
-    let token = store
-        .share_token(&pid("plan-old"), "tok-1")
-        .await
-        .expect("share");
-    assert_eq!(token, "tok-1");
-    assert_eq!(
-        store
-            .share_token(&pid("plan-old"), "tok-2")
-            .await
-            .expect("share again"),
-        "tok-1"
-    );
-    assert_eq!(
-        store.plan_by_share_token("tok-1").await.expect("get"),
-        Some(edited.clone())
-    );
-    assert_eq!(store.plan_by_share_token("tok-2").await.expect("get"), None);
+    let shared = async |token: &str| store.plan_by_share_token(token).await;
+    assert_eq!(shared("tok-1").await.expect("get"), None);
+    assert_eq!(share(&store, "plan-old", "tok-1").await, "tok-1");
+    assert_eq!(share(&store, "plan-old", "tok-2").await, "tok-1");
+    assert_eq!(shared("tok-1").await.expect("get"), Some(edited.clone()));
+    assert_eq!(shared("tok-2").await.expect("get"), None);
     assert_not_found(store.share_token(&pid("nope"), "tok-3").await, "plan nope");
     // A token is one plan's only.
     assert_duplicate(
@@ -921,172 +711,143 @@ async fn owned_plans_and_share_tokens() {
         Entity::ShareLink,
     );
     assert_invalid(store.share_token(&pid("plan-new"), "").await);
-    assert_eq!(
-        store
-            .share_token(&pid("plan-new"), "tok-4")
-            .await
-            .expect("share"),
-        "tok-4"
-    );
+    assert_eq!(share(&store, "plan-new", "tok-4").await, "tok-4");
     // Saving the plan again keeps its link, whichever way it is saved.
     store
         .save_owned_plan(&o(ALICE), &edited)
         .await
         .expect("save");
     store.save_plan(&edited).await.expect("save");
-    assert_eq!(
+    assert_eq!(share(&store, "plan-old", "tok-5").await, "tok-1");
+    assert_eq!(owner_of(&store, "plan-old").await, Some(o(ALICE)));
+
+    // A revoked link opens nothing; sharing again makes a new one.
+    assert!(store.revoke_share(&pid("plan-old")).await.expect("revoke"));
+    assert_eq!(shared("tok-1").await.expect("get"), None);
+    assert!(!store.revoke_share(&pid("plan-old")).await.expect("again"));
+    assert_eq!(share(&store, "plan-old", "tok-6").await, "tok-6");
+    assert_eq!(shared("tok-6").await.expect("get"), Some(edited.clone()));
+    assert_not_found(store.revoke_share(&pid("nope")).await, "plan nope");
+}
+
+#[tokio::test]
+async fn plans_are_counted_per_owner_and_expired_ones_deleted() {
+    let (_dir, store) = temp_store().await;
+    let at = |s: &str| s.parse::<chrono::DateTime<Utc>>().expect("time");
+    for (id, when) in [
+        ("a1", "2025-05-05T08:00:00Z"),
+        ("a2", "2025-05-06T08:00:00Z"),
+        ("a3", "2025-05-06T09:00:00Z"),
+    ] {
+        let plan = sample_plan(id, when, "Helsinki");
+        store.save_owned_plan(&o(ALICE), &plan).await.expect("save");
+    }
+    let bobs = sample_plan("b1", "2025-05-06T08:30:00Z", "Oulu");
+    store.save_owned_plan(&o(BOB), &bobs).await.expect("save");
+    let since = async |owner: &str, t: &str| {
         store
-            .share_token(&pid("plan-old"), "tok-5")
+            .owned_plans_since(&o(owner), at(t))
             .await
-            .expect("share"),
-        "tok-1"
-    );
-    assert_eq!(
+            .expect("count")
+    };
+    assert_eq!(since(ALICE, "2025-05-01T00:00:00Z").await, 3);
+    assert_eq!(since(ALICE, "2025-05-06T08:00:00Z").await, 2, "inclusive");
+    assert_eq!(since(BOB, "2025-05-01T00:00:00Z").await, 1);
+    assert_eq!(since("nobody", "2025-05-01T00:00:00Z").await, 0);
+
+    // Alice's a2 and Bob's b1 expire; only what ran out by `now` goes, with its list kept.
+    store
+        .expire_plan(&pid("a2"), at("2025-05-10T00:00:00Z"))
+        .await
+        .expect("expire");
+    store
+        .expire_plan(&pid("b1"), at("2025-05-20T00:00:00Z"))
+        .await
+        .expect("expire");
+    assert_not_found(
         store
-            .plan_owner(&pid("plan-old"))
-            .await
-            .expect("owner")
-            .as_ref(),
-        Some(&o(ALICE))
+            .expire_plan(&pid("nope"), at("2025-05-10T00:00:00Z"))
+            .await,
+        "plan nope",
     );
+    let list = store
+        .create_list(&o(ALICE), "For a2", Some(&pid("a2")))
+        .await
+        .expect("list");
+    let deleted = async |t: &str| store.delete_expired_plans(at(t)).await.expect("delete");
+    assert_eq!(deleted("2025-05-09T23:59:59Z").await, 0);
+    assert_eq!(deleted("2025-05-10T00:00:00Z").await, 1);
+    assert_eq!(store.plan(&pid("a2")).await.expect("get"), None);
+    assert!(store.plan(&pid("a1")).await.expect("get").is_some());
+    assert!(store.plan(&pid("b1")).await.expect("get").is_some());
+    let kept = store.list(&o(ALICE), &list.id).await.expect("list stays");
+    assert_eq!(kept.plan_id, None);
+    assert_eq!(deleted("2025-06-01T00:00:00Z").await, 1);
+    assert_eq!(since(BOB, "2025-05-01T00:00:00Z").await, 0);
 }
 
 #[tokio::test]
 async fn cached_values_expire() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("store.sqlite");
-    let store = SqliteStore::open(&path).await.expect("open");
-    let answer = r#"[{"lat":"60.17","lon":"24.94","display_name":"Helsinki"}]"#;
-    assert_eq!(
+    let (_dir, path) = temp_path();
+    let store = open(&path).await;
+    let get = async |namespace: &str, key: &str, max_age_secs: u64| {
         store
-            .cache_get("nominatim", "helsinki", 3600)
-            .await
-            .expect("get"),
-        None
-    );
-    store
-        .cache_put("nominatim", "helsinki", answer)
-        .await
-        .expect("put");
-    assert_eq!(
-        store
-            .cache_get("nominatim", "helsinki", 3600)
+            .cache_get(namespace, key, max_age_secs)
             .await
             .expect("get")
-            .as_deref(),
+    };
+    let put = async |namespace: &str, key: &str, value: &str| {
+        store.cache_put(namespace, key, value).await.expect("put");
+    };
+    let answer = r#"[{"lat":"60.17","lon":"24.94","display_name":"Helsinki"}]"#;
+    assert_eq!(get("nominatim", "helsinki", 3600).await, None);
+    put("nominatim", "helsinki", answer).await;
+    assert_eq!(
+        get("nominatim", "helsinki", 3600).await.as_deref(),
         Some(answer)
     );
     // Namespaces keep apart; a zero max age never hits.
-    assert_eq!(
-        store
-            .cache_get("overpass", "helsinki", 3600)
-            .await
-            .expect("get"),
-        None
-    );
-    assert_eq!(
-        store
-            .cache_get("nominatim", "helsinki", 0)
-            .await
-            .expect("get"),
-        None
-    );
+    assert_eq!(get("overpass", "helsinki", 3600).await, None);
+    assert_eq!(get("nominatim", "helsinki", 0).await, None);
 
     // Age the entry by two hours, beneath the trait.
-    let mut conn = raw(&path).await;
     sqlx::query("UPDATE response_cache SET stored_at = stored_at - 7200000")
-        .execute(&mut conn)
+        .execute(&mut raw(&path).await)
         .await
         .expect("age");
-    assert_eq!(
-        store
-            .cache_get("nominatim", "helsinki", 3600)
-            .await
-            .expect("get"),
-        None
-    );
-    assert_eq!(
-        store
-            .cache_get("nominatim", "helsinki", 3 * 3600)
-            .await
-            .expect("get")
-            .as_deref(),
-        Some(answer)
-    );
-    assert_eq!(
-        store
-            .cache_get("nominatim", "helsinki", u64::MAX)
-            .await
-            .expect("get")
-            .as_deref(),
-        Some(answer)
-    );
+    assert_eq!(get("nominatim", "helsinki", 3600).await, None);
+    for max_age in [3 * 3600, u64::MAX] {
+        assert_eq!(
+            get("nominatim", "helsinki", max_age).await.as_deref(),
+            Some(answer)
+        );
+    }
     // Putting again replaces the value and refreshes it.
-    store
-        .cache_put("nominatim", "helsinki", "[]")
-        .await
-        .expect("put");
+    put("nominatim", "helsinki", "[]").await;
     assert_eq!(
-        store
-            .cache_get("nominatim", "helsinki", 3600)
-            .await
-            .expect("get")
-            .as_deref(),
+        get("nominatim", "helsinki", 3600).await.as_deref(),
         Some("[]")
     );
 
     // And in real time: a one-second max age runs out.
-    store.cache_put("overpass", "q", "v").await.expect("put");
+    put("overpass", "q", "v").await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    assert_eq!(
-        store.cache_get("overpass", "q", 1).await.expect("get"),
-        None
-    );
-    assert_eq!(
-        store
-            .cache_get("overpass", "q", 60)
-            .await
-            .expect("get")
-            .as_deref(),
-        Some("v")
-    );
+    assert_eq!(get("overpass", "q", 1).await, None);
+    assert_eq!(get("overpass", "q", 60).await.as_deref(), Some("v"));
 }
 
 #[tokio::test]
 async fn everything_survives_a_restart() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("store.sqlite");
+    let (_dir, path) = temp_path();
     let plan = sample_plan("plan-1", "2025-05-05T08:00:00Z", "Helsinki");
 
-    let store = SqliteStore::open(&path).await.expect("open");
+    let store = open(&path).await;
     store.save_owned_plan(&o(ALICE), &plan).await.expect("save");
-    store
-        .share_token(&pid("plan-1"), "tok")
-        .await
-        .expect("share");
-    let list = store
-        .create_list(&o(ALICE), "Trip list", Some(&pid("plan-1")))
-        .await
-        .expect("create");
-    let socks = store
-        .add_item(&o(ALICE), &list.id, "Socks", 3, 2)
-        .await
-        .expect("add");
-    store
-        .add_item(&o(ALICE), &list.id, "Hat", 1, 1)
-        .await
-        .expect("add");
-    store
-        .update_item(
-            &o(ALICE),
-            &list.id,
-            &socks.id,
-            &ItemPatch {
-                taken: Some(true),
-                ..patch()
-            },
-            None,
-        )
+    share(&store, "plan-1", "tok").await;
+    let list = new_list(&store, "Trip list", Some("plan-1")).await;
+    let socks = add(&store, &list.id, "Socks", 3, 2).await;
+    add(&store, &list.id, "Hat", 1, 1).await;
+    update(&store, &list.id, &socks.id, taken(), None)
         .await
         .expect("tick");
     store
@@ -1100,8 +861,8 @@ async fn everything_survives_a_restart() {
     store.cache_put("nominatim", "k", "v").await.expect("put");
     store.close().await.expect("close");
 
-    let store = SqliteStore::open(&path).await.expect("reopen");
-    assert_eq!(store.list(&o(ALICE), &list.id).await.expect("list"), list);
+    let store = open(&path).await;
+    assert_eq!(current(&store, &list.id).await, list);
     assert_eq!(names(&list), ["Hat", "Socks"]);
     assert_eq!(
         store.lists(&o(ALICE)).await.expect("lists"),
@@ -1114,14 +875,7 @@ async fn everything_survives_a_restart() {
             .expect("for plan"),
         Some(list.clone())
     );
-    assert_eq!(
-        store
-            .plan_owner(&pid("plan-1"))
-            .await
-            .expect("owner")
-            .as_ref(),
-        Some(&o(ALICE))
-    );
+    assert_eq!(owner_of(&store, "plan-1").await, Some(o(ALICE)));
     assert_eq!(
         store.plan_by_share_token("tok").await.expect("shared"),
         Some(plan.clone())
@@ -1140,19 +894,15 @@ async fn everything_survives_a_restart() {
         .delete_list(&o(ALICE), &list.id)
         .await
         .expect("delete");
-    let other = store
-        .create_list(&o(ALICE), "Second", None)
-        .await
-        .expect("create");
+    let other = new_list(&store, "Second", None).await;
     drop(store);
-    let store = SqliteStore::open(&path).await.expect("reopen");
+    let store = open(&path).await;
     assert_eq!(store.lists(&o(ALICE)).await.expect("lists"), [other]);
 }
 
 #[tokio::test]
 async fn a_store_from_before_lists_is_upgraded() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("store.sqlite");
+    let (dir, path) = temp_path();
     // Build the store as the first release left it: only the first migration.
     let first = dir.path().join("first-migration");
     std::fs::create_dir(&first).expect("dir");
@@ -1179,33 +929,17 @@ async fn a_store_from_before_lists_is_upgraded() {
     conn.close().await.expect("close");
 
     let store = SqliteStore::open(&path).await.expect("upgrade");
-    assert_eq!(
-        store.plan_owner(&pid("old-plan")).await.expect("owner"),
-        None
-    );
+    assert_eq!(owner_of(&store, "old-plan").await, None);
     assert_eq!(store.list_plans(10).await.expect("plans").len(), 1);
-    assert_eq!(
-        store
-            .share_token(&pid("old-plan"), "t")
-            .await
-            .expect("share"),
-        "t"
-    );
-    let list = store
-        .create_list(&o(ALICE), "Trip list", Some(&pid("old-plan")))
-        .await
-        .expect("create");
+    assert_eq!(share(&store, "old-plan", "t").await, "t");
+    let list = new_list(&store, "Trip list", Some("old-plan")).await;
     assert_eq!(list.plan_id.as_ref(), Some(&pid("old-plan")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_adds_keep_names_unique_and_positions_distinct() {
-    let (_dir, store) = temp_store().await;
+    let (_dir, store, list) = store_with_list().await;
     let store = std::sync::Arc::new(store);
-    let list = store
-        .create_list(&o(ALICE), "Trip list", None)
-        .await
-        .expect("create");
     let mut tasks = Vec::new();
     for i in 0..40 {
         let store = store.clone();
@@ -1233,7 +967,7 @@ async fn concurrent_adds_keep_names_unique_and_positions_distinct() {
         }
     }
     assert_eq!((added, conflicts), (20, 20));
-    let list = store.list(&o(ALICE), &list.id).await.expect("list");
+    let list = current(&store, &list.id).await;
     let mut positions: Vec<i64> = list.items.iter().map(|i| i.position).collect();
     positions.dedup();
     assert_eq!(positions.len(), 20);

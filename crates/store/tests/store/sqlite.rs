@@ -5,10 +5,16 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::common::{ids, pid, raw, sample_plan, temp_store};
+use chrono::SecondsFormat;
 use sqlx::Connection;
-use tripwright_domain::{GeoPoint, Place, PlaceCategory, PlaceId};
-use tripwright_store::{PlaceStore, PlanStore, SqliteStore, Store, StoreError};
+use tripwright_domain::{GeoPoint, OwnerId, Place, PlaceCategory, PlaceId};
+use tripwright_store::{
+    CacheStore, ListStore, PlaceStore, PlanStore, SqliteStore, Store, StoreError,
+};
+
+use super::common::{
+    assert_invalid, count_rows, ids, open, pid, raw, sample_plan, temp_path, temp_store,
+};
 
 fn place(id: &str, category: PlaceCategory, lat: f64, lon: f64) -> Place {
     Place {
@@ -82,22 +88,18 @@ async fn open_creates_folders_and_file_in_wal_mode() {
 
 #[tokio::test]
 async fn upsert_replaces_places_by_id_and_records_the_source() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("store.sqlite");
-    let store = SqliteStore::open(&path).await.expect("open");
+    let (_dir, path) = temp_path();
+    let store = open(&path).await;
 
+    let upsert = async |source: &str, places: &[Place]| {
+        store.upsert_places(source, places).await.expect("upsert")
+    };
     let first = vec![
         place("osm:node/1", PlaceCategory::Hotel, 60.17, 24.94),
         place("osm:node/2", PlaceCategory::Food, 60.16, 24.93),
         place("osm:way/3", PlaceCategory::Food, 60.18, 24.95),
     ];
-    assert_eq!(
-        store
-            .upsert_places("old.osm.pbf", &first)
-            .await
-            .expect("upsert"),
-        3
-    );
+    assert_eq!(upsert("old.osm.pbf", &first).await, 3);
     assert_eq!(store.place_count().await.expect("count"), 3);
 
     let mut renamed = place("osm:node/2", PlaceCategory::Attraction, 60.161, 24.931);
@@ -108,13 +110,7 @@ async fn upsert_replaces_places_by_id_and_records_the_source() {
         renamed.clone(),
         place("osm:node/4", PlaceCategory::Grocery, 60.2, 25.0),
     ];
-    assert_eq!(
-        store
-            .upsert_places("new.osm.pbf", &second)
-            .await
-            .expect("upsert"),
-        2
-    );
+    assert_eq!(upsert("new.osm.pbf", &second).await, 2);
 
     assert_eq!(store.place_count().await.expect("count"), 4);
     assert_eq!(
@@ -167,12 +163,8 @@ async fn a_place_with_a_bad_position_fails_the_whole_batch() {
         place("osm:node/1", PlaceCategory::Hotel, 60.17, 24.94),
         place("osm:node/2", PlaceCategory::Hotel, f64::NAN, 24.94),
     ];
-    let err = store
-        .upsert_places("x", &batch)
-        .await
-        .expect_err("NaN latitude");
-    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
-    assert!(err.to_string().contains("osm:node/2"), "{err}");
+    let message = assert_invalid(store.upsert_places("x", &batch).await);
+    assert!(message.contains("osm:node/2"), "{message}");
     assert_eq!(store.place_count().await.expect("count"), 0);
 }
 
@@ -320,11 +312,7 @@ async fn places_near_refuses_bad_input() {
         (GeoPoint::new(95.0, 25.0), 1.0),
         (GeoPoint::new(60.0, f64::NAN), 1.0),
     ] {
-        let err = store
-            .places_near(center, radius, &[])
-            .await
-            .expect_err("bad input");
-        assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+        assert_invalid(store.places_near(center, radius, &[]).await);
     }
 }
 
@@ -402,26 +390,26 @@ async fn embeddings_round_trip_bit_exact() {
 #[tokio::test]
 async fn plans_round_trip_and_list_newest_first() {
     let (_dir, store) = temp_store().await;
-    // 12:00+03:00 is 09:00Z: older than 10:00Z although its text sorts after it.
+    // Plans hold UTC times: 12:00+03:00 is 09:00Z, older than 10:00Z although its text
+    // would sort after it.
     let a = sample_plan("plan-a", "2025-06-01T12:00:00+03:00", "Helsinki");
     let b = sample_plan("plan-b", "2025-06-01T10:00:00Z", "Tampere");
     let c = sample_plan("plan-c", "2024-12-31T23:59:59.5Z", "Turku");
     for p in [&a, &b, &c] {
         store.save_plan(p).await.expect("save");
     }
-    assert_eq!(
-        store.plan(&pid("plan-a")).await.expect("load"),
-        Some(a.clone())
-    );
-    assert_eq!(
-        store.plan(&pid("plan-b")).await.expect("load"),
-        Some(b.clone())
-    );
+    for p in [&a, &b, &c] {
+        assert_eq!(store.plan(&p.id).await.expect("load").as_ref(), Some(p));
+    }
     assert_eq!(store.plan(&pid("nope")).await.expect("load"), None);
 
     let list = store.list_plans(10).await.expect("list");
     let order: Vec<&str> = list.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(order, ["plan-b", "plan-a", "plan-c"]);
+    assert_eq!(
+        list.iter().map(|s| s.created_at).collect::<Vec<_>>(),
+        [b.created_at, a.created_at, c.created_at]
+    );
     assert_eq!(list[1].destination, "Helsinki");
     assert_eq!(list[1].country, "Finland");
     assert_eq!(list[1].days, 2);
@@ -441,6 +429,44 @@ async fn plans_round_trip_and_list_newest_first() {
 }
 
 #[tokio::test]
+async fn a_plans_time_round_trips_to_the_microsecond() {
+    let (_dir, path) = temp_path();
+    let store = open(&path).await;
+    // Given with an offset, kept in UTC to the microsecond; a microsecond later and a whole
+    // second earlier list in time order (the stored texts have one width).
+    let plan = sample_plan("plan-a", "2025-06-01T12:34:56.123456+03:00", "Helsinki");
+    let later = sample_plan("plan-b", "2025-06-01T09:34:56.123457Z", "Oulu");
+    let earlier = sample_plan("plan-c", "2025-06-01T09:34:56Z", "Turku");
+    for p in [&earlier, &later, &plan] {
+        store.save_plan(p).await.expect("save");
+    }
+    let loaded = store.plan(&plan.id).await.expect("load").expect("saved");
+    assert_eq!(loaded, plan);
+    assert_eq!(
+        loaded
+            .created_at
+            .to_rfc3339_opts(SecondsFormat::Micros, true),
+        "2025-06-01T09:34:56.123456Z"
+    );
+    let list = store.list_plans(10).await.expect("list");
+    assert_eq!(
+        list.iter()
+            .map(|s| (s.id.as_str(), s.created_at))
+            .collect::<Vec<_>>(),
+        [
+            ("plan-b", later.created_at),
+            ("plan-a", plan.created_at),
+            ("plan-c", earlier.created_at),
+        ]
+    );
+    let stored: String = sqlx::query_scalar("SELECT created_at FROM plans WHERE id = 'plan-a'")
+        .fetch_one(&mut raw(&path).await)
+        .await
+        .expect("time");
+    assert_eq!(stored, "2025-06-01T09:34:56.123456Z");
+}
+
+#[tokio::test]
 async fn plans_that_could_not_be_read_back_are_refused() {
     let (_dir, store) = temp_store().await;
     // A creation time that is not a time can no longer reach the store: the type refuses it
@@ -452,16 +478,14 @@ async fn plans_that_could_not_be_read_back_are_refused() {
 
     let mut nan = sample_plan("p2", "2025-01-01T00:00:00Z", "Helsinki");
     nan.hotels[0].price_per_night = f64::NAN;
-    let err = store.save_plan(&nan).await.expect_err("NaN price");
-    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    assert_invalid(store.save_plan(&nan).await);
     assert!(store.list_plans(10).await.expect("list").is_empty());
 }
 
 #[tokio::test]
 async fn undecodable_rows_are_reported_as_corrupt() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("store.sqlite");
-    let store = SqliteStore::open(&path).await.expect("open");
+    let (_dir, path) = temp_path();
+    let store = open(&path).await;
     store
         .upsert_places("t", &[place("osm:node/1", PlaceCategory::Food, 60.0, 25.0)])
         .await
@@ -509,11 +533,10 @@ async fn undecodable_rows_are_reported_as_corrupt() {
 
 #[tokio::test]
 async fn data_survives_a_restart() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("store.sqlite");
+    let (_dir, path) = temp_path();
     let p = place("osm:node/1", PlaceCategory::Hotel, 60.17, 24.94);
     let plan = sample_plan("plan-1", "2025-05-05T08:00:00Z", "Helsinki");
-    let store = SqliteStore::open(&path).await.expect("open");
+    let store = open(&path).await;
     store
         .upsert_places("t", std::slice::from_ref(&p))
         .await
@@ -526,28 +549,23 @@ async fn data_survives_a_restart() {
     // Another process with the file open keeps SQLite from checkpointing as the last
     // connection closes: `close` must fold the WAL into the file itself.
     let mut other = raw(&path).await;
-    let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM places")
-        .fetch_one(&mut other)
-        .await
-        .expect("read");
-    assert_eq!(seen, 1);
+    assert_eq!(count_rows(&mut other, "places").await, 1);
     store.close().await.expect("close");
     let err = store.place_count().await.expect_err("closed");
     assert!(matches!(err, StoreError::Query(_)), "{err:?}");
 
     // So a copy of just the database file (no WAL beside it) holds everything.
-    let copy_dir = tempfile::tempdir().expect("temp dir");
-    let copy = copy_dir.path().join("copy.sqlite");
+    let (_copy_dir, copy) = temp_path();
     std::fs::copy(&path, &copy).expect("copy");
     drop(other);
-    let copied = SqliteStore::open(&copy).await.expect("open copy");
+    let copied = open(&copy).await;
     assert_eq!(copied.place(&p.id).await.expect("get"), Some(p.clone()));
     assert_eq!(
         copied.plan(&pid("plan-1")).await.expect("get"),
         Some(plan.clone())
     );
 
-    let store = SqliteStore::open(&path).await.expect("reopen");
+    let store = open(&path).await;
     assert_eq!(store.place(&p.id).await.expect("get"), Some(p.clone()));
     assert_eq!(store.plan(&pid("plan-1")).await.expect("get"), Some(plan));
     assert_eq!(
@@ -564,19 +582,15 @@ async fn data_survives_a_restart() {
         .await
         .expect("save");
     drop(store);
-    let store = SqliteStore::open(&path).await.expect("reopen");
+    let store = open(&path).await;
     assert_eq!(store.list_plans(10).await.expect("list").len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_saves_all_land() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("store.sqlite");
+    let (_dir, path) = temp_path();
     // Two stores on one file, as a CLI import beside a running server would be.
-    let stores: [Arc<dyn Store>; 2] = [
-        Arc::new(SqliteStore::open(&path).await.expect("open")),
-        Arc::new(SqliteStore::open(&path).await.expect("open again")),
-    ];
+    let stores: [Arc<dyn Store>; 2] = [Arc::new(open(&path).await), Arc::new(open(&path).await)];
     let mut tasks = Vec::new();
     for t in 0..16u32 {
         let store = Arc::clone(&stores[t as usize % 2]);
@@ -644,9 +658,8 @@ async fn opening_an_impossible_path_says_why() {
 
 #[tokio::test]
 async fn a_store_from_a_newer_version_is_refused() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("store.sqlite");
-    let store = SqliteStore::open(&path).await.expect("open");
+    let (_dir, path) = temp_path();
+    let store = open(&path).await;
     store.close().await.expect("close");
     let mut conn = raw(&path).await;
     sqlx::query(
@@ -700,23 +713,35 @@ async fn bulk_import_and_search_timing() {
 
 #[tokio::test]
 async fn the_store_opened_from_configuration_serves_each_focused_trait() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store: Arc<dyn Store> = tripwright_store::open(&dir.path().join("store.sqlite"))
-        .await
-        .expect("open");
-    // Callers that need one concern hold just that trait (upcasting is stable Rust).
+    let (_dir, path) = temp_path();
+    let store: Arc<dyn Store> = tripwright_store::open(&path).await.expect("open");
+    // Callers that need one concern hold just that trait (upcasting is stable Rust): this
+    // must keep compiling for every focused trait.
     let places: Arc<dyn PlaceStore> = store.clone();
-    let lists: Arc<dyn tripwright_store::ListStore> = store.clone();
+    let plans: Arc<dyn PlanStore> = store.clone();
+    let lists: Arc<dyn ListStore> = store.clone();
+    let cache: Arc<dyn CacheStore> = store.clone();
     places
         .upsert_places("t", &[place("osm:node/1", PlaceCategory::Food, 60.0, 25.0)])
         .await
         .expect("upsert");
     assert_eq!(places.place_count().await.expect("count"), 1);
-    let owner = tripwright_domain::OwnerId::new("someone");
+    let plan = sample_plan("plan-1", "2025-05-05T08:00:00Z", "Helsinki");
+    plans.save_plan(&plan).await.expect("save");
+    let owner = OwnerId::new("someone");
     let list = lists
-        .create_list(&owner, "Packing", None)
+        .create_list(&owner, "Packing", Some(&plan.id))
         .await
         .expect("list");
     assert_eq!(lists.lists(&owner).await.expect("lists"), [list]);
+    cache.cache_put("nominatim", "k", "v").await.expect("put");
     store.close().await.expect("close");
+
+    // Each handle reaches the one file: what went in through one is there for the others.
+    let store = open(&path).await;
+    assert_eq!(store.plan(&plan.id).await.expect("plan"), Some(plan));
+    assert_eq!(
+        store.cache_get("nominatim", "k", 60).await.expect("get"),
+        Some("v".to_owned())
+    );
 }

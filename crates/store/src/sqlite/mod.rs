@@ -1,0 +1,156 @@
+//! The SQLite backend: one file next to the user's data, nothing to install or run.
+//!
+//! The file is in WAL mode so that page loads (readers) never wait for a plan being saved or
+//! an import in progress (the writer). SQLite admits one writer at a time anyway, so writes go
+//! through a pool of exactly one connection: they queue fairly in the pool instead of racing
+//! for the file lock, and a burst of saves never fails with "database is locked". Reads use a
+//! separate small pool and run side by side.
+//!
+//! Each focused trait of the store is implemented in the module named after it: [`places`],
+//! [`plans`], [`lists`] and [`cache`]; this module opens the file and holds what they share.
+
+mod cache;
+mod lists;
+mod places;
+mod plans;
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use tracing::instrument;
+use tripwright_domain::OwnerId;
+
+use crate::{Entity, Result, Store, StoreError};
+
+/// The SQL migrations, embedded at build time.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// How long a connection waits for a lock held by another process (e.g. a CLI import beside
+/// the server) before a query fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Read connections: enough for a few concurrent page loads and agents on a small machine.
+const READERS: u32 = 4;
+
+/// The store in one SQLite file. Cloning is cheap and shares the connections.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// Exactly one connection: every write goes through it, in turn.
+    writer: SqlitePool,
+    /// Concurrent readers, which WAL lets run beside the writer.
+    readers: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens the store at `path`, creating the file and its folders when missing and
+    /// bringing the schema up to date.
+    ///
+    /// Connections use WAL, `synchronous = NORMAL` (durable across application crashes; a
+    /// power cut may lose the last commits but never corrupts), foreign keys and a 5 s busy
+    /// timeout.
+    #[instrument(level = "debug", skip_all, fields(path = %path.display()))]
+    pub async fn open(path: &Path) -> Result<Self> {
+        let open_error = |source: Box<dyn std::error::Error + Send + Sync>| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| open_error(e.into()))?;
+        }
+        // Open the file once ourselves: SQLite reports every failure here as "unable to
+        // open database file", while the OS error says what is wrong (permission denied,
+        // not a directory …).
+        tokio::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .await
+            .map_err(|e| open_error(e.into()))?;
+
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| open_error(e.into()))?;
+        MIGRATOR
+            .run(&writer)
+            .await
+            .map_err(|source| StoreError::Migrate {
+                path: path.to_owned(),
+                source,
+            })?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .connect_with(options)
+            .await
+            .map_err(|e| open_error(e.into()))?;
+        Ok(Self { writer, readers })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn close(&self) -> Result<()> {
+        self.readers.close().await;
+        // Fold the WAL into the main file so that the file alone is complete (a copy of it
+        // is a full backup). Closing the last connection would do this too, but sqlx may
+        // still be returning a connection when `close` resolves, so do not rely on it.
+        let checkpoint = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await;
+        self.writer.close().await;
+        checkpoint.map(|_| ()).map_err(StoreError::from)
+    }
+}
+
+/// A time as stored: RFC 3339 in UTC with microseconds. Every such text has the same width,
+/// so sorting the column as text sorts by time (the `ORDER BY created_at` queries rely on it).
+fn time_text(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// A stored time read back; an unreadable one is [`StoreError::Corrupt`], naming the row
+/// (`entity` `id`) and `what` the time is.
+fn stored_time(entity: Entity, id: &str, what: &str, text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("{entity} {id} has the {what} {text:?}: {e}")))
+}
+
+/// The owner id must name someone: an empty one would make a plan or list nobody can find
+/// again.
+fn validate_owner(owner: &OwnerId) -> Result<()> {
+    if owner.as_str().trim().is_empty() {
+        return Err(StoreError::Invalid("the owner id is empty".into()));
+    }
+    Ok(())
+}
+
+/// Maps a write's error: a uniqueness violation becomes [`StoreError::Duplicate`] of `name`,
+/// anything else stays a query error.
+fn unique_as_duplicate(entity: Entity, name: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate {
+            entity,
+            name: name.to_owned(),
+        },
+        _ => StoreError::Query(e),
+    }
+}

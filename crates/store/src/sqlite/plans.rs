@@ -1,0 +1,240 @@
+//! Saved plans, their owners and share links in SQLite.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
+use tracing::instrument;
+use tripwright_domain::{OwnerId, Plan, PlanId};
+
+use super::{SqliteStore, stored_time, time_text, unique_as_duplicate, validate_owner};
+use crate::{Entity, PlanStore, PlanSummary, Result, StoreError};
+
+/// Saves a plan, replacing one with the same id. Saved with an owner, it takes over a plan
+/// without owner and leaves another owner's plan alone (no row changes); saved without
+/// (`owner` NULL, the CLI), it keeps the stored owner. The share token is never touched.
+const UPSERT_PLAN: &str = "\
+    INSERT INTO plans (id, created_at, destination, country, days, body, owner) \
+    VALUES (?, ?, ?, ?, ?, ?, ?) \
+    ON CONFLICT (id) DO UPDATE SET \
+        created_at = excluded.created_at, destination = excluded.destination, \
+        country = excluded.country, days = excluded.days, body = excluded.body, \
+        owner = COALESCE(excluded.owner, plans.owner) \
+    WHERE excluded.owner IS NULL OR plans.owner IS NULL OR plans.owner = excluded.owner";
+
+/// The plan as JSON, checked to read back.
+fn encode_plan(plan: &Plan) -> Result<String> {
+    let body = serde_json::to_string(plan).map_err(|e| {
+        StoreError::Invalid(format!("plan {} cannot be encoded as JSON: {e}", plan.id))
+    })?;
+    // serde_json writes NaN and infinities as `null`, which would then fail to load:
+    // refuse such a plan now rather than store something unreadable.
+    if let Err(e) = serde_json::from_str::<Plan>(&body) {
+        return Err(StoreError::Invalid(format!(
+            "plan {} would not read back (a NaN or infinite number?): {e}",
+            plan.id
+        )));
+    }
+    Ok(body)
+}
+
+/// A stored plan body as a [`Plan`].
+fn decode_plan(id: &str, body: &str) -> Result<Plan> {
+    serde_json::from_str(body)
+        .map_err(|e| StoreError::Corrupt(format!("saved plan {id} is not a valid plan: {e}")))
+}
+
+/// `(id, created_at, destination, country, days)` rows as [`PlanSummary`]s.
+fn summaries(rows: Vec<(String, String, String, String, i64)>) -> Result<Vec<PlanSummary>> {
+    rows.into_iter()
+        .map(|(id, created_at, destination, country, days)| {
+            let created_at = stored_time(Entity::Plan, &id, "creation time", &created_at)?;
+            let days = u8::try_from(days)
+                .map_err(|_| StoreError::Corrupt(format!("plan {id} has {days} days")))?;
+            Ok(PlanSummary {
+                id: PlanId::from(id),
+                created_at,
+                destination,
+                country,
+                days,
+            })
+        })
+        .collect()
+}
+
+impl SqliteStore {
+    /// Writes `plan` by [`UPSERT_PLAN`]; `false` when another owner's plan was left alone.
+    async fn upsert_plan(&self, plan: &Plan, owner: Option<&OwnerId>) -> Result<bool> {
+        let body = encode_plan(plan)?;
+        let done = sqlx::query(UPSERT_PLAN)
+            .bind(plan.id.as_str())
+            .bind(time_text(plan.created_at))
+            .bind(&plan.destination.name)
+            .bind(&plan.destination.country)
+            .bind(i64::from(plan.request.days))
+            .bind(body)
+            .bind(owner.map(OwnerId::as_str))
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Summaries of the `limit` newest plans, newest first: every plan, or `owner`'s.
+    async fn summaries(&self, owner: Option<&OwnerId>, limit: u32) -> Result<Vec<PlanSummary>> {
+        // Two query texts rather than `?1 IS NULL OR owner = ?1`, which would keep SQLite
+        // from using the owner index.
+        let mut query =
+            QueryBuilder::new("SELECT id, created_at, destination, country, days FROM plans");
+        if let Some(owner) = owner {
+            query.push(" WHERE owner = ").push_bind(owner.as_str());
+        }
+        query
+            .push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        summaries(query.build_query_as().fetch_all(&self.readers).await?)
+    }
+}
+
+#[async_trait]
+impl PlanStore for SqliteStore {
+    #[instrument(level = "debug", skip_all, fields(id = %plan.id))]
+    async fn save_plan(&self, plan: &Plan) -> Result<()> {
+        self.upsert_plan(plan, None).await?;
+        Ok(())
+    }
+
+    async fn plan(&self, id: &PlanId) -> Result<Option<Plan>> {
+        let body: Option<String> = sqlx::query_scalar("SELECT body FROM plans WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&self.readers)
+            .await?;
+        body.map(|body| decode_plan(id.as_str(), &body)).transpose()
+    }
+
+    async fn list_plans(&self, limit: u32) -> Result<Vec<PlanSummary>> {
+        self.summaries(None, limit).await
+    }
+
+    #[instrument(level = "debug", skip_all, fields(id = %plan.id))]
+    async fn save_owned_plan(&self, owner: &OwnerId, plan: &Plan) -> Result<()> {
+        validate_owner(owner)?;
+        if !self.upsert_plan(plan, Some(owner)).await? {
+            return Err(StoreError::OwnedByAnother {
+                entity: Entity::Plan,
+                id: plan.id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn plan_owner(&self, id: &PlanId) -> Result<Option<OwnerId>> {
+        let owner: Option<Option<String>> =
+            sqlx::query_scalar("SELECT owner FROM plans WHERE id = ?")
+                .bind(id.as_str())
+                .fetch_optional(&self.readers)
+                .await?;
+        Ok(owner.flatten().map(OwnerId::from))
+    }
+
+    async fn list_owned_plans(&self, owner: &OwnerId, limit: u32) -> Result<Vec<PlanSummary>> {
+        self.summaries(Some(owner), limit).await
+    }
+
+    #[instrument(level = "debug", skip_all, fields(plan_id = %plan_id))]
+    async fn share_token(&self, plan_id: &PlanId, new_token: &str) -> Result<String> {
+        if new_token.trim().is_empty() {
+            return Err(StoreError::Invalid("the new share token is empty".into()));
+        }
+        let mut tx = self.writer.begin().await?;
+        let current: Option<Option<String>> =
+            sqlx::query_scalar("SELECT share_token FROM plans WHERE id = ?")
+                .bind(plan_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        match current {
+            None => Err(StoreError::NotFound {
+                entity: Entity::Plan,
+                id: plan_id.to_string(),
+            }),
+            Some(Some(token)) => Ok(token),
+            Some(None) => {
+                sqlx::query("UPDATE plans SET share_token = ? WHERE id = ?")
+                    .bind(new_token)
+                    .bind(plan_id.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(unique_as_duplicate(Entity::ShareLink, new_token))?;
+                tx.commit().await?;
+                Ok(new_token.to_owned())
+            }
+        }
+    }
+
+    async fn plan_by_share_token(&self, token: &str) -> Result<Option<Plan>> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT id, body FROM plans WHERE share_token = ?")
+                .bind(token)
+                .fetch_optional(&self.readers)
+                .await?;
+        row.map(|(id, body)| decode_plan(&id, &body)).transpose()
+    }
+
+    #[instrument(level = "debug", skip_all, fields(plan_id = %plan_id))]
+    async fn revoke_share(&self, plan_id: &PlanId) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let had: Option<Option<String>> =
+            sqlx::query_scalar("SELECT share_token FROM plans WHERE id = ?")
+                .bind(plan_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(had) = had else {
+            return Err(self.missing_plan(plan_id));
+        };
+        sqlx::query("UPDATE plans SET share_token = NULL WHERE id = ?")
+            .bind(plan_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(had.is_some())
+    }
+
+    async fn owned_plans_since(&self, owner: &OwnerId, since: DateTime<Utc>) -> Result<u64> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM plans WHERE owner = ? AND created_at >= ?")
+                .bind(owner.as_str())
+                .bind(time_text(since))
+                .fetch_one(&self.readers)
+                .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn expire_plan(&self, plan_id: &PlanId, at: DateTime<Utc>) -> Result<()> {
+        let done = sqlx::query("UPDATE plans SET expires_at = ? WHERE id = ?")
+            .bind(time_text(at))
+            .bind(plan_id.as_str())
+            .execute(&self.writer)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(self.missing_plan(plan_id));
+        }
+        Ok(())
+    }
+
+    #[instrument(level = "debug", skip(self))]
+    async fn delete_expired_plans(&self, now: DateTime<Utc>) -> Result<u64> {
+        let done =
+            sqlx::query("DELETE FROM plans WHERE expires_at IS NOT NULL AND expires_at <= ?")
+                .bind(time_text(now))
+                .execute(&self.writer)
+                .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+impl SqliteStore {
+    fn missing_plan(&self, plan_id: &PlanId) -> StoreError {
+        StoreError::NotFound {
+            entity: Entity::Plan,
+            id: plan_id.to_string(),
+        }
+    }
+}
