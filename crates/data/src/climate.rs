@@ -582,17 +582,9 @@ mod tests {
 
     #[test]
     fn shipped_files_load() {
-        let dir = std::env::var_os("TRIPWRIGHT_ASSETS_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets")))
-            .join("data/climate");
-        let path = dir.join(TEMPERATURE_FILE);
-        assert!(
-            path.exists(),
-            "missing {}: run scripts/fetch_assets.sh",
-            path.display()
-        );
-        let n = ClimateNormals::load(&dir).expect("load shipped climate files");
+        let path = tripwright_testkit::assets::asset(&format!("data/climate/{TEMPERATURE_FILE}"));
+        let dir = path.parent().expect("the climate directory");
+        let n = ClimateNormals::load(dir).expect("load shipped climate files");
         assert_eq!(n.stations.len(), 269);
         // Guadalajara (MX) is repeated verbatim on line 241 of each file.
         assert_eq!(n.dropped_duplicates.len(), 3, "{:?}", n.dropped_duplicates);

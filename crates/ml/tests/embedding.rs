@@ -2,31 +2,19 @@
 //! (`fixtures/minilm_ref_embeddings.json`), plus the properties callers rely on: batching does
 //! not change results, vectors are unit length, similar sentences score higher.
 
-use std::path::PathBuf;
 use std::sync::LazyLock;
 use std::time::Instant;
 
 use tripwright_ml::embedding::{EmbedError, Embedder, cosine};
+use tripwright_testkit::assets::{asset, assets_dir, repo_root};
 
 /// Loaded once: the model is shared by every test, as it is shared by the application.
 static EMBEDDER: LazyLock<Embedder> = LazyLock::new(|| {
-    let dir = assets_dir().join("models/all-MiniLM-L6-v2");
     for file in ["config.json", "tokenizer.json", "model.safetensors"] {
-        let path = dir.join(file);
-        assert!(
-            path.is_file(),
-            "missing {}: run scripts/fetch_assets.sh",
-            path.display()
-        );
+        asset(&format!("models/all-MiniLM-L6-v2/{file}"));
     }
-    Embedder::load(&dir).expect("load all-MiniLM-L6-v2")
+    Embedder::load(&assets_dir().join("models/all-MiniLM-L6-v2")).expect("load all-MiniLM-L6-v2")
 });
-
-fn assets_dir() -> PathBuf {
-    std::env::var_os("TRIPWRIGHT_ASSETS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets")))
-}
 
 struct Reference {
     sentences: Vec<String>,
@@ -34,11 +22,9 @@ struct Reference {
 }
 
 fn reference() -> Reference {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/minilm_ref_embeddings.json"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+    let path = repo_root().join("fixtures/minilm_ref_embeddings.json");
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let json: serde_json::Value = serde_json::from_str(&text).expect("fixture is JSON");
     let sentences: Vec<String> =
         serde_json::from_value(json["sentences"].clone()).expect("sentences: [string]");

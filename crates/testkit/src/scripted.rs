@@ -13,7 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::StreamExt;
 use tripwright_llm::{
-    ChatRequest, FinishReason, LlmClient, LlmError, StreamEvent, TokenStream, Usage,
+    ChatRequest, FinishReason, LlmClient, LlmError, Role, StreamEvent, TokenStream, Usage,
 };
 
 /// One scripted answer.
@@ -100,6 +100,213 @@ impl ScriptedLlm {
     /// Every request so far, in order.
     pub fn requests(&self) -> Vec<ChatRequest> {
         self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// What the planner's prose writer asked the model for, read back from a request: a day's
+/// introduction, one stop's note, or the trip's summary (one text per request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    /// The introduction of day `day`, which visits `stops` (names in order).
+    Intro {
+        /// The day, 1-based.
+        day: u8,
+        /// The day's stops' names, in order.
+        stops: Vec<String>,
+        /// The names a second attempt is told not to mention.
+        avoid: Vec<String>,
+    },
+    /// The note about one stop.
+    Note {
+        /// The stop's name.
+        place: String,
+        /// What it is ("museum", "restaurant, for lunch").
+        kind: String,
+        /// The place data's facts, as the prompt gives them.
+        facts: String,
+        /// The names a second attempt is told not to mention.
+        avoid: Vec<String>,
+    },
+    /// The trip's summary.
+    Summary {
+        /// The names a second attempt is told not to mention.
+        avoid: Vec<String>,
+    },
+    /// Anything else.
+    Other,
+}
+
+/// The names after "Do not mention: " up to the closing full stop.
+fn avoided(prompt: &str) -> Vec<String> {
+    prompt
+        .split(" Do not mention: ")
+        .nth(1)
+        .map(|names| {
+            names
+                .trim_end()
+                .trim_end_matches('.')
+                .split(", ")
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The names of a list like `A (museum), B (restaurant, for lunch)`.
+fn listed_names(list: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = list;
+    while let Some(open) = rest.find(" (") {
+        names.push(rest[..open].trim_start_matches(", ").to_owned());
+        let Some(close) = rest[open..].find(')') else {
+            break;
+        };
+        rest = &rest[open + close + 1..];
+    }
+    names
+}
+
+impl Prompt {
+    /// Reads the last user message of a prose request: "City: …. Day N of the trip, a …,
+    /// visits: A (kind), B (kind).", "Place: A, a KIND in CITY. Facts: ….", or "Trip: …".
+    pub fn of(request: &ChatRequest) -> Self {
+        let Some(last) = request.messages.last().filter(|m| m.role == Role::User) else {
+            return Prompt::Other;
+        };
+        let text = last.content.as_str();
+        let avoid = avoided(text);
+        if let Some(rest) = text.strip_prefix("Place: ") {
+            let (place, rest) = rest.split_once(", a ").unwrap_or((rest, ""));
+            let kind = rest.split(" in ").next().unwrap_or_default();
+            let facts = rest
+                .split(" Facts: ")
+                .nth(1)
+                .and_then(|f| f.split(".\nTask:").next())
+                .unwrap_or_default();
+            return Prompt::Note {
+                place: place.to_owned(),
+                kind: kind.to_owned(),
+                facts: facts.to_owned(),
+                avoid,
+            };
+        }
+        if text.starts_with("Trip: ") {
+            return Prompt::Summary { avoid };
+        }
+        if text.starts_with("City: ")
+            && let Some(rest) = text.split(". Day ").nth(1)
+        {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            let stops = rest
+                .split(", visits: ")
+                .nth(1)
+                .and_then(|v| v.split(".\nTask:").next())
+                .map(listed_names)
+                .unwrap_or_default();
+            return Prompt::Intro {
+                day: digits.parse().unwrap_or(0),
+                stops,
+                avoid,
+            };
+        }
+        Prompt::Other
+    }
+}
+
+/// Adjectives and nouns that make every text of a [`Writer`] different from the others (the
+/// plan's prose check refuses a sentence written for two stops).
+const TONES: [&str; 10] = [
+    "calm", "bright", "gentle", "quiet", "open", "green", "easy", "slow", "fresh", "warm",
+];
+const NOUNS: [&str; 10] = [
+    "moment",
+    "pause",
+    "interlude",
+    "hour",
+    "turn",
+    "chapter",
+    "detour",
+    "stretch",
+    "spell",
+    "rhythm",
+];
+
+/// A scripted travel writer: it answers each introduction, note and summary with a short
+/// sentence that passes the writer's review (no figures, no other place, nothing copied,
+/// nothing called another kind of place), different for each text it writes (up to a hundred),
+/// and remembers what it wrote for which prompt.
+#[derive(Debug, Default)]
+pub struct Writer {
+    written: Mutex<Vec<(Prompt, String)>>,
+}
+
+impl Writer {
+    /// A writer that has written nothing yet.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Its next text for `prompt` (`None` for a prompt that is not the prose writer's).
+    pub fn answer(&self, prompt: &Prompt) -> Option<String> {
+        let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        let n = written.len();
+        let tone = format!("{} {}", TONES[n % 10], NOUNS[(n / 10) % 10]);
+        let text = match prompt {
+            Prompt::Intro { .. } => format!("This day has a {tone} feel from start to end."),
+            Prompt::Note { place, .. } => format!("{place} gives the day a {tone} feel."),
+            Prompt::Summary { .. } => format!("This trip has a {tone} feel throughout."),
+            Prompt::Other => return None,
+        };
+        written.push((prompt.clone(), text.clone()));
+        Some(text)
+    }
+
+    /// Everything written so far, with its prompt, in order.
+    pub fn written(&self) -> Vec<(Prompt, String)> {
+        self.written
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The last text written for the prompts `which` accepts.
+    pub fn last(&self, which: impl Fn(&Prompt) -> bool) -> Option<String> {
+        self.written()
+            .into_iter()
+            .rev()
+            .find(|(p, _)| which(p))
+            .map(|(_, t)| t)
+    }
+
+    /// The last introduction written for day `day`.
+    pub fn intro(&self, day: u8) -> Option<String> {
+        self.last(|p| matches!(p, Prompt::Intro { day: d, .. } if *d == day))
+    }
+
+    /// The last note written about `place`.
+    pub fn note(&self, place: &str) -> Option<String> {
+        self.last(|p| matches!(p, Prompt::Note { place: n, .. } if n == place))
+    }
+
+    /// The last summary written.
+    pub fn summary(&self) -> Option<String> {
+        self.last(|p| matches!(p, Prompt::Summary { .. }))
+    }
+
+    /// A model that writes with this writer (and refuses prompts that are not prose).
+    pub fn model(self: &Arc<Self>) -> Arc<ScriptedLlm> {
+        let writer = Arc::clone(self);
+        ScriptedLlm::new(move |request| writer.reply(request))
+    }
+
+    /// The writer's reply to `request`.
+    pub fn reply(&self, request: &ChatRequest) -> Reply {
+        match self.answer(&Prompt::of(request)) {
+            Some(text) => Reply::Text(text),
+            None => Reply::Fail(LlmError::BadRequest(
+                "the scripted writer writes only the planner's prose".into(),
+            )),
+        }
     }
 }
 
@@ -200,6 +407,55 @@ mod tests {
         assert!(llm.complete(request()).await.is_err());
         assert_eq!(llm.requests().len(), 4);
         assert_eq!(pieces(" a  b"), [" a", "  b"]);
+    }
+
+    fn prose_request(prompt: &str) -> ChatRequest {
+        ChatRequest::new(vec![
+            ChatMessage::system("You are the travel writer."),
+            ChatMessage::user(prompt),
+        ])
+    }
+
+    #[test]
+    fn the_writers_prompts_are_read_and_answered_differently() {
+        let intro = prose_request(
+            "City: Helsinki, Finland. Day 2 of the trip, a Sunday, visits: Ateneum (museum), Savoy (restaurant, for lunch), Kiasma (museum).\nTask: write one sentence introducing this day to the traveller. Name at most two of these places. Do not mention: Amos Rex, Kappeli.",
+        );
+        assert_eq!(
+            Prompt::of(&intro),
+            Prompt::Intro {
+                day: 2,
+                stops: vec!["Ateneum".into(), "Savoy".into(), "Kiasma".into()],
+                avoid: vec!["Amos Rex".into(), "Kappeli".into()],
+            }
+        );
+        let note = prose_request(
+            "Place: Savoy, a restaurant, for lunch in Helsinki, Finland. Facts: cuisine: finnish.\nTask: write one or two sentences (at most 35 words) for a traveller about this place, using only these facts.",
+        );
+        assert_eq!(
+            Prompt::of(&note),
+            Prompt::Note {
+                place: "Savoy".into(),
+                kind: "restaurant, for lunch".into(),
+                facts: "cuisine: finnish".into(),
+                avoid: Vec::new(),
+            }
+        );
+        let summary = prose_request("Trip: 2 days in Helsinki, Finland in July.\nTask: …");
+        assert_eq!(Prompt::of(&summary), Prompt::Summary { avoid: Vec::new() });
+        assert_eq!(Prompt::of(&request()), Prompt::Other);
+
+        let writer = Writer::new();
+        let first = writer.answer(&Prompt::of(&note)).expect("a note");
+        let second = writer.answer(&Prompt::of(&note)).expect("a note");
+        assert!(first.starts_with("Savoy ") && second.starts_with("Savoy "));
+        assert_ne!(first, second);
+        assert_eq!(writer.note("Savoy"), Some(second));
+        assert!(writer.intro(2).is_none());
+        writer.answer(&Prompt::of(&intro));
+        assert!(writer.intro(2).is_some());
+        assert_eq!(writer.answer(&Prompt::Other), None);
+        assert_eq!(writer.written().len(), 3);
     }
 
     #[tokio::test]

@@ -10,7 +10,7 @@ use serde_json::Value;
 use tripwright_app::App;
 use tripwright_config::{Config, LlmProvider, Secrets};
 use tripwright_llm::LlmClient;
-use tripwright_web::{AppState, WebApp, serve};
+use tripwright_web::{AppState, ServeOptions, WebApp, serve};
 
 use crate::assets::assets_dir;
 use crate::sse::parse_sse;
@@ -18,7 +18,9 @@ use crate::sse::parse_sse;
 /// How long a test waits for one answer, or one body, before it fails.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// A configuration over `data_dir` and the assets, with the language model off.
+/// A configuration over `data_dir` and the assets, with the language model off and the
+/// rate limits per address off (every test client is 127.0.0.1; the tests of the limits set
+/// their own).
 pub fn config(data_dir: &Path) -> Config {
     let mut c = Config {
         data_dir: data_dir.to_path_buf(),
@@ -26,6 +28,10 @@ pub fn config(data_dir: &Path) -> Config {
         ..Config::default()
     };
     c.llm.provider = LlmProvider::Off;
+    c.limits.plan_requests_per_minute = 0;
+    c.limits.list_edits_per_minute = 0;
+    c.limits.exports_per_minute = 0;
+    c.limits.api_requests_per_minute = 0;
     c
 }
 
@@ -64,9 +70,16 @@ impl Server {
                     .expect("a loopback port");
                 tx.send(listener.local_addr().expect("bound"))
                     .expect("the test waits");
-                serve(listener, AppState::with_app(Arc::new(web)), async {
+                let options = ServeOptions::from(&app.config().web);
+                let shutdown = async {
                     let _ = stopped.await;
-                })
+                };
+                serve(
+                    listener,
+                    AppState::with_app(Arc::new(web)),
+                    shutdown,
+                    options,
+                )
                 .await
                 .expect("serves");
                 app.close().await.expect("the store closes");

@@ -16,6 +16,9 @@ use tripwright_domain::PlaceId;
 use tripwright_store::{PlaceStore, SqliteStore};
 use tripwright_testkit::assets::{assets_dir, repo_root, smollm2};
 
+#[path = "cli/hostile.rs"]
+mod hostile;
+
 /// A data dir shared by the tests of this binary, with the demo extract imported once.
 fn shared_data_dir() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use super::common::{fonts, pdf_pages, pdf_text, squash};
+use super::common::{DEJAVU_DIR, fonts, pdf_pages, pdf_text, squash};
 use chrono::NaiveDate;
-use tripwright_domain::{ListItem, TripList};
+use tripwright_domain::{ItemId, ListItem, TripList};
 use tripwright_export::{ExportError, PdfFonts, list_pdf};
 
 const INJECTION: &str = r#"#panic("x") *bold* $math$ <script>"#;
@@ -16,7 +16,7 @@ fn today() -> NaiveDate {
 
 fn item(name: &str, home: u8, take: u8, taken: bool, position: i64) -> ListItem {
     ListItem {
-        id: format!("item-{position}"),
+        id: ItemId::new(format!("item-{position}")),
         name: name.into(),
         qty_home: home,
         qty_take: take,
@@ -156,8 +156,7 @@ fn fonts_error_names_the_folders_and_the_package() {
 
 #[test]
 fn fonts_put_dejavu_sans_first() {
-    let only_dejavu =
-        PdfFonts::load(&[PathBuf::from(common::DEJAVU_DIR)]).expect("DejaVu is installed");
+    let only_dejavu = PdfFonts::load(&[PathBuf::from(DEJAVU_DIR)]).expect("DejaVu is installed");
     assert_eq!(only_dejavu.families()[0], "DejaVu Sans");
     assert!(only_dejavu.face_count() >= 6);
     assert!(fonts().families().len() >= only_dejavu.families().len());

@@ -168,6 +168,9 @@ mod tests {
         assert_eq!(count(&a.tokens), 3);
         assert_eq!(count(&b.tokens), 3, "the typed markup opened a turn");
         assert!(a.system_len > 0 && a.system_len < a.tokens.len());
-        assert_eq!(a.system_len, b.system_len, "the shared system prompt is the same prefix");
+        assert_eq!(
+            a.system_len, b.system_len,
+            "the shared system prompt is the same prefix"
+        );
     }
 }

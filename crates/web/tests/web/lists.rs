@@ -1,55 +1,39 @@
-//! Trip lists, notes, suggestions, the list PDF and supermarkets (issue 5), end to end: a real
-//! server on a loopback port over the real orchestrator (the repository's assets, a SQLite
-//! store in a temp directory, the language model off), driven over HTTP as a browser (cookie
-//! and CSRF token) or an API client would.
-//!
-//! One server is shared by the tests of this binary; each test is its own user. The restart
-//! test starts two servers, one after the other, over its own data directory.
-
-mod common;
+//! Trip lists, notes, suggestions, the list PDF and supermarkets, end to end on the server
+//! without a language model, driven as a browser (cookie and CSRF token) or an API client
+//! would. Each test is its own user. The restart test starts two servers, one after the
+//! other, over its own data directory.
 
 use std::path::Path;
-use std::sync::OnceLock;
 
-use common::{Browser, Server, check_shops, haversine_km, pdf_text};
 use serde_json::{Value, json};
-use tripwright_web::WebOptions;
+use tripwright_testkit::server::{Browser, Server, check_shops, haversine_km, pdf_text};
 
-/// Starts a server over `data_dir`.
+use crate::support::{base, browser};
+
+/// Starts a server over `data_dir` (the language model off).
 fn start(data_dir: &Path) -> Server {
-    Server::start(
-        common::config(data_dir),
-        WebOptions {
-            max_running: 8,
-            ..WebOptions::default()
-        },
-    )
+    let mut config = tripwright_testkit::server::config(data_dir);
+    config.web.max_running = 8;
+    Server::start(config, None)
 }
 
-/// The server shared by the tests (never stopped: it ends with the test binary).
-fn base() -> &'static str {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    static BASE: OnceLock<String> = OnceLock::new();
-    BASE.get_or_init(|| {
-        let dir = DIR.get_or_init(|| tempfile::tempdir().expect("tempdir"));
-        start(dir.path()).keep()
-    })
-}
-
-impl Browser {
-    /// A new browser with its cookie and token, on the shared server.
-    async fn new() -> Self {
-        Self::signed_in(base()).await
-    }
-
+/// What a test does with lists, as a browser's JavaScript would.
+trait ListClient {
     /// Makes a list and returns it.
+    async fn new_list(&mut self, title: &str) -> Value;
+    /// Adds an item and returns it.
+    async fn add(&mut self, list: &str, name: &str, home: i64, take: i64) -> Value;
+    /// A list as JSON.
+    async fn list(&mut self, id: &str) -> Value;
+}
+
+impl ListClient for Browser {
     async fn new_list(&mut self, title: &str) -> Value {
         let a = self.post("/api/lists", &json!({"title": title})).await;
         assert_eq!(a.status, 201, "{}", a.text());
         a.json()
     }
 
-    /// Adds an item and returns it.
     async fn add(&mut self, list: &str, name: &str, home: i64, take: i64) -> Value {
         let a = self
             .post(
@@ -79,7 +63,7 @@ fn names(list: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lists_and_items_are_made_changed_moved_and_removed() {
-    let mut b = Browser::new().await;
+    let mut b = browser().await;
     // A list without a title is "Trip list".
     let a = b.post("/api/lists", &json!({})).await;
     assert_eq!(a.status, 201, "{}", a.text());
@@ -203,7 +187,7 @@ async fn lists_and_items_are_made_changed_moved_and_removed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
-    let mut b = Browser::new().await;
+    let mut b = browser().await;
     let list = b.new_list("Bad input").await;
     let id = list["id"].as_str().expect("id").to_owned();
     let socks = b.add(&id, "Socks", 1, 2).await;
@@ -316,7 +300,7 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
     }
 
     // Another user's ids are "not found" too, for every route.
-    let mut other = Browser::new().await;
+    let mut other = browser().await;
     for a in [
         other.get(&format!("/api/lists/{id}")).await,
         other
@@ -344,7 +328,7 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stale_version_answers_409_and_the_item_keeps_the_newer_change() {
-    let mut b = Browser::new().await;
+    let mut b = browser().await;
     let list = b.new_list("Two tabs").await;
     let id = list["id"].as_str().expect("id").to_owned();
     let hat = b.add(&id, "Hat", 0, 1).await;
@@ -393,7 +377,7 @@ async fn a_stale_version_answers_409_and_the_item_keeps_the_newer_change() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cookie_holders_must_send_the_csrf_token() {
-    let mut b = Browser::new().await;
+    let mut b = browser().await;
     let list = b.new_list("CSRF").await;
     let id = list["id"].as_str().expect("id").to_owned();
     let token = b.csrf.take().expect("token");
@@ -428,7 +412,7 @@ async fn cookie_holders_must_send_the_csrf_token() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_pages_work_without_javascript() {
-    let mut b = Browser::new().await;
+    let mut b = browser().await;
     let a = b.get("/lists").await;
     assert_eq!(a.status, 200);
     let html = a.text();
@@ -458,7 +442,7 @@ async fn the_pages_work_without_javascript() {
     assert!(html.contains("<p id=\"list-progress\" role=\"status\" aria-live=\"polite\">0 out of 0 items taken (0%)</p>"));
     assert!(html.contains("<progress id=\"list-progress-bar\""));
     assert!(html.contains("<table id=\"list-table\">"));
-    assert!(html.contains("<script src=\"/static/lists.js\" defer></script>"));
+    assert!(html.contains("<script type=\"module\" src=\"/static/lists.mjs\"></script>"));
 
     // Add two items with the form; a refused one comes back with the message and the name.
     for (name, take) in [("Sunscreen", "2"), ("<script>alert(1)</script>", "1")] {
@@ -618,7 +602,7 @@ async fn the_pages_work_without_javascript() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_pdf_has_the_items_progress_and_notes_and_both_urls_give_the_same_bytes() {
-    let mut b = Browser::new().await;
+    let mut b = browser().await;
     let list = b.new_list("Lapland in March").await;
     let id = list["id"].as_str().expect("id").to_owned();
     let boots = b.add(&id, "Winter boots", 1, 1).await;
@@ -671,7 +655,7 @@ async fn the_pdf_has_the_items_progress_and_notes_and_both_urls_give_the_same_by
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_plan_opens_its_list_with_suggestions_from_the_trip() {
-    let mut b = Browser::new().await;
+    let mut b = browser().await;
     let plan = b
         .make_plan(&json!({"destination": "Helsinki", "days": 2, "month": 1, "prefs": "Hotel with a sauna and a pool"}))
         .await;
@@ -707,10 +691,20 @@ async fn a_plan_opens_its_list_with_suggestions_from_the_trip() {
     );
 
     // The plan's list: made once, then reopened.
-    let a = b.get(&format!("/plans/{plan}/list")).await;
+    // Made by a POST with the token (a GET, or a post without it, makes nothing).
+    let plan_page = b.get(&format!("/plans/{plan}")).await.text();
+    assert!(plan_page.contains(&format!("action=\"/plans/{plan}/list\"")));
+    assert_eq!(b.get(&format!("/plans/{plan}/list")).await.status, 405);
+    assert_eq!(
+        b.form(&format!("/plans/{plan}/list"), &[], false)
+            .await
+            .status,
+        403
+    );
+    let a = b.form(&format!("/plans/{plan}/list"), &[], true).await;
     assert_eq!(a.status, 303, "{}", a.text());
     let url = a.header("location").to_owned();
-    let again = b.get(&format!("/plans/{plan}/list")).await;
+    let again = b.form(&format!("/plans/{plan}/list"), &[], true).await;
     assert_eq!(again.header("location"), url);
     let lid = url.strip_prefix("/lists/").expect("list url").to_owned();
     let list = b.list(&lid).await;
@@ -746,7 +740,7 @@ async fn a_plan_opens_its_list_with_suggestions_from_the_trip() {
     assert!(!b.get(&url).await.text().contains("data-name=\"Swimwear\""));
 
     // Someone else gets nothing.
-    let mut other = Browser::new().await;
+    let mut other = browser().await;
     assert_eq!(
         other
             .get(&format!("/api/plans/{plan}/suggestions"))
@@ -754,7 +748,13 @@ async fn a_plan_opens_its_list_with_suggestions_from_the_trip() {
             .status,
         404
     );
-    assert_eq!(other.get(&format!("/plans/{plan}/list")).await.status, 404);
+    assert_eq!(
+        other
+            .form(&format!("/plans/{plan}/list"), &[], true)
+            .await
+            .status,
+        404
+    );
     assert_eq!(
         other
             .post("/api/lists", &json!({"plan_id": plan}))

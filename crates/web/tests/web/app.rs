@@ -1,126 +1,19 @@
-//! The web app end to end: a real server on a loopback port over the real orchestrator (the
-//! repository's assets, a SQLite store in a temp directory, the language model off), driven
-//! over HTTP as a browser or an API client would: pages, the JSON API, the SSE stream, users
-//! and CSRF, sharing, exports, the plan cache, cancellation and the OpenAPI document.
+//! The web app end to end: pages, the JSON API, the SSE stream, users and CSRF, sharing,
+//! exports, the plan cache, cancellation and the OpenAPI document, on the server without a
+//! language model; the prose of a plan and a day's rewrite on the server whose prose a
+//! scripted model writes.
 //!
-//! One server is started for the whole test binary (the models load once, as in
-//! `tripwright serve`), on its own runtime; each test is a different user (its own cookie)
-//! and asks for a different trip, so that tests do not see each other's plans or cache hits.
+//! Each test is a different user (its own cookie) and asks for a different trip, so that tests
+//! do not see each other's plans or cache hits.
 
-mod common;
-
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-
-use common::{Browser, Server, assets_dir};
 use serde_json::{Value, json};
-use tripwright_config::Config;
-use tripwright_web::WebOptions;
+use tripwright_testkit::scripted::Prompt;
+use tripwright_testkit::server::Browser;
 
-/// A data directory shared by the servers of this binary, emptied at the start of each run
-/// (a static is never dropped, so a temp dir would be left behind).
-fn data_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("web-app-tests");
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).expect("the old test data can be removed");
-        }
-        std::fs::create_dir_all(&dir).expect("the test data dir can be made");
-        dir
-    })
-}
-
-fn config(llm: Option<&Path>) -> Config {
-    let mut c = common::config(data_dir());
-    if let Some(model) = llm {
-        c.llm.provider = "embedded".into();
-        c.llm.model_path = Some(model.to_path_buf());
-        c.llm.max_tokens = 64;
-        c.llm.max_sequences = 1;
-        c.llm.attempts = 1;
-    }
-    c
-}
-
-/// The server without a language model, for the whole test binary.
-fn base() -> &'static str {
-    static BASE: OnceLock<String> = OnceLock::new();
-    BASE.get_or_init(|| {
-        Server::start(
-            config(None),
-            WebOptions {
-                max_running: 16,
-                ..WebOptions::default()
-            },
-        )
-        .keep()
-    })
-}
-
-impl Browser {
-    /// A new browser on the shared server, with its cookie and token.
-    async fn new() -> Self {
-        Self::signed_in(base()).await
-    }
-
-    /// A client without cookies on the shared server.
-    fn anonymous() -> Self {
-        Self::without_cookies(base())
-    }
-}
-
-/// Undoes HTML escaping of an attribute value.
-fn unescape(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        let end = tail.find(';').expect("entity ends");
-        let entity = &tail[1..end];
-        let c = match entity {
-            "quot" => '"',
-            "amp" => '&',
-            "lt" => '<',
-            "gt" => '>',
-            "apos" => '\'',
-            _ => {
-                let n = entity
-                    .strip_prefix("#x")
-                    .map(|h| u32::from_str_radix(h, 16))
-                    .or_else(|| entity.strip_prefix('#').map(str::parse))
-                    .expect("numeric entity")
-                    .expect("number");
-                char::from_u32(n).expect("char")
-            }
-        };
-        out.push(c);
-        rest = &tail[end + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
-fn schema() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/plan.schema.json"),
-    )
-    .expect("schema file");
-    jsonschema::validator_for(&serde_json::from_str(&text).expect("JSON")).expect("compiles")
-}
-
-fn assert_valid_plan(plan: &Value) {
-    let errors: Vec<String> = schema()
-        .iter_errors(plan)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{}", errors.join("\n"));
-}
-
-fn trip(days: u8, prefs: &str) -> Value {
-    json!({"destination": "Helsinki", "days": days, "prefs": prefs})
-}
+use crate::support::{
+    anonymous, assert_valid_plan, base, browser, escaped, html_escape, scripted_base, trip,
+    unescape, writer,
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_planner_page_has_the_form_layout_and_headers() {
@@ -148,7 +41,7 @@ async fn the_planner_page_has_the_form_layout_and_headers() {
         "<button id=\"generate\" type=\"submit\">Generate Travel Plan</button>",
         "id=\"form-error\" role=\"alert\"",
         "<link rel=\"stylesheet\" href=\"/static/style.css\">",
-        "<script src=\"/static/app.js\" defer></script>",
+        "<script type=\"module\" src=\"/static/planner.mjs\"></script>",
         "<footer id=\"attribution\">Map data © OpenStreetMap contributors (ODbL)",
     ] {
         assert!(html.contains(needle), "missing {needle}");
@@ -192,7 +85,10 @@ async fn the_planner_page_has_the_form_layout_and_headers() {
 async fn static_files_and_vendored_libraries_are_served_with_caching() {
     let mut b = Browser::on(base());
     for (path, ty) in [
-        ("/static/app.js", "text/javascript"),
+        ("/static/planner.mjs", "text/javascript"),
+        ("/static/plan.mjs", "text/javascript"),
+        ("/static/vendor/htmx/htmx.min.js", "javascript"),
+        ("/static/vendor/htmx/sse.min.js", "javascript"),
         ("/static/style.css", "text/css"),
         ("/static/vendor/leaflet/leaflet.js", "javascript"),
         ("/static/vendor/leaflet/leaflet.css", "text/css"),
@@ -223,7 +119,7 @@ async fn static_files_and_vendored_libraries_are_served_with_caching() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_plan_streams_its_progress_in_order_and_is_saved() {
-    let mut b = Browser::new().await;
+    let mut b = browser().await;
     let id = b.start_plan(&trip(2, "museums and a sauna")).await;
     let events = b.events(&id).await;
     let names: Vec<&str> = events.iter().map(|(e, _)| e.as_str()).collect();
@@ -255,7 +151,10 @@ async fn a_plan_streams_its_progress_in_order_and_is_saved() {
     };
     assert!(at("weather", "done") < at("itinerary", "running"));
     assert!(at("hotels", "done") < at("itinerary", "running"));
-    assert!(at("itinerary", "done") < at("summary", "running"));
+    // The summary's cost needs only the schedule: it starts beside the prose, and is done
+    // after it (its text is written with the days').
+    assert!(at("itinerary", "running") < at("summary", "running"));
+    assert!(at("itinerary", "done") < at("summary", "done"));
     // Sections: partial ones while running, then all of them before `done`.
     let sections: Vec<&Value> = events
         .iter()
@@ -378,10 +277,10 @@ async fn a_plan_streams_its_progress_in_order_and_is_saved() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn other_users_and_strangers_cannot_see_a_plan() {
-    let mut owner = Browser::new().await;
+    let mut owner = browser().await;
     let id = owner.make_plan(&trip(1, "other users test")).await;
-    let mut other = Browser::new().await;
-    let mut stranger = Browser::anonymous();
+    let mut other = browser().await;
+    let mut stranger = anonymous();
     for who in [&mut other, &mut stranger] {
         for path in [
             format!("/plans/{id}"),
@@ -419,7 +318,7 @@ async fn other_users_and_strangers_cannot_see_a_plan() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_share_link_is_read_only_and_works_without_a_cookie() {
-    let mut owner = Browser::new().await;
+    let mut owner = browser().await;
     let id = owner.make_plan(&trip(1, "share me")).await;
     let a = owner
         .post(&format!("/api/plans/{id}/share"), &json!({}))
@@ -437,7 +336,7 @@ async fn a_share_link_is_read_only_and_works_without_a_cookie() {
         .await;
     assert_eq!(again.json()["url"], url.as_str());
 
-    let mut anyone = Browser::anonymous();
+    let mut anyone = anonymous();
     let a = anyone.get(&url).await;
     assert_eq!(a.status, 200);
     let html = a.text();
@@ -461,11 +360,25 @@ async fn a_share_link_is_read_only_and_works_without_a_cookie() {
         anyone.get("/share/not-a-token/export.json").await.status,
         404
     );
+    // Only the owner ends the link; then it works no more, and sharing again makes a new one.
+    let a = anyone.delete(&format!("/api/plans/{id}/share")).await;
+    assert_eq!(a.status, 404);
+    assert_eq!(anyone.get(&url).await.status, 200);
+    let a = owner.delete(&format!("/api/plans/{id}/share")).await;
+    assert_eq!(a.status, 204, "{}", a.text());
+    assert_eq!(anyone.get(&url).await.status, 404);
+    assert_eq!(anyone.get(&format!("{url}/export.json")).await.status, 404);
+    let a = owner.delete(&format!("/api/plans/{id}/share")).await;
+    assert_eq!(a.status, 404, "nothing left to end");
+    let a = owner
+        .post(&format!("/api/plans/{id}/share"), &json!({}))
+        .await;
+    assert_ne!(a.json()["url"], url.as_str(), "a new link");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cookie_holders_must_send_the_csrf_token() {
-    let mut b = Browser::new().await;
+    let mut b = browser().await;
     let token = b.csrf.take().expect("token");
     let req = trip(1, "csrf test");
     // No token.
@@ -479,7 +392,7 @@ async fn cookie_holders_must_send_the_csrf_token() {
             .contains("reload the page")
     );
     // Someone else's token.
-    let other = Browser::new().await;
+    let other = browser().await;
     b.csrf = other.csrf.clone();
     assert_eq!(b.post("/api/plans", &req).await.status, 403);
     // The right one.
@@ -508,29 +421,15 @@ async fn cookie_holders_must_send_the_csrf_token() {
     let a = b.get(&location).await;
     assert_eq!(a.status, 200);
     // An API client without a cookie needs no token and becomes a new user.
-    let mut api = Browser::anonymous();
+    let mut api = anonymous();
     let a = api.post("/api/plans", &trip(1, "api client")).await;
     assert_eq!(a.status, 202, "{}", a.text());
     assert!(a.header("set-cookie").starts_with("tw_user="));
 }
 
-/// `text` escaped as askama writes it.
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&#38;")
-        .replace('<', "&#60;")
-        .replace('>', "&#62;")
-        .replace('"', "&#34;")
-        .replace('\'', "&#39;")
-}
-
-/// Whether `html` shows `text` escaped (as askama writes it) and never raw.
-fn escaped(html: &str, text: &str) -> bool {
-    html.contains(&html_escape(text)) && !html.contains(text)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn user_text_is_escaped_everywhere() {
-    let mut b = Browser::new().await;
+    let mut b = browser().await;
     let token = b.csrf.clone().expect("token");
     let evil = "<script>alert(1)</script>";
     // An unknown destination: 400 with the reason, escaped in the page.
@@ -573,7 +472,7 @@ async fn user_text_is_escaped_everywhere() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn exports_download_with_their_names() {
-    let mut b = Browser::new().await;
+    let mut b = browser().await;
     let id = b.make_plan(&trip(2, "exports test")).await;
     let plan = b.get(&format!("/api/plans/{id}")).await.json();
     let start = plan["itinerary"]["start_date"]
@@ -643,7 +542,7 @@ async fn exports_download_with_their_names() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_identical_request_is_answered_from_the_cache() {
-    let mut b = Browser::new().await;
+    let mut b = browser().await;
     let req = trip(3, "cache test: design and coffee");
     let first = b.make_plan(&req).await;
     let second = b.start_plan(&req).await;
@@ -670,7 +569,7 @@ async fn an_identical_request_is_answered_from_the_cache() {
     let list = b.get("/api/plans").await.json();
     assert_eq!(list.as_array().expect("list").len(), 2, "{list}");
     // Another user asking the same gets their own copy.
-    let mut other = Browser::new().await;
+    let mut other = browser().await;
     let third = other.start_plan(&req).await;
     assert_eq!(other.events(&third).await.last().expect("end").0, "done");
     assert_eq!(b.get(&format!("/api/plans/{third}")).await.status, 404);
@@ -678,7 +577,7 @@ async fn an_identical_request_is_answered_from_the_cache() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_running_plan_can_be_cancelled() {
-    let mut b = Browser::new().await;
+    let mut b = browser().await;
     // The plan takes a while (hotel embeddings, 14 days); cancel at once. Should the plan
     // win the race on a fast machine, try again with another request.
     let mut cancelled = None;
@@ -715,7 +614,7 @@ async fn a_running_plan_can_be_cancelled() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_day_is_resent_when_asked_to_be_rewritten_without_a_model() {
-    let mut b = Browser::new().await;
+    let mut b = browser().await;
     let id = b.make_plan(&trip(2, "rewrite test")).await;
     let a = b
         .post(&format!("/api/plans/{id}/days/2/regenerate"), &json!({}))
@@ -746,7 +645,7 @@ async fn a_day_is_resent_when_asked_to_be_rewritten_without_a_model() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_documented_route_answers() {
-    let mut b = Browser::new().await;
+    let mut b = browser().await;
     let id = b.make_plan(&trip(1, "openapi test")).await;
     let a = b.get("/api/openapi.json").await;
     assert_eq!(a.status, 200);
@@ -806,7 +705,7 @@ async fn every_documented_route_answers() {
             }
         }
     }
-    // The document lists every route of the plans API (and issue 5's, checked above).
+    // The document lists every route of the plans API (the other documented ones answered above).
     for route in [
         "GET /api/destinations",
         "GET /api/openapi.json",
@@ -859,7 +758,7 @@ async fn empty_states_and_placeholder_pages() {
         html.contains("No plans yet — make one on the <a href=\"/\">Planner page</a>"),
         "{html}"
     );
-    // The sidebar's other pages answer (issue 5's trip list, notes and supermarkets).
+    // The sidebar's other pages answer (the trip lists, notes and supermarkets).
     for path in ["/lists", "/notes", "/supermarkets"] {
         let a = b.get(path).await;
         assert_eq!(a.status, 200, "{path}");
@@ -878,6 +777,15 @@ async fn v1_answers_503_without_a_model() {
     let mut b = Browser::on(base());
     let a = b.get("/v1/models").await;
     assert_eq!(a.status, 503);
+    // Data-only answers carry the security headers too.
+    for answer in [&a, &b.get("/healthz").await] {
+        assert_eq!(
+            answer.header("content-security-policy"),
+            "default-src 'none'; frame-ancestors 'none'"
+        );
+        assert_eq!(answer.header("x-content-type-options"), "nosniff");
+        assert_eq!(answer.header("referrer-policy"), "same-origin");
+    }
     let e = a.json();
     assert_eq!(e["error"]["type"], "server_error");
     assert_eq!(e["error"]["code"], "model_unavailable");
@@ -890,56 +798,127 @@ async fn v1_answers_503_without_a_model() {
     assert_eq!(a.status, 503);
 }
 
-/// A second server whose orchestrator writes prose with the small SmolLM2 model.
-fn llm_base() -> &'static str {
-    static BASE: OnceLock<String> = OnceLock::new();
-    BASE.get_or_init(|| {
-        // The first server has imported the places and trained the forest in the shared
-        // data directory; this one reuses them.
-        let _ = base();
-        let model = assets_dir().join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
-        assert!(model.is_file(), "missing {}", model.display());
-        Server::start(config(Some(&model)), WebOptions::default()).keep()
-    })
+/// What a plan's `text` events wrote into one place (a day's intro: `stop` null; the
+/// summary: both null): the pieces of its last attempt, and the text it was finally replaced
+/// by.
+fn streamed(events: &[(String, Value)], day: Option<u8>, stop: Option<usize>) -> (String, String) {
+    let mut pieces = String::new();
+    let mut kept = None;
+    for (_, d) in events
+        .iter()
+        .filter(|(e, d)| e == "text" && d["day"] == json!(day) && d["stop"] == json!(stop))
+    {
+        let text = d["text"].as_str().expect("text");
+        if d["replace"] == true {
+            kept = Some(text.to_owned());
+            if text.is_empty() {
+                pieces.clear();
+            }
+        } else {
+            assert!(kept.is_none(), "pieces after the kept text: {d}");
+            pieces.push_str(text);
+        }
+    }
+    (
+        pieces,
+        kept.unwrap_or_else(|| panic!("no kept text for {day:?} {stop:?}")),
+    )
+}
+
+/// Day 1 of a plan as JSON: its intro, its stops' names and notes.
+fn day_one(plan: &Value) -> (String, Vec<String>, Vec<String>) {
+    let day = &plan["itinerary"]["days"][0];
+    let stops = day["stops"].as_array().expect("stops");
+    let field = |k: &str| -> Vec<String> {
+        stops
+            .iter()
+            .map(|s| s[k].as_str().expect("a string").to_owned())
+            .collect()
+    };
+    (
+        day["intro"].as_str().expect("intro").to_owned(),
+        field("name"),
+        field("note"),
+    )
+}
+
+/// Checks that day 1's texts streamed as the writer wrote them and are what `plan` holds.
+fn assert_day_one_streamed(events: &[(String, Value)], plan: &Value) {
+    let (intro, stops, notes) = day_one(plan);
+    assert!(!stops.is_empty(), "{plan}");
+    let w = writer();
+    let written = w.intro(1).expect("an intro was written");
+    assert_eq!(
+        streamed(events, Some(1), None),
+        (written.clone(), written.clone())
+    );
+    assert_eq!(intro, written, "the plan keeps what streamed");
+    for (i, (name, note)) in stops.iter().zip(&notes).enumerate() {
+        let written = w.note(name).unwrap_or_else(|| panic!("a note on {name}"));
+        assert_eq!(
+            streamed(events, Some(1), Some(i)),
+            (written.clone(), written.clone()),
+            "{name}"
+        );
+        assert_eq!(note, &written, "{name}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn prose_streams_and_a_day_is_rewritten_by_the_model() {
-    let mut b = Browser::signed_in(llm_base()).await;
+    let mut b = Browser::signed_in(scripted_base()).await;
     let id = b.make_plan(&trip(1, "museums and coffee")).await;
     let events = b.events(&id).await;
-    let texts: Vec<&Value> = events
-        .iter()
-        .filter(|(e, _)| e == "text")
-        .map(|(_, d)| d)
-        .collect();
-    assert!(!texts.is_empty(), "the prose streams: {events:?}");
-    assert!(
-        texts
-            .iter()
-            .any(|d| d["agent"] == "itinerary" && d["day"] == 1)
-    );
     let plan = b.get(&format!("/api/plans/{id}")).await.json();
+    // The scripted writer's texts, streamed as they were written and kept whole in the plan.
+    assert_day_one_streamed(&events, &plan);
+    let (old_intro, stops, notes) = day_one(&plan);
+    let summary = writer().summary().expect("a summary was written");
+    assert_eq!(
+        streamed(&events, None, None),
+        (summary.clone(), summary.clone())
+    );
     assert!(
-        plan["checks"]
-            .as_array()
-            .expect("checks")
+        events
             .iter()
-            .any(|c| c["name"] == "prose"),
+            .filter(|(e, _)| e == "text")
+            .all(|(_, d)| d["agent"]
+                == if d["day"].is_null() {
+                    "summary"
+                } else {
+                    "itinerary"
+                }),
+        "{events:?}"
+    );
+    assert!(
+        plan["summary"]["text"]
+            .as_str()
+            .expect("summary")
+            .starts_with(&summary),
         "{plan}"
+    );
+    let prose = plan["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == "prose")
+        .unwrap_or_else(|| panic!("a prose check: {plan}"));
+    assert_eq!(prose["passed"], true, "{prose}");
+    assert!(
+        prose["detail"]
+            .as_str()
+            .expect("detail")
+            .starts_with("written by scripted-model"),
+        "{prose}"
     );
     // The finished plan's page is kept: the same page again, with the day's text.
     let page = b.get(&format!("/plans/{id}")).await;
     assert_eq!(page.status, 200);
     let first = page.text();
-    let intro = |plan: &Value| {
-        plan["itinerary"]["days"][0]["intro"]
-            .as_str()
-            .expect("intro")
-            .to_owned()
-    };
-    let old_intro = intro(&plan);
     assert!(first.contains(&html_escape(&old_intro)), "{first}");
+    for note in &notes {
+        assert!(first.contains(&html_escape(note)), "{note}: {first}");
+    }
     assert_eq!(b.get(&format!("/plans/{id}")).await.text(), first);
 
     let a = b
@@ -951,7 +930,7 @@ async fn prose_streams_and_a_day_is_rewritten_by_the_model() {
     let names: Vec<&str> = events.iter().map(|(e, _)| e.as_str()).collect();
     assert_eq!(names.first(), Some(&"agent"), "{names:?}");
     assert_eq!(events[0].1["status"], "running");
-    assert!(names.contains(&"text"), "{names:?}");
+    assert_eq!(events[0].1["day"], 1);
     let done = events
         .iter()
         .position(|(e, d)| e == "agent" && d["status"] == "done")
@@ -962,19 +941,34 @@ async fn prose_streams_and_a_day_is_rewritten_by_the_model() {
         .expect("the day is sent");
     assert!(done < section);
     assert_eq!(names.last(), Some(&"done"));
-    // The saved plan has the day's text.
+    // The saved plan has the day's new texts, as they streamed; the stops stay.
     let again = b.get(&format!("/api/plans/{id}")).await.json();
     assert_valid_plan(&again);
+    assert_day_one_streamed(&events, &again);
+    let (new_intro, new_stops, new_notes) = day_one(&again);
+    assert_eq!(new_stops, stops, "the stops stay");
+    assert_ne!(new_intro, old_intro, "the day was written anew");
+    for (old, new) in notes.iter().zip(&new_notes) {
+        assert_ne!(old, new);
+    }
+    let html = events[section].1["html"].as_str().expect("html");
+    assert!(html.contains(&html_escape(&new_intro)), "{html}");
     // The page shows the rewritten day, not the page kept before the rewrite.
     let html = b.get(&format!("/plans/{id}")).await.text();
-    let new_intro = intro(&again);
     assert!(html.contains(&html_escape(&new_intro)), "{html}");
-    if new_intro != old_intro {
-        assert!(!html.contains(&html_escape(&old_intro)), "{html}");
-    }
+    assert!(!html.contains(&html_escape(&old_intro)), "{html}");
+    // Once per writing: two introductions of day 1, one summary.
+    let written = writer().written();
+    let count = |f: &dyn Fn(&Prompt) -> bool| written.iter().filter(|(p, _)| f(p)).count();
+    assert_eq!(
+        count(&|p| matches!(p, Prompt::Intro { day: 1, stops: s, .. } if *s == stops)),
+        2,
+        "{written:?}"
+    );
+    assert_eq!(count(&|p| matches!(p, Prompt::Summary { .. })), 1);
 
     // The same model answers under /v1.
     let a = b.get("/v1/models").await;
     assert_eq!(a.status, 200);
-    assert!(a.text().contains("SmolLM2"), "{}", a.text());
+    assert_eq!(a.json()["data"][0]["id"], "scripted-model", "{}", a.text());
 }

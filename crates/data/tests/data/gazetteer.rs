@@ -5,22 +5,14 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use tripwright_data::gazetteer::{Gazetteer, GazetteerError, GeocodeError};
+use tripwright_testkit::assets::{asset, assets_dir};
 
 /// The GeoNames directory, failing the test with a fix when a file is absent.
 fn geonames_dir() -> PathBuf {
-    let root = std::env::var_os("TRIPWRIGHT_ASSETS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets")));
-    let dir = root.join("data/geonames");
     for file in ["cities15000.json", "countries.json"] {
-        let path = dir.join(file);
-        assert!(
-            path.is_file(),
-            "missing asset {}: run scripts/fetch_assets.sh",
-            path.display()
-        );
+        asset(&format!("data/geonames/{file}"));
     }
-    dir
+    assets_dir().join("data/geonames")
 }
 
 /// The budgets hold for an optimised build; a debug build only reports its times.

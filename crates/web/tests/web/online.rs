@@ -1,6 +1,5 @@
-//! The optional online lookups of the supermarkets search, end to end: a real server on a
-//! loopback port over the real orchestrator (the repository's assets, a SQLite store in a temp
-//! directory, the language model off), with `[online] nominatim_url` and `overpass_url`
+//! The optional online lookups of the supermarkets search, end to end: a server over the real
+//! application layer (the language model off) with `[online] nominatim_url` and `overpass_url`
 //! pointing at a stand-in on another loopback port that speaks both protocols — Nominatim's
 //! `GET /search?q=…&format=jsonv2&limit=1` (a JSON array) and Overpass's
 //! `POST /api/interpreter` with the form field `data` (`{"elements":[…]}`) — and that can be
@@ -11,8 +10,8 @@
 //! requests (a cached answer makes none) and measure their spacing (at most one a second per
 //! service). The tests run one at a time (they share the server, the stand-in and the
 //! process-wide rate limit); each uses its own places and coordinates, so caches never mix.
-
-mod common;
+//! They are paced by that limit: the failures of the two services, the longest sequences, run
+//! side by side.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -24,10 +23,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{self, post};
-use common::{Server, check_shops, haversine_km};
 use futures::StreamExt;
 use serde_json::{Value, json};
-use tripwright_web::WebOptions;
+use tripwright_testkit::server::{Server, check_shops, haversine_km};
 
 /// The contact the server is configured with.
 const CONTACT: &str = "tests@example.org";
@@ -259,22 +257,25 @@ fn stand_in() -> &'static (Arc<StandIn>, String) {
 /// The server shared by the tests (never stopped: it ends with the test binary), configured
 /// with the stand-in for both services.
 fn base() -> &'static str {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     static BASE: OnceLock<String> = OnceLock::new();
     BASE.get_or_init(|| {
-        let dir = DIR.get_or_init(|| tempfile::tempdir().expect("tempdir"));
+        // The first server has imported the places and trained the forest in the shared data
+        // directory; this one reuses them. Only this server asks the online services, so the
+        // store's cache of their answers is this module's alone.
+        let _ = crate::support::base();
         let url = stand_in().1.clone();
-        let mut config = common::config(dir.path());
+        let mut config = crate::support::config();
         // A trailing slash is fine.
         config.online.nominatim_url = Some(format!("{url}/"));
         config.online.overpass_url = Some(url);
         config.online.user_agent_contact = CONTACT.into();
         config.online.timeout_secs = TIMEOUT_SECS;
-        Server::start(config, WebOptions::default()).keep()
+        Server::start(config, None).keep()
     })
 }
 
-/// One test at a time: they share the stand-in's log and the process-wide rate limit.
+/// One test at a time: they share the stand-in's log and the process-wide rate limit (a
+/// test's timings would include another's requests).
 async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
     static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     SERIAL.lock().await
@@ -585,9 +586,22 @@ async fn quick_searches_reach_each_service_at_most_once_a_second() {
     check_policy();
 }
 
+/// The failures of each service, side by side: each is paced by its own service's limit (a
+/// request a second, the 2 s timeout of a stall, a `Retry-After`), so together they take as
+/// long as the slower. Neither counts the other's requests: the Nominatim half's two places
+/// found are asked of Overpass around points of their own.
 #[tokio::test(flavor = "multi_thread")]
-async fn nominatim_failures_fall_back_to_the_offline_answer() {
+async fn failures_of_either_service_fall_back_to_the_offline_answer() {
     let _turn = one_at_a_time().await;
+    tokio::join!(
+        nominatim_failures_fall_back_to_the_offline_answer(),
+        overpass_failures_fall_back_to_the_stores_shops_with_a_notice()
+    );
+    check_policy();
+}
+
+/// Nominatim fails in each way it can: the offline answer, with a hint saying why.
+async fn nominatim_failures_fall_back_to_the_offline_answer() {
     let s = &stand_in().0;
     let found = |name: &str| {
         Mode::Answer(json!([{
@@ -652,9 +666,8 @@ async fn nominatim_failures_fall_back_to_the_offline_answer() {
     check_policy();
 }
 
-#[tokio::test(flavor = "multi_thread")]
+/// Overpass fails in each way it can: the store's shops, with a notice saying why.
 async fn overpass_failures_fall_back_to_the_stores_shops_with_a_notice() {
-    let _turn = one_at_a_time().await;
     let s = &stand_in().0;
     let cases: [(f64, Vec<Mode>, usize, &str); 6] = [
         (60.1701, vec![Mode::TooMany("1")], 2, "HTTP 429"),

@@ -1,4 +1,4 @@
-//! The OpenAI-compatible API (issue 3, item 2) on a real server bound to a loopback port, with
+//! The OpenAI-compatible API on a real server bound to a loopback port, with
 //! the real embedded engine on the SmolLM2 GGUF: shapes of answers and streams, temperature-0
 //! agreement of streamed and whole answers, stop sequences, errors in OpenAI's shape, a busy
 //! engine, the request timeout and cancellation on disconnect.
@@ -7,7 +7,6 @@
 //! at a time (llama.cpp's threads spin; two engines on two cores starve each other) and so that
 //! the engine's counters are this test's alone.
 
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -17,23 +16,10 @@ use tokio::sync::{Mutex, oneshot};
 use tokio::task::JoinHandle;
 use tripwright_llm::engine::{Engine, EngineConfig};
 use tripwright_llm::{ChatMessage, ChatRequest, LlmClient};
-use tripwright_web::{ApiLimits, AppState, serve};
+use tripwright_testkit::assets::smollm2;
+use tripwright_web::{ApiLimits, AppState, ServeOptions, serve};
 
 static GENERATING: Mutex<()> = Mutex::const_new(());
-
-fn smollm2() -> PathBuf {
-    let assets = std::env::var_os("TRIPWRIGHT_ASSETS_DIR").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets")),
-        PathBuf::from,
-    );
-    let path = assets.join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
-    assert!(
-        path.is_file(),
-        "missing {}: run scripts/fetch_assets.sh",
-        path.display()
-    );
-    path
-}
 
 fn small_engine(max_sequences: u32, queue_capacity: usize) -> Engine {
     Engine::load(EngineConfig {
@@ -66,9 +52,14 @@ async fn start(state: AppState) -> Server {
         .expect("a loopback port");
     let base = format!("http://{}", listener.local_addr().expect("bound"));
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve(listener, state, async {
-        let _ = stopped.await;
-    }));
+    let task = tokio::spawn(serve(
+        listener,
+        state,
+        async {
+            let _ = stopped.await;
+        },
+        ServeOptions::default(),
+    ));
     Server {
         base,
         client: reqwest::Client::new(),

@@ -1,4 +1,4 @@
-//! The embedded engine on the real SmolLM2 GGUF (issue 3): batching, the prefix cache and
+//! The embedded engine on the real SmolLM2 GGUF: batching, the prefix cache and
 //! speculative decoding change speed, never text; cancellation, a full queue, an oversized
 //! prompt and a missing model behave as documented.
 //!
@@ -6,7 +6,6 @@
 //! time: llama.cpp's worker threads spin, and several engines on two cores would starve each
 //! other.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -16,24 +15,11 @@ use tripwright_llm::engine::{Engine, EngineConfig, SpeculativeConfig};
 use tripwright_llm::{
     ChatMessage, ChatRequest, Completion, FinishReason, LlmClient, LlmError, StreamEvent,
 };
+use tripwright_testkit::assets::smollm2;
 
 async fn one_at_a_time() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::const_new(());
     LOCK.lock().await
-}
-
-fn smollm2() -> PathBuf {
-    let assets = std::env::var_os("TRIPWRIGHT_ASSETS_DIR").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets")),
-        PathBuf::from,
-    );
-    let path = assets.join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
-    assert!(
-        path.is_file(),
-        "missing {}: run scripts/fetch_assets.sh",
-        path.display()
-    );
-    path
 }
 
 /// A small engine: little KV memory, features chosen per test.

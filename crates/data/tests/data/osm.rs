@@ -1,26 +1,12 @@
 //! OpenStreetMap import against the shipped Helsinki extract and the peer parser's reference
 //! (`fixtures/helsinki_osm_reference.json`, read by pyosmium).
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::Deserialize;
 use tripwright_data::osm::{CategoryCount, OsmError, import_pbf};
 use tripwright_domain::PlaceCategory;
-
-/// An asset file, failing the test with a fix when it is absent.
-fn asset(relative: &str) -> PathBuf {
-    let root = std::env::var_os("TRIPWRIGHT_ASSETS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets")));
-    let path = root.join(relative);
-    assert!(
-        path.is_file(),
-        "missing asset {}: run scripts/fetch_assets.sh",
-        path.display()
-    );
-    path
-}
+use tripwright_testkit::assets::{asset, repo_root};
 
 #[derive(Deserialize)]
 struct Reference {
@@ -45,10 +31,7 @@ struct ReferenceShop {
 }
 
 fn reference() -> Reference {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/helsinki_osm_reference.json"
-    );
+    let path = repo_root().join("fixtures/helsinki_osm_reference.json");
     let text = std::fs::read_to_string(path).expect("fixtures/helsinki_osm_reference.json");
     serde_json::from_str(&text).expect("reference fixture parses")
 }
@@ -115,10 +98,9 @@ fn helsinki_matches_the_peer_parser() {
     grocery.sort_by(|a, b| a.id.cmp(&b.id));
     let mut expected = reference.grocery;
     expected.sort_by(|a, b| a.id.cmp(&b.id));
-    let ids = |ids: &mut dyn Iterator<Item = &String>| ids.cloned().collect::<Vec<_>>();
     assert_eq!(
-        ids(&mut grocery.iter().map(|p| &p.id)),
-        ids(&mut expected.iter().map(|s| &s.id))
+        grocery.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+        expected.iter().map(|s| s.id.as_str()).collect::<Vec<_>>()
     );
     for (place, shop) in grocery.iter().zip(&expected) {
         assert_eq!(place.name, shop.name, "{}", shop.id);
@@ -171,7 +153,7 @@ fn places_carry_kind_tags_and_plausible_locations() {
     let ways = import
         .places
         .iter()
-        .filter(|p| p.id.starts_with("osm:way/"))
+        .filter(|p| p.id.as_str().starts_with("osm:way/"))
         .count();
     assert_eq!(ways, 13, "ways in the reference counts");
     assert!(
@@ -195,7 +177,7 @@ fn test_extract_parses() {
     // The test extract holds a single named grocery shop (a node).
     assert_eq!(import.places.len(), 1, "{:?}", import.places);
     assert_eq!(import.places[0].category, PlaceCategory::Grocery);
-    assert!(import.places[0].id.starts_with("osm:node/"));
+    assert!(import.places[0].id.as_str().starts_with("osm:node/"));
     assert_eq!(import.counts.len(), PlaceCategory::ALL.len());
     assert_eq!(import.counts[&PlaceCategory::Grocery].node, 1);
 }

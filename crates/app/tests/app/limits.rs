@@ -1,0 +1,135 @@
+//! What one user may keep and what a shutdown does to running plans: the plans-per-day,
+//! lists and items quotas refuse with their typed reason (other users unaffected), and a
+//! shutdown fails a plan stuck on the model with a final event, then refuses new ones.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tripwright_app::lists::NewItem;
+use tripwright_app::planning::{PlanEvent, SHUTDOWN_MESSAGE};
+use tripwright_app::{AppError, Quota};
+use tripwright_domain::OwnerId;
+use tripwright_llm::ChatRequest;
+use tripwright_testkit::scripted::{Reply, ScriptedLlm};
+
+use crate::support::{app, follow, trip, until_text};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_owner_over_the_plans_of_a_day_is_refused_and_others_are_not() {
+    let app = app(None, |c| c.limits.plans_per_day = 2).await;
+    let owner = OwnerId::new("quota-plans-owner");
+    for n in 0..2 {
+        let job = app
+            .planner()
+            .start(&owner, trip(1, &format!("quota: plan {n}")))
+            .await
+            .expect("within the quota");
+        follow(&job).await;
+    }
+    match app.planner().start(&owner, trip(1, "quota: plan 3")).await {
+        Err(AppError::Quota(q)) => {
+            assert_eq!(q, Quota::PlansPerDay(2));
+            assert!(q.to_string().contains('2'), "{q}");
+            assert!(!q.hint().is_empty());
+        }
+        other => panic!("the third plan of the day is refused, not {other:?}"),
+    }
+    // An anonymous requester counts the same way, and another owner is not affected.
+    let other = OwnerId::new("quota-plans-other");
+    let job = app
+        .planner()
+        .start_anonymous(&other, trip(1, "quota: another owner"))
+        .await
+        .expect("another owner plans");
+    follow(&job).await;
+    assert_eq!(
+        app.planner().delete_expired().await.expect("sweeps"),
+        0,
+        "a plan kept for days is not deleted at once"
+    );
+    assert!(
+        app.planner().finished(&other, &job.id).await.is_ok(),
+        "the anonymous plan is saved until it expires"
+    );
+    app.close().await.expect("the store closes");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_and_items_over_their_quota_are_refused() {
+    let app = app(None, |c| {
+        c.limits.lists_per_user = 1;
+        c.limits.items_per_list = 1;
+    })
+    .await;
+    let owner = OwnerId::new("quota-lists-owner");
+    let lists = app.lists();
+    let list = lists
+        .create(&owner, "Packing")
+        .await
+        .expect("the first list");
+    assert!(matches!(
+        lists.create(&owner, "Groceries").await,
+        Err(AppError::Quota(Quota::Lists(1)))
+    ));
+    let item = |name: &str| NewItem {
+        name: name.to_owned(),
+        qty_home: 0,
+        qty_take: 1,
+    };
+    lists
+        .add_item(&owner, &list.id, item("Sunscreen"))
+        .await
+        .expect("the first item");
+    assert!(matches!(
+        lists.add_item(&owner, &list.id, item("Hat")).await,
+        Err(AppError::Quota(Quota::Items(1)))
+    ));
+    // Another owner still has room.
+    lists
+        .create(&OwnerId::new("quota-lists-other"), "Packing")
+        .await
+        .expect("another owner's list");
+    app.close().await.expect("the store closes");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shutdown_fails_a_stuck_plan_with_a_final_event_and_refuses_new_ones() {
+    let hang = Arc::new(AtomicBool::new(true));
+    let llm = {
+        let hang = Arc::clone(&hang);
+        ScriptedLlm::new(move |_: &ChatRequest| {
+            assert!(hang.load(Ordering::SeqCst));
+            Reply::Hang("This day".into())
+        })
+    };
+    let app = app(Some(llm), |_| {}).await;
+    let owner = OwnerId::new("shutdown-owner");
+    let job = app
+        .planner()
+        .start(&owner, trip(1, "shutdown: a stuck model"))
+        .await
+        .expect("starts");
+    until_text(&job).await;
+    let started = tokio::time::Instant::now();
+    app.planner().shut_down(Duration::from_millis(200)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the wait is bounded: {:?}",
+        started.elapsed()
+    );
+    let events = follow(&job).await;
+    assert_eq!(
+        events.last().map(|e| &**e),
+        Some(&PlanEvent::Failed {
+            message: SHUTDOWN_MESSAGE.to_owned()
+        })
+    );
+    assert!(matches!(
+        app.planner()
+            .start(&owner, trip(1, "shutdown: after"))
+            .await,
+        Err(AppError::Busy)
+    ));
+    app.close().await.expect("the store closes");
+}

@@ -1,0 +1,533 @@
+//! A plan's prose on a scripted model over the real agents: streamed slot by slot and kept
+//! as written, names respelled, other places refused, and a plan that is complete without
+//! prose when the model fails.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tripwright_agents::AgentName;
+use tripwright_app::planning::{AgentState, JobState, PlanEvent, Slot};
+use tripwright_app::{App, SavedPlans};
+use tripwright_domain::{OwnerId, Plan};
+use tripwright_llm::{ChatRequest, LlmClient, LlmError};
+use tripwright_testkit::scripted::{Prompt, Reply, ScriptedLlm, Writer};
+
+use crate::support::{PLAN_TIMEOUT, app, config, follow, trip};
+
+/// What the events wrote into each slot: the pieces of its last attempt, whether an attempt
+/// was refused (its text replaced by nothing), and the text it was finally replaced by.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Streamed {
+    pieces: String,
+    all_pieces: String,
+    refused: usize,
+    kept: Option<String>,
+}
+
+fn streamed(events: &[Arc<PlanEvent>]) -> BTreeMap<Slot, Streamed> {
+    let mut slots: BTreeMap<Slot, Streamed> = BTreeMap::new();
+    for e in events {
+        if let PlanEvent::Text {
+            agent,
+            slot,
+            text,
+            replace,
+        } = &**e
+        {
+            let expected = if *slot == Slot::Summary {
+                AgentName::Summary
+            } else {
+                AgentName::Itinerary
+            };
+            assert_eq!(*agent, expected, "{slot:?}");
+            let s = slots.entry(*slot).or_default();
+            if *replace {
+                if text.is_empty() && s.kept.is_none() {
+                    s.refused += 1;
+                    s.pieces.clear();
+                } else {
+                    assert!(s.kept.is_none(), "one kept text per slot: {slot:?}");
+                    s.kept = Some(text.clone());
+                }
+            } else {
+                assert!(s.kept.is_none(), "no piece after the kept text: {slot:?}");
+                s.pieces.push_str(text);
+                s.all_pieces.push_str(text);
+            }
+        }
+    }
+    slots
+}
+
+/// The plan's `prose` check, which must be there.
+fn prose_check(plan: &Plan) -> &tripwright_domain::Check {
+    plan.checks
+        .iter()
+        .find(|c| c.name == "prose")
+        .unwrap_or_else(|| panic!("a prose check: {:?}", plan.checks))
+}
+
+/// Makes a plan for `owner` and returns its events and the finished plan.
+async fn make(
+    app: &App,
+    owner: &OwnerId,
+    days: u8,
+    prefs: &str,
+) -> (Vec<Arc<PlanEvent>>, Arc<Plan>) {
+    let job = app
+        .planner()
+        .start(owner, trip(days, prefs))
+        .await
+        .expect("the plan starts");
+    let events = follow(&job).await;
+    assert_eq!(
+        events.last().map(|e| &**e),
+        Some(&PlanEvent::Done { id: job.id.clone() }),
+        "{events:?}"
+    );
+    let plan = app
+        .planner()
+        .finished(owner, &job.id)
+        .await
+        .expect("the plan is done");
+    (events, plan)
+}
+
+/// `name` with its last letter changed, when it is a name the writer's respelling reaches:
+/// capitalised words of letters, long enough for one edit to be a near miss.
+fn misspelt(name: &str) -> Option<String> {
+    let spellable = name.chars().count() >= 6
+        && name.split(' ').all(|w| {
+            w.chars().next().is_some_and(char::is_uppercase) && w.chars().all(char::is_alphabetic)
+        });
+    if !spellable {
+        return None;
+    }
+    let mut chars: Vec<char> = name.chars().collect();
+    let last = chars.len() - 1;
+    chars[last] = if chars[last] == 'x' { 'y' } else { 'x' };
+    Some(chars.into_iter().collect())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plans_prose_streams_for_each_day_and_is_kept_as_written_with_names_respelled() {
+    let writer = Writer::new();
+    // The first note about a place whose name can be misspelt is written misspelt.
+    let misspelling: Arc<Mutex<Option<(String, String)>>> = Arc::default();
+    let llm = {
+        let (writer, misspelling) = (Arc::clone(&writer), Arc::clone(&misspelling));
+        ScriptedLlm::new(move |request: &ChatRequest| {
+            let prompt = Prompt::of(request);
+            let Some(text) = writer.answer(&prompt) else {
+                return Reply::Fail(LlmError::BadRequest("not prose".into()));
+            };
+            let mut m = misspelling.lock().expect("lock");
+            if let Prompt::Note { place, .. } = &prompt
+                && m.is_none()
+                && let Some(wrong) = misspelt(place)
+            {
+                *m = Some((place.clone(), wrong.clone()));
+                return Reply::Text(text.replacen(place.as_str(), &wrong, 1));
+            }
+            Reply::Text(text)
+        })
+    };
+    // The whole start-up, with the scripted model given in place of the configured one.
+    let (app, _) = App::load_with_llm(config(), Arc::clone(&llm) as Arc<dyn LlmClient>)
+        .await
+        .expect("the app loads");
+    let owner = OwnerId::new("prose-owner");
+    let (events, plan) = make(&app, &owner, 2, "prose streams: museums and coffee").await;
+
+    // Each agent runs, then is done; none fails.
+    for agent in tripwright_app::planning::AGENTS {
+        let at = |state: AgentState| {
+            events.iter().position(|e| {
+                matches!(&**e, PlanEvent::Agent { agent: a, state: s, error: None, .. } if *a == agent && *s == state)
+            })
+        };
+        let (running, done) = (at(AgentState::Running), at(AgentState::Done));
+        assert!(running.is_some() && running < done, "{agent:?}: {events:?}");
+    }
+    let slots = streamed(&events);
+    let (name, wrong) = misspelling
+        .lock()
+        .expect("lock")
+        .clone()
+        .expect("a stop's name could be misspelt");
+    assert_eq!(plan.itinerary.days.len(), 2);
+    for day in &plan.itinerary.days {
+        assert!(!day.stops.is_empty(), "day {}", day.day);
+        // The intro's prompt lists the day's stops.
+        let listed = writer
+            .written()
+            .into_iter()
+            .find_map(|(p, _)| match p {
+                Prompt::Intro { day: d, stops, .. } if d == day.day => Some(stops),
+                _ => None,
+            })
+            .expect("an intro was asked for");
+        let names: Vec<String> = day.stops.iter().map(|s| s.name.clone()).collect();
+        assert_eq!(listed, names);
+        let intro = writer.intro(day.day).expect("an intro");
+        assert_eq!(day.intro, intro);
+        let s = &slots[&Slot::Intro { day: day.day }];
+        assert_eq!(
+            (s.pieces.as_str(), s.kept.as_deref()),
+            (intro.as_str(), Some(intro.as_str()))
+        );
+        for (i, stop) in day.stops.iter().enumerate() {
+            let note = writer.note(&stop.name).expect("a note");
+            assert_eq!(stop.note, note, "{}", stop.name);
+            let slot = Slot::Note {
+                day: day.day,
+                stop: u8::try_from(i).expect("few stops"),
+            };
+            let s = &slots[&slot];
+            assert_eq!(s.kept.as_deref(), Some(note.as_str()), "{slot:?}");
+            assert_eq!(s.refused, 0, "{slot:?}");
+            if stop.name == name {
+                // The model's misspelling streamed; the plan has the name as the data spells it.
+                assert_eq!(s.pieces, note.replacen(name.as_str(), &wrong, 1));
+                assert!(!stop.note.contains(&wrong));
+            } else {
+                assert_eq!(s.pieces, note, "{slot:?}");
+            }
+        }
+    }
+    let summary = writer.summary().expect("a summary");
+    assert_eq!(
+        slots[&Slot::Summary].kept.as_deref(),
+        Some(summary.as_str())
+    );
+    assert!(
+        plan.summary
+            .text
+            .starts_with(&format!("{summary} A 2-day trip to Helsinki")),
+        "{}",
+        plan.summary.text
+    );
+    let check = prose_check(&plan);
+    assert!(check.passed, "{check:?}");
+    assert!(
+        check.detail.starts_with("written by scripted-model:")
+            && check.detail.contains("caught: nothing")
+            && check
+                .detail
+                .contains("0 sentence(s) dropped, 1 name(s) respelled"),
+        "{check:?}"
+    );
+    // Every request went through the scripted model, one per text.
+    let texts = plan
+        .itinerary
+        .days
+        .iter()
+        .map(|d| d.stops.len() + 1)
+        .sum::<usize>()
+        + 1;
+    assert_eq!(llm.requests().len(), texts);
+    // The plan was saved as it was made.
+    let saved = SavedPlans::open(app.config())
+        .await
+        .expect("the store opens")
+        .get(&plan.id)
+        .await
+        .expect("the store reads")
+        .expect("the plan was saved");
+    assert_eq!(saved, *plan);
+    app.close().await.expect("the store closes");
+}
+
+/// Places of Helsinki's data: the stops of a plan made first.
+async fn real_places() -> Vec<String> {
+    let app = app(Some(Writer::new().model()), |_| {}).await;
+    let (_, plan) = make(
+        &app,
+        &OwnerId::new("grounding-source"),
+        2,
+        "grounding: the places",
+    )
+    .await;
+    app.close().await.expect("the store closes");
+    plan.itinerary
+        .days
+        .iter()
+        .flat_map(|d| d.stops.iter().map(|s| s.name.clone()))
+        // Names the grounding check matches (five letters or more), and only that check: a
+        // figure in a name would be caught as well.
+        .filter(|n| {
+            n.chars().count() >= 5 && n.chars().all(|c| c.is_alphabetic() || " -'".contains(c))
+        })
+        .collect()
+}
+
+/// A model that writes with `writer`, but adds a sentence naming another place of the city to
+/// day 1's introduction: on its first attempt only, or (`always`) on every attempt. Returns the
+/// model and the place it named.
+fn naming_another_place(
+    writer: &Arc<Writer>,
+    places: Vec<String>,
+    always: bool,
+) -> (Arc<ScriptedLlm>, Arc<Mutex<Option<String>>>) {
+    let named: Arc<Mutex<Option<String>>> = Arc::default();
+    let llm = {
+        let (writer, named) = (Arc::clone(writer), Arc::clone(&named));
+        ScriptedLlm::new(move |request: &ChatRequest| {
+            let prompt = Prompt::of(request);
+            let Some(text) = writer.answer(&prompt) else {
+                return Reply::Fail(LlmError::BadRequest("not prose".into()));
+            };
+            match &prompt {
+                Prompt::Intro {
+                    day: 1,
+                    stops,
+                    avoid,
+                } if always || avoid.is_empty() => {
+                    let other = places
+                        .iter()
+                        .find(|p| {
+                            let p = p.to_lowercase();
+                            stops.iter().all(|s| {
+                                let s = s.to_lowercase();
+                                !s.contains(&p) && !p.contains(&s)
+                            })
+                        })
+                        .expect("a place that is not a stop of the day")
+                        .clone();
+                    *named.lock().expect("lock") = Some(other.clone());
+                    Reply::Text(format!("{text} Later, walk on to {other}."))
+                }
+                _ => Reply::Text(text),
+            }
+        })
+    };
+    (llm, named)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_text_naming_another_place_is_written_again_or_loses_that_sentence() {
+    let places = real_places().await;
+
+    // Named on the first attempt: written again, told not to mention it.
+    let writer = Writer::new();
+    let (llm, named) = naming_another_place(&writer, places.clone(), false);
+    let planner = app(Some(Arc::clone(&llm) as Arc<dyn LlmClient>), |_| {}).await;
+    let (events, plan) = make(
+        &planner,
+        &OwnerId::new("grounding-once"),
+        1,
+        "grounding: once",
+    )
+    .await;
+    let other = named
+        .lock()
+        .expect("lock")
+        .clone()
+        .expect("a place was named");
+    let intros: Vec<(Prompt, String)> = writer
+        .written()
+        .into_iter()
+        .filter(|(p, _)| matches!(p, Prompt::Intro { .. }))
+        .collect();
+    assert_eq!(intros.len(), 2, "{intros:?}");
+    assert!(matches!(&intros[0].0, Prompt::Intro { avoid, .. } if avoid.is_empty()));
+    assert!(
+        matches!(&intros[1].0, Prompt::Intro { avoid, .. } if *avoid == [other.clone()]),
+        "{intros:?}"
+    );
+    let day = &plan.itinerary.days[0];
+    assert_eq!(day.intro, intros[1].1);
+    let s = &streamed(&events)[&Slot::Intro { day: 1 }];
+    assert!(
+        s.all_pieces.contains(&other),
+        "the first attempt streamed: {s:?}"
+    );
+    assert_eq!(s.refused, 1, "then was replaced: {s:?}");
+    assert_eq!(s.pieces, intros[1].1);
+    assert_eq!(s.kept.as_deref(), Some(intros[1].1.as_str()));
+    let check = prose_check(&plan);
+    assert!(check.passed, "{check:?}");
+    assert!(
+        check.detail.contains("caught: 1 another place named;")
+            && check.detail.contains("0 sentence(s) dropped"),
+        "{check:?}"
+    );
+    planner.close().await.expect("the store closes");
+
+    // Named on every attempt: the sentence is dropped, and the check says so.
+    let writer = Writer::new();
+    let (llm, named) = naming_another_place(&writer, places, true);
+    let planner = app(Some(Arc::clone(&llm) as Arc<dyn LlmClient>), |_| {}).await;
+    let (_, plan) = make(
+        &planner,
+        &OwnerId::new("grounding-always"),
+        1,
+        "grounding: always",
+    )
+    .await;
+    let other = named
+        .lock()
+        .expect("lock")
+        .clone()
+        .expect("a place was named");
+    let attempts: Vec<String> = writer
+        .written()
+        .into_iter()
+        .filter(|(p, _)| matches!(p, Prompt::Intro { .. }))
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    let intro = &plan.itinerary.days[0].intro;
+    assert!(!intro.contains(&other), "{intro}");
+    assert!(
+        attempts.contains(intro),
+        "{intro} is a clean sentence of an attempt"
+    );
+    let check = prose_check(&plan);
+    assert!(check.passed, "what is kept is clean: {check:?}");
+    assert!(
+        check.detail.contains("caught: 2 another place named;")
+            && check.detail.contains("1 sentence(s) dropped"),
+        "{check:?}"
+    );
+    planner.close().await.expect("the store closes");
+}
+
+/// Makes a plan with `llm` and checks it is complete without prose, with the warning that
+/// names `error`.
+async fn complete_without_prose(
+    llm: Arc<ScriptedLlm>,
+    prefs: &str,
+    error: &LlmError,
+) -> Vec<Arc<PlanEvent>> {
+    let app = app(Some(Arc::clone(&llm) as Arc<dyn LlmClient>), |_| {}).await;
+    let owner = OwnerId::new(format!("degraded {prefs}"));
+    let job = app
+        .planner()
+        .start(&owner, trip(2, prefs))
+        .await
+        .expect("starts");
+    let events = follow(&job).await;
+    assert_eq!(job.state(), JobState::Done, "{prefs}: {events:?}");
+    let plan = job.plan().expect("a plan");
+    let warning = format!(
+        "the itinerary prose could not be written ({error}); the plan is complete without it"
+    );
+    assert!(
+        plan.warnings.contains(&warning),
+        "{prefs}: {:?}",
+        plan.warnings
+    );
+    assert!(
+        !plan.checks.iter().any(|c| c.name == "prose"),
+        "{prefs}: no prose, no prose check"
+    );
+    assert!(!plan.itinerary.days.is_empty());
+    for day in &plan.itinerary.days {
+        assert!(!day.stops.is_empty(), "the stops are planned all the same");
+        assert_eq!(day.intro, "");
+        assert!(day.stops.iter().all(|s| s.note.is_empty()));
+    }
+    assert!(
+        plan.summary.text.starts_with("A 2-day trip to Helsinki"),
+        "{}",
+        plan.summary.text
+    );
+    // No agent failed: the itinerary is there, without its prose.
+    assert!(
+        job.snapshot()
+            .agents
+            .iter()
+            .all(|a| a.state == AgentState::Done),
+        "{prefs}"
+    );
+    assert!(!llm.requests().is_empty(), "{prefs}: the model was asked");
+    app.close().await.expect("the store closes");
+    events
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_cut_off_or_stalled_model_leaves_a_complete_plan_with_a_warning() {
+    let writer = Writer::new();
+    let text = |w: &Writer, r: &ChatRequest| w.answer(&Prompt::of(r)).unwrap_or_default();
+
+    // The provider is down.
+    let down = LlmError::Unavailable("HTTP 503".into());
+    let e = down.clone();
+    complete_without_prose(
+        ScriptedLlm::new(move |_| Reply::Fail(e.clone())),
+        "degraded: down",
+        &down,
+    )
+    .await;
+
+    // The connection breaks after a few words: what streamed is not kept.
+    let cut = LlmError::Unavailable("the connection was reset".into());
+    let (w, e) = (Arc::clone(&writer), cut.clone());
+    let events = complete_without_prose(
+        ScriptedLlm::new(move |r| Reply::CutOff {
+            text: text(&w, r),
+            after: 3,
+            error: e.clone(),
+        }),
+        "degraded: cut off",
+        &cut,
+    )
+    .await;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(&**e, PlanEvent::Text { text, .. } if !text.is_empty())),
+        "the first words streamed"
+    );
+
+    // The model stalls before its first word, past its client's deadline.
+    let late = LlmError::Timeout(Duration::from_millis(300));
+    let e = late.clone();
+    complete_without_prose(
+        ScriptedLlm::new(move |_| {
+            Reply::Stall(Duration::from_millis(300), Box::new(Reply::Fail(e.clone())))
+        }),
+        "degraded: stalled",
+        &late,
+    )
+    .await;
+
+    // The model stalls mid-answer, past its client's deadline between two words.
+    let (w, e) = (Arc::clone(&writer), late.clone());
+    complete_without_prose(
+        ScriptedLlm::new(move |r| Reply::CutOff {
+            text: text(&w, r),
+            after: 2,
+            error: e.clone(),
+        }),
+        "degraded: idle",
+        &late,
+    )
+    .await;
+
+    // A slow model that answers is waited for: its prose is kept.
+    let w = Arc::clone(&writer);
+    let slow = ScriptedLlm::new(move |r| {
+        Reply::Stall(
+            Duration::from_millis(200),
+            Box::new(Reply::Text(text(&w, r))),
+        )
+    });
+    let app = app(Some(slow as Arc<dyn LlmClient>), |_| {}).await;
+    let (_, plan) = tokio::time::timeout(
+        PLAN_TIMEOUT,
+        make(&app, &OwnerId::new("degraded-slow"), 1, "degraded: slow"),
+    )
+    .await
+    .expect("in time");
+    assert!(prose_check(&plan).passed);
+    assert!(!plan.itinerary.days[0].intro.is_empty());
+    assert!(
+        plan.warnings.iter().all(|w| !w.contains("prose")),
+        "{:?}",
+        plan.warnings
+    );
+    app.close().await.expect("the store closes");
+}
