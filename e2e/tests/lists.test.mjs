@@ -1,7 +1,8 @@
 // The trip list in a real browser: add items, move the sliders, tick items and watch the
 // progress text, reorder with the keyboard, write notes, reload and find everything intact,
 // download the PDF and read it back with pdftotext, and see a 409 from another tab reload the
-// item. One browser context (one Tripwright user) for the whole file.
+// item. The rows post their forms through htmx and swap in the server's fragments. One
+// browser context (one Tripwright user) for the whole file.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -13,13 +14,19 @@ async function settled(page) {
   await page.waitForFunction(() => !document.body.hasAttribute('data-pending'));
 }
 
+/** Whether a response answers a row's form (`POST /lists/{id}/items/{item}`), with `status`. */
+function rowPost(status) {
+  return (r) => r.request().method() === 'POST' && /^\/lists\/[^/]+\/items\/[^/]+$/.test(new URL(r.url()).pathname)
+    && (status === undefined || r.status() === status);
+}
+
 /** Sets a range input with the keyboard (as a user would) and waits for the save. */
 async function slide(page, row, cls, value) {
   const slider = row.locator(cls);
   const current = Number(await slider.inputValue());
   await slider.focus();
   const key = value > current ? 'ArrowRight' : 'ArrowLeft';
-  const saved = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes('/items/'));
+  const saved = page.waitForResponse(rowPost(200));
   for (let i = 0; i < Math.abs(value - current); i += 1) await page.keyboard.press(key);
   // Keyboard steps fire `change` per step; wait until the last one is saved.
   await saved;
@@ -76,23 +83,43 @@ describe('the trip list', () => {
     assert.equal(await page.locator('#list-empty').isVisible(), false);
     assert.equal(await text(page.locator('#list-progress')), '0 out of 3 items taken (0%)');
 
+    // The server refuses them (the same rules as for a plain form) and its error box is
+    // swapped in; the form keeps what was typed.
+    const refused = (status) => page.waitForResponse((r) => r.request().method() === 'POST'
+      && /^\/lists\/[^/]+\/items$/.test(new URL(r.url()).pathname) && r.status() === status);
+    const shows = (pattern) => page.waitForFunction((p) => new RegExp(p).test(document.querySelector('#list-error')?.textContent || ''), pattern.source);
     await page.locator('#new-item-name').fill('wool SOCKS');
+    let answer = refused(409);
     await page.locator('#add-item').click();
+    await answer;
     await page.locator('#list-error').waitFor({ state: 'visible' });
+    await shows(/already on the list/);
     assert.match(await text(page.locator('#list-error')), /already on the list/);
+    assert.equal(await page.locator('#new-item-name').inputValue(), 'wool SOCKS');
     await page.locator('#new-item-name').fill('   ');
+    answer = refused(400);
     await page.locator('#add-item').click();
+    await answer;
+    await shows(/needs a name/);
     assert.match(await text(page.locator('#list-error')), /needs a name/);
     assert.equal(await page.locator('tr.item').count(), 3);
     assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was reloaded');
   });
 
-  test('the sliders save the quantities', async () => {
+  test('the sliders save the quantities, and the answer swaps only that row', async () => {
+    await page.locator('tr.item').evaluateAll((trs) => trs.forEach((tr) => { tr.__before = true; }));
     const socks = row(page, 'Wool socks');
     await slide(page, socks, '.qty-take', 5);
     await slide(page, socks, '.qty-home', 2);
     assert.equal(await text(socks.locator('.qty-take-value')), '5');
     assert.equal(await text(socks.locator('.qty-home-value')), '2');
+    const kept = await page.locator('tr.item').evaluateAll((trs) => trs.map((tr) => [tr.querySelector('.item-name').value, !!tr.__before]));
+    assert.deepEqual(kept, [['Wool socks', false], ['Rain jacket', true], ['Phone charger', true]]);
+    // The server's row, as saved: its version moved on with each save.
+    const api = await ctx.request.get(`/api${listUrl}`);
+    const saved = (await api.json()).items.find((i) => i.name === 'Wool socks');
+    assert.deepEqual([saved.qty_take, saved.qty_home], [5, 2]);
+    assert.equal(await socks.getAttribute('data-version'), String(saved.version));
   });
 
   test('ticking items updates the progress text and bar at once', async () => {
@@ -108,7 +135,7 @@ describe('the trip list', () => {
   test('up and down move items and keep the keyboard focus', async () => {
     const charger = row(page, 'Phone charger');
     await charger.locator('.item-up').focus();
-    const moved = page.waitForResponse((r) => r.url().endsWith('/move'));
+    const moved = page.waitForResponse(rowPost(200));
     await page.keyboard.press('Enter');
     await moved;
     await page.waitForFunction(() => document.querySelectorAll('tr.item')[1]?.querySelector('.item-name')?.value === 'Phone charger');
@@ -128,7 +155,7 @@ describe('the trip list', () => {
     await other.close();
     // This tab still has the old version of the rain jacket: its change is refused and reloaded.
     const jacket = row(page, 'Rain jacket');
-    const refused = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.status() === 409);
+    const refused = page.waitForResponse(rowPost(409));
     await jacket.locator('.qty-take').focus();
     await page.keyboard.press('ArrowRight');
     await refused;
@@ -150,7 +177,7 @@ describe('the trip list', () => {
     await page.locator('#new-item-name').fill('Spare umbrella');
     await page.locator('#add-item').click();
     await row(page, 'Spare umbrella').waitFor();
-    const gone = page.waitForResponse((r) => r.request().method() === 'DELETE');
+    const gone = page.waitForResponse(rowPost(200));
     await row(page, 'Spare umbrella').locator('.item-remove').click();
     await gone;
     await row(page, 'Spare umbrella').waitFor({ state: 'detached' });

@@ -291,6 +291,14 @@ describe('a plan made in the browser', () => {
       timeout: PLAN_TIMEOUT_MS,
     });
     assert.equal(await page.locator('#itinerary section.day').count(), 2);
+    // The rewrite came on the live stream, which ended: the page is done again and says so.
+    await page.locator('#plan[data-state="done"]').waitFor({ timeout: PLAN_TIMEOUT_MS });
+    assert.match(await text(page.locator('#plan-notice')), /Day 1 (is rewritten|could not be rewritten)/);
+    // (The page was opened again since the plan was made: only the rewrite's events are here.)
+    const live = await page.evaluate(() => window.__live);
+    assert.ok(live.includes('progress') && live.includes('itinerary'), JSON.stringify(live));
+    assert.equal(live.filter((e) => e === 'end').length, 1, JSON.stringify(live));
+    assert.equal(await page.locator('.regenerate-day:disabled').count(), 0, 'the Rewrite buttons stay disabled');
     await screenshot(page, 'plan-regenerated');
   });
 });

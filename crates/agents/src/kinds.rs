@@ -167,11 +167,12 @@ pub fn contradicts_kind(sentence: &str, stop: &tripwright_domain::Stop) -> bool 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use tripwright_domain::{Stop, TimeOfDay};
 
-    fn stop(name: &str, kind: StopKind, place_kind: &str) -> Stop {
+    /// A stop of this name and kinds at 10:00–11:30, without facts (also for `prose`'s tests).
+    pub(crate) fn stop(name: &str, kind: StopKind, place_kind: &str) -> Stop {
         Stop {
             place_id: "osm:node/1".into(),
             name: name.into(),

@@ -617,25 +617,8 @@ pub fn prompt_texts() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tripwright_domain::TimeOfDay;
 
-    fn stop(name: &str, kind: StopKind, place_kind: &str) -> Stop {
-        Stop {
-            place_id: "osm:node/1".into(),
-            name: name.into(),
-            kind,
-            place_kind: place_kind.into(),
-            lat: 60.17,
-            lon: 24.94,
-            start: TimeOfDay::from_minutes(600),
-            end: TimeOfDay::from_minutes(690),
-            walk_minutes: 3,
-            walk_km: 0.2,
-            opening_hours: None,
-            facts: Vec::new(),
-            note: String::new(),
-        }
-    }
+    use crate::kinds::tests::stop;
 
     fn subject<'a>(s: &'a Stop, others: &'a [&'a str], facts: &str) -> Subject<'a> {
         Subject {

@@ -52,6 +52,46 @@ impl fmt::Display for Changed {
     }
 }
 
+/// A per-user quota that a request would exceed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quota {
+    /// Plans started in 24 hours.
+    PlansPerDay(u32),
+    /// Trip lists kept.
+    Lists(u32),
+    /// Items on one list.
+    Items(u32),
+}
+
+impl fmt::Display for Quota {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Quota::PlansPerDay(n) => write!(
+                f,
+                "you have started {n} plans in the last 24 hours, the most this server makes for one person in a day"
+            ),
+            Quota::Lists(n) => write!(
+                f,
+                "you have {n} trip lists, the most this server keeps for one person"
+            ),
+            Quota::Items(n) => write!(f, "this list has {n} items, the most a list can hold"),
+        }
+    }
+}
+
+impl Quota {
+    /// What the user can do about it.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Quota::PlansPerDay(_) => {
+                "your saved plans are all still there; you can plan again tomorrow"
+            }
+            Quota::Lists(_) => "delete a list you no longer need, then make the new one",
+            Quota::Items(_) => "remove items you no longer need, or start a second list",
+        }
+    }
+}
+
 /// What a request named that does not exist (or is not the caller's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Missing {
@@ -130,6 +170,9 @@ pub enum AppError {
     /// Too many plans are being made at once.
     #[error("the planner is busy, try again in a moment")]
     Busy,
+    /// A per-user quota would be exceeded.
+    #[error("{0}")]
+    Quota(Quota),
     /// Assets were never fetched.
     #[error(
         "assets are missing under {}: {}. Run scripts/fetch_assets.sh (or set TRIPWRIGHT_ASSETS_DIR)",

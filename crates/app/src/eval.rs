@@ -71,10 +71,13 @@ pub fn parse_suite(text: &str) -> Result<Vec<Case>, String> {
         if line.is_empty() || line.starts_with("//") {
             continue;
         }
-        let case: Case =
-            serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 1))?;
+        let case: Case = serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 1))?;
         if cases.iter().any(|c: &Case| c.id == case.id) {
-            return Err(format!("line {}: the id {:?} is used twice", i + 1, case.id));
+            return Err(format!(
+                "line {}: the id {:?} is used twice",
+                i + 1,
+                case.id
+            ));
         }
         cases.push(case);
     }
@@ -148,9 +151,7 @@ impl CaseResult {
     /// Whether the plan passes every commonsense check and every stated hard constraint
     /// (hard constraints count only for plans that are complete and grounded).
     pub fn final_pass(&self) -> bool {
-        self.delivered
-            && self.checks.iter().all(|c| c.passed)
-            && self.hard.iter().all(|c| c.passed)
+        self.delivered && self.checks.iter().all(|c| c.passed) && self.hard.iter().all(|c| c.passed)
     }
 
     /// Whether everything the case expects held.
@@ -256,7 +257,10 @@ fn hard_constraints(req: &TripRequest, plan: &Plan) -> Vec<Verdict> {
         out.push(verdict(
             "budget",
             c.within_budget == Some(true),
-            format!("total {:.2} {} for a budget of {:?}", c.total, c.currency, c.budget),
+            format!(
+                "total {:.2} {} for a budget of {:?}",
+                c.total, c.currency, c.budget
+            ),
         ));
     }
     if let Some(max) = req.max_price {
@@ -294,11 +298,9 @@ fn score_plan(case: &Case, req: &TripRequest, plan: &Plan, seconds: f64) -> Case
         .filter(|c| COMMONSENSE.contains(&c.name.as_str()))
         .map(|c| verdict(&c.name, c.passed, c.detail.clone()))
         .collect();
-    let grounded_complete = ["grounded", "complete"].iter().all(|n| {
-        plan.checks
-            .iter()
-            .any(|c| c.name == *n && c.passed)
-    });
+    let grounded_complete = ["grounded", "complete"]
+        .iter()
+        .all(|n| plan.checks.iter().any(|c| c.name == *n && c.passed));
     let hard = if delivered && grounded_complete {
         let mut hard = hard_constraints(req, plan);
         // An unmeetable budget is judged by whether the plan says so (an expectation), not
@@ -322,11 +324,11 @@ fn score_plan(case: &Case, req: &TripRequest, plan: &Plan, seconds: f64) -> Case
     if e.over_budget {
         let c = &plan.summary.cost;
         let said = c.within_budget == Some(false)
-            && plan.warnings.iter().any(|w| w.contains("exceeds the budget"))
             && plan
-                .checks
+                .warnings
                 .iter()
-                .any(|c| c.name == "budget" && !c.passed);
+                .any(|w| w.contains("exceeds the budget"))
+            && plan.checks.iter().any(|c| c.name == "budget" && !c.passed);
         expectations.push(verdict(
             "over_budget_reported",
             said,
@@ -444,7 +446,11 @@ pub fn totals(cases: &[CaseResult], model: &str) -> Totals {
     let sentences: usize = prose.iter().map(|c| c.prose.sentences).sum();
     for flaw in Flaw::ALL {
         let n: usize = prose.iter().map(|c| c.prose.count(flaw)).sum();
-        let d = if flaw == Flaw::NoteMissing { stops } else { sentences };
+        let d = if flaw == Flaw::NoteMissing {
+            stops
+        } else {
+            sentences
+        };
         counts.insert(flaw.as_str().to_owned(), n);
         rates.insert(
             flaw.as_str().to_owned(),
@@ -471,7 +477,10 @@ pub fn totals(cases: &[CaseResult], model: &str) -> Totals {
         ),
         expectations_met: ratio(cases.iter().filter(|c| c.met()).count(), cases.len()),
         prose_plans: prose.len(),
-        prose_pass_rate: ratio(prose.iter().filter(|c| c.prose.passes()).count(), prose.len()),
+        prose_pass_rate: ratio(
+            prose.iter().filter(|c| c.prose.passes()).count(),
+            prose.len(),
+        ),
         prose_rates: rates,
         prose_counts: counts,
         model: model.to_owned(),
@@ -533,10 +542,26 @@ impl Thresholds {
             }
         };
         least("delivery_rate", self.delivery_rate, totals.delivery_rate);
-        least("final_pass_rate", self.final_pass_rate, totals.final_pass_rate);
-        least("micro_pass_rate", self.micro_pass_rate, totals.micro_pass_rate);
-        least("expectations_met", self.expectations_met, totals.expectations_met);
-        least("prose_pass_rate", self.prose_pass_rate, totals.prose_pass_rate);
+        least(
+            "final_pass_rate",
+            self.final_pass_rate,
+            totals.final_pass_rate,
+        );
+        least(
+            "micro_pass_rate",
+            self.micro_pass_rate,
+            totals.micro_pass_rate,
+        );
+        least(
+            "expectations_met",
+            self.expectations_met,
+            totals.expectations_met,
+        );
+        least(
+            "prose_pass_rate",
+            self.prose_pass_rate,
+            totals.prose_pass_rate,
+        );
         for (name, max) in &self.prose_rates {
             match totals.prose_rates.get(name) {
                 Some(got) if *got > *max + 1e-9 => {
@@ -560,8 +585,11 @@ mod tests {
         let cases = parse_suite(suite).expect("valid");
         assert_eq!(cases.len(), 2);
         assert_eq!(cases[1].expect.error.as_deref(), Some("days_out_of_range"));
-        assert!(parse_suite("{\"id\":\"a\",\"request\":{}}\n{\"id\":\"a\",\"request\":{}}").is_err());
-        let e = parse_suite("{\"id\":\"a\",\"request\":{},\"expect\":{\"nope\":1}}").expect_err("unknown");
+        assert!(
+            parse_suite("{\"id\":\"a\",\"request\":{}}\n{\"id\":\"a\",\"request\":{}}").is_err()
+        );
+        let e = parse_suite("{\"id\":\"a\",\"request\":{},\"expect\":{\"nope\":1}}")
+            .expect_err("unknown");
         assert!(e.starts_with("line 1"), "{e}");
         assert!(parse_suite("\n").is_err());
     }

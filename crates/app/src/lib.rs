@@ -34,8 +34,8 @@ use tripwright_llm::LlmClient;
 use tripwright_ml::embedding::Embedder;
 use tripwright_store::Store;
 
-pub use error::{AppError, Changed, Invalid, Missing};
-pub use lists::TripLists;
+pub use error::{AppError, Changed, Invalid, Missing, Quota};
+pub use lists::{ListQuotas, TripLists};
 pub use planning::{Planner, PlannerLimits};
 pub use shops::Shops;
 /// The weather model's evaluation.
@@ -339,12 +339,20 @@ impl App {
                 job_ttl: Duration::from_secs(web.job_ttl_secs),
                 plan_cache: web.plan_cache,
                 deadline: Duration::from_secs(web.plan_deadline_secs.max(1)),
+                plans_per_day: config.limits.plans_per_day,
+                anonymous_keep: (config.limits.anonymous_plan_days > 0).then(|| {
+                    Duration::from_secs(u64::from(config.limits.anonymous_plan_days) * 86_400)
+                }),
             },
         );
         let lists = TripLists::new(
             Arc::clone(&store) as Arc<dyn tripwright_store::ListStore>,
             Arc::clone(&store) as Arc<dyn tripwright_store::PlanStore>,
             planner.clone(),
+            ListQuotas {
+                lists_per_user: config.limits.lists_per_user,
+                items_per_list: config.limits.items_per_list,
+            },
         );
         let shops = Shops::new(
             Arc::clone(&gazetteer),

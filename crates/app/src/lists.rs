@@ -17,7 +17,7 @@ use tripwright_domain::{
 use tripwright_store::{ItemPatch, ListStore, PlanStore};
 
 use crate::planning::Planner;
-use crate::{AppError, Changed, Invalid};
+use crate::{AppError, Changed, Invalid, Quota};
 
 /// The title of a list made without one.
 pub const DEFAULT_LIST_TITLE: &str = "Trip list";
@@ -89,6 +89,26 @@ pub struct TripLists {
     lists: Arc<dyn ListStore>,
     plans: Arc<dyn PlanStore>,
     planner: Planner,
+    quotas: ListQuotas,
+}
+
+/// How much one user may keep (0: no limit). Checked before a write, so requests racing
+/// each other may pass a limit by a few.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListQuotas {
+    /// Lists per owner.
+    pub lists_per_user: u32,
+    /// Items per list.
+    pub items_per_list: u32,
+}
+
+impl Default for ListQuotas {
+    fn default() -> Self {
+        Self {
+            lists_per_user: 100,
+            items_per_list: 500,
+        }
+    }
 }
 
 impl std::fmt::Debug for TripLists {
@@ -175,12 +195,23 @@ impl TripLists {
         lists: Arc<dyn ListStore>,
         plans: Arc<dyn PlanStore>,
         planner: Planner,
+        quotas: ListQuotas,
     ) -> Self {
         Self {
             lists,
             plans,
             planner,
+            quotas,
         }
+    }
+
+    /// [`AppError::Quota`] when `owner` has as many lists as allowed.
+    async fn room_for_a_list(&self, owner: &OwnerId) -> Result<(), AppError> {
+        let limit = self.quotas.lists_per_user;
+        if limit > 0 && self.lists.lists(owner).await?.len() >= limit as usize {
+            return Err(AppError::Quota(Quota::Lists(limit)));
+        }
+        Ok(())
     }
 
     /// The owner's lists, newest first, with their items.
@@ -191,6 +222,7 @@ impl TripLists {
     /// Makes an empty list (the title checked).
     pub async fn create(&self, owner: &OwnerId, title: &str) -> Result<TripList, AppError> {
         let title = check_title(title)?;
+        self.room_for_a_list(owner).await?;
         self.lists
             .create_list(owner, &title, None)
             .await
@@ -214,6 +246,7 @@ impl TripLists {
             Some(t) => check_title(t)?,
             None => plan_list_title(&plan),
         };
+        self.room_for_a_list(owner).await?;
         let list = self
             .lists
             .create_list(owner, &title, Some(plan_id))
@@ -278,6 +311,10 @@ impl TripLists {
         let name = check_name(&item.name)?;
         let home = check_qty("the quantity at home", item.qty_home)?;
         let take = check_qty("the quantity to take", item.qty_take)?;
+        let limit = self.quotas.items_per_list;
+        if limit > 0 && self.get(owner, id).await?.items.len() >= limit as usize {
+            return Err(AppError::Quota(Quota::Items(limit)));
+        }
         self.lists
             .add_item(owner, id, &name, home, take)
             .await

@@ -134,6 +134,8 @@ pub struct Config {
     pub online: OnlineConfig,
     /// The web app that `tripwright serve` runs.
     pub web: WebConfig,
+    /// Quotas per user and rate limits per client.
+    pub limits: LimitsConfig,
 }
 
 impl Default for Config {
@@ -150,6 +152,48 @@ impl Default for Config {
             llm: LlmConfig::default(),
             online: OnlineConfig::default(),
             web: WebConfig::default(),
+            limits: LimitsConfig::default(),
+        }
+    }
+}
+
+/// What one user may keep and how fast one client may ask: quotas per user (a browser's
+/// cookie), answered 422 with what to do, and rate limits per client address, answered 429
+/// with `Retry-After`. A rate of 0 turns that limit off.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Plans one user may start in 24 hours (100).
+    pub plans_per_day: u32,
+    /// Trip lists one user may have (100).
+    pub lists_per_user: u32,
+    /// Items on one trip list (500).
+    pub items_per_list: u32,
+    /// Plan requests (new plans, rewritten days) one client address may send per minute
+    /// (20); up to that many may come at once.
+    pub plan_requests_per_minute: u32,
+    /// List changes (items, titles, notes, new lists) per client address and minute (600).
+    pub list_edits_per_minute: u32,
+    /// Exports (PDF, Markdown, iCalendar) per client address and minute (30).
+    pub exports_per_minute: u32,
+    /// Requests to the OpenAI-compatible `/v1` per client address and minute (120).
+    pub api_requests_per_minute: u32,
+    /// Days the plans of clients without a cookie (API clients, curl) are kept (7); 0 keeps
+    /// them for ever.
+    pub anonymous_plan_days: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            plans_per_day: 100,
+            lists_per_user: 100,
+            items_per_list: 500,
+            plan_requests_per_minute: 20,
+            list_edits_per_minute: 600,
+            exports_per_minute: 30,
+            api_requests_per_minute: 120,
+            anonymous_plan_days: 7,
         }
     }
 }
@@ -160,7 +204,10 @@ impl Default for Config {
 pub struct LlmConfig {
     /// Which model writes the prose (`embedded`).
     pub provider: LlmProvider,
-    /// GGUF of the embedded model; default `<assets_dir>/models/qwen2.5-coder-0.5b-instruct.gguf`.
+    /// Which of the fetched models the embedded engine runs (`qwen-0.5b`).
+    pub embedded_model: EmbeddedModel,
+    /// GGUF of the embedded model, overriding `embedded_model`; default its file under
+    /// `<assets_dir>/models/`.
     pub model_path: Option<PathBuf>,
     /// Base URL of the OpenAI-compatible endpoint, e.g. `http://127.0.0.1:8000/v1`.
     pub base_url: String,
@@ -180,6 +227,7 @@ impl Default for LlmConfig {
     fn default() -> Self {
         Self {
             provider: LlmProvider::Embedded,
+            embedded_model: EmbeddedModel::default(),
             model_path: None,
             base_url: "http://127.0.0.1:8000/v1".into(),
             model: "gpt-4o-mini".into(),
@@ -222,12 +270,45 @@ impl std::fmt::Display for LlmProvider {
     }
 }
 
+/// The models `scripts/fetch_assets.sh` fetches for the embedded engine;
+/// `llm.embedded_model` in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum EmbeddedModel {
+    /// Qwen2.5-Coder-0.5B-Instruct, Q8_0, 491 MB (`qwen-0.5b`).
+    #[default]
+    #[serde(rename = "qwen-0.5b")]
+    Qwen05B,
+    /// Qwen2.5-Coder-1.5B-Instruct, Q4_K_M, 1.1 GB: truer prose, slower (`qwen-1.5b`).
+    #[serde(rename = "qwen-1.5b")]
+    Qwen15B,
+}
+
+impl EmbeddedModel {
+    /// The name used in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmbeddedModel::Qwen05B => "qwen-0.5b",
+            EmbeddedModel::Qwen15B => "qwen-1.5b",
+        }
+    }
+
+    /// Its GGUF file under `{assets_dir}/models/`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            EmbeddedModel::Qwen05B => "qwen2.5-coder-0.5b-instruct.gguf",
+            EmbeddedModel::Qwen15B => "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        }
+    }
+}
+
 impl Config {
-    /// The embedded model's GGUF file.
+    /// The embedded model's GGUF file: `llm.model_path`, else the file of
+    /// `llm.embedded_model` under `{assets_dir}/models/`.
     pub fn llm_model_path(&self) -> PathBuf {
         self.llm.model_path.clone().unwrap_or_else(|| {
             self.assets_dir
-                .join("models/qwen2.5-coder-0.5b-instruct.gguf")
+                .join("models")
+                .join(self.llm.embedded_model.file_name())
         })
     }
 
@@ -265,6 +346,14 @@ pub struct WebConfig {
     /// Longest a plan (or the rewrite of a day) may run, in seconds, before it is stopped
     /// and marked failed, so that no plan stays "running" for ever (1800).
     pub plan_deadline_secs: u64,
+    /// Seconds a client has to send a request's headers; also how long a kept-alive
+    /// connection may sit idle (10).
+    pub header_timeout_secs: u64,
+    /// Connections open at once; beyond it new ones wait until one closes (512).
+    pub max_connections: usize,
+    /// On SIGTERM or Ctrl-C: seconds running plans and open connections get to finish
+    /// before they are stopped (20). Plans still running at half of it end as failed.
+    pub shutdown_grace_secs: u64,
     /// The vendored front-end libraries served under `/static/vendor/`; unset (the default):
     /// `{assets_dir}/web`, see [`Config::vendor_dir`].
     pub vendor_dir: Option<PathBuf>,
@@ -284,6 +373,9 @@ impl Default for WebConfig {
             job_ttl_secs: 600,
             plan_cache: 64,
             plan_deadline_secs: 1800,
+            header_timeout_secs: 10,
+            max_connections: 512,
+            shutdown_grace_secs: 20,
             vendor_dir: None,
             font_dirs: vec![
                 PathBuf::from("/usr/share/fonts/truetype/dejavu"),
@@ -750,6 +842,37 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn the_embedded_model_is_chosen_by_name_and_a_path_overrides_it() {
+        let c = Config::load(
+            None,
+            env(&[("TRIPWRIGHT_LLM__EMBEDDED_MODEL", "qwen-1.5b")]),
+        )
+        .expect("loads");
+        assert_eq!(c.llm.embedded_model, EmbeddedModel::Qwen15B);
+        assert_eq!(
+            c.llm_model_path(),
+            c.assets_dir
+                .join("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+        );
+        let c = Config::load(
+            None,
+            env(&[
+                ("TRIPWRIGHT_LLM__EMBEDDED_MODEL", "qwen-1.5b"),
+                ("TRIPWRIGHT_LLM__MODEL_PATH", "/models/mine.gguf"),
+            ]),
+        )
+        .expect("loads");
+        assert_eq!(c.llm_model_path(), PathBuf::from("/models/mine.gguf"));
+        let e = Config::load(None, env(&[("TRIPWRIGHT_LLM__EMBEDDED_MODEL", "qwen-7b")]))
+            .expect_err("unknown model");
+        let message = e.to_string();
+        assert!(
+            message.contains("qwen-0.5b") && message.contains("qwen-1.5b"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -114,6 +114,8 @@ fn plausible_value(name: &str, default: Option<&toml::Value>) -> String {
         )
     } else if ends(&["PROVIDER"]) {
         "off".into()
+    } else if ends(&["EMBEDDED_MODEL"]) {
+        "qwen-1.5b".into()
     } else if ends(&["LOG_FORMAT"]) {
         "json".into()
     } else if ends(&["_LOG"]) {

@@ -445,12 +445,30 @@ async fn serve(mut config: Config, secrets: &Secrets, args: ServeArgs) -> Result
         ),
     }
     println!("Tripwright is running at http://{addr}/");
-    tripwright_web::serve(listener, state, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    let options = tripwright_web::ServeOptions::from(&app.config().web);
+    tripwright_web::serve(listener, state, stop_signal(), options).await?;
+    eprintln!("Stopped.");
     app.close().await?;
     Ok(())
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM, the signal systemd, Docker and Kubernetes send.
+async fn stop_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "SIGTERM cannot be handled");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => eprintln!("Ctrl-C: stopping…"),
+        () = term => eprintln!("SIGTERM: stopping…"),
+    }
 }
 
 async fn import(config: Config, file: PathBuf) -> Result<()> {

@@ -7,21 +7,26 @@
 
 mod app;
 mod openai;
+mod ratelimit;
+mod server;
 
 pub use app::{WebApp, WebAppError, openapi_document};
+pub use server::{ServeOptions, serve};
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
 use axum::routing::get;
 use axum::{BoxError, Router, middleware};
-use tokio::net::TcpListener;
 use tower::ServiceBuilder;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tripwright_llm::LlmClient;
+
+use crate::ratelimit::RateLimits;
 
 /// Limits that keep one client from holding the server: how much it may send, how long a
 /// request may run, how many tokens it may ask for.
@@ -65,6 +70,8 @@ pub struct AppState {
     pub llm_unavailable: Option<String>,
     /// The web app; without it only `/healthz` and `/v1` are served.
     pub app: Option<Arc<WebApp>>,
+    /// Rate limits per client address (none without an app).
+    pub rates: Arc<RateLimits>,
 }
 
 impl AppState {
@@ -76,6 +83,7 @@ impl AppState {
             started_at: unix_now(),
             llm_unavailable: None,
             app: None,
+            rates: Arc::new(RateLimits::default()),
         }
     }
 
@@ -88,6 +96,7 @@ impl AppState {
         };
         Self {
             llm_unavailable: unavailable,
+            rates: Arc::new(RateLimits::new(&app.app().config().limits)),
             app: Some(app),
             ..Self::new(llm)
         }
@@ -107,9 +116,33 @@ pub fn router(state: AppState) -> Router {
     let limits = state.limits;
     let mut router = Router::new()
         .route("/healthz", get(healthz))
-        .nest("/v1", openai::routes(&state));
+        .nest(
+            "/v1",
+            openai::routes(&state).layer(middleware::from_fn_with_state(
+                Arc::clone(&state.rates),
+                ratelimit::limit_api,
+            )),
+        )
+        // The web app's security headers, for the answers that are data only: nothing in
+        // them may run, be framed or be sniffed into something that runs.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ));
     if let Some(web) = &state.app {
-        router = router.merge(app::routes(Arc::clone(web), limits.max_body_bytes));
+        router = router.merge(app::routes(
+            Arc::clone(web),
+            limits.max_body_bytes,
+            Arc::clone(&state.rates),
+        ));
     }
     router
         .layer(
@@ -129,19 +162,4 @@ pub fn router(state: AppState) -> Router {
 /// Liveness probe: answers while the server accepts requests.
 async fn healthz() -> &'static str {
     "ok"
-}
-
-/// Serves [`router`] on `listener` until `shutdown` completes, then lets requests in flight
-/// (including streams, bounded by `max_tokens`) finish.
-///
-/// # Errors
-/// The listener's I/O error, if accepting connections fails for good.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
 }

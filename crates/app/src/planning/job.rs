@@ -479,6 +479,10 @@ impl PlanJob {
         if inner.state != JobState::Running {
             return;
         }
+        // The task (if it still runs: a deadline or a shutdown) stops with its job.
+        if let Some(handle) = inner.abort.take() {
+            handle.abort();
+        }
         if let Some(plan) = inner.plan.clone() {
             let day = inner.log.iter().find_map(|e| match **e {
                 PlanEvent::Agent { day, .. } => day,
@@ -489,7 +493,6 @@ impl PlanJob {
             return;
         }
         inner.state = JobState::Failed(message.clone());
-        inner.abort = None;
         inner.finished_at = Some(Instant::now());
         for a in &mut inner.agents {
             if a.state == AgentState::Running {

@@ -10,11 +10,12 @@ mod registry;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rand::RngCore as _;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::mpsc::UnboundedSender;
@@ -23,15 +24,15 @@ use tripwright_data::gazetteer::Gazetteer;
 use tripwright_domain::{OwnerId, Plan, PlanId, TripRequest};
 use tripwright_store::{PlanStore, PlanSummary};
 
-/// Where streamed prose goes: a day's intro, a stop's note, the summary.
-pub use tripwright_agents::prose::Slot;
 pub use job::{
     AGENTS, AgentProgress, AgentState, JobSnapshot, JobState, JobVersion, Parts, PlanEvent,
     PlanJob, Section,
 };
 use registry::{Jobs, PlanCache};
+/// Where streamed prose goes: a day's intro, a stop's note, the summary.
+pub use tripwright_agents::prose::Slot;
 
-use crate::{AppError, Missing};
+use crate::{AppError, Missing, Quota};
 
 /// How many plans run at once, how many are kept in memory and for how long, how many are
 /// cached, and how long one may run.
@@ -47,6 +48,10 @@ pub struct PlannerLimits {
     pub plan_cache: usize,
     /// Longest a plan (or a day's rewrite) may run before it is stopped and marked failed.
     pub deadline: Duration,
+    /// Plans one owner may start in 24 hours (0: no limit).
+    pub plans_per_day: u32,
+    /// How long the plans of anonymous requesters are kept (`None`: for ever).
+    pub anonymous_keep: Option<Duration>,
 }
 
 impl Default for PlannerLimits {
@@ -57,6 +62,8 @@ impl Default for PlannerLimits {
             job_ttl: Duration::from_secs(600),
             plan_cache: 64,
             deadline: Duration::from_secs(30 * 60),
+            plans_per_day: 100,
+            anonymous_keep: Some(Duration::from_secs(7 * 24 * 3600)),
         }
     }
 }
@@ -69,7 +76,15 @@ struct Shared {
     jobs: Jobs,
     cache: PlanCache,
     deadline: Duration,
+    plans_per_day: u32,
+    anonymous_keep: Option<Duration>,
+    /// Set by [`Planner::shut_down`]: no new plans.
+    closing: AtomicBool,
 }
+
+/// What a plan that the server's shutdown stopped says.
+pub const SHUTDOWN_MESSAGE: &str =
+    "the server was restarted before this plan was finished; please plan it again";
 
 /// The planning use cases. Cheap to clone.
 #[derive(Clone)]
@@ -108,22 +123,61 @@ impl Planner {
                 jobs: Jobs::new(limits.max_running, limits.max_jobs, limits.job_ttl),
                 cache: PlanCache::new(limits.plan_cache),
                 deadline: limits.deadline,
+                plans_per_day: limits.plans_per_day,
+                anonymous_keep: limits.anonymous_keep,
+                closing: AtomicBool::new(false),
             }),
         }
     }
 
     /// Validates and geocodes `req` (refusing it with the reason), then starts making the
-    /// plan for `owner`, or answers from the plan cache. Returns the job to follow.
+    /// plan for `owner`, or answers from the plan cache. Returns the job to follow. The plan
+    /// is kept for ever; an owner may start [`PlannerLimits::plans_per_day`] a day.
     pub async fn start(&self, owner: &OwnerId, req: TripRequest) -> Result<Arc<PlanJob>, AppError> {
+        self.start_kept(owner, req, None).await
+    }
+
+    /// [`Planner::start`] for a requester who will not be back as the same owner (an API
+    /// client without a cookie): the plan is deleted after
+    /// [`PlannerLimits::anonymous_keep`].
+    pub async fn start_anonymous(
+        &self,
+        owner: &OwnerId,
+        req: TripRequest,
+    ) -> Result<Arc<PlanJob>, AppError> {
+        let until = self
+            .shared
+            .anonymous_keep
+            .and_then(|keep| chrono::Duration::from_std(keep).ok())
+            .and_then(|keep| Utc::now().checked_add_signed(keep));
+        self.start_kept(owner, req, until).await
+    }
+
+    async fn start_kept(
+        &self,
+        owner: &OwnerId,
+        req: TripRequest,
+        expires: Option<DateTime<Utc>>,
+    ) -> Result<Arc<PlanJob>, AppError> {
         let shared = &self.shared;
+        if shared.closing.load(Ordering::Relaxed) {
+            return Err(AppError::Busy);
+        }
         req.validate()?;
         let destination = shared.gazetteer.geocode(&req.destination)?;
+        if shared.plans_per_day > 0 {
+            let since = Utc::now() - chrono::Duration::hours(24);
+            let made = shared.plans.owned_plans_since(owner, since).await?;
+            if made >= u64::from(shared.plans_per_day) {
+                return Err(AppError::Quota(Quota::PlansPerDay(shared.plans_per_day)));
+            }
+        }
         let id = PlanId::random();
         let key = PlanCache::key(&req, Utc::now().date_naive());
         if let Some(mut plan) = shared.cache.get(&key) {
             plan.id = id;
             plan.created_at = Utc::now();
-            shared.plans.save_owned_plan(owner, &plan).await?;
+            save(shared, owner, &plan, expires).await?;
             let job = PlanJob::finished(owner.clone(), plan);
             shared.jobs.insert(Arc::clone(&job))?;
             return Ok(job);
@@ -134,10 +188,32 @@ impl Planner {
         let task = {
             let shared = Arc::clone(shared);
             let job = Arc::clone(&job);
-            async move { make_owned(&shared, job, req, key).await }
+            async move { make_owned(&shared, job, req, key, expires).await }
         };
         self.supervise(Arc::clone(&job), permit, task);
         Ok(job)
+    }
+
+    /// Stops taking plans, gives the running ones up to `wait` to finish, then stops the rest
+    /// as failed with [`SHUTDOWN_MESSAGE`], so that everyone following them gets a final
+    /// event. For a server's shutdown.
+    pub async fn shut_down(&self, wait: Duration) {
+        self.shared.closing.store(true, Ordering::Relaxed);
+        let until = Instant::now() + wait;
+        loop {
+            let running = self.shared.jobs.running();
+            if running.is_empty() {
+                return;
+            }
+            if Instant::now() >= until {
+                tracing::warn!(plans = running.len(), "stopping the plans still running");
+                for job in running {
+                    job.fail(SHUTDOWN_MESSAGE.to_owned());
+                }
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Makes, checks and saves a plan without an owner (the CLI's), sending the agents'
@@ -249,6 +325,9 @@ impl Planner {
         day: u8,
     ) -> Result<Arc<PlanJob>, AppError> {
         let job = self.owned(owner, id).await?;
+        if self.shared.closing.load(Ordering::Relaxed) {
+            return Err(AppError::Busy);
+        }
         let permit = self.shared.jobs.permit()?;
         let plan = job.begin_rewrite(day)?;
         if self.shared.jobs.get(id).is_none() {
@@ -269,6 +348,18 @@ impl Planner {
         Ok(self.shared.plans.share_token(id, &random_token()).await?)
     }
 
+    /// Ends the share link of `owner`'s plan `id`; `false` when it had none. Sharing again
+    /// makes a new link.
+    pub async fn unshare(&self, owner: &OwnerId, id: &PlanId) -> Result<bool, AppError> {
+        self.finished(owner, id).await?;
+        Ok(self.shared.plans.revoke_share(id).await?)
+    }
+
+    /// Deletes the plans of anonymous requesters whose time ran out; returns how many.
+    pub async fn delete_expired(&self) -> Result<u64, AppError> {
+        Ok(self.shared.plans.delete_expired_plans(Utc::now()).await?)
+    }
+
     /// The plan behind a share link.
     pub async fn shared(&self, token: &str) -> Result<Plan, AppError> {
         self.shared
@@ -285,7 +376,27 @@ impl Planner {
 }
 
 /// Runs the agents for an owner's `job`, streaming their events, then saves the plan.
-async fn make_owned(shared: &Shared, job: Arc<PlanJob>, req: TripRequest, key: String) {
+/// Saves `owner`'s plan, to be deleted at `expires` when given.
+async fn save(
+    shared: &Shared,
+    owner: &OwnerId,
+    plan: &Plan,
+    expires: Option<DateTime<Utc>>,
+) -> Result<(), AppError> {
+    shared.plans.save_owned_plan(owner, plan).await?;
+    if let Some(at) = expires {
+        shared.plans.expire_plan(&plan.id, at).await?;
+    }
+    Ok(())
+}
+
+async fn make_owned(
+    shared: &Shared,
+    job: Arc<PlanJob>,
+    req: TripRequest,
+    key: String,
+    expires: Option<DateTime<Utc>>,
+) {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let make = shared.orchestrator.make_plan(req, Some(tx), job.id.clone());
     let forward = async {
@@ -299,7 +410,7 @@ async fn make_owned(shared: &Shared, job: Arc<PlanJob>, req: TripRequest, key: S
             if job.state() != JobState::Running {
                 return;
             }
-            match shared.plans.save_owned_plan(&job.owner, &plan).await {
+            match save(shared, &job.owner, &plan, expires).await {
                 Ok(()) => {
                     shared.cache.put(key, plan.clone());
                     job.finish(plan);

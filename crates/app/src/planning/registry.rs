@@ -75,6 +75,15 @@ impl Jobs {
         Ok(())
     }
 
+    /// The jobs still running.
+    pub(crate) fn running(&self) -> Vec<Arc<PlanJob>> {
+        self.map()
+            .values()
+            .filter(|j| j.finished_at().is_none())
+            .cloned()
+            .collect()
+    }
+
     /// How many jobs are registered.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {

@@ -167,8 +167,10 @@ const MAX_SUGGESTIONS: usize = 10;
     responses(
         (status = 202, description = "The plan is being made; follow `events`", body = PlanStarted),
         (status = 400, description = "Invalid request or unknown destination", body = ErrorBody),
-        (status = 403, description = "Missing CSRF token (cookie holders only)", body = ErrorBody),
-        (status = 503, description = "Too many plans in progress", body = ErrorBody),
+        (status = 403, description = "Missing CSRF token (cookie holders only), or sent by another site's page", body = ErrorBody),
+        (status = 422, description = "The caller's plans for the day are used up", body = ErrorBody),
+        (status = 429, description = "Too many plan requests from this address (see Retry-After)", body = ErrorBody),
+        (status = 503, description = "Too many plans in progress (see Retry-After)", body = ErrorBody),
     )
 )]
 pub(crate) async fn create_plan(
@@ -176,7 +178,14 @@ pub(crate) async fn create_plan(
     user: User,
     ApiJson(req): ApiJson<TripRequest>,
 ) -> Result<(StatusCode, Json<PlanStarted>), WebError> {
-    let job = web.app.planner().start(&user.id, req).await?;
+    let planner = web.app.planner();
+    // A caller without a cookie cannot come back for the plan as its owner (only through its
+    // URL), so it is not kept for ever.
+    let job = if user.fresh {
+        planner.start_anonymous(&user.id, req).await?
+    } else {
+        planner.start(&user.id, req).await?
+    };
     Ok(PlanStarted::accepted(&job))
 }
 
@@ -346,6 +355,33 @@ pub(crate) async fn share_plan(
     }))
 }
 
+/// Ends the plan's share link: whoever has it sees "not found" from now on. Sharing again
+/// makes a new link.
+#[utoipa::path(
+    delete, path = "/api/plans/{id}/share", tag = "plans",
+    params(("id" = String, Path, description = "Plan id")),
+    responses(
+        (status = 204, description = "The link no longer works"),
+        (status = 404, description = "No such plan of the caller's, or it was not shared", body = ErrorBody),
+    )
+)]
+pub(crate) async fn unshare_plan(
+    State(web): State<Arc<WebApp>>,
+    user: User,
+    Path(id): Path<String>,
+) -> Result<StatusCode, WebError> {
+    if web
+        .app
+        .planner()
+        .unshare(&user.id, &PlanId::from(id))
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(WebError::not_found("share link"))
+    }
+}
+
 /// Destinations starting with `q`, for the form's autocomplete (at most 10).
 #[utoipa::path(
     get, path = "/api/destinations", tag = "planner",
@@ -411,7 +447,7 @@ pub(crate) fn router() -> OpenApiRouter<Arc<WebApp>> {
         .routes(routes!(plan_events))
         .routes(routes!(cancel_plan))
         .routes(routes!(regenerate_day))
-        .routes(routes!(share_plan))
+        .routes(routes!(share_plan, unshare_plan))
         .routes(routes!(destinations))
         .routes(routes!(session_info))
         .routes(routes!(openapi_json))

@@ -46,6 +46,8 @@ pub(crate) enum ErrorCode {
     TooLarge,
     /// A cookie holder's state-changing request without the right CSRF token.
     Csrf,
+    /// A state-changing request sent by another website's page.
+    CrossSite,
     /// Nothing there, or not the caller's.
     NotFound,
     /// No such API endpoint.
@@ -66,6 +68,10 @@ pub(crate) enum ErrorCode {
     ChangedElsewhere,
     /// Too many plans at once.
     Busy,
+    /// A per-user quota (plans a day, lists, items on a list) is used up.
+    QuotaExceeded,
+    /// Too many requests from one client address in a short time.
+    RateLimited,
     /// The PDF export has no fonts on this server.
     PdfUnavailable,
     /// A bug or a failing dependency.
@@ -74,7 +80,7 @@ pub(crate) enum ErrorCode {
 
 impl ErrorCode {
     /// The codes that are not a trip request's own.
-    const OWN: [ErrorCode; 28] = [
+    const OWN: [ErrorCode; 31] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidForm,
         ErrorCode::InvalidAction,
@@ -91,6 +97,7 @@ impl ErrorCode {
         ErrorCode::UnknownLocation,
         ErrorCode::TooLarge,
         ErrorCode::Csrf,
+        ErrorCode::CrossSite,
         ErrorCode::NotFound,
         ErrorCode::UnknownEndpoint,
         ErrorCode::PlanFailed,
@@ -101,6 +108,8 @@ impl ErrorCode {
         ErrorCode::DuplicateItem,
         ErrorCode::ChangedElsewhere,
         ErrorCode::Busy,
+        ErrorCode::QuotaExceeded,
+        ErrorCode::RateLimited,
         ErrorCode::PdfUnavailable,
         ErrorCode::Internal,
     ];
@@ -133,6 +142,7 @@ impl ErrorCode {
             ErrorCode::UnknownLocation => "unknown_location",
             ErrorCode::TooLarge => "too_large",
             ErrorCode::Csrf => "csrf",
+            ErrorCode::CrossSite => "cross_site",
             ErrorCode::NotFound => "not_found",
             ErrorCode::UnknownEndpoint => "unknown_endpoint",
             ErrorCode::PlanFailed => "plan_failed",
@@ -143,6 +153,8 @@ impl ErrorCode {
             ErrorCode::DuplicateItem => "duplicate_item",
             ErrorCode::ChangedElsewhere => "changed_elsewhere",
             ErrorCode::Busy => "busy",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
+            ErrorCode::RateLimited => "rate_limited",
             ErrorCode::PdfUnavailable => "pdf_unavailable",
             ErrorCode::Internal => "internal",
         }
@@ -156,6 +168,8 @@ pub(crate) struct WebError {
     pub(crate) code: ErrorCode,
     pub(crate) message: String,
     pub(crate) hint: Option<String>,
+    /// Seconds after which trying again makes sense (a `Retry-After` header).
+    pub(crate) retry_after: Option<u64>,
     /// What went wrong inside, for the log only.
     internal: Option<String>,
 }
@@ -187,8 +201,28 @@ impl WebError {
             code,
             message: message.into(),
             hint: None,
+            retry_after: None,
             internal: None,
         }
+    }
+
+    /// Adds a `Retry-After` of `secs` seconds.
+    pub(crate) fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
+    }
+
+    /// Too many requests from one client: try again in `secs` seconds.
+    pub(crate) fn rate_limited(secs: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            format!(
+                "too many requests from your address; wait {} and try again",
+                wait_words(secs)
+            ),
+        )
+        .retry_after(secs)
     }
 
     /// Adds a hint.
@@ -219,6 +253,16 @@ impl WebError {
             ErrorCode::Csrf,
             "the form's security token is missing or out of date; reload the page and try again",
         )
+    }
+
+    /// A state-changing request that another website's page sent.
+    pub(crate) fn cross_site() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::CrossSite,
+            "this request came from another website, so Tripwright ignored it",
+        )
+        .hint("open Tripwright itself and try again there")
     }
 
     /// A body over the size limit.
@@ -279,7 +323,27 @@ impl WebError {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         self.log();
-        (self.status, axum::Json(self.body())).into_response()
+        let mut response = (self.status, axum::Json(self.body())).into_response();
+        add_retry_after(&mut response, self.retry_after);
+        response
+    }
+}
+
+/// Sets `Retry-After` (seconds) on a refusal that passes with time.
+pub(crate) fn add_retry_after(response: &mut Response, secs: Option<u64>) {
+    if let Some(secs) = secs {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, secs.into());
+    }
+}
+
+/// "1 second", "20 seconds", "2 minutes".
+fn wait_words(secs: u64) -> String {
+    match secs {
+        0 | 1 => "a second".to_owned(),
+        2..=90 => format!("{secs} seconds"),
+        _ => format!("{} minutes", secs.div_ceil(60)),
     }
 }
 
@@ -334,13 +398,23 @@ impl From<AppError> for WebError {
             AppError::NoSuchDay { .. } => WebError::bad_request(ErrorCode::DayOutOfRange, message),
             AppError::Busy => {
                 WebError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy, message)
+                    .retry_after(BUSY_RETRY_SECS)
             }
+            AppError::Quota(quota) => WebError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::QuotaExceeded,
+                message,
+            )
+            .hint(quota.hint()),
             AppError::MissingAssets { .. } | AppError::Startup(_) | AppError::Internal(_) => {
                 WebError::internal(message)
             }
         }
     }
 }
+
+/// When to try again after a "busy" planner: a plan takes seconds to a few minutes.
+pub(crate) const BUSY_RETRY_SECS: u64 = 10;
 
 /// Whether a refusal is the "changed in another tab" one (a form then shows the values as
 /// saved elsewhere, not the stale ones typed).
@@ -377,6 +451,24 @@ mod tests {
         assert_eq!(e.message, "an item named \"Socks\" is already on the list");
         let e = WebError::from(AppError::Busy);
         assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.retry_after, Some(BUSY_RETRY_SECS));
+        let response = e.into_response();
+        assert_eq!(response.headers()["retry-after"], "10");
+        let e = WebError::from(AppError::Quota(tripwright_app::Quota::Items(500)));
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.code, ErrorCode::QuotaExceeded);
+        assert_eq!(
+            e.message,
+            "this list has 500 items, the most a list can hold"
+        );
+        assert!(e.hint.is_some());
+        let e = WebError::rate_limited(20);
+        assert_eq!(e.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            e.message,
+            "too many requests from your address; wait 20 seconds and try again"
+        );
+        assert_eq!(e.into_response().headers()["retry-after"], "20");
         let e = WebError::from(AppError::Internal("disk on fire".into()));
         assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!e.message.contains("disk"), "internals stay in the log");

@@ -246,7 +246,11 @@ fn shows(section: Section, slot: Slot) -> bool {
 
 /// A section as the page has it, marked to replace the page's element of the same id.
 pub(crate) fn section_fragment(s: Section, html: &str) -> String {
-    let hidden = if html.trim().is_empty() { " hidden" } else { "" };
+    let hidden = if html.trim().is_empty() {
+        " hidden"
+    } else {
+        ""
+    };
     format!(
         "<section id=\"{}\" hx-swap-oob=\"true\"{hidden}>\n{html}\n</section>",
         section_id(s)
@@ -254,7 +258,11 @@ pub(crate) fn section_fragment(s: Section, html: &str) -> String {
 }
 
 /// The agents' list, swapped into `#progress` (whose `hidden` stays as the page has it).
-fn progress_fragment(agents: &[AgentProgress; 4], errors: &[Option<String>; 4], running: bool) -> String {
+fn progress_fragment(
+    agents: &[AgentProgress; 4],
+    errors: &[Option<String>; 4],
+    running: bool,
+) -> String {
     format!(
         "<div hx-swap-oob=\"innerHTML:#progress\">{}</div>",
         progress_html(agents, errors, running)
@@ -313,7 +321,10 @@ impl LivePage {
                 )]
             }
             PlanEvent::Text {
-                slot, text, replace, ..
+                slot,
+                text,
+                replace,
+                ..
             } => {
                 let first = self.written.insert(*slot);
                 let piece = TextPiece {
@@ -342,7 +353,12 @@ impl LivePage {
         }
     }
 
-    fn section_events(&self, sections: &[Section], parts: &Parts, day: Option<u8>) -> Vec<Fragment> {
+    fn section_events(
+        &self,
+        sections: &[Section],
+        parts: &Parts,
+        day: Option<u8>,
+    ) -> Vec<Fragment> {
         let mode = ItineraryMode {
             editable: true,
             live: parts.checks.is_none(),
@@ -365,13 +381,15 @@ impl LivePage {
             (PlanEvent::Cancelled, None) => (JobState::Cancelled, None),
             (PlanEvent::Cancelled, Some(day)) => (
                 JobState::Done,
-                Some(Notice::status(format!("The rewrite of day {day} was cancelled."))),
+                Some(Notice::status(format!(
+                    "The rewrite of day {day} was cancelled."
+                ))),
             ),
             (_, None) => (JobState::Done, Some(Notice::status("Your plan is ready."))),
             (_, Some(day)) => {
-                let failed = self.errors[2].as_deref().map(|e| {
-                    Notice::alert(format!("Day {day} could not be rewritten: {e}"))
-                });
+                let failed = self.errors[2]
+                    .as_deref()
+                    .map(|e| Notice::alert(format!("Day {day} could not be rewritten: {e}")));
                 let done = Notice::status(format!("Day {day} is rewritten."));
                 (JobState::Done, Some(failed.unwrap_or(done)))
             }
@@ -495,7 +513,11 @@ mod tests {
             assert!(html.starts_with("<section id=\""), "{html}");
         }
         // The map section carries the map's data for the map module.
-        assert!(events[6].1.contains("<div id=\"map\" data-plan=\"{"), "{}", events[6].1);
+        assert!(
+            events[6].1.contains("<div id=\"map\" data-plan=\"{"),
+            "{}",
+            events[6].1
+        );
         // The end: where the plan stands, with its month and a notice, and the final progress.
         let end = &events[11].1;
         assert!(
@@ -573,8 +595,16 @@ mod tests {
             day: Some(2),
         });
         assert_eq!(progress[0].0, "progress");
-        assert!(progress[0].1.starts_with("<div hx-swap-oob=\"innerHTML:#progress\">"));
-        assert!(progress[0].1.contains("data-agent=\"itinerary\" data-status=\"running\""));
+        assert!(
+            progress[0]
+                .1
+                .starts_with("<div hx-swap-oob=\"innerHTML:#progress\">")
+        );
+        assert!(
+            progress[0]
+                .1
+                .contains("data-agent=\"itinerary\" data-status=\"running\"")
+        );
         let sections = page.events_of(&PlanEvent::Sections {
             sections: vec![Section::Itinerary],
             parts: Arc::new(Parts::of(&plan)),
@@ -587,7 +617,11 @@ mod tests {
             "{}",
             sections[0].1
         );
-        assert!(sections[0].1.contains("<section class=\"day\" data-day=\"1\">"));
+        assert!(
+            sections[0]
+                .1
+                .contains("<section class=\"day\" data-day=\"1\">")
+        );
         let end = page.events_of(&PlanEvent::Done {
             id: plan.id.clone(),
         });

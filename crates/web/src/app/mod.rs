@@ -1,7 +1,8 @@
 //! The web app: the planner page, plans made by the agents while their progress streams to
 //! the page (SSE), saved plans per browser, share links, exports, trip lists, the shop
-//! search and the JSON API with its OpenAPI document. Everything is server-rendered; the
-//! scripts under `static/` enhance it.
+//! search and the JSON API with its OpenAPI document. Everything is server-rendered; htmx
+//! swaps in server-rendered fragments (the live plan, the list rows) and small ES modules under
+//! `static/` add the rest.
 //!
 //! This crate keeps the HTTP concerns only: routing, extraction, sessions and CSRF,
 //! rendering and SSE framing. Every use case is the application layer's (`tripwright-app`).
@@ -10,6 +11,7 @@ mod api;
 mod error;
 mod events;
 mod exports;
+mod htmx;
 mod lists;
 mod pages;
 mod session;
@@ -21,13 +23,22 @@ mod view;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::ratelimit::{Class, RateLimits, wait_for};
 
 pub use api::openapi_document;
 pub use state::{WebApp, WebAppError};
 
 /// The web app's routes: pages, JSON API, static files. They carry their own state and the
 /// session middleware; `max_body_bytes` bounds a form read for its CSRF field.
-pub(crate) fn routes<S>(web: Arc<WebApp>, max_body_bytes: usize) -> Router<S>
+pub(crate) fn routes<S>(
+    web: Arc<WebApp>,
+    max_body_bytes: usize,
+    rates: Arc<RateLimits>,
+) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
@@ -37,9 +48,33 @@ where
         .merge(supermarkets::routes())
         .merge(static_files::router())
         .fallback(pages::not_found_page)
+        // Inside the session layer: a refusal is rendered for the user, after the CSRF check.
+        .layer(axum::middleware::from_fn_with_state(rates, limit))
         .layer(axum::middleware::from_fn_with_state(
             (Arc::clone(&web), max_body_bytes),
             session::session,
         ))
         .with_state(web)
+}
+
+/// Refuses a request over its client's rate (429 with `Retry-After`): JSON under `/api/`, the
+/// error box for htmx, else a page.
+async fn limit(State(rates): State<Arc<RateLimits>>, request: Request, next: Next) -> Response {
+    let class = Class::of(request.method(), request.uri().path());
+    let Some(secs) = class.and_then(|class| wait_for(&rates, class, &request)) else {
+        return next.run(request).await;
+    };
+    let e = error::WebError::rate_limited(secs);
+    let path = request.uri().path();
+    if path.starts_with("/api/") {
+        return e.into_response();
+    }
+    let hx = request
+        .headers()
+        .get("hx-request")
+        .is_some_and(|v| v.as_bytes() == b"true");
+    match request.extensions().get::<session::User>() {
+        Some(user) => pages::refused(user, hx, path, e),
+        None => e.into_response(),
+    }
 }

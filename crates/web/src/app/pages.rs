@@ -6,23 +6,24 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use chrono::Datelike;
 use tripwright_app::planning::{JobSnapshot, JobState, PlanJob};
-use tripwright_domain::{OwnerId, Plan, PlanId, TripRequest, month_name};
+use tripwright_domain::{OwnerId, PlanId, TripRequest};
 
-use super::error::{ErrorCode, WebError};
-use super::events::{events_url, plan_url};
+use super::error::{ErrorCode, WebError, add_retry_after};
+use super::events::{self, events_url, live_url, plan_url};
 use super::exports;
+use super::htmx::{self, HxRequest};
 use super::session::User;
 use super::state::WebApp;
 use super::view::{
-    Chrome, FormError, ItineraryMode, MessagePage, PlanForm, PlanItem, PlanPage, PlannerPage,
-    PlansPage, checks_html, hotels_html, iso, itinerary_html, map_data, months_html, progress_html,
-    render, summary_html, warnings_html,
+    Chrome, FormError, FormErrorBox, ItineraryMode, LiveStream, MessagePage, PlanForm, PlanItem,
+    PlanPage, PlannerPage, PlansPage, RecoverPage, checks_html, hotels_html, iso, itinerary_html,
+    job_state_name, map_data, map_html, months_html, progress_html, render, status_html,
+    summary_html, warnings_html,
 };
 
 fn page(status: StatusCode, html: String) -> Response {
@@ -108,8 +109,65 @@ fn parse_form(form: &PlanForm) -> Result<TripRequest, FormError> {
 async fn submit(
     State(web): State<Arc<WebApp>>,
     user: User,
+    HxRequest(hx): HxRequest,
     form: Result<Form<PlanForm>, FormRejection>,
 ) -> Response {
+    let answer = submitted(&web, &user, form).await;
+    match (answer, hx) {
+        // htmx: the browser goes to the plan, or the error box is swapped in.
+        (Ok(url), true) => htmx::redirect(&url),
+        (Err((status, _, error, retry)), true) => {
+            let mut response =
+                (status, Html(render(&FormErrorBox { error: Some(error) }))).into_response();
+            add_retry_after(&mut response, retry);
+            response
+        }
+        (Ok(url), false) => Redirect::to(&url).into_response(),
+        (Err((status, form, error, retry)), false) => {
+            let mut response = page(
+                status,
+                render(&PlannerPage::new(&user.csrf, form, Some(error))),
+            );
+            add_retry_after(&mut response, retry);
+            response
+        }
+    }
+}
+
+/// The answer to a request refused before its handler (a rate limit): the planner's error
+/// box for htmx, a list's error box for a list's htmx post, else a page saying why.
+pub(crate) fn refused(user: &User, hx: bool, path: &str, e: WebError) -> Response {
+    let retry = e.retry_after;
+    let mut response = if hx && path == "/plans" {
+        let error = FormError {
+            message: e.message,
+            hint: e.hint,
+        };
+        (e.status, Html(render(&FormErrorBox { error: Some(error) }))).into_response()
+    } else if let (true, Some(id)) = (hx, path.strip_prefix("/lists/")) {
+        let id = id.split('/').next().unwrap_or_default();
+        return super::lists::refused_fragment(user, id, e);
+    } else {
+        let heading = match e.status {
+            StatusCode::TOO_MANY_REQUESTS => "Too many requests",
+            StatusCode::FORBIDDEN => "Request refused",
+            _ => "Something went wrong",
+        };
+        let status = e.status;
+        let text = e.message.clone();
+        drop(e.into_response());
+        message(user, status, "error", heading, &text)
+    };
+    add_retry_after(&mut response, retry);
+    response
+}
+
+/// Starts the plan of a submitted form: its page's URL, or why not (with the form as typed).
+async fn submitted(
+    web: &WebApp,
+    user: &User,
+    form: Result<Form<PlanForm>, FormRejection>,
+) -> Result<String, (StatusCode, PlanForm, FormError, Option<u64>)> {
     let form = match form {
         Ok(Form(f)) => f,
         Err(e) => {
@@ -117,43 +175,39 @@ async fn submit(
                 message: e.body_text(),
                 hint: Some("fill in the form and send it again".into()),
             };
-            return page(
-                StatusCode::BAD_REQUEST,
-                render(&PlannerPage::new(
-                    &user.csrf,
-                    PlanForm::default(),
-                    Some(error),
-                )),
-            );
+            return Err((StatusCode::BAD_REQUEST, PlanForm::default(), error, None));
         }
-    };
-    let refused = |form: PlanForm, status: StatusCode, error: FormError| {
-        page(
-            status,
-            render(&PlannerPage::new(&user.csrf, form, Some(error))),
-        )
     };
     let req = match parse_form(&form) {
         Ok(r) => r,
-        Err(e) => return refused(form, StatusCode::BAD_REQUEST, e),
+        Err(e) => return Err((StatusCode::BAD_REQUEST, form, e, None)),
     };
-    match web.app.planner().start(&user.id, req).await {
-        Ok(job) => Redirect::to(&plan_url(&job.id)).into_response(),
+    let planner = web.app.planner();
+    // Without a cookie (curl), the plan cannot be found again as the owner's: kept a while.
+    let started = if user.fresh {
+        planner.start_anonymous(&user.id, req).await
+    } else {
+        planner.start(&user.id, req).await
+    };
+    match started {
+        Ok(job) => Ok(plan_url(&job.id)),
         Err(e) => {
             let e = WebError::from(e);
-            refused(
-                form,
-                e.status,
-                FormError {
-                    message: e.message,
-                    hint: e.hint,
-                },
-            )
+            let retry = e.retry_after;
+            let error = FormError {
+                message: e.message,
+                hint: e.hint,
+            };
+            Err((e.status, form, error, retry))
         }
     }
 }
 
-async fn plans_page(State(web): State<Arc<WebApp>>, user: User) -> Result<Response, WebError> {
+async fn plans_page(
+    State(web): State<Arc<WebApp>>,
+    user: User,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, WebError> {
     let plans = web.app.planner().mine(&user.id, 200).await?;
     let plans = plans
         .into_iter()
@@ -175,8 +229,63 @@ async fn plans_page(State(web): State<Arc<WebApp>>, user: User) -> Result<Respon
         render(&PlansPage {
             chrome: Chrome::new(&user.csrf, "My plans", "plans"),
             plans,
+            recovery_url: recovery_url(&web, &headers, &user),
         }),
     ))
+}
+
+/// The absolute link that brings `user`'s identity to another browser: the host the browser
+/// asked for (or a proxy forwarded), the user's signed id as the key.
+fn recovery_url(web: &WebApp, headers: &axum::http::HeaderMap, user: &User) -> String {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let host = text("x-forwarded-host")
+        .or_else(|| text("host"))
+        .unwrap_or("localhost");
+    let scheme = if web.secure_cookies { "https" } else { "http" };
+    let key = web.keys.cookie_value(user.id.as_str());
+    format!("{scheme}://{host}/recover?key={key}")
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct RecoverForm {
+    #[serde(default)]
+    key: String,
+}
+
+/// `GET /recover?key=…`: asks before this browser takes the identity of the link.
+async fn recover_page(
+    State(web): State<Arc<WebApp>>,
+    user: User,
+    Query(form): Query<RecoverForm>,
+) -> Response {
+    let valid = web.keys.user_of(&form.key).is_some();
+    page(
+        if valid {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        },
+        render(&RecoverPage {
+            chrome: Chrome::new(&user.csrf, "Bring back your plans", "recover"),
+            valid,
+            key: form.key,
+        }),
+    )
+}
+
+/// `POST /recover`: this browser becomes the user of the key (its cookie is replaced), then
+/// goes to their plans. Only a same-site form with the CSRF token gets here.
+async fn recover(
+    State(web): State<Arc<WebApp>>,
+    user: User,
+    Form(form): Form<RecoverForm>,
+) -> Response {
+    if web.keys.user_of(&form.key).is_none() {
+        return recover_page(State(web), user, Query(form)).await;
+    }
+    let mut response = Redirect::to("/plans").into_response();
+    super::session::set_identity(&web, &mut response, &form.key);
+    response
 }
 
 /// Who is looking at a plan page.
@@ -194,19 +303,6 @@ fn plan_heading(plan_days: usize, dest: &tripwright_domain::Destination) -> Stri
         dest.country,
         plan_days,
         if plan_days == 1 { "" } else { "s" }
-    )
-}
-
-fn plan_meta(plan: &Plan) -> String {
-    let it = &plan.itinerary;
-    let t = plan.request.travelers;
-    format!(
-        "{} {} · from {} · {} traveller{}",
-        month_name(it.month),
-        it.start_date.year(),
-        it.start_date,
-        t,
-        if t == 1 { "" } else { "s" }
     )
 }
 
@@ -237,12 +333,6 @@ fn render_plan(
     let running = snap.state == JobState::Running;
     let parts = &snap.parts;
     let heading = plan_heading(usize::from(job.request.days), &job.destination);
-    let (subheading, failure) = match &snap.state {
-        JobState::Failed(m) => (None, Some(format!("This plan failed: {m}"))),
-        JobState::Cancelled => (None, Some("This plan was cancelled.".to_owned())),
-        JobState::Running => (Some("Planning… the agents are at work.".to_owned()), None),
-        JobState::Done => (snap.plan.as_deref().map(plan_meta), None),
-    };
     let map = map_data(
         parts.hotels.as_deref(),
         parts.itinerary.as_ref(),
@@ -258,25 +348,33 @@ fn render_plan(
         if owner { "plan" } else { "share" },
     );
     chrome.map = true;
+    chrome.htmx = owner;
+    chrome.sse = owner;
+    chrome.module = Some("plan.mjs");
     render(&PlanPage {
         chrome,
         id: job.id.to_string(),
-        state: state_name(&snap.state),
+        state: job_state_name(&snap.state),
         events: owner.then(|| events_url(&job.id)),
+        live: owner.then(|| LiveStream {
+            url: live_url(&job.id),
+            connect: running,
+            events: events::LIVE_EVENTS.join(","),
+        }),
         heading,
-        subheading,
+        status: status_html(&snap.state, snap.plan.as_deref(), None, false),
         prefs: job.request.prefs.clone(),
-        failure,
         show_progress: owner && !matches!(snap.state, JobState::Done),
-        progress: progress_html(&snap.agents, running),
+        progress: progress_html(&snap.agents, &Default::default(), running),
         months: months_html(parts.months.as_deref()),
         hotels: hotels_html(parts.hotels.as_deref(), &parts.currency),
-        map_json: map.to_string(),
+        map: map_html(&map),
         itinerary: itinerary_html(
             parts.itinerary.as_ref(),
             ItineraryMode {
                 editable: owner,
                 live: running,
+                updated: None,
             },
         ),
         summary: summary_html(parts.summary.as_ref()),
@@ -289,18 +387,17 @@ fn render_plan(
     })
 }
 
-/// The name the page's `data-state` uses.
-fn state_name(state: &JobState) -> &'static str {
-    match state {
-        JobState::Running => "running",
-        JobState::Done => "done",
-        JobState::Failed(_) => "failed",
-        JobState::Cancelled => "cancelled",
-    }
-}
-
 fn html_bytes(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+/// `GET /plans/{id}/live`: the owner's page follows the plan through this stream of HTML
+/// fragments (see [`events`]).
+async fn plan_live(State(web): State<Arc<WebApp>>, user: User, Path(id): Path<String>) -> Response {
+    match web.app.planner().owned(&user.id, &PlanId::from(id)).await {
+        Ok(job) => events::live(&job, web.tile_url.clone()),
+        Err(e) => WebError::from(e).into_response(),
+    }
 }
 
 async fn plan_view(State(web): State<Arc<WebApp>>, user: User, Path(id): Path<String>) -> Response {
@@ -377,7 +474,9 @@ pub(crate) fn router() -> Router<Arc<WebApp>> {
     Router::new()
         .route("/", get(planner))
         .route("/plans", get(plans_page).post(submit))
+        .route("/recover", get(recover_page).post(recover))
         .route("/plans/{id}", get(plan_view))
+        .route("/plans/{id}/live", get(plan_live))
         .route("/plans/{id}/{file}", get(plan_export))
         .route("/share/{token}", get(shared_view))
         .route("/share/{token}/{file}", get(shared_export))

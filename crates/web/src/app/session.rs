@@ -6,6 +6,11 @@
 //! and every state-changing request that comes with a valid cookie must send it back (header
 //! `X-CSRF-Token` or form field `csrf`). Requests without the cookie (API clients, curl) are
 //! a fresh user each and need no token: no browser sends them on a user's behalf.
+//!
+//! Requests that another site's page makes (`Sec-Fetch-Site: cross-site`, or a foreign
+//! `Origin`) are never given a cookie, and state-changing ones are refused: with SameSite=Lax a
+//! cross-site POST arrives without the user's cookie, and answering it with a new one would
+//! replace their identity (and hide their plans and lists).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -151,6 +156,9 @@ pub(crate) struct User {
     pub(crate) id: OwnerId,
     /// The user's CSRF token.
     pub(crate) csrf: String,
+    /// No valid cookie came with the request: a client that will not be back as this user
+    /// (curl, an API client without a cookie jar), whose plans are kept only for a while.
+    pub(crate) fresh: bool,
 }
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for User {
@@ -179,6 +187,29 @@ fn cookie_of(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, value)| value.trim())
 }
 
+/// Whether another site's page sent the request. Browsers say so in `Sec-Fetch-Site`
+/// (`cross-site`, or `same-site` for a sibling subdomain); older ones only send `Origin`,
+/// which must then name the host asked (or the one a proxy forwarded). Clients that are not
+/// browsers send neither, and no page can make them act for a user.
+fn is_cross_site(headers: &HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        return matches!(site, "cross-site" | "same-site");
+    }
+    let Some(origin) = text(header::ORIGIN.as_str()) else {
+        return false;
+    };
+    let origin_host = origin
+        .split_once("://")
+        .map_or(origin, |(_, rest)| rest)
+        .trim_end_matches('/');
+    let asked = [text("x-forwarded-host"), text(header::HOST.as_str())];
+    !asked
+        .into_iter()
+        .flatten()
+        .any(|host| host.eq_ignore_ascii_case(origin_host))
+}
+
 fn is_unsafe(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
@@ -196,8 +227,35 @@ pub(crate) async fn session(
     next: Next,
 ) -> Response {
     let keys = &app.keys;
+    let foreign = is_cross_site(request.headers());
+    if foreign && is_unsafe(request.method()) {
+        // Another site's page (a form that submits itself): refused before anything, and
+        // without a cookie, so it can neither act for the user nor replace their identity.
+        let wants_page = request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+        let response = if wants_page {
+            // A browser that was sent here by the other site's form: a page, in words.
+            let nobody = User {
+                id: OwnerId::new(String::new()),
+                csrf: String::new(),
+                fresh: true,
+            };
+            let path = request.uri().path().to_owned();
+            super::pages::refused(&nobody, false, &path, WebError::cross_site())
+        } else {
+            WebError::cross_site().into_response()
+        };
+        return app.secure(response);
+    }
     let known = cookie_of(request.headers()).and_then(|v| keys.user_of(v));
     let fresh = known.is_none();
+    // A new identity is kept (sent as a cookie) only when the request is not another site's:
+    // a cross-site request carries no SameSite=Lax cookie, and answering it with a new one
+    // would replace the user's.
+    let mint = fresh && !foreign;
     let id = known.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let csrf = keys.csrf(&id);
     let mut request = request;
@@ -232,21 +290,31 @@ pub(crate) async fn session(
     request.extensions_mut().insert(User {
         id: OwnerId::new(id.clone()),
         csrf,
+        fresh,
     });
     let mut response = next.run(request).await;
-    if fresh {
-        let mut cookie = format!(
-            "{COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={COOKIE_MAX_AGE}",
-            keys.cookie_value(&id)
-        );
-        if app.secure_cookies {
-            cookie.push_str("; Secure");
-        }
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(header::SET_COOKIE, v);
-        }
+    // A handler that set the identity itself (a recovery) has the last word.
+    let set_by_handler = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(format!("{COOKIE}=").as_bytes()));
+    if mint && !set_by_handler {
+        set_identity(&app, &mut response, &keys.cookie_value(&id));
     }
     app.secure(response)
+}
+
+/// Sets the identity cookie to `value` (a signed user id) on `response`.
+pub(crate) fn set_identity(app: &WebApp, response: &mut Response, value: &str) {
+    let mut cookie =
+        format!("{COOKIE}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={COOKIE_MAX_AGE}");
+    if app.secure_cookies {
+        cookie.push_str("; Secure");
+    }
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
 }
 
 fn is_form(headers: &HeaderMap) -> bool {
@@ -298,6 +366,52 @@ mod tests {
         std::fs::write(dir.path().join("session.key"), b"short").expect("write");
         let err = SessionKeys::load_or_create(dir.path()).expect_err("bad length");
         assert!(err.to_string().contains("expected 32"), "{err}");
+    }
+
+    #[test]
+    fn other_sites_are_told_apart_by_fetch_metadata_then_origin() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_static(v));
+            }
+            h
+        };
+        assert!(!is_cross_site(&headers(&[])), "curl and API clients");
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(!is_cross_site(&headers(&[(
+            "sec-fetch-site",
+            "same-origin"
+        )])));
+        assert!(!is_cross_site(&headers(&[("sec-fetch-site", "none")])));
+        let ours = [
+            ("origin", "http://127.0.0.1:8080"),
+            ("host", "127.0.0.1:8080"),
+        ];
+        assert!(!is_cross_site(&headers(&ours)));
+        let theirs = [
+            ("origin", "http://evil.example"),
+            ("host", "127.0.0.1:8080"),
+        ];
+        assert!(is_cross_site(&headers(&theirs)));
+        assert!(is_cross_site(&headers(&[
+            ("origin", "null"),
+            ("host", "a")
+        ])));
+        let proxied = [
+            ("origin", "https://trips.example.org"),
+            ("host", "10.0.0.7:8080"),
+            ("x-forwarded-host", "trips.example.org"),
+        ];
+        assert!(!is_cross_site(&headers(&proxied)));
+        // Fetch metadata wins over a matching Origin.
+        let both = [
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://a"),
+            ("host", "a"),
+        ];
+        assert!(is_cross_site(&headers(&both)));
     }
 
     #[test]

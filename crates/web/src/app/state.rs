@@ -198,6 +198,12 @@ impl WebApp {
         &self.app
     }
 
+    /// For the server's shutdown: takes no new plans, and ends the running ones after
+    /// `wait` (as failed, with a message on their pages and a final event on their streams).
+    pub async fn shut_down(&self, wait: std::time::Duration) {
+        self.app.planner().shut_down(wait).await;
+    }
+
     /// Adds the security headers.
     pub(crate) fn secure(&self, mut response: Response) -> Response {
         let h = response.headers_mut();

@@ -1,6 +1,7 @@
-//! `/static/`: the front end's files, embedded in the binary at build time, and under
-//! `/static/vendor/` the vendored libraries (Leaflet, TopoJSON, world-atlas) read from the
-//! assets directory. Both are cached by browsers for an hour.
+//! `/static/`: the front end's files (styles, images and the ES modules of the pages),
+//! embedded in the binary at build time, and under `/static/vendor/` the vendored libraries
+//! (Leaflet, TopoJSON, world-atlas, htmx and its SSE extension) read from the assets
+//! directory. Both are cached by browsers for an hour.
 
 use std::sync::Arc;
 
@@ -99,12 +100,21 @@ mod tests {
 
     #[test]
     fn the_front_end_is_embedded() {
-        for path in ["app.js", "style.css"] {
+        for path in [
+            "site.mjs",
+            "map.mjs",
+            "planner.mjs",
+            "plan.mjs",
+            "lists.mjs",
+            "supermarkets.mjs",
+            "style.css",
+        ] {
             let bytes = embedded(path).unwrap_or_else(|| panic!("{path} is embedded"));
             assert!(!bytes.is_empty());
         }
         assert!(embedded("../Cargo.toml").is_none());
         assert_eq!(content_type("app.js"), "text/javascript; charset=utf-8");
+        assert_eq!(content_type("plan.mjs"), "text/javascript; charset=utf-8");
         assert_eq!(content_type("x/leaflet.css"), "text/css; charset=utf-8");
         assert_eq!(content_type("noext"), "application/octet-stream");
     }

@@ -207,8 +207,10 @@ async fn supermarkets_page(
         .clone()
         .filter(|r| !r.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_RADIUS_KM.to_string());
+    let mut chrome = Chrome::new(&user.csrf, "Supermarkets", "supermarkets");
+    chrome.module = Some("supermarkets.mjs");
     let mut page = SupermarketsPage {
-        chrome: Chrome::new(&user.csrf, "Supermarkets", "supermarkets"),
+        chrome,
         near: near.clone(),
         radius: radius_text,
         error: None,

@@ -208,6 +208,17 @@ pub(crate) struct PlanItem {
 pub(crate) struct PlansPage {
     pub(crate) chrome: Chrome,
     pub(crate) plans: Vec<PlanItem>,
+    /// The link that gives another browser this user's identity.
+    pub(crate) recovery_url: String,
+}
+
+/// `GET /recover?key=…`: confirms taking over the identity of a recovery link.
+#[derive(Template)]
+#[template(path = "recover.html")]
+pub(crate) struct RecoverPage {
+    pub(crate) chrome: Chrome,
+    pub(crate) valid: bool,
+    pub(crate) key: String,
 }
 
 /// A page with a heading and a sentence: not found, coming soon, an error.
@@ -917,7 +928,10 @@ mod tests {
         );
         assert!(html.contains("data-agent=\"summary\" data-status=\"waiting\""));
         assert!(!html.contains("hidden"));
-        assert!(!html.contains("agent-error"), "only a failed agent shows its error");
+        assert!(
+            !html.contains("agent-error"),
+            "only a failed agent shows its error"
+        );
         agents[1].state = AgentState::Failed;
         let html = progress_html(&agents, &errors, false);
         assert!(html.contains("id=\"cancel\" hidden"));

@@ -85,6 +85,18 @@ impl ApiError {
         }))
     }
 
+    /// A client over its rate (429 with `Retry-After`).
+    pub(crate) fn rate_limited(secs: u64) -> Self {
+        Self::client(
+            StatusCode::TOO_MANY_REQUESTS,
+            None,
+            "rate_limit_exceeded",
+            format!("too many requests from your address; try again in {secs} s"),
+        )
+        .kind("requests")
+        .retry_after(Some(Duration::from_secs(secs.max(1))))
+    }
+
     /// The answer of `/v1` on a server without a language model.
     pub(crate) fn no_model(why: &str) -> Self {
         Self::server(

@@ -1,9 +1,14 @@
-//! The trip-list pages, server-rendered and working without JavaScript (`static/lists.js`
-//! saves each change at once through the JSON API instead of reloading): `GET /lists` (the
+//! The trip-list pages, server-rendered and working without JavaScript: `GET /lists` (the
 //! caller's lists, a form to make one), `GET /lists/{id}` (the table, the progress bar,
-//! suggestions), `GET /lists/{id}/notes`, `GET /notes`, `GET /plans/{id}/list` (opens the
+//! suggestions), `GET /lists/{id}/notes`, `GET /notes`, `POST /plans/{id}/list` (opens the
 //! plan's list, making it the first time) and `GET /lists/{id}/export.pdf`; the forms post to
 //! `/lists`, `/lists/{id}/rename|delete|items|notes` and `/lists/{id}/items/{item}`.
+//!
+//! A plain form post is answered with a redirect back to the page (or the page again with the
+//! error). The same post from htmx (`HX-Request: true`) is answered with a fragment instead:
+//! a saved row gets that row back; adding, moving and removing get the rows; a rename gets its
+//! form; each with the parts that change with it (progress, suggestions, the notice or the
+//! error) as out-of-band swaps. The list page's rows post on every change that way.
 
 use std::sync::Arc;
 
@@ -17,13 +22,14 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use tripwright_app::lists::{ItemChange, Move, NewItem, suggestions_for};
 use tripwright_domain::{
-    ItemId, ListId, MAX_ITEM_NAME_CHARS, MAX_LIST_TITLE_CHARS, MAX_NOTES_CHARS, MAX_QUANTITY,
+    ItemId, ListId, MAX_ITEM_NAME_CHARS, MAX_LIST_TITLE_CHARS, MAX_NOTES_CHARS, MAX_QUANTITY, Plan,
     PlanId, TripList,
 };
 
 use super::super::error::{ErrorCode, WebError, is_changed_elsewhere};
 use super::super::events::plan_url;
 use super::super::exports;
+use super::super::htmx::{self, HxRequest};
 use super::super::session::User;
 use super::super::state::WebApp;
 use super::super::view::{Chrome, iso, render};
@@ -87,6 +93,7 @@ struct SuggestionRow {
 #[template(path = "lists/list.html")]
 struct ListPage {
     chrome: Chrome,
+    csrf: String,
     id: String,
     title: String,
     version: i64,
@@ -94,16 +101,76 @@ struct ListPage {
     plan_url: Option<String>,
     plan_label: String,
     items: Vec<ItemRow>,
-    /// One empty row, the script's pattern for rows it adds.
-    blank: Vec<ItemRow>,
+    has_items: bool,
     progress: Progress,
-    progress_max: usize,
     suggestions: Vec<SuggestionRow>,
     error: Option<PageError>,
     new_name: String,
     max_qty: u8,
     max_name: usize,
     max_title: usize,
+    /// The partials are the page's own here, not out-of-band swaps.
+    oob: bool,
+}
+
+/// What an htmx post of the list page gets back (`lists/fragment.html`): the rows to swap in
+/// (or the rename form), then the parts that change with them as out-of-band swaps.
+#[derive(Template)]
+#[template(path = "lists/fragment.html")]
+struct ListFragment {
+    csrf: String,
+    id: String,
+    max_qty: u8,
+    max_name: usize,
+    max_title: usize,
+    items: Vec<ItemRow>,
+    /// The rename form with `title` and `version`; `heading` is the saved title.
+    rename: bool,
+    title: String,
+    version: i64,
+    heading: Option<String>,
+    progress: Option<Progress>,
+    has_items: Option<bool>,
+    /// `Some(None)` clears the error box.
+    error: Option<Option<PageError>>,
+    notice: Option<String>,
+    suggestions: Option<Vec<SuggestionRow>>,
+    oob: bool,
+}
+
+impl ListFragment {
+    fn new(user: &User, id: &ListId) -> Self {
+        Self {
+            csrf: user.csrf.clone(),
+            id: id.to_string(),
+            max_qty: MAX_QUANTITY,
+            max_name: MAX_ITEM_NAME_CHARS,
+            max_title: MAX_LIST_TITLE_CHARS,
+            items: Vec::new(),
+            rename: false,
+            title: String::new(),
+            version: 0,
+            heading: None,
+            progress: None,
+            has_items: None,
+            error: None,
+            notice: None,
+            suggestions: None,
+            oob: true,
+        }
+    }
+
+    /// Every row of `list`, with what changes when rows come and go.
+    fn rows(mut self, list: &TripList) -> Self {
+        self.items = item_rows(list);
+        self.has_items = Some(!list.items.is_empty());
+        self.progress = Some(Progress::of(list));
+        self
+    }
+
+    fn answer(self, status: StatusCode) -> Response {
+        html(status, render(&self))
+    }
 }
 
 /// `GET /lists/{id}/notes`.
@@ -171,6 +238,52 @@ fn problem_page(user: &User, page: &'static str, e: WebError) -> Response {
 
 fn see_other(url: &str) -> Response {
     Redirect::to(url).into_response()
+}
+
+/// The table's rows, in order (the first cannot move up, the last not down).
+fn item_rows(list: &TripList) -> Vec<ItemRow> {
+    let n = list.items.len();
+    list.items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| ItemRow {
+            id: it.id.to_string(),
+            name: it.name.clone(),
+            qty_home: it.qty_home,
+            qty_take: it.qty_take,
+            taken: it.taken,
+            version: it.version,
+            first: i == 0,
+            last: i + 1 == n,
+        })
+        .collect()
+}
+
+/// What the plan suggests that is not on the list yet.
+fn suggestion_rows(plan: &Plan, list: &TripList) -> Vec<SuggestionRow> {
+    suggestions_for(plan, Some(list))
+        .into_iter()
+        .filter(|s| !s.on_list)
+        .map(|s| SuggestionRow {
+            name: s.name,
+            qty: s.qty,
+            reason: s.reason,
+        })
+        .collect()
+}
+
+/// "This item was changed in another tab — reloaded." from the error's message.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let first: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    let mut text = first + chars.as_str();
+    if !text.ends_with('.') {
+        text.push('.');
+    }
+    text
 }
 
 async fn lists_page_with(
@@ -256,17 +369,7 @@ async fn list_page_with(
     };
     let suggestions = plan
         .as_ref()
-        .map(|p| {
-            suggestions_for(p, Some(&list))
-                .into_iter()
-                .filter(|s| !s.on_list)
-                .map(|s| SuggestionRow {
-                    name: s.name,
-                    qty: s.qty,
-                    reason: s.reason,
-                })
-                .collect()
-        })
+        .map(|p| suggestion_rows(p, &list))
         .unwrap_or_default();
     let plan_label = plan
         .as_ref()
@@ -280,27 +383,14 @@ async fn list_page_with(
             )
         })
         .unwrap_or_default();
-    let progress = Progress::of(&list);
-    let n = list.items.len();
-    let items = list
-        .items
-        .into_iter()
-        .enumerate()
-        .map(|(i, it)| ItemRow {
-            id: it.id.into_string(),
-            name: it.name,
-            qty_home: it.qty_home,
-            qty_take: it.qty_take,
-            taken: it.taken,
-            version: it.version,
-            first: i == 0,
-            last: i + 1 == n,
-        })
-        .collect();
+    let mut chrome = Chrome::new(&user.csrf, list.title.clone(), "lists");
+    chrome.htmx = true;
+    chrome.module = Some("lists.mjs");
     html(
         status,
         render(&ListPage {
-            chrome: Chrome::new(&user.csrf, list.title.clone(), "lists"),
+            chrome,
+            csrf: user.csrf.clone(),
             plan_url: plan.as_ref().map(|p| plan_url(&p.id)),
             plan_id: list
                 .plan_id
@@ -308,28 +398,19 @@ async fn list_page_with(
                 .map(ToString::to_string)
                 .unwrap_or_default(),
             plan_label,
-            id: list.id.into_string(),
+            id: list.id.to_string(),
+            items: item_rows(&list),
+            has_items: !list.items.is_empty(),
+            progress: Progress::of(&list),
             title: list.title,
             version: list.version,
-            items,
-            blank: vec![ItemRow {
-                id: String::new(),
-                name: String::new(),
-                qty_home: 0,
-                qty_take: 1,
-                taken: false,
-                version: 0,
-                first: false,
-                last: true,
-            }],
-            progress_max: progress.total.max(1),
-            progress,
             suggestions,
             error,
             new_name,
             max_qty: MAX_QUANTITY,
             max_name: MAX_ITEM_NAME_CHARS,
             max_title: MAX_LIST_TITLE_CHARS,
+            oob: false,
         }),
     )
 }
@@ -368,20 +449,75 @@ fn parse_version(v: &str) -> Option<i64> {
 async fn rename_form(
     State(web): State<Arc<WebApp>>,
     user: User,
+    HxRequest(hx): HxRequest,
     Path(id): Path<String>,
     form: Result<Form<TitleForm>, FormRejection>,
 ) -> Response {
     let id = ListId::from(id);
+    let typed = form
+        .as_ref()
+        .map(|Form(f)| f.title.clone())
+        .unwrap_or_default();
     let result = async {
         let Form(f) = form.map_err(|e| form_error(&e))?;
-        web.app
+        Ok(web
+            .app
             .lists()
             .rename(&user.id, &id, &f.title, parse_version(&f.version))
-            .await?;
-        Ok(list_url(&id))
+            .await?)
     }
     .await;
-    after_form(&web, &user, &id, result, String::new()).await
+    if hx {
+        return renamed(&web, &user, &id, result, typed).await;
+    }
+    after_form(
+        &web,
+        &user,
+        &id,
+        result.map(|_| list_url(&id)),
+        String::new(),
+    )
+    .await
+}
+
+/// The rename form again, after an htmx rename: with the new title in the heading, or with
+/// the error (and the title as saved elsewhere after a conflict, else as typed).
+async fn renamed(
+    web: &WebApp,
+    user: &User,
+    id: &ListId,
+    result: Result<TripList, WebError>,
+    typed: String,
+) -> Response {
+    let mut answer = ListFragment::new(user, id);
+    answer.rename = true;
+    let status = match result {
+        Ok(list) => {
+            answer.notice = Some(format!("Renamed to {}.", list.title));
+            answer.heading = Some(list.title.clone());
+            answer.title = list.title;
+            answer.version = list.version;
+            answer.error = Some(None);
+            StatusCode::OK
+        }
+        Err(e) => {
+            let list = match web.app.lists().get(&user.id, id).await {
+                Ok(list) => list,
+                Err(_) => return htmx::refresh(),
+            };
+            answer.version = list.version;
+            if is_changed_elsewhere(&e) {
+                answer.heading = Some(list.title.clone());
+                answer.title = list.title;
+            } else {
+                answer.title = typed;
+            }
+            let status = e.status;
+            answer.error = Some(Some(e.into()));
+            status
+        }
+    };
+    answer.answer(status)
 }
 
 async fn delete_form(
@@ -422,6 +558,7 @@ fn form_qty(what: &str, value: &str, default: i64) -> Result<i64, WebError> {
 async fn add_item_form(
     State(web): State<Arc<WebApp>>,
     user: User,
+    HxRequest(hx): HxRequest,
     Path(id): Path<String>,
     form: Result<Form<ItemForm>, FormRejection>,
 ) -> Response {
@@ -437,11 +574,56 @@ async fn add_item_form(
             qty_home: form_qty("the quantity at home", &f.qty_home, 0)?,
             qty_take: form_qty("the quantity to take", &f.qty_take, 1)?,
         };
-        web.app.lists().add_item(&user.id, &id, item).await?;
-        Ok(format!("{}#list-table", list_url(&id)))
+        Ok(web.app.lists().add_item(&user.id, &id, item).await?)
     }
     .await;
+    if hx {
+        return added(&web, &user, &id, result).await;
+    }
+    let result = result.map(|_| format!("{}#list-table", list_url(&id)));
     after_form(&web, &user, &id, result, typed).await
+}
+
+/// After an htmx add: the rows with the new one, the progress and what is left to suggest;
+/// or the error box (the form keeps what was typed).
+async fn added(
+    web: &WebApp,
+    user: &User,
+    id: &ListId,
+    result: Result<tripwright_domain::ListItem, WebError>,
+) -> Response {
+    let item = match result {
+        Ok(item) => item,
+        Err(e) => {
+            let mut answer = ListFragment::new(user, id);
+            answer.oob = false;
+            let status = e.status;
+            answer.error = Some(Some(e.into()));
+            return htmx::retarget(answer.answer(status), "#list-error", "outerHTML");
+        }
+    };
+    let (list, plan) = match web.app.lists().with_plan(&user.id, id).await {
+        Ok(found) => found,
+        Err(_) => return htmx::refresh(),
+    };
+    let mut answer = ListFragment::new(user, id).rows(&list);
+    answer.suggestions = plan.as_ref().map(|p| suggestion_rows(p, &list));
+    answer.notice = Some(format!("Added {}.", item.name));
+    answer.error = Some(None);
+    answer.answer(StatusCode::OK)
+}
+
+/// The answer to an htmx post on list `id` that is refused before its handler (a rate
+/// limit): the error box, in place.
+pub(crate) fn refused_fragment(user: &User, id: &str, e: WebError) -> Response {
+    let mut answer = ListFragment::new(user, &ListId::from(id.to_owned()));
+    answer.oob = false;
+    let status = e.status;
+    let retry = e.retry_after;
+    answer.error = Some(Some(e.into()));
+    let mut response = htmx::retarget(answer.answer(status), "#list-error", "outerHTML");
+    super::super::error::add_retry_after(&mut response, retry);
+    response
 }
 
 /// What a row's submit button asks for.
@@ -496,14 +678,19 @@ impl RowForm {
 async fn item_form(
     State(web): State<Arc<WebApp>>,
     user: User,
+    HxRequest(hx): HxRequest,
     Path((id, item)): Path<(String, String)>,
     form: Result<Form<RowForm>, FormRejection>,
 ) -> Response {
     let (id, item) = (ListId::from(id), ItemId::from(item));
+    let mut done = RowAction::Save;
+    let mut name = None;
     let result = async {
         let Form(f) = form.map_err(|e| form_error(&e))?;
         let lists = web.app.lists();
-        match f.action()? {
+        done = f.action()?;
+        name.clone_from(&f.name);
+        match done {
             RowAction::Remove => lists.remove_item(&user.id, &id, &item).await?,
             RowAction::Up => {
                 lists.move_item(&user.id, &id, &item, Move::Up).await?;
@@ -527,10 +714,69 @@ async fn item_form(
                     .await?;
             }
         }
-        Ok(format!("{}#list-table", list_url(&id)))
+        Ok(())
     }
     .await;
+    if hx {
+        let name = name.filter(|n| !n.trim().is_empty());
+        return row_answer(&web, &user, &id, &item, done, name, result).await;
+    }
+    let result = result.map(|()| format!("{}#list-table", list_url(&id)));
     after_form(&web, &user, &id, result, String::new()).await
+}
+
+/// After an htmx row post. A saved row gets that row back, as saved, and the progress; a
+/// move or removal gets all the rows with a notice. A refused change gets the row as it is
+/// now with the reason (a change made in another tab, as a notice), or all rows when the item
+/// is gone.
+async fn row_answer(
+    web: &WebApp,
+    user: &User,
+    id: &ListId,
+    item: &ItemId,
+    action: RowAction,
+    name: Option<String>,
+    result: Result<(), WebError>,
+) -> Response {
+    let list = match web.app.lists().get(&user.id, id).await {
+        Ok(list) => list,
+        Err(_) => return htmx::refresh(),
+    };
+    let row = list.items.iter().position(|i| i.id == *item);
+    let name = name.unwrap_or_else(|| "The item".to_owned());
+    let mut answer = ListFragment::new(user, id);
+    let status = match result {
+        Ok(()) => {
+            answer.notice = match action {
+                RowAction::Save => None,
+                RowAction::Up => Some(format!("{name} moved up.")),
+                RowAction::Down => Some(format!("{name} moved down.")),
+                RowAction::Remove => Some(format!("Removed {name}.")),
+            };
+            answer.error = Some(None);
+            StatusCode::OK
+        }
+        Err(e) => {
+            let status = e.status;
+            if e.code == ErrorCode::NotFound {
+                answer.notice = Some("This item was removed in another tab — reloaded.".into());
+            } else if is_changed_elsewhere(&e) {
+                answer.notice = Some(sentence(&e.message));
+            } else {
+                answer.error = Some(Some(e.into()));
+            }
+            status
+        }
+    };
+    // A row saved (or refused) that is still there comes back alone; else all of them.
+    match row.filter(|_| action == RowAction::Save) {
+        Some(at) => {
+            answer.items = item_rows(&list).into_iter().skip(at).take(1).collect();
+            answer.progress = Some(Progress::of(&list));
+            answer.answer(status)
+        }
+        None => htmx::retarget(answer.rows(&list).answer(status), "#list-rows", "innerHTML"),
+    }
 }
 
 fn notes_page(
@@ -540,10 +786,12 @@ fn notes_page(
     error: Option<PageError>,
     text: Option<String>,
 ) -> Response {
+    let mut chrome = Chrome::new(&user.csrf, format!("Notes · {}", list.title), "notes");
+    chrome.module = Some("lists.mjs");
     html(
         status,
         render(&NotesPage {
-            chrome: Chrome::new(&user.csrf, format!("Notes · {}", list.title), "notes"),
+            chrome,
             saved_hm: list
                 .notes_saved_at
                 .map(|t| t.format("%H:%M").to_string())
@@ -687,5 +935,5 @@ pub(crate) fn routes() -> Router<Arc<WebApp>> {
         .route("/lists/{id}/notes", get(notes_view).post(notes_form))
         .route("/lists/{id}/export.pdf", get(export_pdf))
         .route("/notes", get(notes_index))
-        .route("/plans/{id}/list", get(plan_list))
+        .route("/plans/{id}/list", post(plan_list))
 }

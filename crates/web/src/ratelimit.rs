@@ -1,0 +1,211 @@
+//! Rate limits per client address: a few plans, more list edits, some exports and `/v1`
+//! requests per minute, counted apart (the `governor` crate's keyed GCRA limiter: a client may
+//! spend a minute's allowance at once, then one request per `60 s / rate`). A refusal is a 429
+//! with `Retry-After`, in the caller's language: a page for a browser form, JSON for the API,
+//! OpenAI's error shape under `/v1`.
+//!
+//! The address is the TCP peer (`ConnectInfo`, inserted by [`crate::serve`]). Behind a reverse
+//! proxy every client shares the proxy's address, so there the proxy should limit instead (or
+//! the rates be raised); requests without a peer (in-process tests) are not limited.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use tripwright_config::LimitsConfig;
+
+/// Keys kept before stale ones are dropped (each costs a few dozen bytes).
+const PRUNE_ABOVE: usize = 10_000;
+
+/// What a request spends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// A new plan or a rewritten day: minutes of model time.
+    Plan,
+    /// A change to a trip list.
+    ListEdit,
+    /// A PDF, Markdown or iCalendar file.
+    Export,
+    /// A request to the OpenAI-compatible API.
+    Api,
+}
+
+impl Class {
+    /// The class of a request, or `None` for the free ones (pages, events, reads).
+    pub(crate) fn of(method: &Method, path: &str) -> Option<Self> {
+        if path.starts_with("/v1/") {
+            return Some(Self::Api);
+        }
+        let unsafe_method = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+        let file = path.rsplit('/').next().unwrap_or_default();
+        let export = file.starts_with("export.") || path.ends_with("/pdf");
+        if export {
+            return Some(Self::Export);
+        }
+        if !unsafe_method {
+            return None;
+        }
+        let plan = matches!(path, "/plans" | "/api/plans")
+            || path.ends_with("/regenerate")
+            || path.ends_with("/rewrite");
+        if plan {
+            Some(Self::Plan)
+        } else if path.starts_with("/lists") || path.starts_with("/api/lists") {
+            Some(Self::ListEdit)
+        } else {
+            None
+        }
+    }
+}
+
+/// One limiter per class; `None` where the configured rate is 0 (off).
+#[derive(Default)]
+pub struct RateLimits {
+    plan: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    list_edit: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    export: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    api: Option<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl std::fmt::Debug for RateLimits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimits")
+            .field("plan", &self.plan.is_some())
+            .field("list_edit", &self.list_edit.is_some())
+            .field("export", &self.export.is_some())
+            .field("api", &self.api.is_some())
+            .finish()
+    }
+}
+
+fn per_minute(rate: u32) -> Option<DefaultKeyedRateLimiter<IpAddr>> {
+    NonZeroU32::new(rate).map(|n| governor::RateLimiter::keyed(Quota::per_minute(n)))
+}
+
+impl RateLimits {
+    /// The limits of the `[limits]` settings.
+    pub fn new(config: &LimitsConfig) -> Self {
+        Self {
+            plan: per_minute(config.plan_requests_per_minute),
+            list_edit: per_minute(config.list_edits_per_minute),
+            export: per_minute(config.exports_per_minute),
+            api: per_minute(config.api_requests_per_minute),
+        }
+    }
+
+    fn limiter(&self, class: Class) -> Option<&DefaultKeyedRateLimiter<IpAddr>> {
+        match class {
+            Class::Plan => self.plan.as_ref(),
+            Class::ListEdit => self.list_edit.as_ref(),
+            Class::Export => self.export.as_ref(),
+            Class::Api => self.api.as_ref(),
+        }
+    }
+
+    /// `None` when `peer` may send a request of `class` now, else the whole seconds to wait.
+    pub(crate) fn check(&self, class: Class, peer: IpAddr) -> Option<u64> {
+        let limiter = self.limiter(class)?;
+        if limiter.len() > PRUNE_ABOVE {
+            limiter.retain_recent();
+        }
+        limiter.check_key(&peer).err().map(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+        })
+    }
+}
+
+/// The seconds `request` (of `class`) must wait, when its client is over its rate.
+pub(crate) fn wait_for(rates: &RateLimits, class: Class, request: &Request) -> Option<u64> {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()?
+        .0
+        .ip();
+    rates.check(class, peer)
+}
+
+/// The middleware for `/v1`: OpenAI's 429.
+pub(crate) async fn limit_api(
+    State(rates): State<Arc<RateLimits>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    // Nested under `/v1`, which the path no longer shows.
+    match wait_for(&rates, Class::Api, &request) {
+        Some(secs) => {
+            axum::response::IntoResponse::into_response(crate::openai::ApiError::rate_limited(secs))
+        }
+        None => next.run(request).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_classed_by_what_they_cost() {
+        let post = Method::POST;
+        let get = Method::GET;
+        assert_eq!(Class::of(&post, "/plans"), Some(Class::Plan));
+        assert_eq!(Class::of(&post, "/api/plans"), Some(Class::Plan));
+        assert_eq!(
+            Class::of(&post, "/api/plans/abc/days/2/regenerate"),
+            Some(Class::Plan)
+        );
+        assert_eq!(Class::of(&post, "/lists/abc/items"), Some(Class::ListEdit));
+        assert_eq!(
+            Class::of(&Method::DELETE, "/api/lists/a/items/b"),
+            Some(Class::ListEdit)
+        );
+        assert_eq!(Class::of(&get, "/lists/abc"), None);
+        assert_eq!(
+            Class::of(&get, "/lists/abc/export.pdf"),
+            Some(Class::Export)
+        );
+        assert_eq!(
+            Class::of(&get, "/plans/abc/export.ics"),
+            Some(Class::Export)
+        );
+        assert_eq!(Class::of(&get, "/share/t/export.json"), Some(Class::Export));
+        assert_eq!(Class::of(&get, "/api/lists/abc/pdf"), Some(Class::Export));
+        assert_eq!(Class::of(&get, "/api/openapi.json"), None);
+        assert_eq!(Class::of(&get, "/v1/models"), Some(Class::Api));
+        assert_eq!(Class::of(&get, "/plans/abc"), None);
+        assert_eq!(Class::of(&get, "/api/plans/abc/events"), None);
+        assert_eq!(Class::of(&post, "/api/session"), None);
+    }
+
+    #[test]
+    fn a_client_over_its_rate_waits_and_others_do_not() {
+        let rates = RateLimits::new(&LimitsConfig {
+            plan_requests_per_minute: 2,
+            exports_per_minute: 0,
+            ..LimitsConfig::default()
+        });
+        let a: IpAddr = "127.0.0.1".parse().unwrap();
+        let b: IpAddr = "127.0.0.2".parse().unwrap();
+        assert_eq!(rates.check(Class::Plan, a), None);
+        assert_eq!(rates.check(Class::Plan, a), None);
+        let wait = rates
+            .check(Class::Plan, a)
+            .expect("the third plan in a minute waits");
+        assert!((1..=30).contains(&wait), "one plan per 30 s: {wait}");
+        assert_eq!(
+            rates.check(Class::Plan, b),
+            None,
+            "another address has its own"
+        );
+        assert_eq!(rates.check(Class::ListEdit, a), None, "classes count apart");
+        for _ in 0..100 {
+            assert_eq!(rates.check(Class::Export, a), None, "a rate of 0 is off");
+        }
+    }
+}
