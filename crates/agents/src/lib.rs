@@ -50,3 +50,20 @@ pub enum AgentError {
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+impl AgentError {
+    /// The error in words for a traveller, without internals (addresses, paths, a provider's
+    /// or the store's own messages); `Display` keeps them for the log.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Invalid(_) | Self::UnknownDestination(_) | Self::NoSuchDay { .. } => {
+                self.to_string()
+            }
+            Self::Store(_) => "the plan store failed".to_owned(),
+            Self::Embedding(_) => "the hotel search model failed".to_owned(),
+            Self::NoModel(_) => "no language model is available".to_owned(),
+            Self::Prose(e) => format!("the text could not be written: {}", e.summary()),
+            Self::Internal(_) => "an internal error stopped it".to_owned(),
+        }
+    }
+}

@@ -178,9 +178,10 @@ impl Sink {
             agent,
             AgentStatus::Failed {
                 elapsed_ms: ms(t),
-                error: error.to_string(),
+                error: error.summary(),
             },
         );
+        tracing::warn!(?agent, error = %error, "an agent failed");
     }
 
     /// Streams prose as it is written.
@@ -444,7 +445,7 @@ impl Orchestrator {
             }
             Err(e) => {
                 sink.failed(AgentName::Hotels, th, &e);
-                warnings.push(format!("the hotel search failed ({e})"));
+                warnings.push(format!("the hotel search failed ({})", e.summary()));
                 Vec::new()
             }
         };
@@ -515,7 +516,10 @@ impl Orchestrator {
             Ok(_) => return None,
             Err(why) => {
                 if self.config.llm.provider != LlmProvider::Off {
-                    warnings.push(format!("no itinerary prose: {why}"));
+                    tracing::warn!(%why, "no itinerary prose");
+                    warnings.push(
+                        "no language model is available, so the plan has no descriptions".into(),
+                    );
                 }
                 return None;
             }
@@ -550,8 +554,10 @@ impl Orchestrator {
                 Some((w.report.detail(writer.model_id()), summary))
             }
             Err(e) => {
+                tracing::warn!(error = %e, "the itinerary prose could not be written");
                 warnings.push(format!(
-                    "the itinerary prose could not be written ({e}); the plan is complete without it"
+                    "the itinerary prose could not be written ({}); the plan is complete without it",
+                    e.summary()
                 ));
                 None
             }

@@ -180,6 +180,19 @@ pub enum LlmError {
     Engine(String),
 }
 
+impl LlmError {
+    /// The error in words for a traveller: what happened, without the provider's reply, an
+    /// address or a file path (those are for the log, from `Display`).
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Unavailable(_) => "the language model provider is unavailable".to_owned(),
+            Self::BadRequest(_) => "the language model rejected the request".to_owned(),
+            Self::Engine(_) => "the local model failed".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
 fn retry_hint(after: Option<Duration>) -> String {
     after.map_or_else(String::new, |d| format!("; retry after {}s", d.as_secs()))
 }

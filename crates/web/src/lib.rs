@@ -147,7 +147,15 @@ pub fn router(state: AppState) -> Router {
     router
         .layer(
             ServiceBuilder::new()
-                .layer(TraceLayer::new_for_http())
+                .layer(TraceLayer::new_for_http().make_span_with(
+                    |request: &axum::http::Request<axum::body::Body>| {
+                        tracing::debug_span!(
+                            "request",
+                            method = %request.method(),
+                            path = %loggable_path(request.uri().path()),
+                        )
+                    },
+                ))
                 // Inside the trace layer, so error lines carry the request's span.
                 .layer(middleware::from_fn(openai::log_errors))
                 .layer(HandleErrorLayer::new(move |error: BoxError| async move {
@@ -159,7 +167,34 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A request's path as the log may show it: a share link's token is a credential (anyone with
+/// it reads the plan), so it is left out; so is the query (a recovery link's key).
+fn loggable_path(path: &str) -> String {
+    match path.strip_prefix("/share/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((_, file)) => format!("/share/[token]/{file}"),
+            None => "/share/[token]".to_owned(),
+        },
+        None => path.to_owned(),
+    }
+}
+
 /// Liveness probe: answers while the server accepts requests.
 async fn healthz() -> &'static str {
     "ok"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn share_tokens_never_reach_the_log() {
+        assert_eq!(loggable_path("/share/abcDEF123"), "/share/[token]");
+        assert_eq!(
+            loggable_path("/share/abcDEF123/export.pdf"),
+            "/share/[token]/export.pdf"
+        );
+        assert_eq!(loggable_path("/plans/x"), "/plans/x");
+    }
 }

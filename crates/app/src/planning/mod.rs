@@ -423,7 +423,8 @@ async fn make_owned(
         }
         Err(e) => {
             tracing::info!(error = %e, plan = %job.id, "a plan failed");
-            job.fail(AppError::from(e).to_string());
+            // In words for the user; the detail (an address, a path) is in the log line above.
+            job.fail(e.summary());
         }
     }
 }
@@ -443,7 +444,10 @@ async fn rewrite(shared: &Shared, job: Arc<PlanJob>, plan: Plan, day: u8) {
             tracing::info!(%why, "no language model: the day is sent again unchanged");
             None
         }
-        Err(e) => Some(e.to_string()),
+        Err(e) => {
+            tracing::info!(error = %e, plan = %job.id, day, "a day could not be rewritten");
+            Some(e.summary())
+        }
     };
     if error.is_none()
         && let Err(e) = shared.plans.save_owned_plan(&job.owner, &new).await

@@ -18,6 +18,9 @@ pub(crate) enum ErrorCode {
     InvalidJson,
     /// A form body that does not parse.
     InvalidForm,
+    /// A request whose path, query or body framing cannot be read (invalid UTF-8 in an id, a
+    /// malformed chunked body).
+    BadRequest,
     /// A list row form with an unknown action.
     InvalidAction,
     /// Anything else the store refused.
@@ -80,8 +83,9 @@ pub(crate) enum ErrorCode {
 
 impl ErrorCode {
     /// The codes that are not a trip request's own.
-    const OWN: [ErrorCode; 31] = [
+    const OWN: [ErrorCode; 32] = [
         ErrorCode::InvalidJson,
+        ErrorCode::BadRequest,
         ErrorCode::InvalidForm,
         ErrorCode::InvalidAction,
         ErrorCode::InvalidInput,
@@ -128,6 +132,7 @@ impl ErrorCode {
             ErrorCode::Request(r) => r.as_str(),
             ErrorCode::InvalidJson => "invalid_json",
             ErrorCode::InvalidForm => "invalid_form",
+            ErrorCode::BadRequest => "bad_request",
             ErrorCode::InvalidAction => "invalid_action",
             ErrorCode::InvalidInput => "invalid_input",
             ErrorCode::InvalidName => "invalid_name",

@@ -81,6 +81,12 @@ async fn pdf(
         )
         .hint("install fonts-dejavu-core on the server")
     })?;
+    // Waiting here is dropped with the request when the client goes away.
+    let _slot = web
+        .pdf_slots
+        .acquire()
+        .await
+        .map_err(|_| WebError::internal("the PDF slots are closed"))?;
     tokio::task::spawn_blocking(move || make(&fonts))
         .await
         .map_err(|e| WebError::internal(format!("the PDF worker failed: {e}")))?

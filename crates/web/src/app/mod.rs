@@ -48,6 +48,7 @@ where
         .merge(supermarkets::routes())
         .merge(static_files::router())
         .fallback(pages::not_found_page)
+        .layer(axum::middleware::from_fn(api_errors_as_json))
         // Inside the session layer: a refusal is rendered for the user, after the CSRF check.
         .layer(axum::middleware::from_fn_with_state(rates, limit))
         .layer(axum::middleware::from_fn_with_state(
@@ -77,4 +78,41 @@ async fn limit(State(rates): State<Arc<RateLimits>>, request: Request, next: Nex
         Some(user) => pages::refused(user, hx, path, e),
         None => e.into_response(),
     }
+}
+
+/// Every error under `/api/` in the API's JSON shape, including the extractors' own plain-text
+/// rejections (a path that is not UTF-8, a query that does not parse).
+async fn api_errors_as_json(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if !api || json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 16 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).trim().to_owned();
+    let message = if status.is_server_error() {
+        "the server failed; try again".to_owned()
+    } else if text.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("the request failed")
+            .to_lowercase()
+    } else {
+        text
+    };
+    let code = match status.as_u16() {
+        404 => error::ErrorCode::UnknownEndpoint,
+        413 => error::ErrorCode::TooLarge,
+        500.. => error::ErrorCode::Internal,
+        _ => error::ErrorCode::BadRequest,
+    };
+    error::WebError::new(status, code, message).into_response()
 }

@@ -171,11 +171,20 @@ async fn submitted(
     let form = match form {
         Ok(Form(f)) => f,
         Err(e) => {
-            let error = FormError {
-                message: e.body_text(),
-                hint: Some("fill in the form and send it again".into()),
+            // 413 for a form over the size limit, 400 (or 415) for one that does not parse.
+            let status = e.status();
+            let error = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                FormError {
+                    message: "the form is too large".into(),
+                    hint: Some("shorten the wishes and send it again".into()),
+                }
+            } else {
+                FormError {
+                    message: e.body_text(),
+                    hint: Some("fill in the form and send it again".into()),
+                }
             };
-            return Err((StatusCode::BAD_REQUEST, PlanForm::default(), error, None));
+            return Err((status, PlanForm::default(), error, None));
         }
     };
     let req = match parse_form(&form) {

@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 
 use tripwright_domain::OwnerId;
 
-use super::error::WebError;
+use super::error::{ErrorCode, WebError};
 use super::state::WebApp;
 
 /// Name of the user cookie.
@@ -271,8 +271,8 @@ pub(crate) async fn session(
                 let (parts, body) = request.into_parts();
                 let bytes = match to_bytes(body, max_body_bytes).await {
                     Ok(b) => b,
-                    Err(_) => {
-                        return app.secure(WebError::too_large().into_response());
+                    Err(e) => {
+                        return app.secure(body_error(&e).into_response());
                     }
                 };
                 let token = serde_urlencoded::from_bytes::<CsrfField>(&bytes)
@@ -315,6 +315,21 @@ pub(crate) fn set_identity(app: &WebApp, response: &mut Response, value: &str) {
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
+}
+
+/// Why a body could not be read: over the limit (413), or not well framed (400).
+pub(crate) fn body_error(e: &axum::Error) -> WebError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return WebError::too_large();
+        }
+        source = err.source();
+    }
+    WebError::bad_request(
+        ErrorCode::BadRequest,
+        "the request body could not be read (it was cut off or badly framed)",
+    )
 }
 
 fn is_form(headers: &HeaderMap) -> bool {

@@ -95,6 +95,9 @@ pub struct WebApp {
     pub(crate) vendor_dir: PathBuf,
     /// The PDF fonts, or why there are none.
     pub(crate) fonts: Result<tripwright_export::PdfFonts, String>,
+    /// PDFs typeset at once (one per core): the others wait, and one whose client leaves
+    /// while it waits is never typeset.
+    pub(crate) pdf_slots: tokio::sync::Semaphore,
     pub(crate) pages: PageCache,
 }
 
@@ -181,7 +184,9 @@ impl WebApp {
             tracing::warn!(error = %e, "PDF export is off");
             format!("PDF export is not available on this server ({e}); the other exports work")
         });
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         Ok(Self {
+            pdf_slots: tokio::sync::Semaphore::new(cores),
             pages: PageCache::new(web.max_jobs),
             vendor_dir: config.vendor_dir(),
             secure_cookies: web.secure_cookies,

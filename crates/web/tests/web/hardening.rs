@@ -288,3 +288,54 @@ async fn the_recovery_link_brings_a_users_plans_to_another_browser() {
     assert_eq!(third.cookie, before);
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_and_oversized_requests_get_their_status_in_the_api_shape() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut b = crate::support::browser().await;
+    // An id that is not UTF-8: the API's JSON error, not the extractor's plain text.
+    let a = b.get("/api/plans/%FF%FE").await;
+    assert_eq!(a.status, 400, "{}", a.text());
+    assert_eq!(a.code(), "bad_request");
+    // A form over the size limit (the token in the header, so only the handler reads it).
+    let big = format!("destination=Helsinki&days=1&prefs={}", "a".repeat(2 << 20));
+    let request = b
+        .http
+        .post(format!("{}/plans", b.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-csrf-token", b.csrf.clone().expect("token"))
+        .body(big.clone());
+    let a = b.send(request).await;
+    assert_eq!(a.status, 413, "{}", a.text());
+    assert!(a.text().contains("too large"));
+    // The same with the token in the form, which the session layer reads.
+    let request = b
+        .http
+        .post(format!("{}/plans", b.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("{big}&csrf=x"));
+    assert_eq!(b.send(request).await.status, 413);
+    // A chunked body that is badly framed is a bad request, not a large one.
+    let host = b.base.trim_start_matches("http://").to_owned();
+    let mut s = tokio::net::TcpStream::connect(&host)
+        .await
+        .expect("connects");
+    let cookie = b.cookie.clone().expect("cookie");
+    s.write_all(
+        format!(
+            "POST /plans HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nZZ\r\nnot a chunk\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("sends");
+    let mut answer = String::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        s.read_to_string(&mut answer),
+    )
+    .await
+    .expect("answered in time");
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+}

@@ -330,6 +330,9 @@ struct TitleForm {
 }
 
 fn form_error(e: &FormRejection) -> WebError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return WebError::too_large().hint("shorten the text and send it again");
+    }
     WebError::bad_request(ErrorCode::InvalidForm, e.body_text())
         .hint("fill in the form and send it again")
 }
