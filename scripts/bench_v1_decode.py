@@ -4,7 +4,7 @@
     scripts/bench_v1_decode.py [--model GGUF] [--tokens 256] [--runs 5] [--temperature 0.7] NAME=BINARY ...
 
 For each binary in turn: start `BINARY serve` with the embedded engine on the GGUF (default the
-assets' Qwen2.5-Coder-0.5B), send one warm-up request, then --runs streamed requests one after
+assets' Qwen2.5-Coder-0.5B; the server of scripts/bench_plans.py), send one warm-up request, then --runs streamed requests one after
 another (the same prompt, its own seed each, max_tokens --tokens, `ignore_eos` is not OpenAI's
 so the prompt asks for a long answer), as an OpenAI client would. Decode speed of a run =
 (completion tokens − 1) ÷ (time of the last chunk − time of the first); the table prints the
@@ -14,46 +14,14 @@ median and the range. Only the Python standard library.
 import argparse
 import json
 import os
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
 
+from bench_plans import Server
+
 PROMPT = ("Write a long, detailed guide to a week in Helsinki: neighbourhoods, museums, saunas, "
           "food, day trips and practical tips. Use full paragraphs.")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(binary, model):
-    port = free_port()
-    data = tempfile.mkdtemp(prefix="bench-v1-")
-    env = dict(os.environ)
-    env.pop("TRIPWRIGHT_CONFIG", None)
-    env["TRIPWRIGHT_LLM__PROVIDER"] = "embedded"
-    env["TRIPWRIGHT_LLM__MODEL_PATH"] = model
-    log = open(os.path.join(data, "server.log"), "w")
-    proc = subprocess.Popen([binary, "--data-dir", data, "serve", "--addr", f"127.0.0.1:{port}"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/v1/models", timeout=2) as r:
-                model_id = json.load(r)["data"][0]["id"]
-            return proc, base, model_id, data, log
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                sys.exit(f"{binary} did not start; see {log.name}")
-            time.sleep(0.5)
 
 
 def one(base, model_id, tokens, temperature, seed):
@@ -98,21 +66,20 @@ def main():
     rows = []
     for spec in a.binaries:
         name, _, binary = spec.partition("=")
-        proc, base, model_id, data, log = start(binary, a.model)
+        server = Server(binary, a.model)
         try:
-            one(base, model_id, 16, a.temperature, 0)
+            with urllib.request.urlopen(server.base + "/v1/models") as r:
+                model_id = json.load(r)["data"][0]["id"]
+            one(server.base, model_id, 16, a.temperature, 0)
             rates, counts = [], []
             for i in range(a.runs):
-                rate, used = one(base, model_id, a.tokens, a.temperature, i + 1)
+                rate, used = one(server.base, model_id, a.tokens, a.temperature, i + 1)
                 if rate:
                     rates.append(rate)
                     counts.append(used)
             rows.append((name, rates, counts))
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-            log.close()
-            shutil.rmtree(data, ignore_errors=True)
+            server.stop()
     print(f"{'binary':<12} {'median tok/s':>12} {'min':>7} {'max':>7} {'tokens/run':>11}")
     for name, rates, counts in rows:
         if not rates:

@@ -388,23 +388,12 @@ pub fn measure_texts(plan: &Plan) -> ProseQuality {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tripwright_domain::{StopKind, TimeOfDay};
+    use tripwright_domain::StopKind;
 
     fn stop(name: &str, kind: StopKind, place_kind: &str, note: &str) -> Stop {
         Stop {
-            place_id: "osm:node/1".into(),
-            name: name.into(),
-            kind,
-            place_kind: place_kind.into(),
-            lat: 60.17,
-            lon: 24.94,
-            start: TimeOfDay::from_minutes(600),
-            end: TimeOfDay::from_minutes(690),
-            walk_minutes: 3,
-            walk_km: 0.2,
-            opening_hours: None,
-            facts: Vec::new(),
             note: note.into(),
+            ..crate::kinds::tests::stop(name, kind, place_kind)
         }
     }
 

@@ -15,13 +15,15 @@ impl<S: Send + Sync> FromRequestParts<S> for HxRequest {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .headers
-                .get("hx-request")
-                .is_some_and(|v| v.as_bytes() == b"true"),
-        ))
+        Ok(Self(is_htmx(&parts.headers)))
     }
+}
+
+/// Whether these request headers carry `HX-Request: true`.
+pub(crate) fn is_htmx(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get("hx-request")
+        .is_some_and(|v| v.as_bytes() == b"true")
 }
 
 /// Tells htmx to load `url` as a new page (a redirect that an XHR would otherwise follow

@@ -70,10 +70,7 @@ async fn limit(State(rates): State<Arc<RateLimits>>, request: Request, next: Nex
     if path.starts_with("/api/") {
         return e.into_response();
     }
-    let hx = request
-        .headers()
-        .get("hx-request")
-        .is_some_and(|v| v.as_bytes() == b"true");
+    let hx = htmx::is_htmx(request.headers());
     match request.extensions().get::<session::User>() {
         Some(user) => pages::refused(user, hx, path, e),
         None => e.into_response(),

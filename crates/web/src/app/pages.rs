@@ -11,7 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use tripwright_app::planning::{JobSnapshot, JobState, PlanJob};
-use tripwright_domain::{OwnerId, PlanId, TripRequest};
+use tripwright_domain::{ListId, OwnerId, PlanId, TripRequest};
 
 use super::error::{ErrorCode, WebError, add_retry_after};
 use super::events::{self, events_url, live_url, plan_url};
@@ -116,12 +116,7 @@ async fn submit(
     match (answer, hx) {
         // htmx: the browser goes to the plan, or the error box is swapped in.
         (Ok(url), true) => htmx::redirect(&url),
-        (Err((status, _, error, retry)), true) => {
-            let mut response =
-                (status, Html(render(&FormErrorBox { error: Some(error) }))).into_response();
-            add_retry_after(&mut response, retry);
-            response
-        }
+        (Err((status, _, error, retry)), true) => error_box(status, error, retry),
         (Ok(url), false) => Redirect::to(&url).into_response(),
         (Err((status, form, error, retry)), false) => {
             let mut response = page(
@@ -137,27 +132,21 @@ async fn submit(
 /// The answer to a request refused before its handler (a rate limit): the planner's error
 /// box for htmx, a list's error box for a list's htmx post, else a page saying why.
 pub(crate) fn refused(user: &User, hx: bool, path: &str, e: WebError) -> Response {
-    let retry = e.retry_after;
-    let mut response = if hx && path == "/plans" {
-        let error = FormError {
-            message: e.message,
-            hint: e.hint,
-        };
-        (e.status, Html(render(&FormErrorBox { error: Some(error) }))).into_response()
+    if hx && path == "/plans" {
+        let (status, retry) = (e.status, e.retry_after);
+        error_box(status, FormError::from(e), retry)
     } else if let (true, Some(id)) = (hx, path.strip_prefix("/lists/")) {
         let id = id.split('/').next().unwrap_or_default();
-        return super::lists::refused_fragment(user, id, e);
+        super::lists::error_fragment(user, &ListId::from(id.to_owned()), e)
     } else {
-        let heading = match e.status {
-            StatusCode::TOO_MANY_REQUESTS => "Too many requests",
-            StatusCode::FORBIDDEN => "Request refused",
-            _ => "Something went wrong",
-        };
-        let status = e.status;
-        let text = e.message.clone();
-        drop(e.into_response());
-        message(user, status, "error", heading, &text)
-    };
+        error_page(user, e)
+    }
+}
+
+/// The planner's error box alone (what an htmx submit swaps in), with `Retry-After` when
+/// waiting helps.
+fn error_box(status: StatusCode, error: FormError, retry: Option<u64>) -> Response {
+    let mut response = (status, Html(render(&FormErrorBox { error: Some(error) }))).into_response();
     add_retry_after(&mut response, retry);
     response
 }
@@ -202,12 +191,8 @@ async fn submitted(
         Ok(job) => Ok(plan_url(&job.id)),
         Err(e) => {
             let e = WebError::from(e);
-            let retry = e.retry_after;
-            let error = FormError {
-                message: e.message,
-                hint: e.hint,
-            };
-            Err((e.status, form, error, retry))
+            let (status, retry) = (e.status, e.retry_after);
+            Err((status, form, FormError::from(e), retry))
         }
     }
 }
@@ -423,12 +408,20 @@ async fn plan_view(State(web): State<Arc<WebApp>>, user: User, Path(id): Path<St
     }
 }
 
+/// A page saying what went wrong, headed by the kind of refusal, with `Retry-After` when
+/// waiting helps.
 fn error_page(user: &User, e: WebError) -> Response {
-    let status = e.status;
-    let text = e.message.clone();
+    let heading = match e.status {
+        StatusCode::TOO_MANY_REQUESTS => "Too many requests",
+        StatusCode::FORBIDDEN => "Request refused",
+        _ => "Something went wrong",
+    };
+    let (status, retry, text) = (e.status, e.retry_after, e.message.clone());
     // Logged by into_response.
     drop(e.into_response());
-    message(user, status, "error", "Something went wrong", &text)
+    let mut response = message(user, status, "error", heading, &text);
+    add_retry_after(&mut response, retry);
+    response
 }
 
 async fn shared_view(

@@ -143,11 +143,20 @@ pub(crate) struct MonthOption {
     pub(crate) selected: bool,
 }
 
-/// An error shown above the form.
+/// An error shown above a form: the planner's, or a list page's.
 #[derive(Debug)]
 pub(crate) struct FormError {
     pub(crate) message: String,
     pub(crate) hint: Option<String>,
+}
+
+impl From<super::error::WebError> for FormError {
+    fn from(e: super::error::WebError) -> Self {
+        Self {
+            message: e.message,
+            hint: e.hint,
+        }
+    }
 }
 
 /// The planner's `#form-error` box on its own: what an htmx submit gets back when the request

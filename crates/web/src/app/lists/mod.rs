@@ -7,7 +7,7 @@ mod api;
 mod pages;
 
 pub(crate) use api::api_routes;
-pub(crate) use pages::{refused_fragment, routes};
+pub(crate) use pages::{error_fragment, routes};
 
 /// The URL of a list's page.
 pub(crate) fn list_url(id: impl std::fmt::Display) -> String {

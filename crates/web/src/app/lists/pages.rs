@@ -32,24 +32,9 @@ use super::super::exports;
 use super::super::htmx::{self, HxRequest};
 use super::super::session::User;
 use super::super::state::WebApp;
-use super::super::view::{Chrome, iso, render};
+use super::super::view::{Chrome, FormError, iso, render};
 use super::api::Progress;
 use super::list_url;
-
-/// An error shown at the top of a list page.
-struct PageError {
-    message: String,
-    hint: Option<String>,
-}
-
-impl From<WebError> for PageError {
-    fn from(e: WebError) -> Self {
-        Self {
-            message: e.message,
-            hint: e.hint,
-        }
-    }
-}
 
 /// One list on `/lists`.
 struct ListCard {
@@ -65,7 +50,7 @@ struct ListCard {
 struct ListsPage {
     chrome: Chrome,
     lists: Vec<ListCard>,
-    error: Option<PageError>,
+    error: Option<FormError>,
     title_value: String,
 }
 
@@ -104,7 +89,7 @@ struct ListPage {
     has_items: bool,
     progress: Progress,
     suggestions: Vec<SuggestionRow>,
-    error: Option<PageError>,
+    error: Option<FormError>,
     new_name: String,
     max_qty: u8,
     max_name: usize,
@@ -132,7 +117,7 @@ struct ListFragment {
     progress: Option<Progress>,
     has_items: Option<bool>,
     /// `Some(None)` clears the error box.
-    error: Option<Option<PageError>>,
+    error: Option<Option<FormError>>,
     notice: Option<String>,
     suggestions: Option<Vec<SuggestionRow>>,
     oob: bool,
@@ -184,7 +169,7 @@ struct NotesPage {
     notes: String,
     saved_iso: String,
     saved_hm: String,
-    error: Option<PageError>,
+    error: Option<FormError>,
     max_notes: usize,
 }
 
@@ -290,7 +275,7 @@ async fn lists_page_with(
     web: &WebApp,
     user: &User,
     status: StatusCode,
-    error: Option<PageError>,
+    error: Option<FormError>,
     title_value: String,
 ) -> Response {
     let lists = match web.app.lists().all(&user.id).await {
@@ -363,7 +348,7 @@ async fn list_page_with(
     user: &User,
     id: &ListId,
     status: StatusCode,
-    error: Option<PageError>,
+    error: Option<FormError>,
     new_name: String,
 ) -> Response {
     let (list, plan) = match web.app.lists().with_plan(&user.id, id).await {
@@ -597,13 +582,7 @@ async fn added(
 ) -> Response {
     let item = match result {
         Ok(item) => item,
-        Err(e) => {
-            let mut answer = ListFragment::new(user, id);
-            answer.oob = false;
-            let status = e.status;
-            answer.error = Some(Some(e.into()));
-            return htmx::retarget(answer.answer(status), "#list-error", "outerHTML");
-        }
+        Err(e) => return error_fragment(user, id, e),
     };
     let (list, plan) = match web.app.lists().with_plan(&user.id, id).await {
         Ok(found) => found,
@@ -616,10 +595,10 @@ async fn added(
     answer.answer(StatusCode::OK)
 }
 
-/// The answer to an htmx post on list `id` that is refused before its handler (a rate
-/// limit): the error box, in place.
-pub(crate) fn refused_fragment(user: &User, id: &str, e: WebError) -> Response {
-    let mut answer = ListFragment::new(user, &ListId::from(id.to_owned()));
+/// The answer to an htmx post on list `id` that was refused (by its handler, or before it by
+/// a rate limit): the error box, in place, with `Retry-After` when waiting helps.
+pub(crate) fn error_fragment(user: &User, id: &ListId, e: WebError) -> Response {
+    let mut answer = ListFragment::new(user, id);
     answer.oob = false;
     let status = e.status;
     let retry = e.retry_after;
@@ -786,7 +765,7 @@ fn notes_page(
     user: &User,
     list: TripList,
     status: StatusCode,
-    error: Option<PageError>,
+    error: Option<FormError>,
     text: Option<String>,
 ) -> Response {
     let mut chrome = Chrome::new(&user.csrf, format!("Notes · {}", list.title), "notes");
