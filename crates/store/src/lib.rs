@@ -21,8 +21,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tripwright_domain::{
-    GeoPoint, ItemId, ListId, ListItem, OwnerId, Place, PlaceCategory, PlaceId, Plan, PlanId,
-    TripList,
+    Destination, GeoPoint, ItemId, ListId, ListItem, OwnerId, Place, PlaceCategory, PlaceId, Plan,
+    PlanId, TripList, TripRequest,
 };
 
 pub use error::{Entity, StoreError};
@@ -51,6 +51,24 @@ pub struct PlanSummary {
     pub country: String,
     /// Requested trip length in days.
     pub days: u8,
+}
+
+/// A plan that stopped before it was made (it failed, the server was restarted, its owner
+/// cancelled it): kept a while so that its address still says what happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoppedPlan {
+    /// The id the plan would have had.
+    pub id: PlanId,
+    /// Who asked for it.
+    pub owner: OwnerId,
+    /// When it stopped.
+    pub stopped_at: DateTime<Utc>,
+    /// What was asked.
+    pub request: TripRequest,
+    /// Where, as geocoded.
+    pub destination: Destination,
+    /// Why, in words for the user; `None` when the owner cancelled it.
+    pub message: Option<String>,
 }
 
 /// A partial update of one list item: `None` leaves a field as it is.
@@ -186,9 +204,17 @@ pub trait PlanStore: Send + Sync {
     /// [`StoreError::NotFound`] for an unknown plan.
     async fn expire_plan(&self, plan_id: &PlanId, at: DateTime<Utc>) -> Result<()>;
 
-    /// Deletes the plans whose time ran out by `now` (their lists stay, without a plan).
-    /// Returns how many.
+    /// Deletes the plans whose time ran out by `now` (their lists stay, without a plan), and
+    /// the stopped plans kept until `now`. Returns how many.
     async fn delete_expired_plans(&self, now: DateTime<Utc>) -> Result<u64>;
+
+    /// Records a plan that stopped before it was made, replacing a record with the same id,
+    /// to be deleted at `expires`. An empty owner is [`StoreError::Invalid`].
+    async fn save_stopped_plan(&self, stopped: &StoppedPlan, expires: DateTime<Utc>) -> Result<()>;
+
+    /// The record of stopped plan `id`, `None` when there is none (or it expired and was
+    /// deleted).
+    async fn stopped_plan(&self, id: &PlanId) -> Result<Option<StoppedPlan>>;
 }
 
 /// Trip lists and their items. Every method takes the caller's `owner` and treats someone

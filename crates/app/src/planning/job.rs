@@ -19,6 +19,8 @@ use tripwright_domain::{
     Check, Destination, Hotel, Itinerary, MonthScore, OwnerId, Plan, PlanId, Summary, TripRequest,
 };
 
+use tripwright_store::StoppedPlan;
+
 use crate::AppError;
 
 /// The agents in the order front ends show them.
@@ -324,6 +326,54 @@ impl PlanJob {
             job.complete(&mut inner, plan);
         }
         job
+    }
+
+    /// A job for a plan that stopped before it was made, from its stored record: its log
+    /// ends as the job's did, `Failed` with the message or `Cancelled`.
+    pub fn stopped(stopped: StoppedPlan) -> Arc<Self> {
+        let job = Self::new(
+            stopped.id,
+            stopped.owner,
+            stopped.request,
+            stopped.destination,
+        );
+        {
+            let mut inner = job.lock();
+            inner.finished_at = Some(Instant::now());
+            match stopped.message {
+                Some(message) => {
+                    inner.state = JobState::Failed(message.clone());
+                    job.push(&mut inner, PlanEvent::Failed { message });
+                }
+                None => {
+                    inner.state = JobState::Cancelled;
+                    job.push(&mut inner, PlanEvent::Cancelled);
+                }
+            }
+        }
+        job
+    }
+
+    /// The record of this job if it stopped before its plan was made (failed or cancelled),
+    /// so that its address still says why after the job has left memory.
+    pub(crate) fn stopped_record(&self) -> Option<StoppedPlan> {
+        let inner = self.lock();
+        let message = match &inner.state {
+            JobState::Failed(m) => Some(m.clone()),
+            JobState::Cancelled => None,
+            JobState::Running | JobState::Done => return None,
+        };
+        if inner.plan.is_some() {
+            return None;
+        }
+        Some(StoppedPlan {
+            id: self.id.clone(),
+            owner: self.owner.clone(),
+            stopped_at: chrono::Utc::now(),
+            request: self.request.clone(),
+            destination: self.destination.clone(),
+            message,
+        })
     }
 
     /// The mutable part, locked. A panic while it was held leaves consistent data (every

@@ -82,6 +82,9 @@ struct Shared {
     closing: AtomicBool,
 }
 
+/// How long the address of a plan that stopped before it was made keeps saying why.
+const STOPPED_KEEP: chrono::Duration = chrono::Duration::days(7);
+
 /// What a plan that the server's shutdown stopped says.
 pub const SHUTDOWN_MESSAGE: &str =
     "the server was restarted before this plan was finished; please plan it again";
@@ -209,6 +212,7 @@ impl Planner {
                 tracing::warn!(plans = running.len(), "stopping the plans still running");
                 for job in running {
                     job.fail(SHUTDOWN_MESSAGE.to_owned());
+                    keep_stopped(self.shared.plans.as_ref(), &job).await;
                 }
                 return;
             }
@@ -245,6 +249,7 @@ impl Planner {
         let abort = handle.abort_handle();
         job.set_abort(abort.clone());
         let deadline = self.shared.deadline;
+        let plans = Arc::clone(&self.shared.plans);
         tokio::spawn(async move {
             let _permit = permit;
             match tokio::time::timeout(deadline, handle).await {
@@ -252,6 +257,7 @@ impl Planner {
                 Ok(Err(e)) if e.is_panic() => {
                     tracing::error!(plan = %job.id, "a plan's task panicked");
                     job.fail("an internal error stopped this plan; please try again".into());
+                    keep_stopped(plans.as_ref(), &job).await;
                 }
                 // Aborted by a cancel, which has recorded it.
                 Ok(Err(_)) => {}
@@ -262,6 +268,7 @@ impl Planner {
                         "the plan took longer than {} minutes and was stopped; try again, perhaps with fewer days",
                         deadline.as_secs().div_ceil(60)
                     ));
+                    keep_stopped(plans.as_ref(), &job).await;
                 }
             }
         });
@@ -279,7 +286,15 @@ impl Planner {
             };
         }
         if shared.plans.plan_owner(id).await?.as_ref() != Some(owner) {
-            return Err(AppError::NotFound(Missing::Plan));
+            // A plan that stopped before it was made still says why.
+            return match shared.plans.stopped_plan(id).await? {
+                Some(stopped) if stopped.owner == *owner => {
+                    let job = PlanJob::stopped(stopped);
+                    let _ = shared.jobs.insert(Arc::clone(&job));
+                    Ok(job)
+                }
+                _ => Err(AppError::NotFound(Missing::Plan)),
+            };
         }
         let plan = shared
             .plans
@@ -309,6 +324,7 @@ impl Planner {
     pub async fn cancel(&self, owner: &OwnerId, id: &PlanId) -> Result<(), AppError> {
         let job = self.owned(owner, id).await?;
         if job.cancel() {
+            keep_stopped(self.shared.plans.as_ref(), &job).await;
             Ok(())
         } else {
             Err(AppError::NotRunning)
@@ -375,7 +391,19 @@ impl Planner {
     }
 }
 
-/// Runs the agents for an owner's `job`, streaming their events, then saves the plan.
+/// Records `job` when it stopped before its plan was made (failed or cancelled), so that its
+/// address answers with the reason after the job has left memory or the server restarted. A
+/// store that cannot take it is logged: the job itself already told its followers.
+async fn keep_stopped(plans: &dyn PlanStore, job: &PlanJob) {
+    let Some(record) = job.stopped_record() else {
+        return;
+    };
+    let expires = record.stopped_at + STOPPED_KEEP;
+    if let Err(e) = plans.save_stopped_plan(&record, expires).await {
+        tracing::warn!(error = %e, plan = %job.id, "a stopped plan could not be recorded");
+    }
+}
+
 /// Saves `owner`'s plan, to be deleted at `expires` when given.
 async fn save(
     shared: &Shared,
@@ -390,6 +418,7 @@ async fn save(
     Ok(())
 }
 
+/// Runs the agents for an owner's `job`, streaming their events, then saves the plan.
 async fn make_owned(
     shared: &Shared,
     job: Arc<PlanJob>,
@@ -418,6 +447,7 @@ async fn make_owned(
                 Err(e) => {
                     tracing::error!(error = %e, plan = %job.id, "a plan could not be saved");
                     job.fail("the plan was made but could not be saved; try again".into());
+                    keep_stopped(shared.plans.as_ref(), &job).await;
                 }
             }
         }
@@ -425,6 +455,7 @@ async fn make_owned(
             tracing::info!(error = %e, plan = %job.id, "a plan failed");
             // In words for the user; the detail (an address, a path) is in the log line above.
             job.fail(e.summary());
+            keep_stopped(shared.plans.as_ref(), &job).await;
         }
     }
 }

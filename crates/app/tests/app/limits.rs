@@ -1,13 +1,14 @@
 //! What one user may keep and what a shutdown does to running plans: the plans-per-day,
 //! lists and items quotas refuse with their typed reason (other users unaffected), and a
-//! shutdown fails a plan stuck on the model with a final event, then refuses new ones.
+//! shutdown fails a plan stuck on the model with a final event, then refuses new ones, and a
+//! plan stopped by a shutdown or a cancel still says so after a restart.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tripwright_app::lists::NewItem;
-use tripwright_app::planning::{PlanEvent, SHUTDOWN_MESSAGE};
+use tripwright_app::planning::{JobState, PlanEvent, SHUTDOWN_MESSAGE};
 use tripwright_app::{AppError, Quota};
 use tripwright_domain::OwnerId;
 use tripwright_llm::ChatRequest;
@@ -132,4 +133,49 @@ async fn a_shutdown_fails_a_stuck_plan_with_a_final_event_and_refuses_new_ones()
         Err(AppError::Busy)
     ));
     app.close().await.expect("the store closes");
+    // The next server over the same store still answers the plan's address with the reason,
+    // to its owner only.
+    let next = crate::support::app(None, |_| {}).await;
+    let again = next
+        .planner()
+        .owned(&owner, &job.id)
+        .await
+        .expect("the stopped plan is found after the restart");
+    assert_eq!(again.state(), JobState::Failed(SHUTDOWN_MESSAGE.to_owned()));
+    assert_eq!(again.request.prefs, "shutdown: a stuck model");
+    assert!(matches!(
+        next.planner()
+            .owned(&OwnerId::new("shutdown-stranger"), &job.id)
+            .await,
+        Err(AppError::NotFound(_))
+    ));
+    next.close().await.expect("the store closes");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_plan_still_says_so_after_a_restart() {
+    let llm = ScriptedLlm::new(|_: &ChatRequest| Reply::Hang("This day".into()));
+    let app = app(Some(llm), |_| {}).await;
+    let owner = OwnerId::new("cancel-restart-owner");
+    let job = app
+        .planner()
+        .start(&owner, trip(1, "cancel: then restart"))
+        .await
+        .expect("starts");
+    until_text(&job).await;
+    app.planner()
+        .cancel(&owner, &job.id)
+        .await
+        .expect("cancels");
+    app.close().await.expect("the store closes");
+    let next = crate::support::app(None, |_| {}).await;
+    let again = next
+        .planner()
+        .owned(&owner, &job.id)
+        .await
+        .expect("found after the restart");
+    assert_eq!(again.state(), JobState::Cancelled);
+    let events = follow(&again).await;
+    assert_eq!(events.last().map(|e| &**e), Some(&PlanEvent::Cancelled));
+    next.close().await.expect("the store closes");
 }

@@ -7,7 +7,7 @@ use tracing::instrument;
 use tripwright_domain::{OwnerId, Plan, PlanId};
 
 use super::{SqliteStore, stored_time, time_text, unique_as_duplicate, validate_owner};
-use crate::{Entity, PlanStore, PlanSummary, Result, StoreError};
+use crate::{Entity, PlanStore, PlanSummary, Result, StoppedPlan, StoreError};
 
 /// Saves a plan, replacing one with the same id. Saved with an owner, it takes over a plan
 /// without owner and leaves another owner's plan alone (no row changes); saved without
@@ -221,12 +221,76 @@ impl PlanStore for SqliteStore {
 
     #[instrument(level = "debug", skip(self))]
     async fn delete_expired_plans(&self, now: DateTime<Utc>) -> Result<u64> {
-        let done =
+        let now = time_text(now);
+        let mut tx = self.writer.begin().await?;
+        let plans =
             sqlx::query("DELETE FROM plans WHERE expires_at IS NOT NULL AND expires_at <= ?")
-                .bind(time_text(now))
-                .execute(&self.writer)
+                .bind(&now)
+                .execute(&mut *tx)
                 .await?;
-        Ok(done.rows_affected())
+        let stopped = sqlx::query("DELETE FROM stopped_plans WHERE expires_at <= ?")
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(plans.rows_affected() + stopped.rows_affected())
+    }
+
+    #[instrument(level = "debug", skip_all, fields(id = %stopped.id))]
+    async fn save_stopped_plan(&self, stopped: &StoppedPlan, expires: DateTime<Utc>) -> Result<()> {
+        validate_owner(&stopped.owner)?;
+        let json = |what: &str, value: Result<String, serde_json::Error>| {
+            value.map_err(|e| {
+                StoreError::Invalid(format!(
+                    "the {what} of stopped plan {} cannot be encoded: {e}",
+                    stopped.id
+                ))
+            })
+        };
+        let request = json("request", serde_json::to_string(&stopped.request))?;
+        let destination = json("destination", serde_json::to_string(&stopped.destination))?;
+        sqlx::query(
+            "INSERT INTO stopped_plans (id, owner, stopped_at, expires_at, request, destination, message) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, stopped_at = excluded.stopped_at, \
+                 expires_at = excluded.expires_at, request = excluded.request, \
+                 destination = excluded.destination, message = excluded.message",
+        )
+        .bind(stopped.id.as_str())
+        .bind(stopped.owner.as_str())
+        .bind(time_text(stopped.stopped_at))
+        .bind(time_text(expires))
+        .bind(request)
+        .bind(destination)
+        .bind(stopped.message.as_deref())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn stopped_plan(&self, id: &PlanId) -> Result<Option<StoppedPlan>> {
+        type Row = (String, String, String, String, Option<String>);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT owner, stopped_at, request, destination, message FROM stopped_plans WHERE id = ?",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.readers)
+        .await?;
+        let Some((owner, stopped_at, request, destination, message)) = row else {
+            return Ok(None);
+        };
+        let corrupt = |what: &str, e: serde_json::Error| {
+            StoreError::Corrupt(format!("stopped plan {id} has an unreadable {what}: {e}"))
+        };
+        Ok(Some(StoppedPlan {
+            id: id.clone(),
+            owner: OwnerId::from(owner),
+            stopped_at: stored_time(Entity::Plan, id.as_str(), "stop time", &stopped_at)?,
+            request: serde_json::from_str(&request).map_err(|e| corrupt("request", e))?,
+            destination: serde_json::from_str(&destination)
+                .map_err(|e| corrupt("destination", e))?,
+            message,
+        }))
     }
 }
 

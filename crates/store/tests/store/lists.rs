@@ -9,7 +9,8 @@ use sqlx::{Connection, SqliteConnection};
 use tempfile::TempDir;
 use tripwright_domain::{ItemId, ListId, ListItem, MAX_NOTES_CHARS, OwnerId, TripList};
 use tripwright_store::{
-    CacheStore, Entity, ItemPatch, ListStore, PlanStore, SqliteStore, Store, StoreError,
+    CacheStore, Entity, ItemPatch, ListStore, PlanStore, SqliteStore, StoppedPlan, Store,
+    StoreError,
 };
 
 use super::common::{
@@ -784,6 +785,79 @@ async fn plans_are_counted_per_owner_and_expired_ones_deleted() {
     assert_eq!(kept.plan_id, None);
     assert_eq!(deleted("2025-06-01T00:00:00Z").await, 1);
     assert_eq!(since(BOB, "2025-05-01T00:00:00Z").await, 0);
+}
+
+#[tokio::test]
+async fn stopped_plans_are_kept_until_they_expire_and_survive_a_restart() {
+    let (_dir, path) = temp_path();
+    let store = open(&path).await;
+    let at = |t: &str| t.parse::<chrono::DateTime<Utc>>().expect("a time");
+    let sample = sample_plan("s1", "2025-05-01T10:00:00Z", "Helsinki");
+    let stopped = StoppedPlan {
+        id: pid("s1"),
+        owner: o(ALICE),
+        stopped_at: at("2025-05-01T10:00:01.5Z"),
+        request: sample.request.clone(),
+        destination: sample.destination.clone(),
+        message: Some("the server was restarted".into()),
+    };
+    assert_eq!(store.stopped_plan(&pid("s1")).await.expect("get"), None);
+    store
+        .save_stopped_plan(&stopped, at("2025-05-08T10:00:00Z"))
+        .await
+        .expect("saved");
+    let cancelled = StoppedPlan {
+        id: pid("s2"),
+        message: None,
+        ..stopped.clone()
+    };
+    store
+        .save_stopped_plan(&cancelled, at("2025-05-09T10:00:00Z"))
+        .await
+        .expect("saved");
+    let refused = assert_invalid(
+        store
+            .save_stopped_plan(
+                &StoppedPlan {
+                    owner: o(" "),
+                    ..stopped.clone()
+                },
+                at("2025-05-09T10:00:00Z"),
+            )
+            .await,
+    );
+    assert!(refused.contains("owner"), "{refused}");
+    drop(store);
+    let store = open(&path).await;
+    assert_eq!(
+        store.stopped_plan(&pid("s1")).await.expect("get"),
+        Some(stopped)
+    );
+    assert_eq!(
+        store.stopped_plan(&pid("s2")).await.expect("get"),
+        Some(cancelled.clone())
+    );
+    // Not a plan: it is neither listed nor owned as one.
+    assert_eq!(store.plan_owner(&pid("s1")).await.expect("owner"), None);
+    assert!(
+        store
+            .list_owned_plans(&o(ALICE), 10)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .delete_expired_plans(at("2025-05-08T10:00:00Z"))
+            .await
+            .expect("sweep"),
+        1
+    );
+    assert_eq!(store.stopped_plan(&pid("s1")).await.expect("get"), None);
+    assert_eq!(
+        store.stopped_plan(&pid("s2")).await.expect("get"),
+        Some(cancelled)
+    );
 }
 
 #[tokio::test]

@@ -125,7 +125,8 @@ fn stalled_provider() -> String {
 }
 
 #[test]
-fn sigterm_ends_a_stuck_plan_with_a_final_event_and_exits_within_the_grace_period() {
+fn sigterm_ends_a_stuck_plan_with_a_final_event_exits_in_time_and_the_plan_says_why_after_a_restart()
+ {
     let provider = stalled_provider();
     let mut serve = Serve::start(
         shared_data_dir(),
@@ -210,6 +211,25 @@ fn sigterm_ends_a_stuck_plan_with_a_final_event_and_exits_within_the_grace_perio
         "within the 4 s grace period (and some slack): {:?}",
         sent.elapsed()
     );
+    // After the restart the plan's address still says what happened, to its owner only.
+    let restarted = Serve::start(shared_data_dir(), &[]);
+    let page = restarted
+        .request(&format!(
+            "GET /plans/{id} HTTP/1.1\r\nHost: t\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        ))
+        .expect("the plan's page");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(
+        page.contains("restarted before this plan was finished"),
+        "{page}"
+    );
+    assert!(page.contains("Try again"), "{page}");
+    let stranger = restarted
+        .request(&format!(
+            "GET /api/plans/{id} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+        ))
+        .expect("answers a stranger");
+    assert!(stranger.starts_with("HTTP/1.1 404"), "{stranger}");
 }
 
 #[test]
