@@ -231,6 +231,12 @@ pub trait LlmClient: Send + Sync {
     /// The model's name, as reported to users and in `/v1/models`.
     fn model_id(&self) -> &str;
 
+    /// What the engine has done since it started, when the model runs in this process
+    /// (`None` for a remote endpoint).
+    fn stats(&self) -> Option<engine::EngineStats> {
+        None
+    }
+
     /// Starts a generation and streams its text. Dropping the stream cancels it.
     async fn stream(&self, request: ChatRequest) -> Result<TokenStream, LlmError>;
 

@@ -248,6 +248,26 @@ struct PlanTimes {
     done: Duration,
 }
 
+/// What the embedded engine did between two of its counters' snapshots, in words.
+fn engine_delta(
+    before: Option<tripwright_llm::engine::EngineStats>,
+    after: Option<tripwright_llm::engine::EngineStats>,
+) -> Option<String> {
+    let (b, a) = (before?, after?);
+    let prompt = a.prompt_tokens - b.prompt_tokens;
+    let cached = a.cached_prompt_tokens - b.cached_prompt_tokens;
+    Some(format!(
+        "{} requests, {prompt} prompt tokens ({cached} from the prefix cache, {} prefilled), {} generated, {} of {} drafts accepted, {} decode calls, at most {} sequences in one call",
+        a.requests - b.requests,
+        prompt - cached,
+        a.generated_tokens - b.generated_tokens,
+        a.accepted_drafts - b.accepted_drafts,
+        a.drafted_tokens - b.drafted_tokens,
+        a.decode_calls - b.decode_calls,
+        a.max_batch_sequences,
+    ))
+}
+
 /// Makes one plan with `app`, timing its events.
 async fn timed_plan(
     app: &App,
@@ -326,7 +346,11 @@ pub async fn plan_llm(
         },
     )
     .await?;
+    let llm = app.llm().map_err(|why| anyhow::anyhow!(why))?;
+    let before = llm.stats();
     let (alone, plan) = timed_plan(&app, request(0)).await?;
+    let middle = llm.stats();
+    let engine_alone = engine_delta(before, middle);
     let prose = plan
         .checks
         .iter()
@@ -334,6 +358,7 @@ pub async fn plan_llm(
         .map_or_else(|| "no prose check".to_owned(), |c| c.detail.clone());
     let runs =
         futures::future::join_all((1..=concurrent).map(|i| timed_plan(&app, request(i)))).await;
+    let engine_together = engine_delta(middle, llm.stats());
     let mut together = Vec::new();
     for r in runs {
         together.push(r?.0);
@@ -379,6 +404,12 @@ pub async fn plan_llm(
         "—"
     );
     println!("prose of the plan alone: {prose}");
+    if let Some(e) = engine_alone {
+        println!("engine, plan alone: {e}");
+    }
+    if let Some(e) = engine_together {
+        println!("engine, {concurrent} at once: {e}");
+    }
     println!();
     println!(
         "method: one `App` as `tripwright serve` loads it (the configured model, continuous batching), a \

@@ -376,6 +376,10 @@ impl LlmClient for Engine {
         &self.model_id
     }
 
+    fn stats(&self) -> Option<EngineStats> {
+        Some(Engine::stats(self))
+    }
+
     async fn stream(&self, request: ChatRequest) -> Result<TokenStream, LlmError> {
         let (job, mut receiver) = self.prepare(&request)?;
         self.jobs.try_send(job).map_err(|e| match e {

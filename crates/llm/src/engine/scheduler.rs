@@ -203,6 +203,14 @@ impl<'m> Scheduler<'m> {
                 }
             }
         }
+        tracing::trace!(
+            slot,
+            prompt = seq.prompt_len,
+            system = job.system_len,
+            cached = seq.n_past,
+            awaits_prefix = seq.awaits_prefix,
+            "admitted"
+        );
         self.admitted += 1;
         Counters::add(&self.counters.requests, 1);
         Counters::add(&self.counters.active_sequences, 1);
@@ -273,7 +281,20 @@ impl<'m> Scheduler<'m> {
         if fed.is_empty() {
             return;
         }
-        if let Err(e) = self.ctx.decode(&mut self.batch) {
+        let started = std::time::Instant::now();
+        let decoded = self.ctx.decode(&mut self.batch);
+        tracing::trace!(
+            tokens = self.batch.n_tokens(),
+            decoding = fed
+                .iter()
+                .filter(|f| f.prefill == 0 && matches!(f.owner, Owner::Slot(_)))
+                .count(),
+            prefilling = fed.iter().filter(|f| f.prefill > 0).count(),
+            drafts = fed.iter().map(|f| f.drafts.len()).sum::<usize>(),
+            us = started.elapsed().as_micros() as u64,
+            "decode step"
+        );
+        if let Err(e) = decoded {
             let message = format!(
                 "llama.cpp could not decode {} tokens: {e}",
                 self.batch.n_tokens()
@@ -285,6 +306,8 @@ impl<'m> Scheduler<'m> {
             .max_batch_sequences
             .fetch_max(fed.len() as u64, Ordering::Relaxed);
 
+        let sampling = std::time::Instant::now();
+        let sampled = fed.len();
         let mut ended = Vec::new();
         for f in fed {
             match f.owner {
@@ -304,6 +327,11 @@ impl<'m> Scheduler<'m> {
         for (slot, outcome) in ended {
             self.conclude(slot, outcome);
         }
+        tracing::trace!(
+            sequences = sampled,
+            us = sampling.elapsed().as_micros() as u64,
+            "sampled"
+        );
         self.hand_out_prefix();
     }
 
