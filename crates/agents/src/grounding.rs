@@ -141,6 +141,9 @@ pub fn split_sentences(text: &str) -> Vec<&str> {
     let bytes: Vec<(usize, char)> = text.char_indices().collect();
     for (i, &(pos, ch)) in bytes.iter().enumerate() {
         let next_is_space = bytes.get(i + 1).is_none_or(|(_, c)| c.is_whitespace());
+        if ch == '.' && next_is_space && bytes.get(i + 1).is_some() && abbreviated(&text[..pos]) {
+            continue;
+        }
         if matches!(ch, '.' | '!' | '?') && next_is_space {
             let end = pos + ch.len_utf8();
             out.push(&text[start..end]);
@@ -151,6 +154,21 @@ pub fn split_sentences(text: &str) -> Vec<&str> {
         out.push(&text[start..]);
     }
     out
+}
+
+/// Words that end with a full stop without ending a sentence ("St. Henrik's Cathedral").
+const ABBREVIATIONS: [&str; 8] = ["st", "mt", "dr", "mr", "mrs", "ms", "e.g", "i.e"];
+
+/// Whether the word `before` a full stop is an initial or an abbreviation ("J. K. Paasikivi",
+/// "St. Henrik"), not the end of a sentence.
+pub(crate) fn abbreviated(before: &str) -> bool {
+    let word = before
+        .rsplit(|c: char| c.is_whitespace() || c == '(' || c == '/')
+        .next()
+        .unwrap_or_default();
+    let mut chars = word.chars();
+    let initial = matches!((chars.next(), chars.next()), (Some(c), None) if c.is_uppercase());
+    initial || ABBREVIATIONS.contains(&word.to_lowercase().as_str())
 }
 
 fn contains_word(haystack: &str, needle: &str) -> bool {
@@ -224,6 +242,18 @@ mod tests {
 
     const STOPS: &[&str] = &["Ateneum", "Kiasma", "Cafe Engel"];
     const OTHERS: &[&str] = &["Amos Rex", "Suomenlinna", "Bar", "Kiasma"];
+
+    #[test]
+    fn initials_and_abbreviations_do_not_end_a_sentence() {
+        assert_eq!(
+            split_sentences("Itä ja Länsi / J. K. Paasikivi stands. Near St. Henrik's. Go!"),
+            [
+                "Itä ja Länsi / J. K. Paasikivi stands.",
+                " Near St. Henrik's.",
+                " Go!"
+            ]
+        );
+    }
 
     #[test]
     fn clean_text_passes() {

@@ -78,7 +78,14 @@ pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> Itiner
 
     let prefs = pref_words(input.prefs);
     let (sights, reserve) = choose_sights(input, &prefs, days * cfg.sights_per_day, &mut warnings);
-    let clusters = cluster_by_proximity(input.base, &sights, days);
+    let mut clusters = cluster_by_proximity(input.base, &sights, days);
+    let weekdays: Vec<Weekday> = (0..days as u64)
+        .map_while(|i| input.start_date.checked_add_days(Days::new(i)))
+        .map(|d| d.weekday())
+        .collect();
+    if weekdays.len() == clusters.len() {
+        spread_by_opening_days(&mut clusters, &weekdays, cfg);
+    }
     let fast_food_asked = mentions_any(&prefs, &["fast", "burger", "burgers", "cheap", "budget"]);
     let food: Vec<&Place> = input
         .places
@@ -168,6 +175,67 @@ pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> Itiner
     }
 }
 
+/// Whether `p` can be visited at all on `weekday`: open long enough between the start and
+/// the end of the sightseeing day (unknown hours: yes).
+fn open_on(p: &Place, weekday: Weekday, cfg: &PlannerConfig) -> bool {
+    p.opening_hours
+        .as_deref()
+        .and_then(OpeningHours::parse)
+        .is_none_or(|oh| {
+            oh.earliest_fit(
+                weekday,
+                TimeOfDay::from_minutes(9 * 60),
+                visit_minutes(p, cfg),
+            )
+            .is_some_and(|start| start.minutes() + visit_minutes(p, cfg) <= SIGHTS_UNTIL)
+        })
+}
+
+/// Moves each sight that is closed on its day to a day on which it is open (the least
+/// loaded), taking back from there a sight that is open on the first day if there is one:
+/// a museum closed on Mondays must not be left out of a trip because it was grouped into
+/// Monday.
+fn spread_by_opening_days(clusters: &mut [Vec<&Place>], weekdays: &[Weekday], cfg: &PlannerConfig) {
+    let n = clusters.len();
+    for i in 0..n {
+        let mut k = 0;
+        while k < clusters[i].len() {
+            let p = clusters[i][k];
+            if open_on(p, weekdays[i], cfg) {
+                k += 1;
+                continue;
+            }
+            let Some(j) = (0..n)
+                .filter(|&j| j != i && open_on(p, weekdays[j], cfg))
+                .min_by_key(|&j| clusters[j].len())
+            else {
+                k += 1;
+                continue;
+            };
+            clusters[i].remove(k);
+            if let Some(m) = clusters[j]
+                .iter()
+                .position(|q| open_on(q, weekdays[i], cfg))
+            {
+                let q = clusters[j].remove(m);
+                clusters[i].push(q);
+            }
+            clusters[j].push(p);
+        }
+    }
+}
+
+/// How long a sight is visited.
+fn visit_minutes(p: &Place, cfg: &PlannerConfig) -> u32 {
+    match p.kind.as_str() {
+        "museum" | "gallery" | "zoo" | "theme_park" => cfg.museum_minutes,
+        "artwork" => 15,
+        // A statue or a memorial is looked at, not visited.
+        "historic:memorial" | "historic:monument" => 20,
+        _ => cfg.sight_minutes,
+    }
+}
+
 /// Sights and artworks are activities; meals and coffee are not.
 pub fn is_activity(kind: StopKind) -> bool {
     matches!(kind, StopKind::Sight | StopKind::Artwork)
@@ -191,10 +259,8 @@ fn round2(x: f64) -> f64 {
 
 /// Interest keywords in the preferences and the place kinds they favour.
 const INTERESTS: &[(&[&str], &[&str])] = &[
-    (
-        &["museum", "museums", "history", "historic"],
-        &["museum", "historic"],
-    ),
+    (&["museum", "museums"], &["museum", "gallery"]),
+    (&["history", "historic"], &["museum", "historic"]),
     (
         &["art", "arts", "gallery", "galleries", "design"],
         &["gallery", "museum", "artwork"],
@@ -322,6 +388,11 @@ fn minor(p: &Place) -> bool {
         )
 }
 
+/// A statue or memorial (historic=memorial, or a memorial=* tag on another kind).
+fn is_memorial(p: &Place) -> bool {
+    p.kind == "historic:memorial" || p.tag("memorial").is_some()
+}
+
 /// The best `wanted` sights (attractions first, artworks when attractions run short), one
 /// per name (a museum mapped as node and building counts once), and the rest in order (the
 /// reserve, to fill an afternoon that ends early).
@@ -363,6 +434,14 @@ fn choose_sights<'a>(
             .then(b.0.total_cmp(&a.0))
             .then(a.1.id.cmp(&b.1.id))
     });
+    // Statues and memorials are looked at in passing: a quarter of the sights at most, unless
+    // the traveller asked for history (a "museums" day of seven memorials is not one).
+    let memorial_cap = if history {
+        usize::MAX
+    } else {
+        (wanted / 4).max(1)
+    };
+    let mut memorials = 0;
     let mut names = HashSet::new();
     let mut chosen = Vec::new();
     let mut reserve = Vec::new();
@@ -370,11 +449,20 @@ fn choose_sights<'a>(
         if !names.insert(p.name.to_lowercase()) {
             continue;
         }
-        if chosen.len() < wanted {
+        let memorial = is_memorial(p);
+        if chosen.len() < wanted && (!memorial || memorials < memorial_cap) {
+            memorials += usize::from(memorial);
             chosen.push(p);
         } else {
             reserve.push(p);
         }
+    }
+    // Too few other sights: the statues held back fill the days rather than leave them empty.
+    while chosen.len() < wanted {
+        let Some(i) = reserve.iter().position(|p| is_memorial(p)) else {
+            break;
+        };
+        chosen.push(reserve.remove(i));
     }
     if chosen.len() < wanted {
         warnings.push(format!(
@@ -520,8 +608,8 @@ const SIGHTS_UNTIL: u32 = 18 * 60 + 30;
 const DINNER_FROM: u32 = 18 * 60 + 30;
 /// An afternoon with this many minutes free before the end of sightseeing gets another sight.
 const FILL_GAP: u32 = 75;
-/// Most artworks a day's afternoon is filled with.
-const MAX_ARTWORKS_PER_DAY: usize = 2;
+/// Most artworks and statues (together) a day's afternoon is filled with.
+const MAX_GLANCES_PER_DAY: usize = 2;
 
 impl<'b> DayContext<'_, 'b> {
     /// Schedules one day's route; returns the stops and the sights that did not fit today.
@@ -594,14 +682,18 @@ impl<'b> DayContext<'_, 'b> {
         t: &mut TimeOfDay,
     ) -> bool {
         let mut best: Option<(f64, &'b Place, TimeOfDay, u32, f64)> = None;
-        let artworks = stops.iter().filter(|s| s.kind == StopKind::Artwork).count();
+        let glances = stops
+            .iter()
+            .filter(|s| s.kind == StopKind::Artwork || s.place_kind == "historic:memorial")
+            .count();
         for &p in self.reserve {
             if self.used_sights.contains(p.id.as_str()) {
                 continue;
             }
-            // A few artworks on the way are a pleasure; a string of them is not a day.
+            // A few artworks and statues on the way are a pleasure; a string of them is not
+            // a day.
             let artwork = p.category == PlaceCategory::Artwork;
-            if artwork && artworks >= MAX_ARTWORKS_PER_DAY {
+            if (artwork || is_memorial(p)) && glances >= MAX_GLANCES_PER_DAY {
                 continue;
             }
             let straight = pos.distance_km(&p.point());
@@ -638,13 +730,7 @@ impl<'b> DayContext<'_, 'b> {
     }
 
     fn visit_minutes(&self, p: &Place) -> u32 {
-        match p.kind.as_str() {
-            "museum" | "gallery" | "zoo" | "theme_park" => self.cfg.museum_minutes,
-            "artwork" => 15,
-            // A statue or a memorial is looked at, not visited.
-            "historic:memorial" | "historic:monument" => 20,
-            _ => self.cfg.sight_minutes,
-        }
+        visit_minutes(p, self.cfg)
     }
 
     /// Adds a meal of `kind` at the nearest unused, open eatery of the right sort within
@@ -999,6 +1085,79 @@ mod tests {
         let history = planned(&places, "history, memorials and burgers", 1);
         assert!(history.contains(&"plaque".to_owned()), "{history:?}");
         assert!(!history.contains(&"salon".to_owned()), "{history:?}");
+    }
+
+    #[test]
+    fn a_sight_closed_on_its_day_moves_to_a_day_it_is_open() {
+        let closed_mondays = place(
+            "ateneum",
+            PlaceCategory::Attraction,
+            "museum",
+            60.17,
+            24.94,
+            Some("Tu-Su 10:00-18:00"),
+        );
+        let any_day = place(
+            "statue",
+            PlaceCategory::Attraction,
+            "artwork",
+            60.18,
+            24.95,
+            None,
+        );
+        let mut clusters = vec![vec![&closed_mondays], vec![&any_day]];
+        let cfg = PlannerConfig::default();
+        spread_by_opening_days(&mut clusters, &[Weekday::Mon, Weekday::Tue], &cfg);
+        let ids = |c: &Vec<&Place>| c.iter().map(|p| p.id.to_string()).collect::<Vec<_>>();
+        assert_eq!(ids(&clusters[0]), ["statue"]);
+        assert_eq!(ids(&clusters[1]), ["ateneum"]);
+        // Closed every day of the trip: it stays, and is reported as left out.
+        let mut clusters = vec![vec![&closed_mondays]];
+        spread_by_opening_days(&mut clusters, &[Weekday::Mon], &cfg);
+        assert_eq!(ids(&clusters[0]), ["ateneum"]);
+    }
+
+    #[test]
+    fn museums_asked_for_are_not_crowded_out_by_statues() {
+        // Ten statues beside the hotel, three museums and a gallery a little further.
+        let mut places: Vec<Place> = (0..10)
+            .map(|i| {
+                tagged(
+                    place(
+                        &format!("statue{i}"),
+                        PlaceCategory::Attraction,
+                        "historic:memorial",
+                        60.1701 + f64::from(i) * 0.0002,
+                        24.9401,
+                        None,
+                    ),
+                    &[("memorial", "statue"), ("wikidata", "Q1")],
+                )
+            })
+            .collect();
+        for (i, kind) in ["museum", "museum", "museum", "gallery"].iter().enumerate() {
+            places.push(place(
+                &format!("{kind}{i}"),
+                PlaceCategory::Attraction,
+                kind,
+                60.175 + i as f64 * 0.001,
+                24.945,
+                None,
+            ));
+        }
+        places.sort_by(|a, b| a.id.cmp(&b.id));
+        let all = planned(&places, "museums, coffee", 2);
+        let statues = all.iter().filter(|id| id.starts_with("statue")).count();
+        let museums = all
+            .iter()
+            .filter(|id| id.starts_with("museum") || id.starts_with("gallery"))
+            .count();
+        assert_eq!(museums, 4, "{all:?}");
+        assert!(statues <= 2 + 2 * MAX_GLANCES_PER_DAY, "{all:?}");
+        // Asked for history, the statues are sights like any other.
+        let history = planned(&places, "history and memorials", 2);
+        let statues_h = history.iter().filter(|id| id.starts_with("statue")).count();
+        assert!(statues_h > statues, "{history:?} vs {all:?}");
     }
 
     #[test]

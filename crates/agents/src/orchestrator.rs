@@ -524,11 +524,11 @@ impl Orchestrator {
                 return None;
             }
         };
-        let hotel = gathered.hotels.first().map(|h| h.name.as_str());
+        // The hotel is not given: the computed part of the summary names it, and a small
+        // model handed its name describes it ("a historic hotel with stunning views").
         let trip = TripInput {
             destination: dest,
             month: itinerary.month,
-            hotel,
         };
         let on_text = |e: TextEvent<'_>| sink.text(e);
         let days = day_inputs(itinerary, &gathered.places, None);

@@ -1,8 +1,8 @@
 //! ItineraryPlannerAgent's prose and SummaryAgent's summary, written by a language model
 //! around a plan that is already fixed.
 //!
-//! The model is asked for little, and told what is true: a short note per stop from the
-//! stop's own facts (its kind and the descriptive tags of the place data), an introduction per
+//! The model is asked for little, and told what is true: a short note per sight or artwork
+//! from the stop's own facts (a meal or a coffee break shows its data instead) (its kind and the descriptive tags of the place data), an introduction per
 //! day from the day's stops, and a summary of the trip. Each is an independent request, so
 //! the embedded engine batches them together (continuous batching), and every request shares
 //! one system prompt, which its prefix cache serves.
@@ -24,23 +24,23 @@ use serde::Serialize;
 use tripwright_domain::{DayPlan, Destination, Stop, StopKind, month_name};
 use tripwright_llm::{ChatMessage, ChatRequest, FinishReason, LlmClient, LlmError, StreamEvent};
 
-use crate::grounding::{check_text, correct_near_misses, split_sentences};
+use crate::grounding::{abbreviated, check_text, correct_near_misses, split_sentences};
 use crate::kinds::contradicts_kind;
-use crate::quality::{alters_name, copied, cut_off, numbers, unsupported_names, words};
+use crate::quality::{alters_name, copied, cut_off, numbers, only_names, unsupported_names, words};
 
 /// The one system prompt of every prose request (so the prefix cache serves it), with a worked
 /// example. Its city is far from any destination a plan mentions with it, and a note that
 /// copies the example's words is caught as copied.
 const SYSTEM: &str = "You are the travel writer of Tripwright, a trip planner. You are given one \
-small task at a time: a note about one place, an introduction to one day, or a summary of a \
-trip. Rules: write plain sentences only, no lists, headings or quotes. Use only the facts you \
-are given and call each place what its kind says it is. Never mention any other place, street, \
+small task at a time. For a place, write one sentence of at most 15 words for a traveller about \
+it. For a day, write one sentence introducing it. For a trip, write two sentences summarising \
+it. Rules: write plain sentences only, no lists, headings or quotes. Use only the facts you are \
+given and call each place what its kind says it is. Never mention any other place, street, \
 shop, restaurant, museum, hotel or business. Never invent numbers, years, dates, times, prices, \
 people, awards or features. Keep the place names exactly as given.\n\
-Example task: Place: Serralves Museum, a museum in Porto, Portugal. Facts: architect: Álvaro \
-Siza. Write one sentence for a traveller.\n\
-Example answer: Serralves Museum is a bright modern museum designed by Álvaro Siza, and its \
-quiet rooms invite an unhurried look.";
+Example: Place: Serralves Museum, a museum in Porto, Portugal. Facts: architect: Álvaro Siza.\n\
+Answer: Serralves Museum is a bright modern museum designed by Álvaro Siza, and its quiet \
+rooms invite an unhurried look.";
 
 /// Where a piece of prose goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -130,16 +130,14 @@ pub struct DayInput<'a> {
     pub stops: Vec<StopInput<'a>>,
 }
 
-/// The trip, for the summary.
+/// The trip, for the summary. (Neither the hotel nor the traveller's wishes are given: a
+/// small model turns "a hotel with a sauna" into "the hotel has a sauna".)
 #[derive(Debug, Clone)]
 pub struct TripInput<'a> {
     /// Where.
     pub destination: &'a Destination,
     /// Travel month 1..=12.
     pub month: u8,
-    /// The hotel, when there is one. (The traveller's wishes are not given: a small model
-    /// turns "a hotel with a sauna" into "the hotel has a sauna".)
-    pub hotel: Option<&'a str>,
 }
 
 /// What the writer did: for the `prose` check's detail.
@@ -266,7 +264,7 @@ fn review(raw: &str, subject: &Subject<'_>, prompts: &[Vec<String>], finished: b
         if numbers(sentence).iter().any(|x| !fact_numbers.contains(x)) {
             caught.push(Caught::Figure);
         }
-        if copied(sentence, prompts) {
+        if copied(sentence, prompts) || only_names(sentence, &subject.allowed) {
             caught.push(Caught::Copied);
         }
         // A known or invented place is caught as such; any other name is unsupported.
@@ -320,6 +318,8 @@ struct Task<'a> {
     prompt: String,
     subject: Subject<'a>,
     max_tokens: u32,
+    /// Sentences asked for: the generation stops once the model starts another.
+    sentences: usize,
 }
 
 impl ProseWriter {
@@ -380,15 +380,22 @@ impl ProseWriter {
                 .chain([destination.name.as_str(), destination.country.as_str()])
                 .collect();
             if !day.stops.is_empty() {
+                // The sights only (the meals and coffee breaks are in every day), unless the
+                // day has none.
+                let sights = d
+                    .stops
+                    .iter()
+                    .any(|s| crate::itinerary::is_activity(s.stop.kind));
                 let listed: Vec<String> = d
                     .stops
                     .iter()
+                    .filter(|s| !sights || crate::itinerary::is_activity(s.stop.kind))
                     .map(|s| format!("{} ({})", s.stop.name, what(s.stop)))
                     .collect();
                 tasks.push(Task {
                     slot: Slot::Intro { day: day.day },
                     prompt: format!(
-                        "City: {city}. Day {} of the trip, a {}, visits: {}.\nTask: write one sentence introducing this day to the traveller. Name at most two of these places.",
+                        "Day {} in {city}, a {}, visits: {}. Introduce this day; name at most two of these places.",
                         day.day,
                         day.weekday,
                         listed.join(", ")
@@ -400,9 +407,19 @@ impl ProseWriter {
                         facts: String::new(),
                     },
                     max_tokens: self.max_tokens.min(60),
+                    sentences: 1,
                 });
             }
-            for (i, s) in d.stops.iter().enumerate() {
+            // Sights and artworks get a note; a meal or a coffee break shows its data (the
+            // cuisine, outdoor seating), which is all that is known of it: the model's notes
+            // about eateries were where it went wrong most ("a cozy cafe" for a steakhouse),
+            // and skipping them is a third of the work of a plan.
+            for (i, s) in d
+                .stops
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| crate::itinerary::is_activity(s.stop.kind))
+            {
                 let facts = if s.facts.is_empty() {
                     "none beyond its kind".to_owned()
                 } else {
@@ -414,7 +431,7 @@ impl ProseWriter {
                         stop: u8::try_from(i).unwrap_or(u8::MAX),
                     },
                     prompt: format!(
-                        "Place: {}, a {} in {city}. Facts: {facts}.\nTask: write one sentence (at most 25 words) for a traveller about this place, using only these facts.",
+                        "Place: {}, a {} in {city}. Facts: {facts}.",
                         s.stop.name,
                         what(s.stop),
                     ),
@@ -425,6 +442,7 @@ impl ProseWriter {
                         facts: format!("{} {} {facts}", s.stop.name, s.stop.place_kind),
                     },
                     max_tokens: self.max_tokens.min(60),
+                    sentences: 1,
                 });
             }
         }
@@ -434,21 +452,19 @@ impl ProseWriter {
                 .flat_map(|d| &d.stops)
                 .filter(|s| crate::itinerary::is_activity(s.stop.kind))
                 .map(|s| s.stop.name.as_str())
-                .take(8)
+                .take(5)
                 .collect();
-            let mut allowed: Vec<&str> = days
+            let allowed: Vec<&str> = days
                 .iter()
                 .flat_map(|d| d.day.stops.iter().map(|s| s.name.as_str()))
                 .chain([destination.name.as_str(), destination.country.as_str()])
                 .collect();
-            allowed.extend(t.hotel);
             tasks.push(Task {
                 slot: Slot::Summary,
                 prompt: format!(
-                    "Trip: {} days in {city} in {}. Hotel: {}. Sights: {}.\nTask: write two sentences summarising this trip for the traveller. Do not describe the hotel beyond its name, and do not write any numbers.",
+                    "Trip: {} days in {city} in {}. Sights: {}. Summarise this trip; write no numbers.",
                     days.len(),
                     month_name(t.month),
-                    t.hotel.unwrap_or("none found"),
                     if sights.is_empty() { "none".to_owned() } else { sights.join(", ") },
                 ),
                 subject: Subject {
@@ -458,6 +474,7 @@ impl ProseWriter {
                     facts: String::new(),
                 },
                 max_tokens: self.max_tokens.min(100),
+                sentences: 2,
             });
         }
         // Boxed, so that the compiler sees one `Send` future type (a closure returning
@@ -519,7 +536,9 @@ impl ProseWriter {
                     .wrapping_add(slot_seed(task.slot) + u64::from(attempt)),
             );
             request.stop = vec!["\n\n".into()];
-            let (raw, tokens, finish) = self.generate(request, task.slot, on_text).await?;
+            let (raw, tokens, finish) = self
+                .generate(request, task.slot, task.sentences, on_text)
+                .await?;
             report.generations += 1;
             report.tokens += u64::from(tokens);
             let r = review(&raw, &task.subject, prompts, finish == FinishReason::Stop);
@@ -559,23 +578,34 @@ impl ProseWriter {
         Ok((task.slot, best.kept, report))
     }
 
+    /// One generation, streamed to `on_text`, stopped as soon as the model starts a sentence
+    /// past the `sentences` asked for (the rest would be dropped anyway, and it costs time):
+    /// the text, the tokens generated and how it finished.
     async fn generate(
         &self,
         request: ChatRequest,
         slot: Slot,
+        sentences: usize,
         on_text: &(dyn Fn(TextEvent<'_>) + Send + Sync),
     ) -> Result<(String, u32, FinishReason), LlmError> {
         let mut stream = self.llm.stream(request).await?;
         let mut text = String::new();
+        let mut pieces: u32 = 0;
         while let Some(event) = stream.next().await {
             match event? {
                 StreamEvent::Token(t) => {
+                    pieces += 1;
+                    text.push_str(&t);
+                    if let Some(end) = sentences_end(&text, sentences) {
+                        // Dropping the stream stops the generation.
+                        text.truncate(end);
+                        return Ok((text, pieces, FinishReason::Stop));
+                    }
                     on_text(TextEvent {
                         slot,
                         text: &t,
                         replace: false,
                     });
-                    text.push_str(&t);
                 }
                 StreamEvent::Done { usage, finish } => {
                     return Ok((text, usage.completion_tokens, finish));
@@ -586,6 +616,33 @@ impl ProseWriter {
             "the model's stream ended without finishing".into(),
         ))
     }
+}
+
+/// Where the first `n` sentences of `text` end, once a further one has begun (its first
+/// letter written); `None` before.
+fn sentences_end(text: &str, n: usize) -> Option<usize> {
+    let mut ended = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for (i, &(pos, ch)) in chars.iter().enumerate() {
+        if !matches!(ch, '.' | '!' | '?') {
+            continue;
+        }
+        let Some(&(_, next)) = chars.get(i + 1) else {
+            break;
+        };
+        if !next.is_whitespace() {
+            continue;
+        }
+        if ch == '.' && abbreviated(&text[..pos]) {
+            continue;
+        }
+        ended += 1;
+        if ended == n {
+            let begun = chars[i + 1..].iter().any(|(_, c)| c.is_alphanumeric());
+            return begun.then_some(pos + ch.len_utf8());
+        }
+    }
+    None
 }
 
 /// A number per slot, so that each text samples differently under one seed.
@@ -661,6 +718,21 @@ mod tests {
             true,
         );
         assert!(r.caught.contains(&Caught::Copied), "{r:?}");
+    }
+
+    #[test]
+    fn a_generation_stops_once_a_sentence_past_those_asked_for_begins() {
+        assert_eq!(sentences_end("Kiasma shows art.", 1), None);
+        assert_eq!(sentences_end("Kiasma shows art. ", 1), None);
+        assert_eq!(sentences_end("Kiasma shows art. It", 1), Some(17));
+        assert_eq!(sentences_end("Near St. Henrik's. Then", 1), Some(18));
+        assert_eq!(sentences_end("One. Two. Three", 2), Some(9));
+        assert_eq!(sentences_end("Is it? Yes", 1), Some(6));
+        assert_eq!(sentences_end("Version 2.5 of it", 1), None);
+        assert_eq!(
+            sentences_end("Itä ja Länsi / J. K. Paasikivi stands. It", 1),
+            Some(40)
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ const COPIED_RUN: usize = 6;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Flaw {
-    /// A stop without a note.
+    /// A sight or artwork without a note.
     NoteMissing,
     /// A text that stops mid-sentence.
     CutOff,
@@ -81,7 +81,8 @@ pub struct Finding {
 /// The prose measures of one plan.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ProseQuality {
-    /// Stops of the itinerary (the denominator of missing notes).
+    /// Sights and artworks of the itinerary, the stops that get a note (the denominator of
+    /// missing notes; a meal or a coffee break shows its data instead).
     pub stops: usize,
     /// Sentences written (the denominator of the sentence flaws).
     pub sentences: usize,
@@ -126,11 +127,19 @@ pub(crate) fn words(text: &str) -> Vec<String> {
 /// Labels of the prompts' lines: a sentence that starts with one repeats the prompt's form.
 const PROMPT_LABELS: [&str; 6] = ["city:", "place:", "facts:", "task:", "trip:", "example"];
 
-/// Whether `sentence` repeats `COPIED_RUN` consecutive words of a prompt text, or starts with
-/// one of the prompt's labels ("City: Helsinki, Finland.").
+/// The prompts' field labels: prose holds none of them anywhere ("The day at Helsinki, a
+/// Sunday, visits: Itä ja Länsi" echoes the prompt).
+const PROMPT_FIELDS: [&str; 6] = [
+    "visits:", "facts:", "sights:", "hotel:", "place:", "answer:",
+];
+
+/// Whether `sentence` repeats `COPIED_RUN` consecutive words of a prompt text, starts with
+/// one of the prompt's labels ("City: Helsinki, Finland.") or holds one of its fields.
 pub(crate) fn copied(sentence: &str, prompts: &[Vec<String>]) -> bool {
     let lower = sentence.trim().to_lowercase();
-    if PROMPT_LABELS.iter().any(|l| lower.starts_with(l)) {
+    if PROMPT_LABELS.iter().any(|l| lower.starts_with(l))
+        || PROMPT_FIELDS.iter().any(|f| lower.contains(f))
+    {
         return true;
     }
     let s = words(sentence);
@@ -142,6 +151,24 @@ pub(crate) fn copied(sentence: &str, prompts: &[Vec<String>]) -> bool {
             .iter()
             .any(|p| p.windows(COPIED_RUN).any(|w| w == run))
     })
+}
+
+/// Whether `sentence` is nothing but place names (the prompt's list echoed: "Amos Rex, Amos
+/// Anderson taidemuseo, Itä ja Länsi.").
+pub(crate) fn only_names(sentence: &str, names: &[&str]) -> bool {
+    let mut rest = sentence.to_lowercase();
+    let mut longest: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    longest.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    let mut any = false;
+    for name in longest.iter().filter(|n| !n.is_empty()) {
+        if rest.contains(name.as_str()) {
+            any = true;
+            rest = rest.replace(name.as_str(), " ");
+        }
+    }
+    any && words(&rest)
+        .iter()
+        .all(|w| matches!(w.as_str(), "and" | "the" | "then" | "with" | "day"))
 }
 
 /// The names in `sentence` (runs of two or more capitalised words: people, companies,
@@ -288,7 +315,7 @@ fn text_flaws(scan: &mut Scan, place: &str, text: &str, stop: Option<&Stop>, nam
                 seen.insert(key, place.to_owned());
             }
         }
-        if copied(sentence, prompts) {
+        if copied(sentence, prompts) || only_names(sentence, names) {
             push(Flaw::Copied, sentence);
         }
         if let Some(s) = stop
@@ -352,9 +379,14 @@ pub fn measure_texts(plan: &Plan) -> ProseQuality {
             scan.text(&format!("day {} intro", day.day), &day.intro, None, &names);
         }
         for stop in &day.stops {
-            q.stops += 1;
             let place = format!("day {}, {}", day.day, stop.name);
+            // Only sights and artworks are described; an eatery shows its data.
+            let described = crate::itinerary::is_activity(stop.kind);
+            q.stops += usize::from(described);
             if stop.note.trim().is_empty() {
+                if !described {
+                    continue;
+                }
                 scan.findings.push(Finding {
                     flaw: Flaw::NoteMissing,
                     place,
@@ -454,6 +486,18 @@ mod tests {
         assert_eq!(
             flaws("Heidi Ateneum is a beautiful museum.", &ateneum),
             [Flaw::UnsupportedName]
+        );
+        // The prompt echoed: its list of names, or its fields.
+        assert_eq!(
+            flaws("Ateneum, Taru ja totuus and Helsinki.", &ateneum),
+            [Flaw::Copied]
+        );
+        assert!(
+            flaws(
+                "The day at Helsinki, Finland, a Sunday, visits: Ateneum.",
+                &ateneum
+            )
+            .contains(&Flaw::Copied)
         );
     }
 

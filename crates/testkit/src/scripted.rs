@@ -167,21 +167,23 @@ fn listed_names(list: &str) -> Vec<String> {
 }
 
 impl Prompt {
-    /// Reads the last user message of a prose request: "City: …. Day N of the trip, a …,
-    /// visits: A (kind), B (kind).", "Place: A, a KIND in CITY. Facts: ….", or "Trip: …".
+    /// Reads the last user message of a prose request: "Day N in CITY, a WEEKDAY, visits: A
+    /// (kind), B (kind). Introduce …", "Place: A, a KIND in CITY. Facts: ….", or "Trip: …",
+    /// each perhaps followed by " Do not mention: X, Y.".
     pub fn of(request: &ChatRequest) -> Self {
         let Some(last) = request.messages.last().filter(|m| m.role == Role::User) else {
             return Prompt::Other;
         };
         let text = last.content.as_str();
         let avoid = avoided(text);
-        if let Some(rest) = text.strip_prefix("Place: ") {
+        let asked = text.split(" Do not mention: ").next().unwrap_or_default();
+        if let Some(rest) = asked.strip_prefix("Place: ") {
             let (place, rest) = rest.split_once(", a ").unwrap_or((rest, ""));
             let kind = rest.split(" in ").next().unwrap_or_default();
             let facts = rest
                 .split(" Facts: ")
                 .nth(1)
-                .and_then(|f| f.split(".\nTask:").next())
+                .map(|f| f.trim_end().trim_end_matches('.'))
                 .unwrap_or_default();
             return Prompt::Note {
                 place: place.to_owned(),
@@ -190,17 +192,15 @@ impl Prompt {
                 avoid,
             };
         }
-        if text.starts_with("Trip: ") {
+        if asked.starts_with("Trip: ") {
             return Prompt::Summary { avoid };
         }
-        if text.starts_with("City: ")
-            && let Some(rest) = text.split(". Day ").nth(1)
-        {
+        if let Some(rest) = asked.strip_prefix("Day ") {
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
             let stops = rest
                 .split(", visits: ")
                 .nth(1)
-                .and_then(|v| v.split(".\nTask:").next())
+                .and_then(|v| v.split(". Introduce").next())
                 .map(listed_names)
                 .unwrap_or_default();
             return Prompt::Intro {
@@ -419,7 +419,7 @@ mod tests {
     #[test]
     fn the_writers_prompts_are_read_and_answered_differently() {
         let intro = prose_request(
-            "City: Helsinki, Finland. Day 2 of the trip, a Sunday, visits: Ateneum (museum), Savoy (restaurant, for lunch), Kiasma (museum).\nTask: write one sentence introducing this day to the traveller. Name at most two of these places. Do not mention: Amos Rex, Kappeli.",
+            "Day 2 in Helsinki, Finland, a Sunday, visits: Ateneum (museum), Savoy (restaurant, for lunch), Kiasma (museum). Introduce this day; name at most two of these places. Do not mention: Amos Rex, Kappeli.",
         );
         assert_eq!(
             Prompt::of(&intro),
@@ -430,7 +430,7 @@ mod tests {
             }
         );
         let note = prose_request(
-            "Place: Savoy, a restaurant, for lunch in Helsinki, Finland. Facts: cuisine: finnish.\nTask: write one or two sentences (at most 35 words) for a traveller about this place, using only these facts.",
+            "Place: Savoy, a restaurant, for lunch in Helsinki, Finland. Facts: cuisine: finnish.",
         );
         assert_eq!(
             Prompt::of(&note),
@@ -441,7 +441,8 @@ mod tests {
                 avoid: Vec::new(),
             }
         );
-        let summary = prose_request("Trip: 2 days in Helsinki, Finland in July.\nTask: …");
+        let summary =
+            prose_request("Trip: 2 days in Helsinki, Finland in July. Summarise this trip.");
         assert_eq!(Prompt::of(&summary), Prompt::Summary { avoid: Vec::new() });
         assert_eq!(Prompt::of(&request()), Prompt::Other);
 

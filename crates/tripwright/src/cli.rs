@@ -377,23 +377,25 @@ async fn plan(mut config: Config, secrets: &Secrets, args: PlanArgs) -> Result<(
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<AgentEvent>();
     let progress = tokio::spawn(async move {
         let mut err = std::io::stderr();
-        let mut mid_text = false;
         while let Some(ev) = rx.recv().await {
             if !human {
                 continue;
             }
-            // Prose streams token by token on stderr; the checked text is in the final output.
-            if let AgentStatus::Text { text, .. } = &ev.status {
-                let _ = write!(err, "{text}");
-                let _ = err.flush();
-                mid_text = true;
+            // The texts are written side by side, token by token: each is shown once kept
+            // (the final replacement of its slot), so the lines never interleave.
+            if let AgentStatus::Text {
+                slot,
+                text,
+                replace,
+            } = &ev.status
+            {
+                if *replace && !text.is_empty() {
+                    let _ = writeln!(err, "{}", render::text_line(*slot, text));
+                }
                 continue;
             }
             if matches!(ev.status, AgentStatus::Output { .. }) {
                 continue;
-            }
-            if std::mem::take(&mut mid_text) {
-                let _ = writeln!(err);
             }
             let _ = writeln!(err, "{}", render::event_line(&ev));
         }

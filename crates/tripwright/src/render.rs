@@ -25,6 +25,17 @@ pub fn event_line(ev: &AgentEvent) -> String {
     }
 }
 
+/// A kept text of the prose, for the progress on stderr: "  ✎ day 2, stop 3: Kiasma shows…".
+pub fn text_line(slot: tripwright_app::planning::Slot, text: &str) -> String {
+    use tripwright_app::planning::Slot;
+    let place = match slot {
+        Slot::Intro { day } => format!("day {day}"),
+        Slot::Note { day, stop } => format!("day {day}, stop {}", u16::from(stop) + 1),
+        Slot::Summary => "summary".to_owned(),
+    };
+    format!("  ✎ {place}: {text}")
+}
+
 /// The months as a bar chart, best first.
 pub fn months_text(months: &[MonthScore]) -> String {
     let mut s = String::new();

@@ -235,6 +235,8 @@ fn texts(plan: &Plan, day: u8) -> Vec<String> {
     let d = &plan.itinerary.days[usize::from(day) - 1];
     std::iter::once(d.intro.clone())
         .chain(d.stops.iter().map(|s| s.note.clone()))
+        // Meals and coffee breaks have no note.
+        .filter(|t| !t.is_empty())
         .collect()
 }
 

@@ -444,6 +444,8 @@ pub(crate) struct StopView {
     place_kind: String,
     walk: String,
     note: String,
+    /// What the data says ("cuisine: pizza · outdoor seating"), empty when nothing.
+    facts: String,
 }
 
 pub(crate) struct DayView {
@@ -509,6 +511,7 @@ pub(crate) fn itinerary_html(itinerary: Option<&Itinerary>, mode: ItineraryMode)
                         format!("{} min walk", s.walk_minutes)
                     },
                     note: s.note.clone(),
+                    facts: s.facts.join(" · "),
                 })
                 .collect(),
             walk: format!("{:.1} km on foot", d.walk_km),
