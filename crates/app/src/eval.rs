@@ -354,7 +354,11 @@ fn score_plan(case: &Case, req: &TripRequest, plan: &Plan, seconds: f64) -> Case
         expectations.push(verdict(
             &format!("interest:{interest}"),
             found,
-            format!("no stop of the itinerary is a {interest}"),
+            if found {
+                format!("the itinerary has a {interest}")
+            } else {
+                format!("no stop of the itinerary is a {interest}")
+            },
         ));
     }
     // A case that expects the plan to be thin (no data) is judged on its report, not on
