@@ -65,7 +65,8 @@ pub fn place_facts(place: &Place) -> Vec<String> {
         facts.push("outdoor seating".to_owned());
     }
     // The kind itself is said elsewhere; a "historic: yes" adds nothing.
-    facts.retain(|f| f != "historic: yes" && f != &format!("historic: {}", place.kind));
+    let kind = place.kind.strip_prefix("historic:").unwrap_or(&place.kind);
+    facts.retain(|f| f != "historic: yes" && f != &format!("historic: {kind}"));
     facts.truncate(MAX_FACTS);
     facts
 }
@@ -75,6 +76,25 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
     use tripwright_domain::PlaceCategory;
+
+    #[test]
+    fn the_kind_is_not_repeated_as_a_fact() {
+        let tags: BTreeMap<String, String> = [("historic", "memorial"), ("memorial", "statue")]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let place = Place {
+            id: "osm:node/2".into(),
+            name: "Elias Lönnrot".into(),
+            category: PlaceCategory::Attraction,
+            kind: "historic:memorial".into(),
+            lat: 60.17,
+            lon: 24.94,
+            opening_hours: None,
+            tags,
+        };
+        assert_eq!(place_facts(&place), ["memorial: statue"]);
+    }
 
     #[test]
     fn tags_become_short_readable_facts() {

@@ -373,7 +373,7 @@ fn minor(p: &Place) -> bool {
         .any(|w| name.contains(w))
         || matches!(
             p.tag("memorial"),
-            Some("plaque" | "blue_plaque" | "stone" | "stolperstein" | "bust" | "cross")
+            Some("plaque" | "blue_plaque" | "stone" | "stolperstein" | "bust" | "cross" | "grave")
         )
         || matches!(
             p.tag("historic"),

@@ -17,6 +17,7 @@ mod error;
 pub mod eval;
 pub mod lists;
 pub mod planning;
+pub mod regions;
 pub mod shops;
 
 use std::path::Path;
@@ -317,7 +318,14 @@ impl App {
         let config = Arc::new(config);
         let gazetteer = Arc::clone(&models.gazetteer);
         let llm = models.llm.clone();
-        let online = shops::online::Online::new(&config.online).map_err(AppError::Startup)?;
+        let online =
+            Arc::new(shops::online::Online::new(&config.online).map_err(AppError::Startup)?);
+        let on_demand = regions::OnDemand::new(
+            Arc::clone(&online),
+            Arc::clone(&store) as Arc<dyn tripwright_store::PlaceStore>,
+            Arc::clone(&store) as Arc<dyn tripwright_store::CacheStore>,
+            config.planner.radius_km,
+        );
         let orchestrator = Arc::new(Orchestrator::new(
             Arc::clone(&config),
             Agents {
@@ -333,6 +341,7 @@ impl App {
             Arc::clone(&orchestrator),
             Arc::clone(&gazetteer),
             Arc::clone(&store) as Arc<dyn tripwright_store::PlanStore>,
+            on_demand,
             PlannerLimits {
                 max_running: web.max_running,
                 max_jobs: web.max_jobs,

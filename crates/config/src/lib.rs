@@ -397,7 +397,8 @@ pub struct OnlineConfig {
     /// appended); unset: no online geocoding.
     pub nominatim_url: Option<String>,
     /// Base URL of an Overpass API server, e.g. `https://overpass.example.org`
-    /// (`/api/interpreter` is appended); unset: no live shop queries.
+    /// (`/api/interpreter` is appended): live grocery shops, and the places of a destination
+    /// the store has fewer than 8 sights for (fetched once, stored); unset: neither.
     pub overpass_url: Option<String>,
     /// How the operators can reach you (an e-mail address or URL), sent in the User-Agent
     /// `Tripwright/{version} ({contact})` as the services' usage policies ask.

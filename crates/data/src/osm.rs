@@ -189,6 +189,20 @@ impl Matched {
     }
 }
 
+/// The place an OpenStreetMap element is by the import's rules (see [`import_pbf`]), for
+/// elements that come from elsewhere than an extract (the Overpass API): `("way", 456)` at
+/// `(lat, lon)` with its tags; `None` when it is unnamed or matches no rule.
+pub fn place_of(
+    element: (&str, i64),
+    point: (f64, f64),
+    tags: &BTreeMap<String, String>,
+) -> Option<Place> {
+    Matched::new(element, point, || {
+        tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    })
+    .map(|m| m.place)
+}
+
 /// A matching way whose location is not known yet: a place at (0, 0) plus its node refs.
 struct PendingWay {
     matched: Matched,

@@ -32,6 +32,7 @@ use registry::{Jobs, PlanCache};
 /// Where streamed prose goes: a day's intro, a stop's note, the summary.
 pub use tripwright_agents::prose::Slot;
 
+use crate::regions::OnDemand;
 use crate::{AppError, Missing, Quota};
 
 /// How many plans run at once, how many are kept in memory and for how long, how many are
@@ -73,6 +74,8 @@ struct Shared {
     orchestrator: Arc<Orchestrator>,
     gazetteer: Arc<Gazetteer>,
     plans: Arc<dyn PlanStore>,
+    /// Fetches a destination's places when the store has too few.
+    on_demand: OnDemand,
     jobs: Jobs,
     cache: PlanCache,
     deadline: Duration,
@@ -116,6 +119,7 @@ impl Planner {
         orchestrator: Arc<Orchestrator>,
         gazetteer: Arc<Gazetteer>,
         plans: Arc<dyn PlanStore>,
+        on_demand: OnDemand,
         limits: PlannerLimits,
     ) -> Self {
         Self {
@@ -123,6 +127,7 @@ impl Planner {
                 orchestrator,
                 gazetteer,
                 plans,
+                on_demand,
                 jobs: Jobs::new(limits.max_running, limits.max_jobs, limits.job_ttl),
                 cache: PlanCache::new(limits.plan_cache),
                 deadline: limits.deadline,
@@ -227,11 +232,16 @@ impl Planner {
         req: TripRequest,
         events: Option<UnboundedSender<AgentEvent>>,
     ) -> Result<Plan, AppError> {
-        let plan = self
+        let fetched = match self.shared.gazetteer.geocode(&req.destination) {
+            Ok(dest) => self.shared.on_demand.ensure(&dest).await,
+            Err(_) => Ok(0),
+        };
+        let mut plan = self
             .shared
             .orchestrator
             .make_plan(req, events, PlanId::random())
             .await?;
+        plan.warnings.extend(fetched.err());
         self.shared.plans.save_plan(&plan).await?;
         Ok(plan)
     }
@@ -426,6 +436,7 @@ async fn make_owned(
     key: String,
     expires: Option<DateTime<Utc>>,
 ) {
+    let fetched = shared.on_demand.ensure(&job.destination).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let make = shared.orchestrator.make_plan(req, Some(tx), job.id.clone());
     let forward = async {
@@ -435,7 +446,8 @@ async fn make_owned(
     };
     let (result, ()) = tokio::join!(make, forward);
     match result {
-        Ok(plan) => {
+        Ok(mut plan) => {
+            plan.warnings.extend(fetched.err());
             if job.state() != JobState::Running {
                 return;
             }

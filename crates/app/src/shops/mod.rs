@@ -91,7 +91,7 @@ pub struct Shops {
     gazetteer: Arc<Gazetteer>,
     places: Arc<dyn PlaceStore>,
     cache: Arc<dyn CacheStore>,
-    online: Online,
+    online: Arc<Online>,
 }
 
 impl std::fmt::Debug for Shops {
@@ -149,7 +149,7 @@ impl Shops {
         gazetteer: Arc<Gazetteer>,
         places: Arc<dyn PlaceStore>,
         cache: Arc<dyn CacheStore>,
-        online: Online,
+        online: Arc<Online>,
     ) -> Self {
         Self {
             gazetteer,

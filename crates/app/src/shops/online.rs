@@ -360,6 +360,58 @@ fn overpass_query(lat: f64, lon: f64, radius_m: u64) -> String {
     )
 }
 
+/// Every place of an Overpass answer that the import's rules keep (hotels, sights, artworks,
+/// eateries, grocery shops), one per element.
+fn parse_places(body: &[u8]) -> Result<Vec<Place>, OnlineError> {
+    let answer: OverpassAnswer =
+        serde_json::from_slice(body).map_err(|e| OnlineError::Invalid(e.to_string()))?;
+    if let Some(remark) = answer.remark.filter(|r| r.contains("error")) {
+        return Err(OnlineError::Incomplete(remark));
+    }
+    let mut seen = HashSet::new();
+    let mut places = Vec::new();
+    for e in answer.elements {
+        let (lat, lon) = match (e.kind.as_str(), e.lat, e.lon, &e.center) {
+            ("node", Some(lat), Some(lon), _) => (lat, lon),
+            ("way", _, _, Some(c)) => (c.lat, c.lon),
+            _ => continue,
+        };
+        let Ok(id) = i64::try_from(e.id) else {
+            continue;
+        };
+        if !GeoPoint::new(lat, lon).is_valid() {
+            continue;
+        }
+        let Some(place) = tripwright_data::osm::place_of((&e.kind, id), (lat, lon), &e.tags) else {
+            continue;
+        };
+        if seen.insert(place.id.clone()) {
+            places.push(place);
+        }
+    }
+    Ok(places)
+}
+
+/// The Overpass QL query for every place a plan uses (the import's categories) within
+/// `radius_m` of `(lat, lon)`.
+fn places_query(lat: f64, lon: f64, radius_m: u64) -> String {
+    let around = format!("(around:{radius_m},{lat:.4},{lon:.4})");
+    let filters = [
+        "[\"tourism\"~\"^(hotel|hostel|guest_house|apartment|motel|attraction|museum|viewpoint|gallery|zoo|theme_park|artwork)$\"]",
+        "[\"historic\"]",
+        "[\"amenity\"~\"^(restaurant|cafe|fast_food|bar|pub)$\"]",
+        "[\"shop\"~\"^(supermarket|convenience|grocery|greengrocer)$\"]",
+    ];
+    let mut q = String::from("[out:json][timeout:60];\n(\n");
+    for f in filters {
+        for element in ["node", "way"] {
+            q.push_str(&format!("  {element}{f}[\"name\"]{around};\n"));
+        }
+    }
+    q.push_str(");\nout center tags;\n");
+    q
+}
+
 impl Online {
     /// The lookups of `config`: no client unless a URL is set.
     ///
@@ -471,6 +523,45 @@ impl Online {
             })
             .await?;
         let places = parse_overpass(&body).inspect_err(|e| log_failure(Service::Overpass, e))?;
+        self.remember(store, Service::Overpass, &key, &places).await;
+        Ok(places)
+    }
+
+    /// Overpass's places for planning within `radius_km` of `center`: hotels, sights,
+    /// artworks, eateries and grocery shops, by the import's rules. Empty when Overpass is not
+    /// configured.
+    ///
+    /// # Errors
+    /// The lookup failed (see [`OnlineError`]); nothing is cached then.
+    pub async fn places(
+        &self,
+        store: &dyn CacheStore,
+        center: GeoPoint,
+        radius_km: f64,
+    ) -> Result<Vec<Place>, OnlineError> {
+        let (Some(http), Some(base)) = (&self.http, &self.overpass) else {
+            return Ok(Vec::new());
+        };
+        let (lat, lon) = (round4(center.lat), round4(center.lon));
+        let key = format!("places:{lat:.4},{lon:.4},{:.4}", round4(radius_km));
+        if let Some(places) = self
+            .cached::<Vec<Place>>(store, Service::Overpass, &key)
+            .await
+        {
+            return Ok(places);
+        }
+        let radius_m = (radius_km * 1000.0).ceil() as u64;
+        let form = serde_urlencoded::to_string([("data", places_query(lat, lon, radius_m))])
+            .map_err(|e| OnlineError::Unreachable(e.to_string()))?;
+        let url = format!("{base}/api/interpreter");
+        let body = self
+            .exchange(Service::Overpass, || {
+                http.post(&url)
+                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(form.clone())
+            })
+            .await?;
+        let places = parse_places(&body).inspect_err(|e| log_failure(Service::Overpass, e))?;
         self.remember(store, Service::Overpass, &key, &places).await;
         Ok(places)
     }

@@ -73,6 +73,9 @@ type Scripts = HashMap<(&'static str, String), VecDeque<Mode>>;
 struct StandIn {
     scripts: Mutex<Scripts>,
     log: Mutex<Vec<Hit>>,
+    /// How a query for a plan's places is answered: `None` makes up a small city around the
+    /// asked centre ([`city_around`]).
+    places: Mutex<Option<Mode>>,
 }
 
 impl StandIn {
@@ -204,6 +207,25 @@ async fn overpass(State(s): State<Arc<StandIn>>, headers: HeaderMap, body: Strin
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    // A plan's places: hotels, sights, eateries, shops.
+    if data.contains("node[\"tourism\"") {
+        let Some(centre) = centre.filter(|_| {
+            form_type
+                && data.starts_with("[out:json]")
+                && data.contains("way[\"amenity\"")
+                && data.trim_end().ends_with("out center tags;")
+        }) else {
+            return (StatusCode::BAD_REQUEST, "Error: line 1: parse error").into_response();
+        };
+        let mode = s.places.lock().expect("mode").clone();
+        s.log
+            .lock()
+            .expect("log")
+            .last_mut()
+            .expect("logged")
+            .service = "overpass-places";
+        return answer(mode, city_around(&centre)).await;
+    }
     let Some(centre) = centre.filter(|_| {
         form_type
             && data.starts_with("[out:json]")
@@ -218,6 +240,74 @@ async fn overpass(State(s): State<Arc<StandIn>>, headers: HeaderMap, body: Strin
         json!({"version": 0.6, "elements": []}),
     )
     .await
+}
+
+/// A small made-up city around `centre` ("lat,lon") as Overpass would answer it: two hotels,
+/// five museums (one mapped as a building), three fountains, two monuments, six trattorias
+/// and three cafés, a few hundred metres apart, all open every day.
+fn city_around(centre: &str) -> Value {
+    let mut parts = centre
+        .split(',')
+        .map(|x| x.parse::<f64>().unwrap_or_default());
+    let (lat, lon) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    let mut elements = Vec::new();
+    let mut id = 9_000_000_000_u64;
+    let mut add = |name: String, tags: Value, i: usize| {
+        id += 1;
+        let (dlat, dlon) = (0.0015 * (i % 5) as f64, 0.002 * (i / 5) as f64);
+        let mut tags = tags;
+        tags["name"] = json!(name);
+        elements.push(
+            json!({"type": "node", "id": id, "lat": lat + dlat, "lon": lon + dlon, "tags": tags}),
+        );
+    };
+    let open = "Mo-Su 09:00-23:00";
+    for i in 0..2 {
+        add(
+            format!("Albergo {i}"),
+            json!({"tourism": "hotel", "stars": "3"}),
+            i,
+        );
+    }
+    for i in 0..4 {
+        add(
+            format!("Museo {i}"),
+            json!({"tourism": "museum", "opening_hours": open}),
+            i + 2,
+        );
+    }
+    for i in 0..3 {
+        add(
+            format!("Fontana {i}"),
+            json!({"tourism": "attraction"}),
+            i + 6,
+        );
+    }
+    for i in 0..2 {
+        add(format!("Arco {i}"), json!({"historic": "monument"}), i + 9);
+    }
+    for i in 0..6 {
+        add(
+            format!("Trattoria {i}"),
+            json!({"amenity": "restaurant", "cuisine": "italian", "opening_hours": open}),
+            i + 11,
+        );
+    }
+    for i in 0..3 {
+        add(
+            format!("Caffè {i}"),
+            json!({"amenity": "cafe", "opening_hours": open}),
+            i + 17,
+        );
+    }
+    elements.push(
+        json!({"type": "way", "id": 77, "center": {"lat": lat + 0.001, "lon": lon - 0.001},
+        "tags": {"tourism": "museum", "name": "Museo Grande", "opening_hours": open}}),
+    );
+    json!({"version": 0.6, "elements": elements})
 }
 
 /// The stand-in, on its own thread and runtime for the whole test binary: its state and URL.
@@ -729,4 +819,98 @@ async fn overpass_failures_fall_back_to_the_stores_shops_with_a_notice() {
     );
     assert!(a.body.contains("<ol id=\"supermarket-list\">"));
     check_policy();
+}
+
+// ----------------------------------------------------------------------- places on demand
+
+/// Day 1's stop names, and the hotels', of a plan as JSON.
+fn names(plan: &Value) -> (Vec<String>, Vec<String>) {
+    let of = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    (
+        of(&plan["itinerary"]["days"][0]["stops"]),
+        of(&plan["hotels"]),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_city_without_local_data_is_planned_with_places_fetched_once_from_overpass() {
+    let _turn = one_at_a_time().await;
+    let (state, _) = stand_in();
+    *state.places.lock().expect("mode") = None;
+    let asked = || {
+        state
+            .all()
+            .into_iter()
+            .filter(|h| h.service == "overpass-places")
+            .count()
+    };
+    let before = asked();
+    let mut b = tripwright_testkit::server::Browser::signed_in(base()).await;
+    let id = b
+        .make_plan(&json!({"destination": "Rome", "days": 1, "prefs": "museums"}))
+        .await;
+    let plan = b.get(&format!("/api/plans/{id}")).await.json();
+    let (stops, hotels) = names(&plan);
+    assert!(
+        hotels.iter().all(|h| h.starts_with("Albergo")) && !hotels.is_empty(),
+        "{hotels:?}"
+    );
+    assert!(stops.iter().any(|s| s.starts_with("Museo")), "{stops:?}");
+    assert!(
+        stops.iter().any(|s| s.starts_with("Trattoria")),
+        "{stops:?}"
+    );
+    let warnings = plan["warnings"].to_string();
+    assert!(!warnings.contains("no place data"), "{warnings}");
+    assert_eq!(asked() - before, 1);
+    // The places are stored: the next plan for Rome asks nothing.
+    b.make_plan(&json!({"destination": "Rome", "days": 2, "prefs": "fountains"}))
+        .await;
+    assert_eq!(
+        asked() - before,
+        1,
+        "the stored places answer the second plan"
+    );
+    check_policy();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_city_whose_places_cannot_be_fetched_is_planned_empty_with_the_reason() {
+    let _turn = one_at_a_time().await;
+    let (state, _) = stand_in();
+    for (mode, said) in [
+        (Mode::Fail, "it answered HTTP 500"),
+        (Mode::TooMany("60"), "it asked to slow down"),
+        (Mode::Garbled, "its answer could not be read"),
+    ] {
+        *state.places.lock().expect("mode") = Some(mode);
+        let mut b = tripwright_testkit::server::Browser::signed_in(base()).await;
+        // A new city each time: a failure is not cached, but a plan made the same day is.
+        let city = match said.len() % 3 {
+            0 => "Madrid",
+            1 => "Lisbon",
+            _ => "Athens",
+        };
+        let id = b
+            .make_plan(&json!({"destination": city, "days": 1, "prefs": said}))
+            .await;
+        let plan = b.get(&format!("/api/plans/{id}")).await.json();
+        let warnings = plan["warnings"].to_string();
+        assert!(
+            warnings.contains(&format!(
+                "places near {city} could not be fetched from OpenStreetMap ({said}"
+            )),
+            "{warnings}"
+        );
+        assert!(warnings.contains("tripwright import osm"), "{warnings}");
+    }
+    *state.places.lock().expect("mode") = None;
 }

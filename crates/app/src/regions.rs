@@ -1,0 +1,112 @@
+//! Place data on demand: a destination with too little local data gets its places from the
+//! Overpass API (when `[online] overpass_url` is set), stored like imported places (source
+//! `overpass`, with the date they were fetched), so that a city outside the imported extracts
+//! can be planned. Nothing is asked when the store already knows the area, and an answer is
+//! cached (see [`crate::shops::online`] for the service's usage policy: one request at a time,
+//! a second apart, `Retry-After`, a timeout and a size limit).
+
+use std::sync::Arc;
+
+use tripwright_domain::{Destination, GeoPoint, PlaceCategory};
+use tripwright_store::{CacheStore, PlaceStore};
+
+use crate::shops::online::Online;
+
+/// Fewer sights than this within the planner's radius, and the destination's places are
+/// fetched: a handful of statues is not a city to plan.
+pub const MIN_SIGHTS: usize = 8;
+
+/// The source recorded with fetched places.
+pub const SOURCE: &str = "overpass";
+
+/// Fetches a destination's places when the store has too few.
+pub(crate) struct OnDemand {
+    online: Arc<Online>,
+    places: Arc<dyn PlaceStore>,
+    cache: Arc<dyn CacheStore>,
+    /// The planner's radius: sights are looked for within it.
+    radius_km: f64,
+}
+
+impl OnDemand {
+    pub(crate) fn new(
+        online: Arc<Online>,
+        places: Arc<dyn PlaceStore>,
+        cache: Arc<dyn CacheStore>,
+        radius_km: f64,
+    ) -> Self {
+        Self {
+            online,
+            places,
+            cache,
+            radius_km,
+        }
+    }
+
+    /// The area fetched around a destination: 2 to 5 km, growing with its population (a
+    /// town's centre is small, a capital's sights spread wider), within the planner's radius.
+    pub fn radius_km(population: u64) -> f64 {
+        (1.5 + (population as f64).sqrt() / 500.0).clamp(2.0, 5.0)
+    }
+
+    /// Makes sure the store knows `dest`'s places: when fewer than [`MIN_SIGHTS`] sights are
+    /// stored near it and Overpass is configured, fetches them and stores them. Returns how
+    /// many places were stored (0: none needed, or Overpass is not configured).
+    ///
+    /// # Errors
+    /// A sentence for the plan's warnings when the places could not be fetched or stored.
+    pub(crate) async fn ensure(&self, dest: &Destination) -> Result<usize, String> {
+        if !self.online.lists_shops() {
+            return Ok(0);
+        }
+        let center = GeoPoint::new(dest.lat, dest.lon);
+        let sights = self
+            .places
+            .places_near(
+                center,
+                self.radius_km,
+                &[PlaceCategory::Attraction, PlaceCategory::Artwork],
+            )
+            .await
+            .map_err(|e| format!("the place data could not be read: {e}"))?;
+        if sights.len() >= MIN_SIGHTS {
+            return Ok(0);
+        }
+        let radius = Self::radius_km(dest.population).min(self.radius_km.max(1.0));
+        tracing::info!(destination = %dest.name, radius_km = radius, "fetching places from OpenStreetMap");
+        let places = self
+            .online
+            .places(self.cache.as_ref(), center, radius)
+            .await
+            .map_err(|e| {
+                format!(
+                    "places near {} could not be fetched from OpenStreetMap ({e}); try again later, or import the region with `tripwright import osm FILE.osm.pbf`",
+                    dest.name
+                )
+            })?;
+        if places.is_empty() {
+            return Ok(0);
+        }
+        self.places
+            .upsert_places(SOURCE, &places)
+            .await
+            .map_err(|e| {
+                format!(
+                    "the places fetched for {} could not be stored: {e}",
+                    dest.name
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_area_grows_with_the_population_within_bounds() {
+        assert_eq!(OnDemand::radius_km(0), 2.0);
+        assert!((OnDemand::radius_km(600_000) - 3.05).abs() < 0.01);
+        assert_eq!(OnDemand::radius_km(20_000_000), 5.0);
+    }
+}
