@@ -129,8 +129,21 @@ const PROMPT_LABELS: [&str; 6] = ["city:", "place:", "facts:", "task:", "trip:",
 
 /// The prompts' field labels: prose holds none of them anywhere ("The day at Helsinki, a
 /// Sunday, visits: Itä ja Länsi" echoes the prompt).
-const PROMPT_FIELDS: [&str; 6] = [
-    "visits:", "facts:", "sights:", "hotel:", "place:", "answer:",
+const PROMPT_FIELDS: [&str; 13] = [
+    "visits:",
+    "facts:",
+    "sights:",
+    "hotel:",
+    "place:",
+    "answer:",
+    // The intro's list gives each place its kind in brackets: "Ateneum (museum)".
+    "(museum)",
+    "(gallery)",
+    "(attraction)",
+    "(artwork)",
+    "(historic ",
+    "(restaurant",
+    "(cafe",
 ];
 
 /// Whether `sentence` repeats `COPIED_RUN` consecutive words of a prompt text, starts with
@@ -495,6 +508,13 @@ mod tests {
         assert!(
             flaws(
                 "The day at Helsinki, Finland, a Sunday, visits: Ateneum.",
+                &ateneum
+            )
+            .contains(&Flaw::Copied)
+        );
+        assert!(
+            flaws(
+                "The day of Ateneum (museum) in Helsinki is a beautiful night out.",
                 &ateneum
             )
             .contains(&Flaw::Copied)
