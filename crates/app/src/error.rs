@@ -188,6 +188,10 @@ pub enum AppError {
     /// Start-up failed: a model or data file could not be loaded, the store not opened.
     #[error("{0}")]
     Startup(String),
+    /// An outside service (OpenStreetMap's Overpass) is not configured or did not answer; in
+    /// words for the user.
+    #[error("{0}")]
+    Online(String),
     /// A bug or a failing dependency (store, worker thread); the detail is for the log.
     #[error("internal error: {0}")]
     Internal(String),

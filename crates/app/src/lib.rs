@@ -221,6 +221,7 @@ pub struct App {
     planner: Planner,
     lists: TripLists,
     shops: Shops,
+    regions: regions::OnDemand,
 }
 
 impl std::fmt::Debug for App {
@@ -341,7 +342,7 @@ impl App {
             Arc::clone(&orchestrator),
             Arc::clone(&gazetteer),
             Arc::clone(&store) as Arc<dyn tripwright_store::PlanStore>,
-            on_demand,
+            on_demand.clone(),
             PlannerLimits {
                 max_running: web.max_running,
                 max_jobs: web.max_jobs,
@@ -378,7 +379,44 @@ impl App {
             planner,
             lists,
             shops,
+            regions: on_demand,
         })
+    }
+
+    /// Fetches the places of `query` (a city, "City, Country") within `radius_km` (default:
+    /// 2–5 km by population) from OpenStreetMap's Overpass and stores them, for offline use
+    /// later; importing a region again replaces its places. Returns the region's source name
+    /// (what [`App::regions`] lists) and the places stored.
+    ///
+    /// # Errors
+    /// An unknown place, a radius outside 0.5–25 km, no Overpass configured, or its failure.
+    pub async fn import_region(
+        &self,
+        query: &str,
+        radius_km: Option<f64>,
+    ) -> Result<(String, usize), AppError> {
+        let dest = self.gazetteer.geocode(query)?;
+        let radius = match radius_km {
+            None => regions::OnDemand::radius_km(dest.population),
+            Some(r) => shops::parse_radius(Some(&r.to_string()))?,
+        };
+        let stored = self.regions.fetch(&dest, radius).await.map_err(|e| {
+            AppError::Online(format!(
+                "the places of {}, {} could not be fetched: {e}",
+                dest.name, dest.country
+            ))
+        })?;
+        Ok((regions::source_of(&dest), stored))
+    }
+
+    /// Where the stored places came from (extracts and fetched regions), newest first.
+    pub async fn regions(&self) -> Result<Vec<tripwright_store::PlaceSource>, AppError> {
+        Ok(self.store.place_sources().await?)
+    }
+
+    /// Removes the places of one source (as [`App::regions`] names it); how many.
+    pub async fn remove_region(&self, source: &str) -> Result<u64, AppError> {
+        Ok(self.store.delete_places_from(source).await?)
     }
 
     /// The configuration it was loaded with.

@@ -16,10 +16,17 @@ use crate::shops::online::Online;
 /// fetched: a handful of statues is not a city to plan.
 pub const MIN_SIGHTS: usize = 8;
 
-/// The source recorded with fetched places.
-pub const SOURCE: &str = "overpass";
+/// The source recorded with the places fetched for `dest`: `overpass: Rome, Italy` (what
+/// `tripwright regions` lists and removes).
+pub fn source_of(dest: &Destination) -> String {
+    format!("{SOURCE_PREFIX}{}, {}", dest.name, dest.country)
+}
+
+/// How the sources of fetched places start.
+pub const SOURCE_PREFIX: &str = "overpass: ";
 
 /// Fetches a destination's places when the store has too few.
+#[derive(Clone)]
 pub(crate) struct OnDemand {
     online: Arc<Online>,
     places: Arc<dyn PlaceStore>,
@@ -73,29 +80,45 @@ impl OnDemand {
             return Ok(0);
         }
         let radius = Self::radius_km(dest.population).min(self.radius_km.max(1.0));
-        tracing::info!(destination = %dest.name, radius_km = radius, "fetching places from OpenStreetMap");
+        self.fetch(dest, radius).await.map_err(|e| {
+            format!(
+                "places near {} could not be fetched from OpenStreetMap ({e}); try again later, or import the region with `tripwright import osm FILE.osm.pbf`",
+                dest.name
+            )
+        })
+    }
+
+    /// Fetches `dest`'s places within `radius_km` and stores them under [`source_of`] (a
+    /// region imported again replaces its places); returns how many were stored.
+    ///
+    /// # Errors
+    /// Overpass is not configured or failed, or the store could not take them: in words.
+    pub(crate) async fn fetch(&self, dest: &Destination, radius_km: f64) -> Result<usize, String> {
+        if !self.online.lists_shops() {
+            return Err(
+                "no Overpass server is configured: set [online] overpass_url (TRIPWRIGHT_ONLINE__OVERPASS_URL)"
+                    .into(),
+            );
+        }
+        let center = GeoPoint::new(dest.lat, dest.lon);
+        tracing::info!(destination = %dest.name, radius_km, "fetching places from OpenStreetMap");
         let places = self
             .online
-            .places(self.cache.as_ref(), center, radius)
+            .places(self.cache.as_ref(), center, radius_km)
             .await
-            .map_err(|e| {
-                format!(
-                    "places near {} could not be fetched from OpenStreetMap ({e}); try again later, or import the region with `tripwright import osm FILE.osm.pbf`",
-                    dest.name
-                )
-            })?;
+            .map_err(|e| e.to_string())?;
         if places.is_empty() {
             return Ok(0);
         }
+        let source = source_of(dest);
         self.places
-            .upsert_places(SOURCE, &places)
+            .delete_places_from(&source)
             .await
-            .map_err(|e| {
-                format!(
-                    "the places fetched for {} could not be stored: {e}",
-                    dest.name
-                )
-            })
+            .map_err(|e| format!("the places could not be stored: {e}"))?;
+        self.places
+            .upsert_places(&source, &places)
+            .await
+            .map_err(|e| format!("the places could not be stored: {e}"))
     }
 }
 

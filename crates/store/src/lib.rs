@@ -53,6 +53,17 @@ pub struct PlanSummary {
     pub days: u8,
 }
 
+/// One source of stored places ([`PlaceStore::place_sources`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlaceSource {
+    /// What they were imported from: `Helsinki.osm.pbf`, `overpass: Rome, Italy`.
+    pub source: String,
+    /// Places stored from it.
+    pub places: u64,
+    /// When it was last imported.
+    pub imported_at: DateTime<Utc>,
+}
+
 /// A plan that stopped before it was made (it failed, the server was restarted, its owner
 /// cancelled it): kept a while so that its address still says what happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,6 +143,13 @@ pub trait PlaceStore: Send + Sync {
 
     /// Number of stored places per category; categories without places are absent.
     async fn place_counts_by_category(&self) -> Result<BTreeMap<PlaceCategory, u64>>;
+
+    /// Where the stored places came from: one line per source (an extract's file name, a
+    /// fetched region), with its places and its latest import time, newest first.
+    async fn place_sources(&self) -> Result<Vec<PlaceSource>>;
+
+    /// Deletes the places whose latest import was from `source`; returns how many.
+    async fn delete_places_from(&self, source: &str) -> Result<u64>;
 
     /// Cached embeddings made by `model` for the places `ids`, keyed by place id, each with
     /// the hash of the text it was computed from. Ids without a cached vector are absent.

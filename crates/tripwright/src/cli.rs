@@ -45,6 +45,13 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportCommand,
     },
+    /// Where the stored places came from (extracts and fetched regions), with counts and
+    /// dates; `--remove SOURCE` deletes one source's places.
+    Regions {
+        /// A source to remove, as listed.
+        #[arg(long)]
+        remove: Option<String>,
+    },
     /// The weather model.
     Weather {
         #[command(subcommand)]
@@ -127,6 +134,15 @@ pub enum ImportCommand {
     Osm {
         /// The extract.
         file: PathBuf,
+    },
+    /// Fetch a city's places from OpenStreetMap (the Overpass server of [online]
+    /// overpass_url) and keep them for offline planning; again replaces them.
+    Region {
+        /// The city: "Rome" or "Rome, Italy".
+        place: String,
+        /// Radius around its centre, 0.5–25 km (default: 2–5 km by population).
+        #[arg(long)]
+        radius: Option<f64>,
     },
 }
 
@@ -317,6 +333,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Import {
             what: ImportCommand::Osm { file },
         } => import(config, file).await,
+        Command::Import {
+            what: ImportCommand::Region { place, radius },
+        } => import_region(config, &secrets, &place, radius).await,
+        Command::Regions { remove } => regions(config, &secrets, remove).await,
         Command::Weather { what } => weather(config, &secrets, what).await,
         Command::Embed { texts, json } => embed(config, texts, json).await,
         Command::Plans { what } => plans(config, what).await,
@@ -360,6 +380,56 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `tripwright import region PLACE [--radius KM]`.
+async fn import_region(
+    mut config: Config,
+    secrets: &Secrets,
+    place: &str,
+    radius: Option<f64>,
+) -> Result<()> {
+    // Only the store and the gazetteer are needed, not the language model.
+    config.llm.provider = LlmProvider::Off;
+    eprintln!("Fetching the places of {place} from OpenStreetMap…");
+    let (app, _) = App::load(config, secrets).await?;
+    let result = app.import_region(place, radius).await;
+    app.close().await?;
+    let (source, stored) = result?;
+    println!("{stored} places stored as \"{source}\"; plans for it now work offline.");
+    Ok(())
+}
+
+/// `tripwright regions [--remove SOURCE]`.
+async fn regions(mut config: Config, secrets: &Secrets, remove: Option<String>) -> Result<()> {
+    config.llm.provider = LlmProvider::Off;
+    let (app, _) = App::load(config, secrets).await?;
+    let result = async {
+        if let Some(source) = &remove {
+            let n = app.remove_region(source).await?;
+            if n == 0 {
+                anyhow::bail!(
+                    "no places come from {source:?}; `tripwright regions` lists the sources"
+                );
+            }
+            println!("{n} places of \"{source}\" removed.");
+        }
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{:<40} {:>8}  imported", "source", "places")?;
+        for r in app.regions().await? {
+            writeln!(
+                out,
+                "{:<40} {:>8}  {}",
+                r.source,
+                r.places,
+                r.imported_at.format("%Y-%m-%d %H:%M UTC")
+            )?;
+        }
+        Ok(())
+    }
+    .await;
+    app.close().await?;
+    result
 }
 
 async fn plan(mut config: Config, secrets: &Secrets, args: PlanArgs) -> Result<()> {

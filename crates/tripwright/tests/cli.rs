@@ -18,6 +18,8 @@ use tripwright_testkit::assets::{assets_dir, repo_root, smollm2};
 
 #[path = "cli/hostile.rs"]
 mod hostile;
+#[path = "cli/regions.rs"]
+mod regions;
 
 /// A data dir shared by the tests of this binary, with the demo extract imported once.
 fn shared_data_dir() -> &'static Path {

@@ -8,9 +8,9 @@ use sqlx::{QueryBuilder, Sqlite};
 use tracing::instrument;
 use tripwright_domain::{GeoPoint, Place, PlaceCategory, PlaceId};
 
-use super::{SqliteStore, time_text};
+use super::{SqliteStore, stored_time, time_text};
 use crate::bbox::{BoundingBox, LonRange};
-use crate::{PlaceStore, Result, StoreError};
+use crate::{Entity, PlaceSource, PlaceStore, Result, StoreError};
 
 /// Most values bound in one `IN (…)` list: far below SQLite's limit of 32 766 variables,
 /// and enough for a city's hotels in one query.
@@ -265,6 +265,33 @@ impl PlaceStore for SqliteStore {
                 Ok((category, count(n)?))
             })
             .collect()
+    }
+
+    async fn place_sources(&self) -> Result<Vec<PlaceSource>> {
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT source, COUNT(*), MAX(imported_at) FROM places GROUP BY source \
+             ORDER BY MAX(imported_at) DESC, source",
+        )
+        .fetch_all(&self.readers)
+        .await?;
+        rows.into_iter()
+            .map(|(source, n, at)| {
+                Ok(PlaceSource {
+                    imported_at: stored_time(Entity::Place, &source, "import time", &at)?,
+                    places: count(n)?,
+                    source,
+                })
+            })
+            .collect()
+    }
+
+    #[instrument(level = "debug", skip(self))]
+    async fn delete_places_from(&self, source: &str) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM places WHERE source = ?")
+            .bind(source)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     #[instrument(level = "debug", skip_all, fields(model, ids = ids.len()))]

@@ -411,9 +411,11 @@ impl From<AppError> for WebError {
                 message,
             )
             .hint(quota.hint()),
-            AppError::MissingAssets { .. } | AppError::Startup(_) | AppError::Internal(_) => {
-                WebError::internal(message)
-            }
+            // `Online` comes from importing a region, which only the CLI does.
+            AppError::MissingAssets { .. }
+            | AppError::Startup(_)
+            | AppError::Online(_)
+            | AppError::Internal(_) => WebError::internal(message),
         }
     }
 }

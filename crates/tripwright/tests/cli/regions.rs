@@ -1,0 +1,205 @@
+//! `tripwright import region` and `tripwright regions` against a stand-in Overpass server on
+//! loopback that speaks its protocol: `POST /api/interpreter` with the form field `data`,
+//! answered with `{"elements": […]}` (nodes with `lat`/`lon`, ways with `center`), or with
+//! 429 and `Retry-After`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use super::{tripwright, tripwright_env};
+
+/// Serves `answers` in turn (the last one again and again); returns the base URL and the
+/// bodies received.
+fn overpass(answers: Vec<(u16, String)>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&bodies);
+    std::thread::spawn(move || {
+        let mut answers = answers.into_iter().peekable();
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut length = 0;
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                head.push_str(&line);
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let body = String::from_utf8_lossy(&body).into_owned();
+            let ok = head.starts_with("POST /api/interpreter ")
+                && head
+                    .to_ascii_lowercase()
+                    .contains("user-agent: tripwright/")
+                && body.starts_with("data=");
+            seen.lock().expect("log").push(body);
+            let (status, text) = if ok {
+                let next = if answers.len() > 1 {
+                    answers.next()
+                } else {
+                    answers.peek().cloned()
+                };
+                next.unwrap_or((200, r#"{"elements":[]}"#.into()))
+            } else {
+                (400, "Error: line 1: parse error".into())
+            };
+            let reason = if status == 200 { "OK" } else { "Error" };
+            let extra = if status == 429 {
+                "Retry-After: 60\r\n"
+            } else {
+                ""
+            };
+            let _ = write!(
+                &stream,
+                "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    (url, bodies)
+}
+
+/// Twelve named places around Rome's centre: hotels, museums, a monument mapped as a way,
+/// trattorias, an unnamed bench that must be skipped.
+fn rome() -> String {
+    let mut elements = Vec::new();
+    for (i, (key, value, name)) in [
+        ("tourism", "hotel", "Albergo del Sole"),
+        ("tourism", "hostel", "Ostello Roma"),
+        ("tourism", "museum", "Museo Uno"),
+        ("tourism", "museum", "Museo Due"),
+        ("tourism", "gallery", "Galleria Tre"),
+        ("tourism", "attraction", "Fontana Quattro"),
+        ("historic", "ruins", "Rovine Cinque"),
+        ("amenity", "restaurant", "Trattoria Sei"),
+        ("amenity", "restaurant", "Trattoria Sette"),
+        ("amenity", "cafe", "Caffè Otto"),
+        ("shop", "supermarket", "Mercato Nove"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        elements.push(format!(
+            r#"{{"type":"node","id":{},"lat":{},"lon":12.49,"tags":{{"{key}":"{value}","name":"{name}"}}}}"#,
+            100 + i,
+            41.89 + i as f64 * 0.001
+        ));
+    }
+    elements.push(
+        r#"{"type":"way","id":7,"center":{"lat":41.8902,"lon":12.4922},"tags":{"historic":"monument","name":"Colosseo"}}"#.into(),
+    );
+    elements
+        .push(r#"{"type":"node","id":99,"lat":41.9,"lon":12.5,"tags":{"amenity":"bench"}}"#.into());
+    format!(r#"{{"version":0.6,"elements":[{}]}}"#, elements.join(","))
+}
+
+#[test]
+fn a_region_is_imported_listed_planned_offline_and_removed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, bodies) = overpass(vec![(200, rome())]);
+    let env = [
+        ("TRIPWRIGHT_ONLINE__OVERPASS_URL", url.as_str()),
+        ("TRIPWRIGHT_ONLINE__USER_AGENT_CONTACT", "tests@example.org"),
+    ];
+    let out = tripwright_env(
+        dir.path(),
+        &["import", "region", "Rome, Italy", "--radius", "3"],
+        &env,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("12 places stored as \"overpass: Rome, Italy\""),
+        "{stdout}"
+    );
+    let asked = bodies.lock().expect("log").clone();
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].contains("around%3A3000%2C41.89"), "{}", asked[0]);
+    // Listed with the demo extract, newest first.
+    let listed = tripwright(dir.path(), &["regions"]);
+    let text = String::from_utf8_lossy(&listed.stdout);
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert!(
+        rows[0].starts_with("overpass: Rome, Italy") && rows[0].contains(" 12 "),
+        "{text}"
+    );
+    assert!(
+        rows.iter().any(|r| r.starts_with("Helsinki.osm.pbf")),
+        "{text}"
+    );
+    // Planned offline: no Overpass configured, the stored places answer.
+    let plan = tripwright(
+        dir.path(),
+        &[
+            "plan",
+            "--destination",
+            "Rome, Italy",
+            "--days",
+            "1",
+            "--json",
+        ],
+    );
+    assert!(
+        plan.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    let plan = super::json(&plan);
+    let hotels: Vec<&str> = plan["hotels"]
+        .as_array()
+        .expect("hotels")
+        .iter()
+        .filter_map(|h| h["name"].as_str())
+        .collect();
+    assert!(hotels.contains(&"Albergo del Sole"), "{hotels:?}");
+    let stops = plan["itinerary"]["days"][0]["stops"].to_string();
+    assert!(
+        stops.contains("Museo") && stops.contains("Trattoria"),
+        "{stops}"
+    );
+    // Removed: Rome has no data again.
+    let removed = tripwright(
+        dir.path(),
+        &["regions", "--remove", "overpass: Rome, Italy"],
+    );
+    assert!(
+        String::from_utf8_lossy(&removed.stdout)
+            .contains("12 places of \"overpass: Rome, Italy\" removed")
+    );
+    let again = tripwright(
+        dir.path(),
+        &["regions", "--remove", "overpass: Rome, Italy"],
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("tripwright regions"));
+}
+
+#[test]
+fn a_region_import_without_overpass_or_refused_says_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let none = tripwright(dir.path(), &["import", "region", "Rome"]);
+    assert!(!none.status.success());
+    let err = String::from_utf8_lossy(&none.stderr);
+    assert!(err.contains("overpass_url"), "{err}");
+    let (url, _) = overpass(vec![(429, "Too Many Requests".into())]);
+    let refused = tripwright_env(
+        dir.path(),
+        &["import", "region", "Rome"],
+        &[("TRIPWRIGHT_ONLINE__OVERPASS_URL", url.as_str())],
+    );
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("asked to slow down"), "{err}");
+}
