@@ -57,12 +57,17 @@ impl OnDemand {
     }
 
     /// Makes sure the store knows `dest`'s places: when fewer than [`MIN_SIGHTS`] sights are
-    /// stored near it and Overpass is configured, fetches them and stores them. Returns how
+    /// stored near it and Overpass is configured, fetches them (calling `fetching` first, to
+    /// tell the user) and stores them. Returns how
     /// many places were stored (0: none needed, or Overpass is not configured).
     ///
     /// # Errors
     /// A sentence for the plan's warnings when the places could not be fetched or stored.
-    pub(crate) async fn ensure(&self, dest: &Destination) -> Result<usize, String> {
+    pub(crate) async fn ensure(
+        &self,
+        dest: &Destination,
+        fetching: impl FnOnce(),
+    ) -> Result<usize, String> {
         if !self.online.lists_shops() {
             return Ok(0);
         }
@@ -80,6 +85,7 @@ impl OnDemand {
             return Ok(0);
         }
         let radius = Self::radius_km(dest.population).min(self.radius_km.max(1.0));
+        fetching();
         self.fetch(dest, radius).await.map_err(|e| {
             format!(
                 "places near {} could not be fetched from OpenStreetMap ({e}); try again later, or import the region with `tripwright import osm FILE.osm.pbf`",

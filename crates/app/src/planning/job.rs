@@ -160,6 +160,12 @@ pub enum PlanEvent {
         /// The day that was rewritten, for a rewrite's sections.
         day: Option<u8>,
     },
+    /// News for the user while the plan is made: "Fetching places near Rome from
+    /// OpenStreetMap…".
+    Notice {
+        /// What is happening, in words.
+        message: String,
+    },
     /// The plan is made and saved (or a day was rewritten).
     Done {
         /// The plan.
@@ -511,6 +517,14 @@ impl PlanJob {
         let id = plan.id.clone();
         inner.plan = Some(Arc::new(plan));
         self.push(inner, PlanEvent::Done { id });
+    }
+
+    /// Tells everyone following the job what is happening (while it runs).
+    pub(crate) fn notice(&self, message: String) {
+        let mut inner = self.lock();
+        if inner.state == JobState::Running {
+            self.push(&mut inner, PlanEvent::Notice { message });
+        }
     }
 
     /// The plan is made and saved: every section, then `Done`. Ignored when the job was

@@ -233,7 +233,15 @@ impl Planner {
         events: Option<UnboundedSender<AgentEvent>>,
     ) -> Result<Plan, AppError> {
         let fetched = match self.shared.gazetteer.geocode(&req.destination) {
-            Ok(dest) => self.shared.on_demand.ensure(&dest).await,
+            Ok(dest) => {
+                let name = dest.name.clone();
+                self.shared
+                    .on_demand
+                    .ensure(&dest, || {
+                        tracing::info!(destination = %name, "fetching places from OpenStreetMap");
+                    })
+                    .await
+            }
             Err(_) => Ok(0),
         };
         let mut plan = self
@@ -436,7 +444,15 @@ async fn make_owned(
     key: String,
     expires: Option<DateTime<Utc>>,
 ) {
-    let fetched = shared.on_demand.ensure(&job.destination).await;
+    let fetched = shared
+        .on_demand
+        .ensure(&job.destination, || {
+            job.notice(format!(
+                "Fetching places near {} from OpenStreetMap…",
+                job.destination.name
+            ));
+        })
+        .await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let make = shared.orchestrator.make_plan(req, Some(tx), job.id.clone());
     let forward = async {

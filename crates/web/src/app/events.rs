@@ -183,6 +183,7 @@ fn json_events_of(event: &PlanEvent, tile_url: Option<&str>) -> Vec<Event> {
             parts,
             day,
         } => section_events(sections, parts, *day, tile_url),
+        PlanEvent::Notice { message } => vec![sse("notice", &json!({"message": message}))],
         PlanEvent::Done { id } => vec![sse("done", &json!({"id": id, "url": plan_url(id)}))],
         PlanEvent::Failed { message } => vec![sse("failed", &json!({"message": message}))],
         PlanEvent::Cancelled => vec![sse("cancelled", &Value::Object(Default::default()))],
@@ -202,7 +203,8 @@ pub(crate) fn stream(job: &Arc<PlanJob>, tile_url: Option<String>) -> Response {
 // ───────────────────────────── HTML framing ─────────────────────────────
 
 /// The live stream's event names: every event the page's `#plan-live` element listens to.
-pub(crate) const LIVE_EVENTS: [&str; 10] = [
+pub(crate) const LIVE_EVENTS: [&str; 11] = [
+    "status",
     "progress",
     "months",
     "hotels",
@@ -347,6 +349,16 @@ impl LivePage {
                     .retain(|slot| !sections.iter().any(|s| shows(*s, *slot)));
                 self.section_events(sections, parts, *day)
             }
+            // News while the plan is made ("fetching places near Rome…"), under its heading.
+            PlanEvent::Notice { message } => vec![(
+                "status",
+                status_html(
+                    &JobState::Running,
+                    None,
+                    Some(Notice::status(message.clone())),
+                    true,
+                ),
+            )],
             PlanEvent::Done { .. } | PlanEvent::Failed { .. } | PlanEvent::Cancelled => {
                 vec![self.end(event)]
             }
@@ -527,6 +539,29 @@ mod tests {
         assert!(end.contains("Your plan is ready."), "{end}");
         assert!(end.contains("id=\"cancel\" hidden"), "{end}");
         assert!(!end.contains("Planning…"), "{end}");
+    }
+
+    #[test]
+    fn a_notice_shows_under_the_heading_while_the_plan_is_made() {
+        let job = PlanJob::finished(OwnerId::new("owner"), plan());
+        let mut page = LivePage::new(job, None);
+        let events = page.events_of(&PlanEvent::Notice {
+            message: "Fetching places near Rome from OpenStreetMap…".into(),
+        });
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].0, "status");
+        assert!(LIVE_EVENTS.contains(&"status"));
+        let html = &events[0].1;
+        assert!(
+            html.starts_with(
+                "<div id=\"plan-status\" data-state=\"running\" hx-swap-oob=\"true\">"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("Fetching places near Rome from OpenStreetMap…"),
+            "{html}"
+        );
     }
 
     #[test]

@@ -855,8 +855,20 @@ async fn a_city_without_local_data_is_planned_with_places_fetched_once_from_over
     let before = asked();
     let mut b = tripwright_testkit::server::Browser::signed_in(base()).await;
     let id = b
-        .make_plan(&json!({"destination": "Rome", "days": 1, "prefs": "museums"}))
+        .start_plan(&json!({"destination": "Rome", "days": 1, "prefs": "museums"}))
         .await;
+    let events = b.events(&id).await;
+    assert_eq!(
+        events.last().map(|e| e.0.as_str()),
+        Some("done"),
+        "{events:?}"
+    );
+    // The wait is explained while it lasts.
+    assert!(
+        events.iter().any(|(e, d)| e == "notice"
+            && d["message"] == "Fetching places near Rome from OpenStreetMap…"),
+        "{events:?}"
+    );
     let plan = b.get(&format!("/api/plans/{id}")).await.json();
     let (stops, hotels) = names(&plan);
     assert!(
