@@ -578,6 +578,26 @@ impl ProseWriter {
         Ok((task.slot, best.kept, report))
     }
 
+    /// Starts a generation, waiting while the model is busy (its queue full: other plans or
+    /// `/v1` clients are ahead) rather than losing the plan's prose; gives up after
+    /// [`BUSY_WAIT`].
+    async fn stream_when_free(
+        &self,
+        request: ChatRequest,
+    ) -> Result<tripwright_llm::TokenStream, LlmError> {
+        let started = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(50);
+        loop {
+            match self.llm.stream(request.clone()).await {
+                Err(LlmError::Busy) if started.elapsed() < BUSY_WAIT => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(std::time::Duration::from_secs(1));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// One generation, streamed to `on_text`, stopped as soon as the model starts a sentence
     /// past the `sentences` asked for (the rest would be dropped anyway, and it costs time):
     /// the text, the tokens generated and how it finished.
@@ -588,7 +608,7 @@ impl ProseWriter {
         sentences: usize,
         on_text: &(dyn Fn(TextEvent<'_>) + Send + Sync),
     ) -> Result<(String, u32, FinishReason), LlmError> {
-        let mut stream = self.llm.stream(request).await?;
+        let mut stream = self.stream_when_free(request).await?;
         let mut text = String::new();
         let mut pieces: u32 = 0;
         while let Some(event) = stream.next().await {
@@ -644,6 +664,10 @@ fn sentences_end(text: &str, n: usize) -> Option<usize> {
     }
     None
 }
+
+/// Longest a text waits for a busy model before the prose is given up (the plan is then
+/// complete without it, with a warning).
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// A number per slot, so that each text samples differently under one seed.
 fn slot_seed(slot: Slot) -> u64 {

@@ -85,6 +85,11 @@ pub async fn load_llm(config: &Config, secrets: &Secrets) -> Result<Arc<dyn LlmC
             let path = config.llm_model_path();
             let mut engine = tripwright_llm::engine::EngineConfig::new(&path);
             engine.max_sequences = config.llm.max_sequences;
+            // Room in the queue for every text the running plans ask at once (each plan's
+            // writer sends up to max_sequences), beside `/v1` clients.
+            engine.queue_capacity = engine.queue_capacity.max(
+                (config.llm.max_sequences as usize).saturating_mul(config.web.max_running.max(1)),
+            );
             let loaded =
                 tokio::task::spawn_blocking(move || tripwright_llm::engine::Engine::load(engine))
                     .await

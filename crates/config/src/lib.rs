@@ -234,7 +234,7 @@ impl Default for LlmConfig {
             max_tokens: 220,
             temperature: 0.7,
             attempts: 2,
-            max_sequences: 8,
+            max_sequences: 16,
         }
     }
 }

@@ -248,6 +248,14 @@ struct PlanTimes {
     done: Duration,
 }
 
+/// The `prose` check's detail of a plan, or why there is none (its warnings say).
+fn prose_detail(plan: &tripwright_domain::Plan) -> String {
+    plan.checks.iter().find(|c| c.name == "prose").map_or_else(
+        || format!("no prose: {}", plan.warnings.join("; ")),
+        |c| c.detail.clone(),
+    )
+}
+
 /// What the embedded engine did between two of its counters' snapshots, in words.
 fn engine_delta(
     before: Option<tripwright_llm::engine::EngineStats>,
@@ -351,17 +359,16 @@ pub async fn plan_llm(
     let (alone, plan) = timed_plan(&app, request(0)).await?;
     let middle = llm.stats();
     let engine_alone = engine_delta(before, middle);
-    let prose = plan
-        .checks
-        .iter()
-        .find(|c| c.name == "prose")
-        .map_or_else(|| "no prose check".to_owned(), |c| c.detail.clone());
+    let prose = prose_detail(&plan);
     let runs =
         futures::future::join_all((1..=concurrent).map(|i| timed_plan(&app, request(i)))).await;
     let engine_together = engine_delta(middle, llm.stats());
     let mut together = Vec::new();
+    let mut together_prose = Vec::new();
     for r in runs {
-        together.push(r?.0);
+        let (times, plan) = r?;
+        together.push(times);
+        together_prose.push(prose_detail(&plan));
     }
     app.close().await?;
     let s = |d: Duration| format!("{:.1} s", d.as_secs_f64());
@@ -409,6 +416,9 @@ pub async fn plan_llm(
     }
     if let Some(e) = engine_together {
         println!("engine, {concurrent} at once: {e}");
+    }
+    for (i, p) in together_prose.iter().enumerate() {
+        println!("prose of plan {} of {concurrent}: {p}", i + 1);
     }
     println!();
     println!(

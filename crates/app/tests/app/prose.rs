@@ -560,3 +560,42 @@ async fn a_failing_cut_off_or_stalled_model_leaves_a_complete_plan_with_a_warnin
     );
     app.close().await.expect("the store closes");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_model_is_waited_for_and_the_prose_is_still_written() {
+    // The model's queue is full for the first dozen requests (other plans, `/v1` clients).
+    let writer = Writer::new();
+    let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let llm = {
+        let (writer, refused) = (Arc::clone(&writer), Arc::clone(&refused));
+        ScriptedLlm::new(move |request: &ChatRequest| {
+            if refused.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 12 {
+                return Reply::Fail(LlmError::Busy);
+            }
+            writer.answer(&Prompt::of(request)).map_or(
+                Reply::Fail(LlmError::BadRequest("not prose".into())),
+                Reply::Text,
+            )
+        })
+    };
+    let app = app(Some(Arc::clone(&llm) as Arc<dyn LlmClient>), |_| {}).await;
+    let (_, plan) = make(&app, &OwnerId::new("busy-model"), 1, "busy: wait for it").await;
+    assert!(refused.load(std::sync::atomic::Ordering::SeqCst) > 12);
+    let check = prose_check(&plan);
+    assert!(check.passed, "{check:?}");
+    assert!(
+        !plan.warnings.iter().any(|w| w.contains("busy")),
+        "{:?}",
+        plan.warnings
+    );
+    let day = &plan.itinerary.days[0];
+    for stop in day.stops.iter().filter(|s| is_activity(s.kind)) {
+        assert_eq!(
+            Some(stop.note.clone()),
+            writer.note(&stop.name),
+            "{}",
+            stop.name
+        );
+    }
+    app.close().await.expect("the store closes");
+}
