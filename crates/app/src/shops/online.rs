@@ -306,8 +306,13 @@ struct OverpassCenter {
     lon: f64,
 }
 
-/// The named grocery shops of an Overpass answer, as places (`osm:node/…`, `osm:way/…`).
-fn parse_overpass(body: &[u8]) -> Result<Vec<Place>, OnlineError> {
+/// The places of an Overpass answer that `place` makes of its elements (a node at its
+/// position, a way at its centre, valid positions only), one per place id. A query Overpass
+/// stopped half-way is an error.
+fn places_of(
+    body: &[u8],
+    place: impl Fn(&OverpassElement, f64, f64) -> Option<Place>,
+) -> Result<Vec<Place>, OnlineError> {
     let answer: OverpassAnswer =
         serde_json::from_slice(body).map_err(|e| OnlineError::Invalid(e.to_string()))?;
     // Overpass reports a query stopped half-way (timeout, memory) with a 200 and a remark.
@@ -322,15 +327,25 @@ fn parse_overpass(body: &[u8]) -> Result<Vec<Place>, OnlineError> {
             ("way", _, _, Some(c)) => (c.lat, c.lon),
             _ => continue,
         };
-        let name = e.tags.get("name").map(|n| n.trim()).unwrap_or_default();
-        let kind = e.tags.get("shop").map(String::as_str).unwrap_or_default();
-        if name.is_empty() || !GROCERY_SHOPS.contains(&kind) || !GeoPoint::new(lat, lon).is_valid()
-        {
+        if !GeoPoint::new(lat, lon).is_valid() {
             continue;
         }
-        let id = PlaceId::osm(&e.kind, e.id);
-        if !seen.insert(id.clone()) {
-            continue;
+        if let Some(p) = place(&e, lat, lon)
+            && seen.insert(p.id.clone())
+        {
+            places.push(p);
+        }
+    }
+    Ok(places)
+}
+
+/// The named grocery shops of an Overpass answer, as places (`osm:node/…`, `osm:way/…`).
+fn parse_overpass(body: &[u8]) -> Result<Vec<Place>, OnlineError> {
+    places_of(body, |e, lat, lon| {
+        let name = e.tags.get("name").map(|n| n.trim()).unwrap_or_default();
+        let kind = e.tags.get("shop").map(String::as_str).unwrap_or_default();
+        if name.is_empty() || !GROCERY_SHOPS.contains(&kind) {
+            return None;
         }
         let tags: BTreeMap<String, String> = e
             .tags
@@ -338,8 +353,8 @@ fn parse_overpass(body: &[u8]) -> Result<Vec<Place>, OnlineError> {
             .filter(|(k, _)| KEPT_TAGS.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        places.push(Place {
-            id,
+        Some(Place {
+            id: PlaceId::osm(&e.kind, e.id),
             name: name.to_owned(),
             category: PlaceCategory::Grocery,
             kind: kind.to_owned(),
@@ -347,9 +362,8 @@ fn parse_overpass(body: &[u8]) -> Result<Vec<Place>, OnlineError> {
             lon,
             opening_hours: tags.get("opening_hours").cloned(),
             tags,
-        });
-    }
-    Ok(places)
+        })
+    })
 }
 
 /// The Overpass QL query for the grocery shops within `radius_m` of `(lat, lon)`.
@@ -363,33 +377,10 @@ fn overpass_query(lat: f64, lon: f64, radius_m: u64) -> String {
 /// Every place of an Overpass answer that the import's rules keep (hotels, sights, artworks,
 /// eateries, grocery shops), one per element.
 fn parse_places(body: &[u8]) -> Result<Vec<Place>, OnlineError> {
-    let answer: OverpassAnswer =
-        serde_json::from_slice(body).map_err(|e| OnlineError::Invalid(e.to_string()))?;
-    if let Some(remark) = answer.remark.filter(|r| r.contains("error")) {
-        return Err(OnlineError::Incomplete(remark));
-    }
-    let mut seen = HashSet::new();
-    let mut places = Vec::new();
-    for e in answer.elements {
-        let (lat, lon) = match (e.kind.as_str(), e.lat, e.lon, &e.center) {
-            ("node", Some(lat), Some(lon), _) => (lat, lon),
-            ("way", _, _, Some(c)) => (c.lat, c.lon),
-            _ => continue,
-        };
-        let Ok(id) = i64::try_from(e.id) else {
-            continue;
-        };
-        if !GeoPoint::new(lat, lon).is_valid() {
-            continue;
-        }
-        let Some(place) = tripwright_data::osm::place_of((&e.kind, id), (lat, lon), &e.tags) else {
-            continue;
-        };
-        if seen.insert(place.id.clone()) {
-            places.push(place);
-        }
-    }
-    Ok(places)
+    places_of(body, |e, lat, lon| {
+        let id = i64::try_from(e.id).ok()?;
+        tripwright_data::osm::place_of((&e.kind, id), (lat, lon), &e.tags)
+    })
 }
 
 /// The Overpass QL query for every place a plan uses (the import's categories) within
@@ -500,31 +491,16 @@ impl Online {
         center: GeoPoint,
         radius_km: f64,
     ) -> Result<Vec<Place>, OnlineError> {
-        let (Some(http), Some(base)) = (&self.http, &self.overpass) else {
-            return Ok(Vec::new());
-        };
         let (lat, lon) = (round4(center.lat), round4(center.lon));
         let key = format!("{lat:.4},{lon:.4},{:.4}", round4(radius_km));
-        if let Some(places) = self
-            .cached::<Vec<Place>>(store, Service::Overpass, &key)
-            .await
-        {
-            return Ok(places);
-        }
         let radius_m = (radius_km * 1000.0 + AROUND_MARGIN_M).ceil() as u64;
-        let form = serde_urlencoded::to_string([("data", overpass_query(lat, lon, radius_m))])
-            .map_err(|e| OnlineError::Unreachable(e.to_string()))?;
-        let url = format!("{base}/api/interpreter");
-        let body = self
-            .exchange(Service::Overpass, || {
-                http.post(&url)
-                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(form.clone())
-            })
-            .await?;
-        let places = parse_overpass(&body).inspect_err(|e| log_failure(Service::Overpass, e))?;
-        self.remember(store, Service::Overpass, &key, &places).await;
-        Ok(places)
+        self.overpass_places(
+            store,
+            &key,
+            overpass_query(lat, lon, radius_m),
+            parse_overpass,
+        )
+        .await
     }
 
     /// Overpass's places for planning within `radius_km` of `center`: hotels, sights,
@@ -539,19 +515,32 @@ impl Online {
         center: GeoPoint,
         radius_km: f64,
     ) -> Result<Vec<Place>, OnlineError> {
+        let (lat, lon) = (round4(center.lat), round4(center.lon));
+        let key = format!("places:{lat:.4},{lon:.4},{:.4}", round4(radius_km));
+        let radius_m = (radius_km * 1000.0).ceil() as u64;
+        self.overpass_places(store, &key, places_query(lat, lon, radius_m), parse_places)
+            .await
+    }
+
+    /// The places `parse` reads from Overpass's answer to `query`, cached under `key` (a
+    /// cached answer makes no request). Empty when Overpass is not configured.
+    async fn overpass_places(
+        &self,
+        store: &dyn CacheStore,
+        key: &str,
+        query: String,
+        parse: fn(&[u8]) -> Result<Vec<Place>, OnlineError>,
+    ) -> Result<Vec<Place>, OnlineError> {
         let (Some(http), Some(base)) = (&self.http, &self.overpass) else {
             return Ok(Vec::new());
         };
-        let (lat, lon) = (round4(center.lat), round4(center.lon));
-        let key = format!("places:{lat:.4},{lon:.4},{:.4}", round4(radius_km));
         if let Some(places) = self
-            .cached::<Vec<Place>>(store, Service::Overpass, &key)
+            .cached::<Vec<Place>>(store, Service::Overpass, key)
             .await
         {
             return Ok(places);
         }
-        let radius_m = (radius_km * 1000.0).ceil() as u64;
-        let form = serde_urlencoded::to_string([("data", places_query(lat, lon, radius_m))])
+        let form = serde_urlencoded::to_string([("data", query)])
             .map_err(|e| OnlineError::Unreachable(e.to_string()))?;
         let url = format!("{base}/api/interpreter");
         let body = self
@@ -561,8 +550,8 @@ impl Online {
                     .body(form.clone())
             })
             .await?;
-        let places = parse_places(&body).inspect_err(|e| log_failure(Service::Overpass, e))?;
-        self.remember(store, Service::Overpass, &key, &places).await;
+        let places = parse(&body).inspect_err(|e| log_failure(Service::Overpass, e))?;
+        self.remember(store, Service::Overpass, key, &places).await;
         Ok(places)
     }
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tripwright_app::lists::NewItem;
-use tripwright_app::planning::{JobState, PlanEvent, SHUTDOWN_MESSAGE};
+use tripwright_app::planning::{JobState, PlanEvent, PlanJob, SHUTDOWN_MESSAGE};
 use tripwright_app::{AppError, Quota};
 use tripwright_domain::OwnerId;
 use tripwright_llm::ChatRequest;
@@ -94,6 +94,22 @@ async fn lists_and_items_over_their_quota_are_refused() {
     app.close().await.expect("the store closes");
 }
 
+/// An app over `llm` with `owner`'s 1-day plan started and its prose being written.
+async fn writing(
+    llm: Arc<ScriptedLlm>,
+    owner: &OwnerId,
+    prefs: &str,
+) -> (tripwright_app::App, Arc<PlanJob>) {
+    let app = app(Some(llm), |_| {}).await;
+    let job = app
+        .planner()
+        .start(owner, trip(1, prefs))
+        .await
+        .expect("starts");
+    until_text(&job).await;
+    (app, job)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_shutdown_fails_a_stuck_plan_with_a_final_event_and_refuses_new_ones() {
     let hang = Arc::new(AtomicBool::new(true));
@@ -104,14 +120,8 @@ async fn a_shutdown_fails_a_stuck_plan_with_a_final_event_and_refuses_new_ones()
             Reply::Hang("This day".into())
         })
     };
-    let app = app(Some(llm), |_| {}).await;
     let owner = OwnerId::new("shutdown-owner");
-    let job = app
-        .planner()
-        .start(&owner, trip(1, "shutdown: a stuck model"))
-        .await
-        .expect("starts");
-    until_text(&job).await;
+    let (app, job) = writing(llm, &owner, "shutdown: a stuck model").await;
     let started = tokio::time::Instant::now();
     app.planner().shut_down(Duration::from_millis(200)).await;
     assert!(
@@ -155,14 +165,8 @@ async fn a_shutdown_fails_a_stuck_plan_with_a_final_event_and_refuses_new_ones()
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cancelled_plan_still_says_so_after_a_restart() {
     let llm = ScriptedLlm::new(|_: &ChatRequest| Reply::Hang("This day".into()));
-    let app = app(Some(llm), |_| {}).await;
     let owner = OwnerId::new("cancel-restart-owner");
-    let job = app
-        .planner()
-        .start(&owner, trip(1, "cancel: then restart"))
-        .await
-        .expect("starts");
-    until_text(&job).await;
+    let (app, job) = writing(llm, &owner, "cancel: then restart").await;
     app.planner()
         .cancel(&owner, &job.id)
         .await
