@@ -42,7 +42,7 @@ pub fn place_facts(place: &Place) -> Vec<String> {
     add("architect", "architect");
     add("denomination", "denomination");
     add("subject", "subject");
-    add("English name", "name:en");
+    add(tripwright_domain::ENGLISH_NAME, "name:en");
     if let Some(year) = place
         .tag("start_date")
         .map(str::trim)

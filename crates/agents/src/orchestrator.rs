@@ -742,7 +742,7 @@ fn prose_grounded(plan: &Plan, places: &[Place], detail: String) -> tripwright_d
         let allowed: Vec<&str> = day
             .stops
             .iter()
-            .map(|s| s.name.as_str())
+            .flat_map(tripwright_domain::Stop::names)
             .chain([
                 plan.destination.name.as_str(),
                 plan.destination.country.as_str(),

@@ -26,7 +26,9 @@ use tripwright_llm::{ChatMessage, ChatRequest, FinishReason, LlmClient, LlmError
 
 use crate::grounding::{abbreviated, check_text, correct_near_misses, split_sentences};
 use crate::kinds::contradicts_kind;
-use crate::quality::{alters_name, copied, cut_off, numbers, only_names, unsupported_names, words};
+use crate::quality::{
+    altered_names, copied, cut_off, numbers, only_names, unsupported_names, words,
+};
 
 /// The one system prompt of every prose request (so the prefix cache serves it), with a worked
 /// example. Its city is far from any destination a plan mentions with it, and a note that
@@ -209,6 +211,15 @@ struct Subject<'a> {
     facts: String,
 }
 
+impl Subject<'_> {
+    /// The digits its facts (which hold the names it is given) do not: the model cannot
+    /// sample them, so it cannot invent a year or a number out of them (the review still
+    /// checks the figures made of the digits left).
+    fn forbidden_digits(&self) -> Vec<char> {
+        ('0'..='9').filter(|d| !self.facts.contains(*d)).collect()
+    }
+}
+
 /// One text's review: the sentences kept and what was caught.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Review {
@@ -277,11 +288,7 @@ fn review(raw: &str, subject: &Subject<'_>, prompts: &[Vec<String>], finished: b
         if i + 1 == n && (cut_off(sentence) || !finished && cut_off(&corrected_text)) {
             caught.push(Caught::CutOff);
         }
-        if subject
-            .allowed
-            .iter()
-            .any(|name| alters_name(sentence, name))
-        {
+        if !altered_names(sentence, &subject.allowed).is_empty() {
             caught.push(Caught::NameAltered);
         }
         if caught.is_empty() {
@@ -376,7 +383,7 @@ impl ProseWriter {
             let names: Vec<&str> = day
                 .stops
                 .iter()
-                .map(|s| s.name.as_str())
+                .flat_map(Stop::names)
                 .chain([destination.name.as_str(), destination.country.as_str()])
                 .collect();
             if !day.stops.is_empty() {
@@ -386,25 +393,39 @@ impl ProseWriter {
                     .stops
                     .iter()
                     .any(|s| crate::itinerary::is_activity(s.stop.kind));
-                let listed: Vec<String> = d
+                let listed: Vec<&StopInput<'_>> = d
                     .stops
                     .iter()
                     .filter(|s| !sights || crate::itinerary::is_activity(s.stop.kind))
-                    .map(|s| format!("{} ({})", s.stop.name, what(s.stop)))
+                    .collect();
+                // Not a form to fill ("Day 1 … visits: Ateneum (museum)"), which the model
+                // copied, digits and brackets too.
+                let places: Vec<String> = listed
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "{}, a {}",
+                            s.stop.name,
+                            s.stop.place_kind.replace(['_', ':'], " ")
+                        )
+                    })
                     .collect();
                 tasks.push(Task {
                     slot: Slot::Intro { day: day.day },
                     prompt: format!(
-                        "Day {} in {city}, a {}, visits: {}. Introduce this day; name at most two of these places.",
-                        day.day,
+                        "Introduce a {} in {city} spent at these places: {}. Name at most two of them.",
                         day.weekday,
-                        listed.join(", ")
+                        places.join("; "),
                     ),
                     subject: Subject {
                         allowed: names.clone(),
                         others,
                         stop: None,
-                        facts: String::new(),
+                        facts: listed
+                            .iter()
+                            .flat_map(|s| s.stop.names())
+                            .collect::<Vec<_>>()
+                            .join("; "),
                     },
                     max_tokens: self.max_tokens.min(60),
                     sentences: 1,
@@ -456,22 +477,25 @@ impl ProseWriter {
                 .collect();
             let allowed: Vec<&str> = days
                 .iter()
-                .flat_map(|d| d.day.stops.iter().map(|s| s.name.as_str()))
+                .flat_map(|d| d.day.stops.iter().flat_map(Stop::names))
                 .chain([destination.name.as_str(), destination.country.as_str()])
                 .collect();
             tasks.push(Task {
                 slot: Slot::Summary,
-                prompt: format!(
-                    "Trip: {} days in {city} in {}. Sights: {}. Summarise this trip; write no numbers.",
-                    days.len(),
-                    month_name(t.month),
-                    if sights.is_empty() { "none".to_owned() } else { sights.join(", ") },
-                ),
+                prompt: if sights.is_empty() {
+                    format!("Summarise a trip to {city} in {}.", month_name(t.month))
+                } else {
+                    format!(
+                        "Summarise a trip to {city} in {} that sees {}.",
+                        month_name(t.month),
+                        and_list(&sights),
+                    )
+                },
                 subject: Subject {
                     allowed,
                     others,
                     stop: None,
-                    facts: String::new(),
+                    facts: sights.join("; "),
                 },
                 max_tokens: self.max_tokens.min(100),
                 sentences: 2,
@@ -536,12 +560,16 @@ impl ProseWriter {
                     .wrapping_add(slot_seed(task.slot) + u64::from(attempt)),
             );
             request.stop = vec!["\n\n".into()];
+            request.forbidden_chars = task.subject.forbidden_digits();
             let (raw, tokens, finish) = self
                 .generate(request, task.slot, task.sentences, on_text)
                 .await?;
             report.generations += 1;
             report.tokens += u64::from(tokens);
             let r = review(&raw, &task.subject, prompts, finish == FinishReason::Stop);
+            if !r.caught.is_empty() {
+                tracing::debug!(slot = ?task.slot, attempt, caught = ?r.caught, text = %raw, "prose caught");
+            }
             for c in &r.caught {
                 *report.caught.entry(*c).or_default() += 1;
             }
@@ -689,6 +717,22 @@ fn what(stop: &Stop) -> String {
     }
 }
 
+/// "A", "A and B", "A, B and C".
+fn and_list<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.as_ref().to_owned(),
+        [init @ .., last] => format!(
+            "{} and {}",
+            init.iter()
+                .map(AsRef::as_ref)
+                .collect::<Vec<_>>()
+                .join(", "),
+            last.as_ref()
+        ),
+    }
+}
+
 /// Every fixed text the model is shown (the system prompt with its example): prose that
 /// repeats a long run of its words was copied, not written about the stop.
 pub fn prompt_texts() -> Vec<&'static str> {
@@ -757,6 +801,19 @@ mod tests {
             sentences_end("Itä ja Länsi / J. K. Paasikivi stands. It", 1),
             Some(40)
         );
+    }
+
+    #[test]
+    fn only_the_digits_of_the_facts_and_names_may_be_written() {
+        let kiasma = stop("Kiasma", StopKind::Sight, "museum");
+        let digits: Vec<char> = ('0'..='9').collect();
+        assert_eq!(subject(&kiasma, &[], "").forbidden_digits(), digits);
+        assert_eq!(
+            subject(&kiasma, &[], "opened: 1998").forbidden_digits(),
+            ['0', '2', '3', '4', '5', '6', '7']
+        );
+        let g12 = stop("G12 Galleria", StopKind::Sight, "gallery");
+        assert!(!subject(&g12, &[], "").forbidden_digits().contains(&'2'));
     }
 
     #[test]

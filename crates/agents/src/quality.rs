@@ -129,8 +129,9 @@ const PROMPT_LABELS: [&str; 6] = ["city:", "place:", "facts:", "task:", "trip:",
 
 /// The prompts' field labels: prose holds none of them anywhere ("The day at Helsinki, a
 /// Sunday, visits: Itä ja Länsi" echoes the prompt).
-const PROMPT_FIELDS: [&str; 13] = [
+const PROMPT_FIELDS: [&str; 14] = [
     "visits:",
+    "places:",
     "facts:",
     "sights:",
     "hotel:",
@@ -240,7 +241,7 @@ pub(crate) fn numbers(text: &str) -> Vec<String> {
 
 /// Whether `text` writes a multi-word `name` differently: its first and last words appear
 /// close together but the name itself does not ("Taru and totuus" for "Taru ja totuus").
-pub(crate) fn alters_name(text: &str, name: &str) -> bool {
+fn alters_name(text: &str, name: &str) -> bool {
     let name_words = words(name);
     if name_words.len() < 2 {
         return false;
@@ -254,6 +255,26 @@ pub(crate) fn alters_name(text: &str, name: &str) -> bool {
     t.iter()
         .enumerate()
         .any(|(i, w)| w == first && t.iter().skip(i + 1).take(window).any(|later| later == last))
+}
+
+/// The `names` that `text` writes differently ([`alters_name`]), except where the text writes
+/// another of them that starts alike: "Amos Rex is a modern museum" does not alter "Amos
+/// Anderson Art Museum" when Amos Rex is a name of its own.
+pub(crate) fn altered_names<'a>(text: &str, names: &[&'a str]) -> Vec<&'a str> {
+    let lower = text.to_lowercase();
+    names
+        .iter()
+        .copied()
+        .filter(|name| alters_name(text, name))
+        .filter(|name| {
+            let first = words(name).into_iter().next();
+            !names.iter().any(|other| {
+                other != name
+                    && lower.contains(&other.to_lowercase())
+                    && words(other).into_iter().next() == first
+            })
+        })
+        .collect()
 }
 
 /// A scan of one plan's texts: what was found so far, and every sentence seen (by where it
@@ -309,6 +330,7 @@ fn text_flaws(scan: &mut Scan, place: &str, text: &str, stop: Option<&Stop>, nam
         push(Flaw::CutOff, &tail);
     }
     let facts = stop.map(|s| format!("{} {} {}", s.name, s.place_kind, s.facts.join("; ")));
+    let all_names = names.join("; ");
     for sentence in split_sentences(text) {
         let sentence = sentence.trim();
         if sentence.is_empty() {
@@ -336,7 +358,8 @@ fn text_flaws(scan: &mut Scan, place: &str, text: &str, stop: Option<&Stop>, nam
         {
             push(Flaw::WrongKind, sentence);
         }
-        let allowed = facts.as_deref().unwrap_or_default();
+        // A day's intro and the summary may write the names they were given ("G12 Galleria").
+        let allowed = facts.as_deref().unwrap_or(&all_names);
         if numbers(sentence)
             .iter()
             .any(|n| !numbers(allowed).contains(n))
@@ -346,10 +369,8 @@ fn text_flaws(scan: &mut Scan, place: &str, text: &str, stop: Option<&Stop>, nam
         if !unsupported_names(sentence, names, allowed).is_empty() {
             push(Flaw::UnsupportedName, sentence);
         }
-        for name in names {
-            if alters_name(sentence, name) {
-                push(Flaw::NameAltered, sentence);
-            }
+        for _ in altered_names(sentence, names) {
+            push(Flaw::NameAltered, sentence);
         }
     }
 }
@@ -377,7 +398,7 @@ pub fn measure_texts(plan: &Plan) -> ProseQuality {
         .itinerary
         .days
         .iter()
-        .flat_map(|d| d.stops.iter().map(|s| s.name.as_str()))
+        .flat_map(|d| d.stops.iter().flat_map(Stop::names))
         .chain(place)
         .chain(plan.hotels.first().map(|h| h.name.as_str()))
         .collect();
@@ -385,7 +406,7 @@ pub fn measure_texts(plan: &Plan) -> ProseQuality {
         let names: Vec<&str> = day
             .stops
             .iter()
-            .map(|s| s.name.as_str())
+            .flat_map(Stop::names)
             .chain(place)
             .collect();
         if !day.intro.trim().is_empty() {
@@ -518,6 +539,37 @@ mod tests {
                 &ateneum
             )
             .contains(&Flaw::Copied)
+        );
+    }
+
+    #[test]
+    fn a_stop_may_be_called_by_its_english_name() {
+        let mut hall = stop("Vanha Kauppahalli", StopKind::Sight, "attraction", "");
+        hall.facts = vec!["English name: Old Market Hall".into()];
+        assert_eq!(
+            hall.names().collect::<Vec<_>>(),
+            ["Vanha Kauppahalli", "Old Market Hall"]
+        );
+        let names: Vec<&str> = hall
+            .names()
+            .chain(["Amos Rex", "Amos Anderson Art Museum"])
+            .collect();
+        let found = |text: &str| {
+            let mut scan = Scan::new(&prompt_texts());
+            scan.text("day 1", text, Some(&hall), &names);
+            scan.findings
+                .into_iter()
+                .map(|f| f.flaw)
+                .collect::<Vec<_>>()
+        };
+        assert!(found("Old Market Hall sells smoked fish.").is_empty());
+        // Amos Rex is a name of its own, not the other museum's altered.
+        assert!(found("Amos Rex is a modern museum.").is_empty());
+        assert_eq!(found("Amos Art Museum is modern."), [Flaw::NameAltered]);
+        assert!(
+            crate::grounding::check_text("Old Market Hall sells fish.", &names, &[])
+                .invented
+                .is_empty()
         );
     }
 

@@ -243,6 +243,20 @@ pub struct Stop {
     pub note: String,
 }
 
+/// The label of a place's English name (OSM `name:en`) among its facts.
+pub const ENGLISH_NAME: &str = "English name";
+
+impl Stop {
+    /// Its name and, when its data gives one, its English name ("Vanha Kauppahalli", "Old
+    /// Market Hall"): the names prose may call it by.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str()).chain(self.facts.iter().filter_map(|f| {
+            f.strip_prefix(ENGLISH_NAME)
+                .and_then(|rest| rest.strip_prefix(": "))
+        }))
+    }
+}
+
 /// One day of the itinerary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DayPlan {

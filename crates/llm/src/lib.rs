@@ -76,6 +76,11 @@ pub struct ChatRequest {
     pub stop: Vec<String>,
     /// Sampling seed, for reproducible output at temperature > 0.
     pub seed: Option<u64>,
+    /// Characters no generated token may hold (prose without figures: the digits its facts do
+    /// not have). The embedded engine masks every token containing one before sampling; other
+    /// providers ignore it, and the caller's review still checks the text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forbidden_chars: Vec<char>,
 }
 
 impl ChatRequest {
@@ -89,6 +94,7 @@ impl ChatRequest {
             repeat_penalty: 1.15,
             stop: Vec::new(),
             seed: None,
+            forbidden_chars: Vec::new(),
         }
     }
 }

@@ -107,11 +107,11 @@ impl ScriptedLlm {
 /// introduction, one stop's note, or the trip's summary (one text per request).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Prompt {
-    /// The introduction of day `day`, which visits `stops` (names in order).
+    /// The introduction of a day on `weekday`, which visits `stops` (names in order).
     Intro {
-        /// The day, 1-based.
-        day: u8,
-        /// The day's stops' names, in order.
+        /// The day's weekday ("Saturday").
+        weekday: String,
+        /// The names of the stops listed, in order.
         stops: Vec<String>,
         /// The names a second attempt is told not to mention.
         avoid: Vec<String>,
@@ -152,24 +152,21 @@ fn avoided(prompt: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The names of a list like `A (museum), B (restaurant, for lunch)`.
+/// The names of a list like `A, a museum; B, a restaurant`.
 fn listed_names(list: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut rest = list;
-    while let Some(open) = rest.find(" (") {
-        names.push(rest[..open].trim_start_matches(", ").to_owned());
-        let Some(close) = rest[open..].find(')') else {
-            break;
-        };
-        rest = &rest[open + close + 1..];
-    }
-    names
+    list.split("; ")
+        .map(|item| {
+            item.split_once(", a ")
+                .map_or(item, |(name, _)| name)
+                .to_owned()
+        })
+        .collect()
 }
 
 impl Prompt {
-    /// Reads the last user message of a prose request: "Day N in CITY, a WEEKDAY, visits: A
-    /// (kind), B (kind). Introduce …", "Place: A, a KIND in CITY. Facts: ….", or "Trip: …",
-    /// each perhaps followed by " Do not mention: X, Y.".
+    /// Reads the last user message of a prose request: "Introduce a WEEKDAY in CITY spent at
+    /// these places: A, a KIND; B, a KIND. …", "Place: A, a KIND in CITY. Facts: ….", or
+    /// "Summarise a trip …", each perhaps followed by " Do not mention: X, Y.".
     pub fn of(request: &ChatRequest) -> Self {
         let Some(last) = request.messages.last().filter(|m| m.role == Role::User) else {
             return Prompt::Other;
@@ -192,19 +189,19 @@ impl Prompt {
                 avoid,
             };
         }
-        if asked.starts_with("Trip: ") {
+        if asked.starts_with("Summarise a trip") {
             return Prompt::Summary { avoid };
         }
-        if let Some(rest) = asked.strip_prefix("Day ") {
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if let Some(rest) = asked.strip_prefix("Introduce a ") {
+            let weekday = rest.split(' ').next().unwrap_or_default();
             let stops = rest
-                .split(", visits: ")
+                .split(" these places: ")
                 .nth(1)
-                .and_then(|v| v.split(". Introduce").next())
+                .and_then(|v| v.split(". Name ").next())
                 .map(listed_names)
                 .unwrap_or_default();
             return Prompt::Intro {
-                day: digits.parse().unwrap_or(0),
+                weekday: weekday.to_owned(),
                 stops,
                 avoid,
             };
@@ -278,9 +275,14 @@ impl Writer {
             .map(|(_, t)| t)
     }
 
-    /// The last introduction written for day `day`.
-    pub fn intro(&self, day: u8) -> Option<String> {
-        self.last(|p| matches!(p, Prompt::Intro { day: d, .. } if *d == day))
+    /// The last introduction written for a day of these stops (the intro lists a day's
+    /// sights, or all its stops if it has none; a stop is in one day only).
+    pub fn intro<S: AsRef<str>>(&self, day_stops: &[S]) -> Option<String> {
+        self.last(|p| {
+            matches!(p, Prompt::Intro { stops, .. }
+                if !stops.is_empty()
+                    && stops.iter().all(|s| day_stops.iter().any(|d| d.as_ref() == s)))
+        })
     }
 
     /// The last note written about `place`.
@@ -419,12 +421,12 @@ mod tests {
     #[test]
     fn the_writers_prompts_are_read_and_answered_differently() {
         let intro = prose_request(
-            "Day 2 in Helsinki, Finland, a Sunday, visits: Ateneum (museum), Savoy (restaurant, for lunch), Kiasma (museum). Introduce this day; name at most two of these places. Do not mention: Amos Rex, Kappeli.",
+            "Introduce a Sunday in Helsinki, Finland spent at these places: Ateneum, a museum; Savoy, a restaurant; Kiasma, a museum. Name at most two of them. Do not mention: Amos Rex, Kappeli.",
         );
         assert_eq!(
             Prompt::of(&intro),
             Prompt::Intro {
-                day: 2,
+                weekday: "Sunday".into(),
                 stops: vec!["Ateneum".into(), "Savoy".into(), "Kiasma".into()],
                 avoid: vec!["Amos Rex".into(), "Kappeli".into()],
             }
@@ -442,7 +444,7 @@ mod tests {
             }
         );
         let summary =
-            prose_request("Trip: 2 days in Helsinki, Finland in July. Summarise this trip.");
+            prose_request("Summarise a trip to Helsinki, Finland in July that sees Ateneum.");
         assert_eq!(Prompt::of(&summary), Prompt::Summary { avoid: Vec::new() });
         assert_eq!(Prompt::of(&request()), Prompt::Other);
 
@@ -452,9 +454,11 @@ mod tests {
         assert!(first.starts_with("Savoy ") && second.starts_with("Savoy "));
         assert_ne!(first, second);
         assert_eq!(writer.note("Savoy"), Some(second));
-        assert!(writer.intro(2).is_none());
+        let day = ["Savoy", "Ateneum", "Cafe Regatta", "Kiasma"];
+        assert!(writer.intro(&day).is_none());
         writer.answer(&Prompt::of(&intro));
-        assert!(writer.intro(2).is_some());
+        assert!(writer.intro(&day).is_some());
+        assert!(writer.intro(&["Ateneum"]).is_none());
         assert_eq!(writer.answer(&Prompt::Other), None);
         assert_eq!(writer.written().len(), 3);
     }

@@ -160,15 +160,6 @@ async fn a_plans_prose_streams_for_each_day_and_is_kept_as_written_with_names_re
     assert_eq!(plan.itinerary.days.len(), 2);
     for day in &plan.itinerary.days {
         assert!(!day.stops.is_empty(), "day {}", day.day);
-        // The intro's prompt lists the day's stops.
-        let listed = writer
-            .written()
-            .into_iter()
-            .find_map(|(p, _)| match p {
-                Prompt::Intro { day: d, stops, .. } if d == day.day => Some(stops),
-                _ => None,
-            })
-            .expect("an intro was asked for");
         // The intro's prompt lists the sights; meals and coffee are in every day.
         let names: Vec<String> = day
             .stops
@@ -176,8 +167,16 @@ async fn a_plans_prose_streams_for_each_day_and_is_kept_as_written_with_names_re
             .filter(|s| is_activity(s.kind))
             .map(|s| s.name.clone())
             .collect();
+        let listed = writer
+            .written()
+            .into_iter()
+            .find_map(|(p, _)| match p {
+                Prompt::Intro { weekday, stops, .. } if weekday == day.weekday => Some(stops),
+                _ => None,
+            })
+            .expect("an intro was asked for");
         assert_eq!(listed, names);
-        let intro = writer.intro(day.day).expect("an intro");
+        let intro = writer.intro(&names).expect("an intro");
         assert_eq!(day.intro, intro);
         let s = &slots[&Slot::Intro { day: day.day }];
         assert_eq!(
@@ -293,11 +292,8 @@ fn naming_another_place(
                 return Reply::Fail(LlmError::BadRequest("not prose".into()));
             };
             match &prompt {
-                Prompt::Intro {
-                    day: 1,
-                    stops,
-                    avoid,
-                } if always || avoid.is_empty() => {
+                // The plans are of one day: every intro is day 1's.
+                Prompt::Intro { stops, avoid, .. } if always || avoid.is_empty() => {
                     let other = places
                         .iter()
                         .find(|p| {

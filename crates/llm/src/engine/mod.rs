@@ -333,6 +333,7 @@ impl Engine {
             top_p: request.top_p,
             repeat_penalty: request.repeat_penalty,
             seed: request.seed,
+            forbidden_chars: request.forbidden_chars.clone(),
             max_tokens: request.max_tokens,
             stop: request
                 .stop

@@ -23,6 +23,7 @@
 //! request with a new system prompt first has it decoded into the reserved sequence (waiting
 //! meanwhile, which costs nothing: it would have decoded those tokens anyway), then copies.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
@@ -51,6 +52,8 @@ pub(super) struct Job {
     pub top_p: f32,
     pub repeat_penalty: f32,
     pub seed: Option<u64>,
+    /// Tokens holding any of these characters are never sampled.
+    pub forbidden_chars: Vec<char>,
     pub max_tokens: u32,
     pub stop: Vec<String>,
     pub events: UnboundedSender<Event>,
@@ -103,6 +106,8 @@ pub(super) struct Scheduler<'m> {
     settings: Settings,
     admitted: u64,
     counters: Arc<Counters>,
+    /// The tokens holding each character, indexed when a request first forbids some.
+    tokens_by_char: Option<HashMap<char, Vec<LlamaToken>>>,
 }
 
 impl<'m> Scheduler<'m> {
@@ -126,7 +131,42 @@ impl<'m> Scheduler<'m> {
             settings,
             admitted: 0,
             counters,
+            tokens_by_char: None,
         }
+    }
+
+    /// The tokens whose text holds any of `chars` (none for none). The vocabulary is indexed
+    /// by character on first use (≈150k tokens, once); a lookup is then a few set unions.
+    fn tokens_holding(&mut self, chars: &[char]) -> Vec<LlamaToken> {
+        if chars.is_empty() {
+            return Vec::new();
+        }
+        let model = self.model;
+        let index = self.tokens_by_char.get_or_insert_with(|| {
+            let vocab = model.vocab();
+            let mut index: HashMap<char, Vec<LlamaToken>> = HashMap::new();
+            for i in 0..model.n_vocab() {
+                let token = LlamaToken::new(i);
+                let piece =
+                    String::from_utf8_lossy(&vocab.token_to_piece(token, false, None)).into_owned();
+                let mut seen: Vec<char> = piece.chars().collect();
+                seen.sort_unstable();
+                seen.dedup();
+                for c in seen {
+                    index.entry(c).or_default().push(token);
+                }
+            }
+            index
+        });
+        let mut tokens: Vec<LlamaToken> = chars
+            .iter()
+            .filter_map(|c| index.get(c))
+            .flatten()
+            .copied()
+            .collect();
+        tokens.sort_unstable();
+        tokens.dedup();
+        tokens
     }
 
     /// Serves until every `Engine` handle is gone and the last sequence has finished.
@@ -176,6 +216,7 @@ impl<'m> Scheduler<'m> {
                 job.top_p,
                 job.repeat_penalty,
                 job.seed,
+                &self.tokens_holding(&job.forbidden_chars),
             ),
             text: TextOut::new(job.stop),
             max_tokens: job.max_tokens,

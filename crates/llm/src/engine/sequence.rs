@@ -7,6 +7,7 @@
 
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
+use llama_cpp_2::token::logit_bias::LlamaLogitBias;
 use llama_cpp_2::vocab::LlamaVocab;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -87,7 +88,8 @@ const PENALTY_WINDOW: i32 = 64;
 
 /// The sampler chain for one request: repetition penalty over the generated tokens (never the
 /// prompt — itineraries must repeat the place names they are given), then greedy at
-/// temperature 0, else temperature → top-p → a seeded draw.
+/// temperature 0, else temperature → top-p → a seeded draw; `forbidden` tokens are masked
+/// first.
 /// Candidates kept before temperature and top-p.
 const TOP_K: i32 = 40;
 
@@ -97,8 +99,16 @@ pub(super) fn sampler(
     top_p: f32,
     repeat_penalty: f32,
     seed: Option<u64>,
+    forbidden: &[LlamaToken],
 ) -> LlamaSampler {
-    let mut chain = Vec::with_capacity(4);
+    let mut chain = Vec::with_capacity(6);
+    if !forbidden.is_empty() {
+        let biases: Vec<LlamaLogitBias> = forbidden
+            .iter()
+            .map(|&t| LlamaLogitBias::new(t, f32::NEG_INFINITY))
+            .collect();
+        chain.push(LlamaSampler::logit_bias(n_vocab, &biases));
+    }
     if repeat_penalty != 1.0 {
         chain.push(LlamaSampler::penalties(
             n_vocab,

@@ -381,3 +381,41 @@ fn a_missing_model_file_is_a_clear_error() {
         other => panic!("expected an engine error, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn forbidden_characters_are_never_generated() {
+    let _lock = one_at_a_time().await;
+    let engine = engine(1, false, None);
+    let count = || ask("Count from 1 to 20, separated by commas.", 40);
+    let free = engine.complete(count()).await.expect("generation succeeds");
+    assert!(
+        free.text.chars().filter(char::is_ascii_digit).count() > 5,
+        "the model counts in digits when it may: {:?}",
+        free.text
+    );
+    let masked = engine
+        .complete(ChatRequest {
+            forbidden_chars: ('0'..='9').collect(),
+            ..count()
+        })
+        .await
+        .expect("generation succeeds");
+    assert!(
+        !masked.text.trim().is_empty() && !masked.text.contains(|c: char| c.is_ascii_digit()),
+        "no digit once digits are forbidden: {:?}",
+        masked.text
+    );
+    // Forbidding some characters leaves the others.
+    let some = engine
+        .complete(ChatRequest {
+            forbidden_chars: vec!['7'],
+            ..count()
+        })
+        .await
+        .expect("generation succeeds");
+    assert!(
+        !some.text.contains('7') && some.text.contains('1'),
+        "7 masked, 1 kept: {:?}",
+        some.text
+    );
+}

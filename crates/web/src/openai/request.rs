@@ -232,6 +232,7 @@ impl CompletionRequest {
                 stop: stop_sequences(self.stop)?,
                 // The seed only picks a random stream: a negative one is as good as its bits.
                 seed: self.seed.map(|s| s as u64),
+                forbidden_chars: Vec::new(),
             },
             stream,
             include_usage: self.stream_options.is_some_and(|o| o.include_usage),
@@ -374,6 +375,7 @@ mod tests {
                 repeat_penalty: 1.0,
                 stop: vec!["\n".into()],
                 seed: Some(u64::MAX),
+                forbidden_chars: Vec::new(),
             }
         );
         assert!(valid.stream && valid.include_usage);

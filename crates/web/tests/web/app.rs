@@ -853,7 +853,7 @@ fn assert_day_one_streamed(events: &[(String, Value)], plan: &Value) {
     let (intro, stops, notes) = day_one(plan);
     assert!(!stops.is_empty(), "{plan}");
     let w = writer();
-    let written = w.intro(1).expect("an intro was written");
+    let written = w.intro(&stops).expect("an intro was written");
     assert_eq!(
         streamed(events, Some(1), None),
         (written.clone(), written.clone())
@@ -976,7 +976,7 @@ async fn prose_streams_and_a_day_is_rewritten_by_the_model() {
     let written = writer().written();
     let count = |f: &dyn Fn(&Prompt) -> bool| written.iter().filter(|(p, _)| f(p)).count();
     assert_eq!(
-        count(&|p| matches!(p, Prompt::Intro { day: 1, stops: s, .. } if *s == stops)),
+        count(&|p| matches!(p, Prompt::Intro { stops: s, .. } if *s == stops)),
         2,
         "{written:?}"
     );
