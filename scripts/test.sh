@@ -13,7 +13,7 @@ cargo test --workspace --locked --no-fail-fast
 # The evaluation suite, without the language model, against the thresholds in the repository.
 bin=${CARGO_TARGET_DIR:-$PWD/target}/debug/tripwright
 eval_dir=$(mktemp -d)
-"$bin" --data-dir "$eval_dir" eval --suite eval/suite.jsonl --no-llm \
+TRIPWRIGHT_ONLINE__ENABLED=false "$bin" --data-dir "$eval_dir" eval --suite eval/suite.jsonl --no-llm \
   --thresholds eval/thresholds.toml --out "$eval_dir/report" 2>/dev/null
 rm -rf "$eval_dir"
 # Browser end-to-end tests in headless Chromium against the binary `cargo test` just built for

@@ -327,13 +327,37 @@ impl Orchestrator {
             summary,
             checks: Vec::new(),
             warnings,
+            sources: Vec::new(),
         };
+        plan.sources = self.sources(&plan).await;
         plan.checks = self.check(&plan).await?;
         if let Some(detail) = prose_check {
             plan.checks
                 .push(prose_grounded(&plan, &gathered.places, detail));
         }
         Ok(plan)
+    }
+
+    /// Where the plan's hotels and stops came from; none (logged) when the store cannot say.
+    async fn sources(&self, plan: &Plan) -> Vec<tripwright_domain::PlaceSource> {
+        let ids: Vec<PlaceId> = plan
+            .hotels
+            .iter()
+            .map(|h| h.id.clone())
+            .chain(
+                plan.itinerary
+                    .days
+                    .iter()
+                    .flat_map(|d| d.stops.iter().map(|s| s.place_id.clone())),
+            )
+            .collect();
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        self.places.sources_of(&ids).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the sources of a plan's places could not be read");
+            Vec::new()
+        })
     }
 
     /// The cost tables in the currency asked for (else the base currency, with a warning),

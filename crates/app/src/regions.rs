@@ -1,5 +1,5 @@
 //! Place data on demand: a destination with too little local data gets its places from the
-//! Overpass API (when `[online] overpass_url` is set), stored like imported places (source
+//! Overpass API (while `[online]` lookups are on, the default), stored like imported places (source
 //! `overpass`, with the date they were fetched), so that a city outside the imported extracts
 //! can be planned. Nothing is asked when the store already knows the area, and an answer is
 //! cached (see [`crate::shops::online`] for the service's usage policy: one request at a time,
@@ -10,7 +10,31 @@ use std::sync::Arc;
 use tripwright_domain::{Destination, GeoPoint, PlaceCategory};
 use tripwright_store::{CacheStore, PlaceStore};
 
-use crate::shops::online::Online;
+use crate::shops::online::{Online, OnlineError};
+
+/// Why a destination's places could not be fetched.
+#[derive(Debug)]
+pub(crate) enum FetchError {
+    /// Overpass is not asked: the sentence says which setting to change.
+    Off(&'static str),
+    /// The lookup failed.
+    Online(OnlineError),
+    /// The store could not take them.
+    Store(String),
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Off(why) => f.write_str(why),
+            Self::Online(OnlineError::Unreachable(_)) => {
+                f.write_str("OpenStreetMap (Overpass) could not be reached")
+            }
+            Self::Online(e) => write!(f, "OpenStreetMap (Overpass) failed: {e}"),
+            Self::Store(e) => write!(f, "the places could not be stored: {e}"),
+        }
+    }
+}
 
 /// Fewer sights than this within the planner's radius, and the destination's places are
 /// fetched: a handful of statues is not a city to plan.
@@ -86,11 +110,20 @@ impl OnDemand {
         }
         let radius = Self::radius_km(dest.population).min(self.radius_km.max(1.0));
         fetching();
-        self.fetch(dest, radius).await.map_err(|e| {
-            format!(
-                "places near {} could not be fetched from OpenStreetMap ({e}); try again later, or import the region with `tripwright import osm FILE.osm.pbf`",
+        let import = format!(
+            "`tripwright import region \"{}, {}\"` where there is internet, or `tripwright import osm FILE.osm.pbf`",
+            dest.name, dest.country
+        );
+        self.fetch(dest, radius).await.map_err(|e| match e {
+            FetchError::Online(OnlineError::Unreachable(_)) => format!(
+                "no place data for {}, and OpenStreetMap could not be reached; import the region with {import}",
                 dest.name
-            )
+            ),
+            FetchError::Online(e) => format!(
+                "places near {} could not be fetched from OpenStreetMap ({e}); try again later, or import the region with {import}",
+                dest.name
+            ),
+            e => format!("places near {} could not be fetched: {e}", dest.name),
         })
     }
 
@@ -98,13 +131,14 @@ impl OnDemand {
     /// region imported again replaces its places); returns how many were stored.
     ///
     /// # Errors
-    /// Overpass is not configured or failed, or the store could not take them: in words.
-    pub(crate) async fn fetch(&self, dest: &Destination, radius_km: f64) -> Result<usize, String> {
-        if !self.online.lists_shops() {
-            return Err(
-                "no Overpass server is configured: set [online] overpass_url (TRIPWRIGHT_ONLINE__OVERPASS_URL)"
-                    .into(),
-            );
+    /// Overpass is off or failed, or the store could not take them.
+    pub(crate) async fn fetch(
+        &self,
+        dest: &Destination,
+        radius_km: f64,
+    ) -> Result<usize, FetchError> {
+        if let Some(why) = self.online.overpass_off() {
+            return Err(FetchError::Off(why));
         }
         let center = GeoPoint::new(dest.lat, dest.lon);
         tracing::info!(destination = %dest.name, radius_km, "fetching places from OpenStreetMap");
@@ -112,19 +146,20 @@ impl OnDemand {
             .online
             .places(self.cache.as_ref(), center, radius_km)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(FetchError::Online)?;
         if places.is_empty() {
             return Ok(0);
         }
         let source = source_of(dest);
+        let store = |e: tripwright_store::StoreError| FetchError::Store(e.to_string());
         self.places
             .delete_places_from(&source)
             .await
-            .map_err(|e| format!("the places could not be stored: {e}"))?;
+            .map_err(store)?;
         self.places
             .upsert_places(&source, &places)
             .await
-            .map_err(|e| format!("the places could not be stored: {e}"))
+            .map_err(store)
     }
 }
 

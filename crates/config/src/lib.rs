@@ -130,7 +130,7 @@ pub struct Config {
     pub costs: CostConfig,
     /// The language model that writes the prose.
     pub llm: LlmConfig,
-    /// Optional online lookups (Nominatim, Overpass); off by default.
+    /// Outside lookups (Overpass, Nominatim): on by default, with one switch.
     pub online: OnlineConfig,
     /// The web app that `tripwright serve` runs.
     pub web: WebConfig,
@@ -385,35 +385,48 @@ impl Default for WebConfig {
     }
 }
 
-/// Optional online lookups for the supermarkets search (see `docs/trip-list.md`): a Nominatim
-/// geocoder for places the offline gazetteer does not know, and an Overpass API for live shop
-/// data. Both are off until their URL is set; the server then sends at most one request per
-/// second to each, with a User-Agent naming Tripwright and `user_agent_contact`, and caches
-/// every answer in the store for `cache_hours`.
+/// The public OpenStreetMap geocoder, asked when `[online]` is on and no other is set.
+pub const PUBLIC_NOMINATIM: &str = "https://nominatim.openstreetmap.org";
+/// The public Overpass API, asked when `[online]` is on and no other is set.
+pub const PUBLIC_OVERPASS: &str = "https://overpass-api.de";
+
+/// Outside lookups (see `docs/configuration.md`): place data on demand for a destination the
+/// store knows too little of and live grocery shops (an Overpass API), and geocoding of places
+/// the offline gazetteer does not know (a Nominatim server). One switch, `enabled`, governs
+/// them all; on by default, with the public OpenStreetMap instances, so that a fresh
+/// installation with internet plans any city. The server sends at most one request per second
+/// to each, with a User-Agent naming Tripwright and `user_agent_contact`, and caches every
+/// answer in the store for `cache_hours`. A service that cannot be reached is not asked again
+/// for five minutes: every lookup meanwhile fails at once, so an installation without internet
+/// never waits on it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OnlineConfig {
-    /// Base URL of a Nominatim server, e.g. `https://nominatim.example.org` (`/search` is
-    /// appended); unset: no online geocoding.
+    /// Whether anything outside is asked at all; `false`: nothing is, whatever URLs are set.
+    pub enabled: bool,
+    /// Base URL of a Nominatim server (`/search` is appended); empty or `off`: no online
+    /// geocoding.
     pub nominatim_url: Option<String>,
-    /// Base URL of an Overpass API server, e.g. `https://overpass.example.org`
-    /// (`/api/interpreter` is appended): live grocery shops, and the places of a destination
-    /// the store has fewer than 8 sights for (fetched once, stored); unset: neither.
+    /// Base URL of an Overpass API server (`/api/interpreter` is appended): live grocery
+    /// shops, and the places of a destination the store has fewer than 8 sights for (fetched
+    /// once, stored); empty or `off`: neither.
     pub overpass_url: Option<String>,
     /// How the operators can reach you (an e-mail address or URL), sent in the User-Agent
     /// `Tripwright/{version} ({contact})` as the services' usage policies ask.
     pub user_agent_contact: String,
     /// How long an answer is reused from the cache, in hours.
     pub cache_hours: u64,
-    /// Longest wait for one answer (and for a turn at the rate limit), in seconds.
+    /// Longest wait for one answer (and for a turn at the rate limit), in seconds; a
+    /// connection gets at most 5 of them.
     pub timeout_secs: u64,
 }
 
 impl Default for OnlineConfig {
     fn default() -> Self {
         Self {
-            nominatim_url: None,
-            overpass_url: None,
+            enabled: true,
+            nominatim_url: Some(PUBLIC_NOMINATIM.to_owned()),
+            overpass_url: Some(PUBLIC_OVERPASS.to_owned()),
             user_agent_contact: String::new(),
             cache_hours: 24 * 7,
             timeout_secs: 10,
@@ -925,10 +938,11 @@ mod tests {
     }
 
     #[test]
-    fn online_lookups_are_off_by_default_and_set_from_the_environment() {
+    fn online_lookups_are_on_by_default_and_set_from_the_environment() {
         let c = Config::load(None, env(&[])).expect("load");
-        assert_eq!(c.online.nominatim_url, None);
-        assert_eq!(c.online.overpass_url, None);
+        assert!(c.online.enabled);
+        assert_eq!(c.online.nominatim_url.as_deref(), Some(PUBLIC_NOMINATIM));
+        assert_eq!(c.online.overpass_url.as_deref(), Some(PUBLIC_OVERPASS));
         assert_eq!(c.online.cache_hours, 168);
         assert_eq!(c.online.timeout_secs, 10);
         let c = Config::load(
@@ -938,16 +952,19 @@ mod tests {
                     "TRIPWRIGHT_ONLINE__NOMINATIM_URL",
                     "https://nominatim.example.org",
                 ),
+                ("TRIPWRIGHT_ONLINE__OVERPASS_URL", "off"),
                 ("TRIPWRIGHT_ONLINE__USER_AGENT_CONTACT", "ops@example.org"),
                 ("TRIPWRIGHT_ONLINE__TIMEOUT_SECS", "3"),
+                ("TRIPWRIGHT_ONLINE__ENABLED", "false"),
             ]),
         )
         .expect("load");
+        assert!(!c.online.enabled);
         assert_eq!(
             c.online.nominatim_url.as_deref(),
             Some("https://nominatim.example.org")
         );
-        assert_eq!(c.online.overpass_url, None);
+        assert_eq!(c.online.overpass_url.as_deref(), Some("off"));
         assert_eq!(c.online.user_agent_contact, "ops@example.org");
         assert_eq!(c.online.timeout_secs, 3);
     }

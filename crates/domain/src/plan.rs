@@ -348,6 +348,37 @@ pub struct Check {
     pub detail: String,
 }
 
+/// A source of place data: an extract's file name (`Helsinki.osm.pbf`) or a fetched city
+/// (`overpass: Rome, Italy`), with how many places it gave and when it was imported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlaceSource {
+    /// What the places were imported from.
+    pub source: String,
+    /// How many places (of the store, or of a plan's hotels and stops).
+    pub places: u64,
+    /// When it was last imported.
+    pub imported_at: DateTime<Utc>,
+}
+
+impl PlaceSource {
+    /// In words: "the OpenStreetMap extract Helsinki.osm.pbf, imported 2026-12-05 (23
+    /// places)", "OpenStreetMap, fetched for Rome, Italy on 2026-12-05 (12 places)".
+    pub fn describe(&self) -> String {
+        let date = self.imported_at.format("%Y-%m-%d");
+        let n = self.places;
+        let places = if n == 1 { "place" } else { "places" };
+        match self.source.strip_prefix("overpass: ") {
+            Some(city) => {
+                format!("OpenStreetMap, fetched for {city} on {date} ({n} {places})")
+            }
+            None => format!(
+                "the OpenStreetMap extract {}, imported {date} ({n} {places})",
+                self.source
+            ),
+        }
+    }
+}
+
 /// A complete trip plan: the output of the orchestrator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
@@ -371,6 +402,9 @@ pub struct Plan {
     pub checks: Vec<Check>,
     /// Things the user should know (no place data, budget exceeded, thin supply …).
     pub warnings: Vec<String>,
+    /// Where its hotels and stops came from (OpenStreetMap extracts and fetched cities).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<PlaceSource>,
 }
 
 impl Itinerary {

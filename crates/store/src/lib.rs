@@ -27,6 +27,8 @@ use tripwright_domain::{
 
 pub use error::{Entity, StoreError};
 pub use sqlite::SqliteStore;
+/// One source of stored places ([`PlaceStore::place_sources`]).
+pub use tripwright_domain::PlaceSource;
 
 /// Opens the store at `path`, creating it when missing. This is where a backend is chosen:
 /// today the SQLite file; a PostgreSQL URL will select the second backend here, without
@@ -51,17 +53,6 @@ pub struct PlanSummary {
     pub country: String,
     /// Requested trip length in days.
     pub days: u8,
-}
-
-/// One source of stored places ([`PlaceStore::place_sources`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlaceSource {
-    /// What they were imported from: `Helsinki.osm.pbf`, `overpass: Rome, Italy`.
-    pub source: String,
-    /// Places stored from it.
-    pub places: u64,
-    /// When it was last imported.
-    pub imported_at: DateTime<Utc>,
 }
 
 /// A plan that stopped before it was made (it failed, the server was restarted, its owner
@@ -147,6 +138,10 @@ pub trait PlaceStore: Send + Sync {
     /// Where the stored places came from: one line per source (an extract's file name, a
     /// fetched region), with its places and its latest import time, newest first.
     async fn place_sources(&self) -> Result<Vec<PlaceSource>>;
+
+    /// The sources of the places `ids` (unknown ids are skipped), each with how many of them
+    /// it gave and its latest import time, newest first.
+    async fn sources_of(&self, ids: &[PlaceId]) -> Result<Vec<PlaceSource>>;
 
     /// Deletes the places whose latest import was from `source`; returns how many.
     async fn delete_places_from(&self, source: &str) -> Result<u64>;

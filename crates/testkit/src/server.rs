@@ -18,7 +18,8 @@ use crate::sse::parse_sse;
 /// How long a test waits for one answer, or one body, before it fails.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// A configuration over `data_dir` and the assets, with the language model off and the
+/// A configuration over `data_dir` and the assets, with the language model and the online
+/// lookups off and the
 /// rate limits per address off (every test client is 127.0.0.1; the tests of the limits set
 /// their own).
 pub fn config(data_dir: &Path) -> Config {
@@ -28,6 +29,8 @@ pub fn config(data_dir: &Path) -> Config {
         ..Config::default()
     };
     c.llm.provider = LlmProvider::Off;
+    // Nothing outside is asked unless a test points the lookups at its stand-in.
+    c.online.enabled = false;
     c.limits.plan_requests_per_minute = 0;
     c.limits.list_edits_per_minute = 0;
     c.limits.exports_per_minute = 0;

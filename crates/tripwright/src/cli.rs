@@ -470,7 +470,14 @@ async fn plan(mut config: Config, secrets: &Secrets, args: PlanArgs) -> Result<(
             let _ = writeln!(err, "{}", render::event_line(&ev));
         }
     });
-    let result = app.planner().make(request, Some(tx)).await;
+    let result = app
+        .planner()
+        .make_telling(request, Some(tx), |notice| {
+            if human {
+                eprintln!("{notice}");
+            }
+        })
+        .await;
     let _ = progress.await;
     app.close().await?;
     let plan = result?;

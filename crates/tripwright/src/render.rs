@@ -166,6 +166,14 @@ pub fn plan_text(plan: &Plan) -> String {
             let _ = writeln!(s, "  ! {w}");
         }
     }
+    if !plan.sources.is_empty() {
+        let sources: Vec<String> = plan
+            .sources
+            .iter()
+            .map(tripwright_domain::PlaceSource::describe)
+            .collect();
+        let _ = writeln!(s, "\nHotels and stops from {}.", sources.join("; "));
+    }
     let _ = writeln!(
         s,
         "\nPlan {} saved. Data: GeoNames, CHELSA/GeoRank, © OpenStreetMap contributors.",

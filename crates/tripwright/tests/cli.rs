@@ -57,7 +57,9 @@ fn tripwright_env(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Outpu
     cmd.env_remove("TRIPWRIGHT_CONFIG")
         .env_remove("OPENAI_API_KEY")
         .env_remove("TRIPWRIGHT_OPENAI_API_KEY")
-        .env("TRIPWRIGHT_LLM__PROVIDER", "off");
+        .env("TRIPWRIGHT_LLM__PROVIDER", "off")
+        // Nothing outside is asked unless the test points the lookups at its stand-in.
+        .env("TRIPWRIGHT_ONLINE__ENABLED", "false");
     cmd.current_dir(data_dir);
     for (k, v) in env {
         cmd.env(k, v);
@@ -147,6 +149,11 @@ async fn helsinki_plan_is_valid_grounded_and_costed() {
     assert!(!hotels.is_empty());
     let days = plan["itinerary"]["days"].as_array().expect("days");
     assert_eq!(days.len(), 3);
+    // Every one of them came from the demo extract, and the plan says so.
+    let sources = plan["sources"].as_array().expect("sources");
+    assert_eq!(sources.len(), 1, "{sources:?}");
+    assert_eq!(sources[0]["source"], "Helsinki.osm.pbf");
+    let counted = sources[0]["places"].as_u64().expect("a count");
     let mut ids = Vec::new();
     for h in hotels {
         ids.push((
@@ -169,6 +176,12 @@ async fn helsinki_plan_is_valid_grounded_and_costed() {
             ));
         }
     }
+    let distinct: HashSet<&str> = ids.iter().map(|(id, _)| *id).collect();
+    assert_eq!(
+        counted,
+        distinct.len() as u64,
+        "each hotel and stop counted once"
+    );
     for (id, name) in ids {
         let p = store
             .place(&PlaceId::new(id))

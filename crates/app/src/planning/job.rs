@@ -102,6 +102,8 @@ pub struct Parts {
     pub checks: Option<Vec<Check>>,
     /// The warnings (of a finished plan).
     pub warnings: Vec<String>,
+    /// Where its places came from (of a finished plan).
+    pub sources: Vec<tripwright_domain::PlaceSource>,
     /// The currency prices are shown in: the request's, else the destination's, until the
     /// summary says which one the costs are in.
     pub currency: String,
@@ -117,6 +119,7 @@ impl Parts {
             summary: Some(plan.summary.clone()),
             checks: Some(plan.checks.clone()),
             warnings: plan.warnings.clone(),
+            sources: plan.sources.clone(),
             currency: plan.summary.cost.currency.clone(),
         }
     }

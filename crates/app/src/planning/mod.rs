@@ -232,14 +232,25 @@ impl Planner {
         req: TripRequest,
         events: Option<UnboundedSender<AgentEvent>>,
     ) -> Result<Plan, AppError> {
+        self.make_telling(req, events, |_| {}).await
+    }
+
+    /// [`Planner::make`], telling `notice` what it waits for first, if anything ("Fetching
+    /// places near Rome from OpenStreetMap…").
+    ///
+    /// # Errors
+    /// As [`Planner::make`].
+    pub async fn make_telling(
+        &self,
+        req: TripRequest,
+        events: Option<UnboundedSender<AgentEvent>>,
+        notice: impl FnOnce(&str),
+    ) -> Result<Plan, AppError> {
         let fetched = match self.shared.gazetteer.geocode(&req.destination) {
             Ok(dest) => {
-                let name = dest.name.clone();
                 self.shared
                     .on_demand
-                    .ensure(&dest, || {
-                        tracing::info!(destination = %name, "fetching places from OpenStreetMap");
-                    })
+                    .ensure(&dest, || notice(&fetching_message(&dest)))
                     .await
             }
             Err(_) => Ok(0),
@@ -437,6 +448,11 @@ async fn save(
 }
 
 /// Runs the agents for an owner's `job`, streaming their events, then saves the plan.
+/// What a plan waits for while its destination's places are fetched.
+fn fetching_message(dest: &tripwright_domain::Destination) -> String {
+    format!("Fetching places near {} from OpenStreetMap…", dest.name)
+}
+
 async fn make_owned(
     shared: &Shared,
     job: Arc<PlanJob>,
@@ -447,10 +463,7 @@ async fn make_owned(
     let fetched = shared
         .on_demand
         .ensure(&job.destination, || {
-            job.notice(format!(
-                "Fetching places near {} from OpenStreetMap…",
-                job.destination.name
-            ));
+            job.notice(fetching_message(&job.destination));
         })
         .await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

@@ -1,6 +1,10 @@
-//! Optional online lookups: a Nominatim geocoder for places the offline gazetteer does not
-//! know, and an Overpass API for live grocery shops. Both are off
-//! until `[online] nominatim_url` / `overpass_url` are set; only the configured URLs are asked.
+//! Online lookups: a Nominatim geocoder for places the offline gazetteer does not know, and an
+//! Overpass API for live grocery shops and the places of destinations the store lacks. One
+//! switch, `[online] enabled`, governs both (on by default, with the public instances); an
+//! empty URL turns one off; only the configured URLs are asked. A service that could not be
+//! reached (no route, no name resolution, refused) is not asked again for
+//! [`UNREACHABLE_PAUSE`]: every lookup meanwhile fails at once, so a machine without internet
+//! never waits on it; a connection gets at most [`CONNECT_TIMEOUT`].
 //!
 //! The services' usage policies are kept: every request carries the User-Agent
 //! `Tripwright/{version} ({contact})`; this process sends each service at most one request per
@@ -28,6 +32,10 @@ use tripwright_store::CacheStore;
 const MIN_INTERVAL: Duration = Duration::from_secs(1);
 /// Longest `Retry-After` waited for before the one retry; longer ones give up at once.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
+/// How long a service that could not be reached is not asked again.
+pub const UNREACHABLE_PAUSE: Duration = Duration::from_secs(300);
+/// Longest wait for a connection (within the configured timeout).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest answer read, bytes.
 const MAX_BODY_BYTES: usize = 16 << 20;
 /// Added to the Overpass `around` radius so that rounding the centre to 4 decimals (≤ 8 m)
@@ -151,6 +159,11 @@ pub struct Online {
     cache_secs: u64,
     /// Longest wait for an answer, and for a turn.
     timeout: Duration,
+    /// `[online] enabled`.
+    enabled: bool,
+    /// Services that could not be reached, with when: not asked again until
+    /// [`UNREACHABLE_PAUSE`] has passed.
+    unreachable: std::sync::Mutex<Vec<(&'static str, Instant, String)>>,
 }
 
 impl std::fmt::Debug for Online {
@@ -174,9 +187,12 @@ fn user_agent(contact: &str) -> String {
     }
 }
 
-/// A configured base URL without its trailing `/`; `None` when unset or blank.
+/// A configured base URL without its trailing `/`; `None` when unset, blank or `off`.
 fn base_url(key: &str, url: Option<&str>) -> Result<Option<String>, String> {
-    match url.map(str::trim).filter(|u| !u.is_empty()) {
+    match url
+        .map(str::trim)
+        .filter(|u| !u.is_empty() && !u.eq_ignore_ascii_case("off"))
+    {
         None => Ok(None),
         Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
             Ok(Some(u.trim_end_matches('/').to_owned()))
@@ -404,13 +420,15 @@ fn places_query(lat: f64, lon: f64, radius_m: u64) -> String {
 }
 
 impl Online {
-    /// The lookups of `config`: no client unless a URL is set.
+    /// The lookups of `config`: no client unless they are enabled and a URL is set.
     ///
     /// # Errors
     /// A URL that is not http(s), a contact a header cannot carry, or no HTTP client.
     pub fn new(config: &OnlineConfig) -> Result<Self, String> {
-        let nominatim = base_url("nominatim_url", config.nominatim_url.as_deref())?;
-        let overpass = base_url("overpass_url", config.overpass_url.as_deref())?;
+        let nominatim =
+            base_url("nominatim_url", config.nominatim_url.as_deref())?.filter(|_| config.enabled);
+        let overpass =
+            base_url("overpass_url", config.overpass_url.as_deref())?.filter(|_| config.enabled);
         let timeout = Duration::from_secs(config.timeout_secs.max(1));
         let http = if nominatim.is_some() || overpass.is_some() {
             let contact = config.user_agent_contact.trim();
@@ -425,6 +443,7 @@ impl Online {
             let client = reqwest::Client::builder()
                 .user_agent(agent)
                 .timeout(timeout)
+                .connect_timeout(CONNECT_TIMEOUT.min(timeout))
                 .build()
                 .map_err(|e| format!("no HTTP client for the online lookups: {e}"))?;
             tracing::info!(?nominatim, ?overpass, "online lookups are on");
@@ -438,6 +457,8 @@ impl Online {
             overpass,
             cache_secs: config.cache_hours.saturating_mul(3600),
             timeout,
+            enabled: config.enabled,
+            unreachable: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -449,6 +470,21 @@ impl Online {
     /// Whether Overpass is configured.
     pub fn lists_shops(&self) -> bool {
         self.overpass.is_some()
+    }
+
+    /// Why Overpass is not asked, in words with the setting to change (`None`: it is).
+    pub fn overpass_off(&self) -> Option<&'static str> {
+        if self.overpass.is_some() {
+            None
+        } else if !self.enabled {
+            Some(
+                "online lookups are off: set [online] enabled = true (TRIPWRIGHT_ONLINE__ENABLED=true)",
+            )
+        } else {
+            Some(
+                "no Overpass server is configured: set [online] overpass_url (TRIPWRIGHT_ONLINE__OVERPASS_URL)",
+            )
+        }
     }
 
     /// Nominatim's best hit for `query` (`None`: not found, or Nominatim is not configured).
@@ -595,10 +631,13 @@ impl Online {
         service: Service,
         request: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<Vec<u8>, OnlineError> {
+        self.not_known_unreachable(service)?;
         let mut last = tokio::time::timeout(self.timeout, service.turn().lock())
             .await
             .map_err(|_| OnlineError::Busy)
             .inspect_err(|e| log_failure(service, e))?;
+        // The request ahead in the queue may have just found it unreachable.
+        self.not_known_unreachable(service)?;
         let mut retried = false;
         loop {
             if let Some(at) = *last {
@@ -623,11 +662,42 @@ impl Online {
                 }
                 Err(e) => {
                     log_failure(service, &e);
+                    if let OnlineError::Unreachable(detail) = &e {
+                        self.remember_unreachable(service, detail);
+                    }
                     return Err(e);
                 }
                 Ok(body) => return Ok(body),
             }
         }
+    }
+}
+
+impl Online {
+    /// Fails at once while `service` is known to be unreachable.
+    fn not_known_unreachable(&self, service: Service) -> Result<(), OnlineError> {
+        let mut down = self.unreachable.lock().unwrap_or_else(|e| e.into_inner());
+        down.retain(|(_, at, _)| at.elapsed() < UNREACHABLE_PAUSE);
+        match down.iter().find(|(name, _, _)| *name == service.name()) {
+            Some((_, at, detail)) => Err(OnlineError::Unreachable(format!(
+                "not asked: unreachable {} s ago ({detail}); asked again {} s after that",
+                at.elapsed().as_secs(),
+                UNREACHABLE_PAUSE.as_secs()
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Records that `service` could not be reached.
+    fn remember_unreachable(&self, service: Service, detail: &str) {
+        let mut down = self.unreachable.lock().unwrap_or_else(|e| e.into_inner());
+        down.retain(|(name, _, _)| *name != service.name());
+        down.push((service.name(), Instant::now(), detail.to_owned()));
+        tracing::warn!(
+            service = service.name(),
+            pause_secs = UNREACHABLE_PAUSE.as_secs(),
+            "an online service could not be reached; not asking it again for a while"
+        );
     }
 }
 
@@ -646,10 +716,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn off_unless_a_url_is_set() {
+    fn off_unless_enabled_with_a_url() {
         let online = Online::new(&OnlineConfig::default()).expect("defaults");
+        assert!(online.geocodes() && online.lists_shops(), "on by default");
+        let online = Online::new(&OnlineConfig {
+            enabled: false,
+            ..OnlineConfig::default()
+        })
+        .expect("disabled");
         assert!(!online.geocodes() && !online.lists_shops());
         assert!(online.http.is_none(), "no client, so no request, when off");
+        let online = Online::new(&OnlineConfig {
+            nominatim_url: None,
+            overpass_url: Some("off".into()),
+            ..OnlineConfig::default()
+        })
+        .expect("no URLs");
+        assert!(!online.geocodes() && !online.lists_shops());
+        assert!(online.http.is_none());
         let online = Online::new(&OnlineConfig {
             nominatim_url: Some("https://nominatim.example.org/".into()),
             overpass_url: Some("  ".into()),
@@ -676,6 +760,38 @@ mod tests {
         })
         .expect_err("newline in a header");
         assert!(e.contains("user_agent_contact"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_service_is_not_asked_again_for_a_while() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let online = Online::new(&OnlineConfig {
+            overpass_url: Some(format!("http://{closed}")),
+            ..OnlineConfig::default()
+        })
+        .expect("config");
+        let http = online.http.clone().expect("a client");
+        let url = format!("http://{closed}/api/interpreter");
+        let asked = std::sync::atomic::AtomicUsize::new(0);
+        let request = || {
+            asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            http.post(&url)
+        };
+        let first = online.exchange(Service::Overpass, request).await;
+        assert!(
+            matches!(&first, Err(OnlineError::Unreachable(d)) if !d.starts_with("not asked")),
+            "{first:?}"
+        );
+        let second = online.exchange(Service::Overpass, request).await;
+        assert!(
+            matches!(&second, Err(OnlineError::Unreachable(d)) if d.starts_with("not asked")),
+            "{second:?}"
+        );
+        assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // Another service is judged on its own.
+        assert!(online.not_known_unreachable(Service::Nominatim).is_ok());
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub fn config_over(data_dir: &Path) -> Config {
         ..Config::default()
     };
     c.llm.provider = LlmProvider::Off;
+    // Nothing outside is asked unless a test points the lookups at its stand-in.
+    c.online.enabled = false;
     c
 }
 

@@ -285,6 +285,45 @@ impl PlaceStore for SqliteStore {
             .collect()
     }
 
+    #[instrument(level = "debug", skip_all, fields(ids = ids.len()))]
+    async fn sources_of(&self, ids: &[PlaceId]) -> Result<Vec<PlaceSource>> {
+        let mut ids: Vec<&str> = ids.iter().map(PlaceId::as_str).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut found: HashMap<String, (u64, String)> = HashMap::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let mut query =
+                QueryBuilder::new("SELECT source, COUNT(*), MAX(imported_at) FROM places WHERE id");
+            push_in(&mut query, chunk.iter().copied());
+            query.push(" GROUP BY source");
+            let rows: Vec<(String, i64, String)> =
+                query.build_query_as().fetch_all(&self.readers).await?;
+            for (source, n, at) in rows {
+                let entry = found.entry(source).or_insert((0, String::new()));
+                entry.0 += count(n)?;
+                if at > entry.1 {
+                    entry.1 = at;
+                }
+            }
+        }
+        let mut sources = found
+            .into_iter()
+            .map(|(source, (places, at))| {
+                Ok(PlaceSource {
+                    imported_at: stored_time(Entity::Place, &source, "import time", &at)?,
+                    places,
+                    source,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        sources.sort_by(|a, b| {
+            b.imported_at
+                .cmp(&a.imported_at)
+                .then_with(|| a.source.cmp(&b.source))
+        });
+        Ok(sources)
+    }
+
     #[instrument(level = "debug", skip(self))]
     async fn delete_places_from(&self, source: &str) -> Result<u64> {
         let done = sqlx::query("DELETE FROM places WHERE source = ?")

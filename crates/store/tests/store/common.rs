@@ -196,5 +196,10 @@ pub fn sample_plan(id: &str, created_at: &str, city: &str) -> Plan {
             detail: "every stop is a stored place".to_owned(),
         }],
         warnings: vec!["prices are estimates".to_owned()],
+        sources: vec![tripwright_domain::PlaceSource {
+            source: "Helsinki.osm.pbf".to_owned(),
+            places: 2,
+            imported_at: "2026-12-01T10:00:00Z".parse().expect("a time"),
+        }],
     }
 }

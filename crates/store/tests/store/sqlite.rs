@@ -154,6 +154,23 @@ async fn upsert_replaces_places_by_id_and_records_the_source() {
         ]
         .map(|(id, s)| (id.to_owned(), s.to_owned()))
     );
+
+    // The sources of some places: how many each gave, newest first; unknown and repeated
+    // ids are ignored.
+    let of = store
+        .sources_of(&[
+            PlaceId::new("osm:node/1"),
+            PlaceId::new("osm:node/2"),
+            PlaceId::new("osm:node/4"),
+            PlaceId::new("osm:node/4"),
+            PlaceId::new("osm:node/999"),
+        ])
+        .await
+        .expect("sources");
+    let counted: Vec<(&str, u64)> = of.iter().map(|s| (s.source.as_str(), s.places)).collect();
+    assert_eq!(counted, [("new.osm.pbf", 2), ("old.osm.pbf", 1)]);
+    assert!(of[0].imported_at >= of[1].imported_at);
+    assert!(store.sources_of(&[]).await.expect("none").is_empty());
 }
 
 #[tokio::test]

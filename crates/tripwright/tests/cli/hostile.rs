@@ -34,6 +34,7 @@ impl Serve {
             .args(["serve", "--addr", &addr])
             .env_remove("TRIPWRIGHT_CONFIG")
             .env("TRIPWRIGHT_LLM__PROVIDER", "off")
+            .env("TRIPWRIGHT_ONLINE__ENABLED", "false")
             .stdout(Stdio::null());
         let log = tempfile::NamedTempFile::new().expect("a log file");
         cmd.stderr(log.reopen().expect("the log opens"));

@@ -106,6 +106,7 @@ fn a_region_is_imported_listed_planned_offline_and_removed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (url, bodies) = overpass(vec![(200, rome())]);
     let env = [
+        ("TRIPWRIGHT_ONLINE__ENABLED", "true"),
         ("TRIPWRIGHT_ONLINE__OVERPASS_URL", url.as_str()),
         ("TRIPWRIGHT_ONLINE__USER_AGENT_CONTACT", "tests@example.org"),
     ];
@@ -139,7 +140,7 @@ fn a_region_is_imported_listed_planned_offline_and_removed() {
         rows.iter().any(|r| r.starts_with("Helsinki.osm.pbf")),
         "{text}"
     );
-    // Planned offline: no Overpass configured, the stored places answer.
+    // Planned offline: the online lookups off, the stored places answer.
     let plan = tripwright(
         dir.path(),
         &[
@@ -169,6 +170,7 @@ fn a_region_is_imported_listed_planned_offline_and_removed() {
         stops.contains("Museo") && stops.contains("Trattoria"),
         "{stops}"
     );
+    assert_eq!(plan["sources"][0]["source"], "overpass: Rome, Italy");
     // Removed: Rome has no data again.
     let removed = tripwright(
         dir.path(),
@@ -189,17 +191,95 @@ fn a_region_is_imported_listed_planned_offline_and_removed() {
 #[test]
 fn a_region_import_without_overpass_or_refused_says_why() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let none = tripwright(dir.path(), &["import", "region", "Rome"]);
-    assert!(!none.status.success());
-    let err = String::from_utf8_lossy(&none.stderr);
+    let off = tripwright(dir.path(), &["import", "region", "Rome"]);
+    assert!(!off.status.success());
+    let err = String::from_utf8_lossy(&off.stderr);
+    assert!(
+        err.contains("online lookups are off") && err.contains("enabled"),
+        "{err}"
+    );
+    let no_url = tripwright_env(
+        dir.path(),
+        &["import", "region", "Rome"],
+        &[
+            ("TRIPWRIGHT_ONLINE__ENABLED", "true"),
+            ("TRIPWRIGHT_ONLINE__OVERPASS_URL", "off"),
+        ],
+    );
+    assert!(!no_url.status.success());
+    let err = String::from_utf8_lossy(&no_url.stderr);
     assert!(err.contains("overpass_url"), "{err}");
     let (url, _) = overpass(vec![(429, "Too Many Requests".into())]);
     let refused = tripwright_env(
         dir.path(),
         &["import", "region", "Rome"],
-        &[("TRIPWRIGHT_ONLINE__OVERPASS_URL", url.as_str())],
+        &[
+            ("TRIPWRIGHT_ONLINE__ENABLED", "true"),
+            ("TRIPWRIGHT_ONLINE__OVERPASS_URL", url.as_str()),
+        ],
     );
     assert!(!refused.status.success());
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(err.contains("asked to slow down"), "{err}");
+}
+
+/// Without internet (here: a port nothing listens on), a plan for a city without data comes at
+/// once, with its weather and a warning that says what happened and how to import the city;
+/// nothing waits for the 30 s timeout.
+#[test]
+fn without_internet_a_city_without_data_fails_fast_and_says_how_to_import() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let url = format!("http://{closed}");
+    let env = [
+        ("TRIPWRIGHT_ONLINE__ENABLED", "true"),
+        ("TRIPWRIGHT_ONLINE__OVERPASS_URL", url.as_str()),
+        ("TRIPWRIGHT_ONLINE__TIMEOUT_SECS", "30"),
+    ];
+    let started = std::time::Instant::now();
+    let out = tripwright_env(
+        dir.path(),
+        &[
+            "plan",
+            "--destination",
+            "Rome, Italy",
+            "--days",
+            "2",
+            "--json",
+        ],
+        &env,
+    );
+    let plan = super::json(&out);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(25),
+        "it did not wait for the timeout: {:?}",
+        started.elapsed()
+    );
+    let warnings = plan["warnings"].to_string();
+    assert!(
+        warnings.contains("no place data for Rome, and OpenStreetMap could not be reached")
+            && warnings.contains("tripwright import region")
+            && warnings.contains("tripwright import osm"),
+        "{warnings}"
+    );
+    assert_eq!(plan["best_months"].as_array().map(Vec::len), Some(12));
+    // A person at the terminal is told what it waits for, and why there is nothing to see.
+    let shown = tripwright_env(
+        dir.path(),
+        &["plan", "--destination", "Rome, Italy", "--days", "1"],
+        &env,
+    );
+    let err = String::from_utf8_lossy(&shown.stderr);
+    assert!(
+        err.contains("Fetching places near Rome from OpenStreetMap…"),
+        "{err}"
+    );
+    let out = String::from_utf8_lossy(&shown.stdout);
+    assert!(out.contains("OpenStreetMap could not be reached"), "{out}");
+    let imported = tripwright_env(dir.path(), &["import", "region", "Rome"], &env);
+    assert!(!imported.status.success());
+    let err = String::from_utf8_lossy(&imported.stderr);
+    assert!(err.contains("could not be reached"), "{err}");
 }

@@ -372,7 +372,7 @@ fn render_plan(
             },
         ),
         summary: summary_html(parts.summary.as_ref()),
-        checks: checks_html(parts.checks.as_deref()),
+        checks: checks_html(parts.checks.as_deref(), &parts.sources),
         warnings: warnings_html(&parts.warnings),
         has_warnings: !parts.warnings.is_empty(),
         export_base,

@@ -602,12 +602,20 @@ pub(crate) struct CheckView {
 pub(crate) struct ChecksSection {
     pending: bool,
     checks: Vec<CheckView>,
+    sources: Vec<String>,
 }
 
-/// The plan's feasibility report.
-pub(crate) fn checks_html(checks: Option<&[Check]>) -> String {
+/// The plan's feasibility report, and where its places came from.
+pub(crate) fn checks_html(
+    checks: Option<&[Check]>,
+    sources: &[tripwright_domain::PlaceSource],
+) -> String {
     render(&ChecksSection {
         pending: checks.is_none(),
+        sources: sources
+            .iter()
+            .map(tripwright_domain::PlaceSource::describe)
+            .collect(),
         checks: checks
             .unwrap_or_default()
             .iter()
@@ -852,7 +860,7 @@ pub(crate) fn section(
         )),
         Section::Itinerary => SectionBody::Html(itinerary_html(parts.itinerary.as_ref(), mode)),
         Section::Summary => SectionBody::Html(summary_html(parts.summary.as_ref())),
-        Section::Checks => SectionBody::Html(checks_html(parts.checks.as_deref())),
+        Section::Checks => SectionBody::Html(checks_html(parts.checks.as_deref(), &parts.sources)),
         Section::Warnings => SectionBody::Html(warnings_html(&parts.warnings)),
     }
 }

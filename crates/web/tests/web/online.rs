@@ -356,6 +356,7 @@ fn base() -> &'static str {
         let url = stand_in().1.clone();
         let mut config = crate::support::config();
         // A trailing slash is fine.
+        config.online.enabled = true;
         config.online.nominatim_url = Some(format!("{url}/"));
         config.online.overpass_url = Some(url);
         config.online.user_agent_contact = CONTACT.into();
@@ -883,6 +884,15 @@ async fn a_city_without_local_data_is_planned_with_places_fetched_once_from_over
     let warnings = plan["warnings"].to_string();
     assert!(!warnings.contains("no place data"), "{warnings}");
     assert_eq!(asked() - before, 1);
+    // The plan says where its places came from, and so does its page.
+    let sources = plan["sources"].as_array().expect("sources");
+    assert_eq!(sources.len(), 1, "{sources:?}");
+    assert_eq!(sources[0]["source"], "overpass: Rome, Italy");
+    let page = b.get(&format!("/plans/{id}")).await.text();
+    assert!(
+        page.contains("Hotels and stops from OpenStreetMap, fetched for Rome, Italy on "),
+        "{page}"
+    );
     // The places are stored: the next plan for Rome asks nothing.
     b.make_plan(&json!({"destination": "Rome", "days": 2, "prefs": "fountains"}))
         .await;
