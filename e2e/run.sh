@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser end-to-end tests: starts a real `tripwright serve` on a free port of 127.0.0.1 with a
-# throw-away data directory and the small SmolLM2 model, waits for /healthz, runs the tests in
+# throw-away data directory and the small SmolLM2 model (its online lookups pointed at an
+# Overpass stand-in on loopback, e2e/lib/overpass-stand-in.mjs), waits for /healthz, runs the tests in
 # e2e/tests/ (node's built-in runner, headless Chromium through playwright-core) with BASE_URL
 # set, stops the server, and exits with the tests' status. It builds nothing: build the binary
 # first (`cargo build -p tripwright`).
@@ -51,11 +52,29 @@ cleanup() {
     kill -9 "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
+  if [ -n "${overpass_pid:-}" ]; then
+    kill "$overpass_pid" 2>/dev/null || true
+    wait "$overpass_pid" 2>/dev/null || true
+  fi
   rm -rf "$data_dir"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# The Overpass stand-in (real places of central Rome; the real service is not reachable from
+# CI): plans for a city without local data fetch their places from it, as they would online.
+overpass_log=$artifacts/overpass.log
+: >"$overpass_log"
+overpass_port_file=$data_dir/overpass.port
+node "$root/e2e/lib/overpass-stand-in.mjs" "$overpass_log" >"$overpass_port_file" &
+overpass_pid=$!
+for _ in $(seq 1 50); do
+  [ -s "$overpass_port_file" ] && break
+  sleep 0.1
+done
+[ -s "$overpass_port_file" ] || fail "the Overpass stand-in did not start"
+overpass_url=http://127.0.0.1:$(head -n1 "$overpass_port_file")
 
 # A free port: bind port 0, read it back, release it.
 port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});')
@@ -64,7 +83,11 @@ base_url=http://127.0.0.1:$port
 TRIPWRIGHT_DATA_DIR=$data_dir \
   TRIPWRIGHT_ASSETS_DIR=$assets \
   TRIPWRIGHT_LLM__MODEL_PATH=$model \
-  TRIPWRIGHT_ONLINE__ENABLED=false \
+  TRIPWRIGHT_ONLINE__ENABLED=true \
+  TRIPWRIGHT_ONLINE__OVERPASS_URL=$overpass_url \
+  TRIPWRIGHT_ONLINE__NOMINATIM_URL=off \
+  TRIPWRIGHT_ONLINE__WIKIPEDIA_URL=off \
+  TRIPWRIGHT_ONLINE__USER_AGENT_CONTACT=e2e@tripwright.invalid \
   TRIPWRIGHT_LIMITS__PLAN_REQUESTS_PER_MINUTE=600 \
   TRIPWRIGHT_LIMITS__EXPORTS_PER_MINUTE=600 \
   RUST_LOG=${RUST_LOG:-warn} \
@@ -90,7 +113,7 @@ echo "e2e: server up at $base_url (log: $server_log)" >&2
 
 # One test file at a time: they share the server and its one model.
 status=0
-BASE_URL=$base_url CHROMIUM_PATH=$chromium E2E_ARTIFACTS=$artifacts \
+BASE_URL=$base_url CHROMIUM_PATH=$chromium E2E_ARTIFACTS=$artifacts OVERPASS_LOG=$overpass_log \
   node --test --test-concurrency=1 "$@" "$root/e2e/tests/" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "e2e: tests failed (status $status); server log tail:" >&2

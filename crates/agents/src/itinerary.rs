@@ -815,6 +815,7 @@ fn stop(p: &Place, kind: StopKind, start: TimeOfDay, end: TimeOfDay, walk: u32, 
         opening_hours: p.opening_hours.clone(),
         facts: crate::facts::place_facts(p),
         note: String::new(),
+        description: None,
     }
 }
 

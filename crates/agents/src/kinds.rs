@@ -187,6 +187,7 @@ pub(crate) mod tests {
             opening_hours: None,
             facts: Vec::new(),
             note: String::new(),
+            description: None,
         }
     }
 

@@ -2,6 +2,7 @@
 //! the orchestrator that runs them.
 
 pub mod checks;
+pub mod encyclopedia;
 pub mod facts;
 pub mod grounding;
 pub mod hotels;

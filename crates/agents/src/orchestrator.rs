@@ -31,6 +31,7 @@ use tripwright_store::PlaceStore;
 
 use crate::AgentError;
 use crate::checks::{TOP_MONTHS, run_checks};
+use crate::encyclopedia::Encyclopedia;
 use crate::facts::place_facts;
 use crate::grounding::check_text;
 use crate::hotels::{HotelAgent, HotelFilters};
@@ -130,6 +131,9 @@ pub struct Agents {
     /// The language model that writes the prose, or why there is none (configured off, or
     /// it failed to load): plans are then complete without prose.
     pub llm: Result<Arc<dyn LlmClient>, String>,
+    /// Where stop descriptions come from (Wikipedia, with the online lookups on); none: the
+    /// stops have their data's facts only.
+    pub encyclopedia: Option<Arc<dyn Encyclopedia>>,
 }
 
 /// The four agents wired into one plan-making DAG; shared by every request.
@@ -141,6 +145,7 @@ pub struct Orchestrator {
     places: Arc<dyn PlaceStore>,
     /// The prose writer, or why there is none.
     prose: Result<ProseWriter, String>,
+    encyclopedia: Option<Arc<dyn Encyclopedia>>,
 }
 
 struct Sink(Option<UnboundedSender<AgentEvent>>);
@@ -254,6 +259,7 @@ impl Orchestrator {
             hotels,
             places: agents.places,
             prose,
+            encyclopedia: agents.encyclopedia,
         }
     }
 
@@ -294,6 +300,12 @@ impl Orchestrator {
         // The summary's cost needs only the schedule: it runs beside the prose, whose summary
         // text is written with the days' texts.
         let ts = sink.started(AgentName::Summary);
+        if self.describe_stops(&mut itinerary, &gathered.places).await {
+            sink.output(
+                AgentName::Itinerary,
+                AgentOutput::Itinerary(itinerary.clone()),
+            );
+        }
         let prose = self
             .write_prose(&dest, &mut itinerary, &gathered, &sink, &mut warnings)
             .await;
@@ -336,6 +348,44 @@ impl Orchestrator {
                 .push(prose_grounded(&plan, &gathered.places, detail));
         }
         Ok(plan)
+    }
+
+    /// Gives each sight and artwork whose data links an encyclopedia article that article's
+    /// summary (asked together; the client keeps the service's pace). Whether any was found.
+    async fn describe_stops(&self, itinerary: &mut Itinerary, places: &[Place]) -> bool {
+        let Some(encyclopedia) = &self.encyclopedia else {
+            return false;
+        };
+        let by_id: HashMap<&PlaceId, &Place> = places.iter().map(|p| (&p.id, p)).collect();
+        let wanted: Vec<(usize, usize, String)> = itinerary
+            .days
+            .iter()
+            .enumerate()
+            .flat_map(|(d, day)| {
+                day.stops
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| {
+                        crate::itinerary::is_activity(s.kind) && s.description.is_none()
+                    })
+                    .map(move |(i, s)| (d, i, s.place_id.clone()))
+            })
+            .filter_map(|(d, i, id)| {
+                by_id
+                    .get(&id)
+                    .and_then(|p| crate::encyclopedia::reference(p))
+                    .map(|r| (d, i, r))
+            })
+            .collect();
+        let found =
+            futures::future::join_all(wanted.iter().map(|(_, _, r)| encyclopedia.describe(r)))
+                .await;
+        let mut any = false;
+        for ((d, i, _), description) in wanted.iter().zip(found) {
+            any |= description.is_some();
+            itinerary.days[*d].stops[*i].description = description;
+        }
+        any
     }
 
     /// Where the plan's hotels and stops came from; none (logged) when the store cannot say.
@@ -733,7 +783,14 @@ fn day_inputs<'a>(
                     facts: by_id
                         .get(&stop.place_id)
                         .map(|p| place_facts(p))
-                        .unwrap_or_default(),
+                        .unwrap_or_default()
+                        .into_iter()
+                        .chain(
+                            stop.description
+                                .as_ref()
+                                .map(|d| format!("Wikipedia: {}", d.text)),
+                        )
+                        .collect(),
                 })
                 .collect(),
         })

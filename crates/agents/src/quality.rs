@@ -329,7 +329,15 @@ fn text_flaws(scan: &mut Scan, place: &str, text: &str, stop: Option<&Stop>, nam
             .collect();
         push(Flaw::CutOff, &tail);
     }
-    let facts = stop.map(|s| format!("{} {} {}", s.name, s.place_kind, s.facts.join("; ")));
+    let facts = stop.map(|s| {
+        let described = s.description.as_ref().map_or("", |d| d.text.as_str());
+        format!(
+            "{} {} {} {described}",
+            s.name,
+            s.place_kind,
+            s.facts.join("; ")
+        )
+    });
     let all_names = names.join("; ");
     for sentence in split_sentences(text) {
         let sentence = sentence.trim();

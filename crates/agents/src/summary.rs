@@ -169,6 +169,7 @@ mod tests {
             opening_hours: None,
             facts: Vec::new(),
             note: String::new(),
+            description: None,
         }
     }
 

@@ -340,6 +340,12 @@ impl App {
                 embedder: models.embedder,
                 places: Arc::clone(&store) as Arc<dyn tripwright_store::PlaceStore>,
                 llm: models.llm,
+                encyclopedia: online.describes().then(|| {
+                    Arc::new(regions::Wikipedia {
+                        online: Arc::clone(&online),
+                        cache: Arc::clone(&store) as Arc<dyn tripwright_store::CacheStore>,
+                    }) as Arc<dyn tripwright_agents::encyclopedia::Encyclopedia>
+                }),
             },
         ));
         let web = &config.web;

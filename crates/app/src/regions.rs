@@ -49,6 +49,28 @@ pub fn source_of(dest: &Destination) -> String {
 /// How the sources of fetched places start.
 pub const SOURCE_PREFIX: &str = "overpass: ";
 
+/// Stop descriptions from Wikipedia, through the online client and the store's cache.
+pub(crate) struct Wikipedia {
+    pub(crate) online: Arc<Online>,
+    pub(crate) cache: Arc<dyn CacheStore>,
+}
+
+#[async_trait::async_trait]
+impl tripwright_agents::encyclopedia::Encyclopedia for Wikipedia {
+    async fn describe(&self, reference: &str) -> Option<tripwright_domain::Description> {
+        match self.online.wikipedia(self.cache.as_ref(), reference).await {
+            Ok(article) => article.map(|a| tripwright_domain::Description {
+                text: a.summary,
+                url: a.url,
+            }),
+            Err(e) => {
+                tracing::debug!(reference, error = %e, "no Wikipedia summary");
+                None
+            }
+        }
+    }
+}
+
 /// Fetches a destination's places when the store has too few.
 #[derive(Clone)]
 pub(crate) struct OnDemand {

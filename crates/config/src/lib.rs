@@ -389,10 +389,13 @@ impl Default for WebConfig {
 pub const PUBLIC_NOMINATIM: &str = "https://nominatim.openstreetmap.org";
 /// The public Overpass API, asked when `[online]` is on and no other is set.
 pub const PUBLIC_OVERPASS: &str = "https://overpass-api.de";
+/// Wikipedia, by language (`{lang}` is replaced by `en`, `fi` …).
+pub const PUBLIC_WIKIPEDIA: &str = "https://{lang}.wikipedia.org";
 
 /// Outside lookups (see `docs/configuration.md`): place data on demand for a destination the
-/// store knows too little of and live grocery shops (an Overpass API), and geocoding of places
-/// the offline gazetteer does not know (a Nominatim server). One switch, `enabled`, governs
+/// store knows too little of and live grocery shops (an Overpass API), geocoding of places
+/// the offline gazetteer does not know (a Nominatim server), and the Wikipedia summaries of
+/// the stops that link an article. One switch, `enabled`, governs
 /// them all; on by default, with the public OpenStreetMap instances, so that a fresh
 /// installation with internet plans any city. The server sends at most one request per second
 /// to each, with a User-Agent naming Tripwright and `user_agent_contact`, and caches every
@@ -411,6 +414,10 @@ pub struct OnlineConfig {
     /// shops, and the places of a destination the store has fewer than 8 sights for (fetched
     /// once, stored); empty or `off`: neither.
     pub overpass_url: Option<String>,
+    /// Base URL of Wikipedia with `{lang}` for the language (`/api/rest_v1/page/summary/…`
+    /// and `/w/api.php` are appended): the English summary of a stop's linked article
+    /// becomes its description and the model's facts; empty or `off`: none.
+    pub wikipedia_url: Option<String>,
     /// How the operators can reach you (an e-mail address or URL), sent in the User-Agent
     /// `Tripwright/{version} ({contact})` as the services' usage policies ask.
     pub user_agent_contact: String,
@@ -427,6 +434,7 @@ impl Default for OnlineConfig {
             enabled: true,
             nominatim_url: Some(PUBLIC_NOMINATIM.to_owned()),
             overpass_url: Some(PUBLIC_OVERPASS.to_owned()),
+            wikipedia_url: Some(PUBLIC_WIKIPEDIA.to_owned()),
             user_agent_contact: String::new(),
             cache_hours: 24 * 7,
             timeout_secs: 10,
@@ -943,6 +951,7 @@ mod tests {
         assert!(c.online.enabled);
         assert_eq!(c.online.nominatim_url.as_deref(), Some(PUBLIC_NOMINATIM));
         assert_eq!(c.online.overpass_url.as_deref(), Some(PUBLIC_OVERPASS));
+        assert_eq!(c.online.wikipedia_url.as_deref(), Some(PUBLIC_WIKIPEDIA));
         assert_eq!(c.online.cache_hours, 168);
         assert_eq!(c.online.timeout_secs, 10);
         let c = Config::load(
@@ -953,6 +962,10 @@ mod tests {
                     "https://nominatim.example.org",
                 ),
                 ("TRIPWRIGHT_ONLINE__OVERPASS_URL", "off"),
+                (
+                    "TRIPWRIGHT_ONLINE__WIKIPEDIA_URL",
+                    "https://wiki.example.org/{lang}",
+                ),
                 ("TRIPWRIGHT_ONLINE__USER_AGENT_CONTACT", "ops@example.org"),
                 ("TRIPWRIGHT_ONLINE__TIMEOUT_SECS", "3"),
                 ("TRIPWRIGHT_ONLINE__ENABLED", "false"),
@@ -965,6 +978,10 @@ mod tests {
             Some("https://nominatim.example.org")
         );
         assert_eq!(c.online.overpass_url.as_deref(), Some("off"));
+        assert_eq!(
+            c.online.wikipedia_url.as_deref(),
+            Some("https://wiki.example.org/{lang}")
+        );
         assert_eq!(c.online.user_agent_contact, "ops@example.org");
         assert_eq!(c.online.timeout_secs, 3);
     }

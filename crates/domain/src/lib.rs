@@ -22,8 +22,9 @@ pub use list::{
 pub use money::{Money, group_thousands};
 pub use opening_hours::OpeningHours;
 pub use plan::{
-    Check, CostEstimate, CostLine, DayPlan, Destination, ENGLISH_NAME, Hotel, Itinerary,
-    MonthScore, Place, PlaceCategory, PlaceSource, Plan, Stop, StopKind, Summary, month_name,
+    Check, CostEstimate, CostLine, DayPlan, Description, Destination, ENGLISH_NAME, Hotel,
+    Itinerary, MonthScore, Place, PlaceCategory, PlaceSource, Plan, Stop, StopKind, Summary,
+    month_name,
 };
 pub use request::{InvalidRequest, MAX_DAYS, MAX_TRAVELERS, TripRequest, ValidationError};
 pub use time::TimeOfDay;

@@ -241,6 +241,19 @@ pub struct Stop {
     /// Prose written around the stop (by the LLM, later); empty without one.
     #[serde(default)]
     pub note: String,
+    /// What an encyclopedia says about it: the first sentences of the Wikipedia article its
+    /// data links, when online lookups are on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Description>,
+}
+
+/// A stop's description and where it is from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Description {
+    /// The text (whole sentences, a few hundred characters at most).
+    pub text: String,
+    /// The article it is from (Wikipedia, CC BY-SA 4.0).
+    pub url: String,
 }
 
 /// The label of a place's English name (OSM `name:en`) among its facts.

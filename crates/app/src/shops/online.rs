@@ -28,8 +28,14 @@ use tripwright_config::OnlineConfig;
 use tripwright_domain::{GeoPoint, Place, PlaceCategory, PlaceId};
 use tripwright_store::CacheStore;
 
-/// Least time between two requests to one service (both usage policies: 1 request/s).
+/// Least time between two requests to OpenStreetMap's services (their usage policies: 1
+/// request/s).
 const MIN_INTERVAL: Duration = Duration::from_secs(1);
+/// Least time between two requests to Wikipedia (its API allows far more; one at a time, a
+/// tenth of a second apart, is polite and fast enough for a plan's few stops).
+const WIKIPEDIA_INTERVAL: Duration = Duration::from_millis(100);
+/// Longest description kept from a summary, in characters (whole sentences).
+const MAX_SUMMARY_CHARS: usize = 320;
 /// Longest `Retry-After` waited for before the one retry; longer ones give up at once.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// How long a service that could not be reached is not asked again.
@@ -56,12 +62,15 @@ const KEPT_TAGS: [&str; 5] = [
 static NOMINATIM_TURN: LazyLock<Mutex<Option<Instant>>> = LazyLock::new(|| Mutex::new(None));
 /// When this process last heard from Overpass; held while a request is under way.
 static OVERPASS_TURN: LazyLock<Mutex<Option<Instant>>> = LazyLock::new(|| Mutex::new(None));
+/// When this process last heard from Wikipedia; held while a request is under way.
+static WIKIPEDIA_TURN: LazyLock<Mutex<Option<Instant>>> = LazyLock::new(|| Mutex::new(None));
 
 /// A third-party service.
 #[derive(Debug, Clone, Copy)]
 enum Service {
     Nominatim,
     Overpass,
+    Wikipedia,
 }
 
 impl Service {
@@ -69,6 +78,7 @@ impl Service {
         match self {
             Self::Nominatim => "nominatim",
             Self::Overpass => "overpass",
+            Self::Wikipedia => "wikipedia",
         }
     }
 
@@ -77,6 +87,15 @@ impl Service {
         match self {
             Self::Nominatim => &NOMINATIM_TURN,
             Self::Overpass => &OVERPASS_TURN,
+            Self::Wikipedia => &WIKIPEDIA_TURN,
+        }
+    }
+
+    /// Least time between two of its requests.
+    fn interval(self) -> Duration {
+        match self {
+            Self::Nominatim | Self::Overpass => MIN_INTERVAL,
+            Self::Wikipedia => WIKIPEDIA_INTERVAL,
         }
     }
 }
@@ -136,6 +155,17 @@ impl OnlineError {
     }
 }
 
+/// The summary of a Wikipedia article, for a stop's description.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Article {
+    /// The article's title.
+    pub title: String,
+    /// Its first sentences (at most 320 characters, whole sentences).
+    pub summary: String,
+    /// The article's address, for the link and the attribution.
+    pub url: String,
+}
+
 /// A place found by Nominatim.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GeocodeHit {
@@ -155,6 +185,8 @@ pub struct Online {
     nominatim: Option<String>,
     /// Overpass's base URL, without a trailing `/`.
     overpass: Option<String>,
+    /// Wikipedia's base URL with `{lang}`, without a trailing `/`.
+    wikipedia: Option<String>,
     /// How long a cached answer is used.
     cache_secs: u64,
     /// Longest wait for an answer, and for a turn.
@@ -260,6 +292,80 @@ async fn fetch(request: reqwest::RequestBuilder) -> Result<Vec<u8>, OnlineError>
             Err(_) => return Err(OnlineError::CutOff),
         }
     }
+}
+
+/// The English title of an `action=query&prop=langlinks&lllang=en` answer, if the article has
+/// one.
+fn parse_langlink(body: &[u8]) -> Result<Option<String>, OnlineError> {
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| OnlineError::Invalid(e.to_string()))?;
+    let pages = v
+        .pointer("/query/pages")
+        .and_then(serde_json::Value::as_object)
+        .ok_or_else(|| OnlineError::Invalid("no query.pages".into()))?;
+    Ok(pages.values().find_map(|page| {
+        page.get("langlinks")?
+            .as_array()?
+            .iter()
+            .find(|l| l.get("lang").and_then(serde_json::Value::as_str) == Some("en"))?
+            .get("*")?
+            .as_str()
+            .map(str::to_owned)
+    }))
+}
+
+/// A page summary (`/api/rest_v1/page/summary/…`): `None` for a disambiguation page or one
+/// without text.
+fn parse_summary(body: &[u8]) -> Result<Option<Article>, OnlineError> {
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| OnlineError::Invalid(e.to_string()))?;
+    let text = |p: &str| {
+        v.pointer(p)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+    };
+    if text("/type") == "disambiguation" {
+        return Ok(None);
+    }
+    let (title, extract, url) = (
+        text("/title"),
+        text("/extract").trim(),
+        text("/content_urls/desktop/page"),
+    );
+    if title.is_empty() || url.is_empty() {
+        return Err(OnlineError::Invalid(
+            "a summary without title or address".into(),
+        ));
+    }
+    let summary = first_sentences(extract, MAX_SUMMARY_CHARS);
+    Ok((!summary.is_empty()).then(|| Article {
+        title: title.to_owned(),
+        summary,
+        url: url.to_owned(),
+    }))
+}
+
+/// The whole sentences of `text` that fit in `max` characters (at least the first, cut at a
+/// word with "…" if it alone is longer).
+fn first_sentences(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for sentence in text.split_inclusive(". ") {
+        if out.chars().count() + sentence.chars().count() > max {
+            break;
+        }
+        out.push_str(sentence);
+    }
+    if out.is_empty() {
+        let mut cut: String = text.chars().take(max).collect();
+        if cut.chars().count() < text.chars().count() {
+            if let Some(space) = cut.rfind(' ') {
+                cut.truncate(space);
+            }
+            cut.push('…');
+        }
+        return cut;
+    }
+    out.trim().to_owned()
 }
 
 /// The first hit of a Nominatim `format=jsonv2` answer (an array; `lat`/`lon` are strings).
@@ -429,8 +535,10 @@ impl Online {
             base_url("nominatim_url", config.nominatim_url.as_deref())?.filter(|_| config.enabled);
         let overpass =
             base_url("overpass_url", config.overpass_url.as_deref())?.filter(|_| config.enabled);
+        let wikipedia =
+            base_url("wikipedia_url", config.wikipedia_url.as_deref())?.filter(|_| config.enabled);
         let timeout = Duration::from_secs(config.timeout_secs.max(1));
-        let http = if nominatim.is_some() || overpass.is_some() {
+        let http = if nominatim.is_some() || overpass.is_some() || wikipedia.is_some() {
             let contact = config.user_agent_contact.trim();
             if contact.is_empty() {
                 tracing::warn!(
@@ -446,7 +554,7 @@ impl Online {
                 .connect_timeout(CONNECT_TIMEOUT.min(timeout))
                 .build()
                 .map_err(|e| format!("no HTTP client for the online lookups: {e}"))?;
-            tracing::info!(?nominatim, ?overpass, "online lookups are on");
+            tracing::info!(?nominatim, ?overpass, ?wikipedia, "online lookups are on");
             Some(client)
         } else {
             None
@@ -455,6 +563,7 @@ impl Online {
             http,
             nominatim,
             overpass,
+            wikipedia,
             cache_secs: config.cache_hours.saturating_mul(3600),
             timeout,
             enabled: config.enabled,
@@ -465,6 +574,11 @@ impl Online {
     /// Whether Nominatim is configured.
     pub fn geocodes(&self) -> bool {
         self.nominatim.is_some()
+    }
+
+    /// Whether Wikipedia is configured.
+    pub fn describes(&self) -> bool {
+        self.wikipedia.is_some()
     }
 
     /// Whether Overpass is configured.
@@ -485,6 +599,88 @@ impl Online {
                 "no Overpass server is configured: set [online] overpass_url (TRIPWRIGHT_ONLINE__OVERPASS_URL)",
             )
         }
+    }
+
+    /// The English summary of the Wikipedia article an OpenStreetMap `reference` names
+    /// (`en:Kiasma`, `fi:Ateneumin taidemuseo`; a non-English one is followed to its English
+    /// article): `None` when there is none, or Wikipedia is not configured. Answers are
+    /// cached, "none" included.
+    ///
+    /// # Errors
+    /// The lookup failed (see [`OnlineError`]); nothing is cached then.
+    pub async fn wikipedia(
+        &self,
+        store: &dyn CacheStore,
+        reference: &str,
+    ) -> Result<Option<Article>, OnlineError> {
+        let (Some(http), Some(base)) = (&self.http, &self.wikipedia) else {
+            return Ok(None);
+        };
+        let Some((lang, title)) = reference
+            .split_once(':')
+            .map(|(l, t)| (l.trim().to_lowercase(), t.trim()))
+            .filter(|(l, t)| {
+                !t.is_empty()
+                    && (2..=12).contains(&l.len())
+                    && l.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+            })
+        else {
+            return Ok(None);
+        };
+        let key = format!("{lang}:{title}");
+        if let Some(article) = self
+            .cached::<Option<Article>>(store, Service::Wikipedia, &key)
+            .await
+        {
+            return Ok(article);
+        }
+        let wiki = |lang: &str| base.replace("{lang}", lang);
+        let english = if lang == "en" {
+            Some(title.to_owned())
+        } else {
+            let params = serde_urlencoded::to_string([
+                ("action", "query"),
+                ("format", "json"),
+                ("prop", "langlinks"),
+                ("lllang", "en"),
+                ("redirects", "1"),
+                ("titles", title),
+            ])
+            .map_err(|e| OnlineError::Invalid(e.to_string()))?;
+            let url = format!("{}/w/api.php?{params}", wiki(&lang));
+            let body = self.exchange(Service::Wikipedia, || http.get(&url)).await?;
+            parse_langlink(&body).inspect_err(|e| log_failure(Service::Wikipedia, e))?
+        };
+        let article = match english {
+            None => None,
+            Some(english) => {
+                let mut url = reqwest::Url::parse(&wiki("en"))
+                    .map_err(|e| OnlineError::Invalid(e.to_string()))?;
+                url.path_segments_mut()
+                    .map_err(|()| OnlineError::Invalid("not a base URL".into()))?
+                    .pop_if_empty()
+                    .extend([
+                        "api",
+                        "rest_v1",
+                        "page",
+                        "summary",
+                        &english.replace(' ', "_"),
+                    ]);
+                match self
+                    .exchange(Service::Wikipedia, || http.get(url.clone()))
+                    .await
+                {
+                    Err(OnlineError::Status(404)) => None,
+                    Err(e) => return Err(e),
+                    Ok(body) => {
+                        parse_summary(&body).inspect_err(|e| log_failure(Service::Wikipedia, e))?
+                    }
+                }
+            }
+        };
+        self.remember(store, Service::Wikipedia, &key, &article)
+            .await;
+        Ok(article)
     }
 
     /// Nominatim's best hit for `query` (`None`: not found, or Nominatim is not configured).
@@ -641,7 +837,7 @@ impl Online {
         let mut retried = false;
         loop {
             if let Some(at) = *last {
-                let wait = MIN_INTERVAL.saturating_sub(at.elapsed());
+                let wait = service.interval().saturating_sub(at.elapsed());
                 if !wait.is_zero() {
                     tokio::time::sleep(wait).await;
                 }
@@ -718,7 +914,10 @@ mod tests {
     #[test]
     fn off_unless_enabled_with_a_url() {
         let online = Online::new(&OnlineConfig::default()).expect("defaults");
-        assert!(online.geocodes() && online.lists_shops(), "on by default");
+        assert!(
+            online.geocodes() && online.lists_shops() && online.describes(),
+            "on by default"
+        );
         let online = Online::new(&OnlineConfig {
             enabled: false,
             ..OnlineConfig::default()
@@ -729,10 +928,11 @@ mod tests {
         let online = Online::new(&OnlineConfig {
             nominatim_url: None,
             overpass_url: Some("off".into()),
+            wikipedia_url: Some(" OFF ".into()),
             ..OnlineConfig::default()
         })
         .expect("no URLs");
-        assert!(!online.geocodes() && !online.lists_shops());
+        assert!(!online.geocodes() && !online.lists_shops() && !online.describes());
         assert!(online.http.is_none());
         let online = Online::new(&OnlineConfig {
             nominatim_url: Some("https://nominatim.example.org/".into()),
@@ -792,6 +992,48 @@ mod tests {
         assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
         // Another service is judged on its own.
         assert!(online.not_known_unreachable(Service::Nominatim).is_ok());
+    }
+
+    #[test]
+    fn wikipedia_answers_are_read_and_summaries_cut_at_whole_sentences() {
+        let links = br#"{"query":{"pages":{"1":{"title":"Ateneumin taidemuseo","langlinks":[{"lang":"en","*":"Ateneum"}]}}}}"#;
+        assert_eq!(parse_langlink(links), Ok(Some("Ateneum".into())));
+        let none = br#"{"query":{"pages":{"-1":{"title":"X","missing":""}}}}"#;
+        assert_eq!(parse_langlink(none), Ok(None));
+        assert!(matches!(
+            parse_langlink(b"[]"),
+            Err(OnlineError::Invalid(_))
+        ));
+
+        let page = |kind: &str, extract: &str| {
+            serde_json::json!({"type": kind, "title": "Ateneum", "extract": extract,
+                "content_urls": {"desktop": {"page": "https://en.wikipedia.org/wiki/Ateneum"}}})
+            .to_string()
+        };
+        let long = "Ateneum is an art museum in Helsinki. It holds Finnish art. ".repeat(5);
+        let a = parse_summary(page("standard", &long).as_bytes())
+            .expect("read")
+            .expect("an article");
+        assert!(
+            a.summary.chars().count() <= MAX_SUMMARY_CHARS,
+            "{}",
+            a.summary
+        );
+        assert!(
+            a.summary.ends_with("It holds Finnish art."),
+            "{}",
+            a.summary
+        );
+        assert_eq!(a.url, "https://en.wikipedia.org/wiki/Ateneum");
+        assert_eq!(
+            parse_summary(page("disambiguation", "Ateneum may be").as_bytes()),
+            Ok(None)
+        );
+        assert_eq!(parse_summary(page("standard", "").as_bytes()), Ok(None));
+        assert_eq!(
+            first_sentences(&"word ".repeat(100), 20),
+            "word word word word…"
+        );
     }
 
     #[test]

@@ -96,6 +96,7 @@ pub fn sample_plan(id: &str, created_at: &str, city: &str) -> Plan {
         opening_hours: None,
         facts: Vec::new(),
         note: String::new(),
+        description: None,
     };
     Plan {
         id: id.into(),

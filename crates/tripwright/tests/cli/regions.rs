@@ -107,6 +107,7 @@ fn a_region_is_imported_listed_planned_offline_and_removed() {
     let (url, bodies) = overpass(vec![(200, rome())]);
     let env = [
         ("TRIPWRIGHT_ONLINE__ENABLED", "true"),
+        ("TRIPWRIGHT_ONLINE__WIKIPEDIA_URL", "off"),
         ("TRIPWRIGHT_ONLINE__OVERPASS_URL", url.as_str()),
         ("TRIPWRIGHT_ONLINE__USER_AGENT_CONTACT", "tests@example.org"),
     ];
@@ -203,6 +204,7 @@ fn a_region_import_without_overpass_or_refused_says_why() {
         &["import", "region", "Rome"],
         &[
             ("TRIPWRIGHT_ONLINE__ENABLED", "true"),
+            ("TRIPWRIGHT_ONLINE__WIKIPEDIA_URL", "off"),
             ("TRIPWRIGHT_ONLINE__OVERPASS_URL", "off"),
         ],
     );
@@ -215,6 +217,7 @@ fn a_region_import_without_overpass_or_refused_says_why() {
         &["import", "region", "Rome"],
         &[
             ("TRIPWRIGHT_ONLINE__ENABLED", "true"),
+            ("TRIPWRIGHT_ONLINE__WIKIPEDIA_URL", "off"),
             ("TRIPWRIGHT_ONLINE__OVERPASS_URL", url.as_str()),
         ],
     );
@@ -235,6 +238,7 @@ fn without_internet_a_city_without_data_fails_fast_and_says_how_to_import() {
     let url = format!("http://{closed}");
     let env = [
         ("TRIPWRIGHT_ONLINE__ENABLED", "true"),
+        ("TRIPWRIGHT_ONLINE__WIKIPEDIA_URL", "off"),
         ("TRIPWRIGHT_ONLINE__OVERPASS_URL", url.as_str()),
         ("TRIPWRIGHT_ONLINE__TIMEOUT_SECS", "30"),
     ];

@@ -446,6 +446,8 @@ pub(crate) struct StopView {
     note: String,
     /// What the data says ("cuisine: pizza · outdoor seating"), empty when nothing.
     facts: String,
+    /// The encyclopedia's description and its article, when there is one.
+    description: Option<tripwright_domain::Description>,
 }
 
 pub(crate) struct DayView {
@@ -512,6 +514,7 @@ pub(crate) fn itinerary_html(itinerary: Option<&Itinerary>, mode: ItineraryMode)
                     },
                     note: s.note.clone(),
                     facts: s.facts.join(" · "),
+                    description: s.description.clone(),
                 })
                 .collect(),
             walk: format!("{:.1} km on foot", d.walk_km),

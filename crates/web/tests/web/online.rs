@@ -1,6 +1,7 @@
-//! The optional online lookups of the supermarkets search, end to end: a server over the real
-//! application layer (the language model off) with `[online] nominatim_url` and `overpass_url`
-//! pointing at a stand-in on another loopback port that speaks both protocols — Nominatim's
+//! The online lookups, end to end: a server over the real application layer (the language
+//! model off) with `[online] nominatim_url`, `overpass_url` and `wikipedia_url` pointing at a
+//! stand-in on another loopback port that speaks the three protocols — Wikipedia's langlinks
+//! query and page summaries, Nominatim's
 //! `GET /search?q=…&format=jsonv2&limit=1` (a JSON array) and Overpass's
 //! `POST /api/interpreter` with the form field `data` (`{"elements":[…]}`) — and that can be
 //! switched, per query, to answer 429 with `Retry-After`, 500, stall for 10 s, cut its body off
@@ -17,12 +18,12 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{self, post};
+use axum::{Json, Router};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use tripwright_testkit::server::{Server, check_shops, haversine_km};
@@ -185,6 +186,67 @@ async fn nominatim(
     answer(s.next("nominatim", &q), json!([])).await
 }
 
+/// Wikipedia's `GET /{lang}/w/api.php?action=query&prop=langlinks&lllang=en&titles=…`: an
+/// Italian "Museo N" has the English article "Museum N"; any other title has none.
+async fn langlinks(
+    State(s): State<Arc<StandIn>>,
+    axum::extract::Path(lang): axum::extract::Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params: HashMap<String, String> =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
+    let title = params.get("titles").cloned().unwrap_or_default();
+    s.log.lock().expect("log").push(Hit {
+        service: "wikipedia",
+        key: format!("{lang}:{title}"),
+        at: Instant::now(),
+        user_agent: user_agent(&headers),
+    });
+    let asked = |k: &str, v: &str| params.get(k).map(String::as_str) == Some(v);
+    let well_formed = ["action=query", "prop=langlinks", "lllang=en", "format=json"]
+        .iter()
+        .all(|kv| kv.split_once('=').is_some_and(|(k, v)| asked(k, v)));
+    if !well_formed {
+        return (StatusCode::BAD_REQUEST, "action=query&prop=langlinks").into_response();
+    }
+    let links = match title.strip_prefix("Museo ") {
+        Some(n) if lang == "it" => json!([{"lang": "en", "*": format!("Museum {n}")}]),
+        _ => json!([]),
+    };
+    Json(json!({"batchcomplete": "", "query": {"pages": {"4242": {"pageid": 4242, "ns": 0, "title": title, "langlinks": links}}}}))
+        .into_response()
+}
+
+/// Wikipedia's `GET /{lang}/api/rest_v1/page/summary/{title}`: "Museum N" has a summary of
+/// three sentences (the third one long), any other title is a 404.
+async fn summary(
+    State(s): State<Arc<StandIn>>,
+    axum::extract::Path((lang, title)): axum::extract::Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    s.log.lock().expect("log").push(Hit {
+        service: "wikipedia",
+        key: format!("{lang}:{title}"),
+        at: Instant::now(),
+        user_agent: user_agent(&headers),
+    });
+    match title.strip_prefix("Museum_") {
+        Some(n) if lang == "en" => Json(json!({
+            "type": "standard",
+            "title": format!("Museum {n}"),
+            "extract": format!(
+                "Museum {n} is a museum of Roman sculpture, founded in 173{n} by Cardinal Albani. \
+                 It holds the Albani collection of portrait busts. {}",
+                "Its rooms were rebuilt many times over the centuries, ".repeat(8)
+            ),
+            "content_urls": {"desktop": {"page": format!("https://en.wikipedia.org/wiki/Museum_{n}")}},
+        }))
+        .into_response(),
+        _ => (StatusCode::NOT_FOUND, Json(json!({"type": "https://mediawiki.org/wiki/HyperSwitch/errors/not_found"}))).into_response(),
+    }
+}
+
 /// `POST /api/interpreter` with `data=<Overpass QL>`; the key is the `around` centre.
 async fn overpass(State(s): State<Arc<StandIn>>, headers: HeaderMap, body: String) -> Response {
     let at = Instant::now();
@@ -275,14 +337,14 @@ fn city_around(centre: &str) -> Value {
     for i in 0..4 {
         add(
             format!("Museo {i}"),
-            json!({"tourism": "museum", "opening_hours": open}),
+            json!({"tourism": "museum", "opening_hours": open, "wikipedia": format!("it:Museo {i}")}),
             i + 2,
         );
     }
     for i in 0..3 {
         add(
             format!("Fontana {i}"),
-            json!({"tourism": "attraction"}),
+            json!({"tourism": "attraction", "wikipedia": format!("it:Fontana {i}")}),
             i + 6,
         );
     }
@@ -318,6 +380,11 @@ fn stand_in() -> &'static (Arc<StandIn>, String) {
         let app = Router::new()
             .route("/search", routing::get(nominatim))
             .route("/api/interpreter", post(overpass))
+            .route("/{lang}/w/api.php", routing::get(langlinks))
+            .route(
+                "/{lang}/api/rest_v1/page/summary/{title}",
+                routing::get(summary),
+            )
             .with_state(Arc::clone(&state));
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -358,6 +425,7 @@ fn base() -> &'static str {
         // A trailing slash is fine.
         config.online.enabled = true;
         config.online.nominatim_url = Some(format!("{url}/"));
+        config.online.wikipedia_url = Some(format!("{url}/{{lang}}"));
         config.online.overpass_url = Some(url);
         config.online.user_agent_contact = CONTACT.into();
         config.online.timeout_secs = TIMEOUT_SECS;
@@ -884,6 +952,55 @@ async fn a_city_without_local_data_is_planned_with_places_fetched_once_from_over
     let warnings = plan["warnings"].to_string();
     assert!(!warnings.contains("no place data"), "{warnings}");
     assert_eq!(asked() - before, 1);
+    // A museum links its Italian article, followed to the English one: its first whole
+    // sentences (at most 320 characters) describe the stop, with the article's address. A
+    // fountain's article has no English version: no description.
+    let stops = plan["itinerary"]["days"][0]["stops"]
+        .as_array()
+        .expect("stops");
+    let museums: Vec<&Value> = stops
+        .iter()
+        .filter(|s| {
+            s["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("Museo ") && n != "Museo Grande")
+        })
+        .collect();
+    assert!(!museums.is_empty(), "{stops:?}");
+    for m in &museums {
+        let n = m["name"]
+            .as_str()
+            .expect("name")
+            .trim_start_matches("Museo ");
+        assert_eq!(
+            m["description"]["text"],
+            format!(
+                "Museum {n} is a museum of Roman sculpture, founded in 173{n} by Cardinal Albani. It holds the Albani collection of portrait busts."
+            )
+        );
+        assert_eq!(
+            m["description"]["url"],
+            format!("https://en.wikipedia.org/wiki/Museum_{n}")
+        );
+    }
+    for s in stops
+        .iter()
+        .filter(|s| s["name"].as_str().is_some_and(|n| n.starts_with("Fontana")))
+    {
+        assert!(s.get("description").is_none(), "{s}");
+    }
+    let wiki = || {
+        state
+            .all()
+            .into_iter()
+            .filter(|h| h.service == "wikipedia")
+            .count()
+    };
+    let asked_wikipedia = wiki();
+    assert!(
+        asked_wikipedia >= 2 * museums.len(),
+        "links, then summaries"
+    );
     // The plan says where its places came from, and so does its page.
     let sources = plan["sources"].as_array().expect("sources");
     assert_eq!(sources.len(), 1, "{sources:?}");
@@ -893,6 +1010,16 @@ async fn a_city_without_local_data_is_planned_with_places_fetched_once_from_over
         page.contains("Hotels and stops from OpenStreetMap, fetched for Rome, Italy on "),
         "{page}"
     );
+    let museum = museums[0]["name"]
+        .as_str()
+        .expect("name")
+        .trim_start_matches("Museo ");
+    assert!(
+        page.contains(&format!(
+            "portrait busts. <a href=\"https://en.wikipedia.org/wiki/Museum_{museum}\" rel=\"noopener external\">Wikipedia</a>"
+        )),
+        "{page}"
+    );
     // The places are stored: the next plan for Rome asks nothing.
     b.make_plan(&json!({"destination": "Rome", "days": 2, "prefs": "fountains"}))
         .await;
@@ -900,6 +1027,19 @@ async fn a_city_without_local_data_is_planned_with_places_fetched_once_from_over
         asked() - before,
         1,
         "the stored places answer the second plan"
+    );
+    // Every article was asked once: the cached ones (with their "none") made no request.
+    let keys: Vec<String> = state
+        .all()
+        .into_iter()
+        .filter(|h| h.service == "wikipedia")
+        .map(|h| h.key)
+        .collect();
+    let distinct: BTreeSet<&String> = keys.iter().collect();
+    assert_eq!(distinct.len(), keys.len(), "{keys:?}");
+    assert!(
+        keys.len() > asked_wikipedia,
+        "the second plan's new stops: {keys:?}"
     );
     check_policy();
 }
