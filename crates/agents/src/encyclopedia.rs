@@ -37,23 +37,9 @@ pub fn reference(place: &Place) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
-    use tripwright_domain::{PlaceCategory, PlaceId};
 
     fn place(tags: &[(&str, &str)]) -> Place {
-        Place {
-            id: PlaceId::new("osm:node/1"),
-            name: "Ateneum".into(),
-            category: PlaceCategory::Attraction,
-            kind: "museum".into(),
-            lat: 60.17,
-            lon: 24.94,
-            opening_hours: None,
-            tags: tags
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect::<BTreeMap<_, _>>(),
-        }
+        crate::wishes::tests::lodging("Ateneum", "museum", tags)
     }
 
     #[test]

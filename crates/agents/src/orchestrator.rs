@@ -390,17 +390,7 @@ impl Orchestrator {
 
     /// Where the plan's hotels and stops came from; none (logged) when the store cannot say.
     async fn sources(&self, plan: &Plan) -> Vec<tripwright_domain::PlaceSource> {
-        let ids: Vec<PlaceId> = plan
-            .hotels
-            .iter()
-            .map(|h| h.id.clone())
-            .chain(
-                plan.itinerary
-                    .days
-                    .iter()
-                    .flat_map(|d| d.stops.iter().map(|s| s.place_id.clone())),
-            )
-            .collect();
+        let ids = place_ids(plan);
         if ids.is_empty() {
             return Vec::new();
         }
@@ -730,17 +720,7 @@ impl Orchestrator {
 
     /// Recomputes the feasibility report of `plan` against the stored places.
     pub async fn check(&self, plan: &Plan) -> Result<Vec<tripwright_domain::Check>, AgentError> {
-        let ids: Vec<PlaceId> = plan
-            .hotels
-            .iter()
-            .map(|h| h.id.clone())
-            .chain(
-                plan.itinerary
-                    .days
-                    .iter()
-                    .flat_map(|d| d.stops.iter().map(|s| s.place_id.clone())),
-            )
-            .collect();
+        let ids = place_ids(plan);
         let places: HashMap<PlaceId, Place> = self
             .places
             .places_by_ids(&ids)
@@ -755,6 +735,20 @@ impl Orchestrator {
             .max(self.config.planner.radius_km);
         Ok(run_checks(plan, &places, &self.config.planner, area))
     }
+}
+
+/// The ids of a plan's hotels and stops, hotels first.
+fn place_ids(plan: &Plan) -> Vec<PlaceId> {
+    plan.hotels
+        .iter()
+        .map(|h| h.id.clone())
+        .chain(
+            plan.itinerary
+                .days
+                .iter()
+                .flat_map(|d| d.stops.iter().map(|s| s.place_id.clone())),
+        )
+        .collect()
 }
 
 /// Month 1..=12 of a date.

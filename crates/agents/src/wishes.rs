@@ -383,12 +383,13 @@ pub fn fit(wishes: &[Wish], p: &Place, km: f64, class: Option<Class>) -> Fit {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::collections::BTreeMap;
     use tripwright_domain::PlaceCategory;
 
-    fn lodging(name: &str, kind: &str, tags: &[(&str, &str)]) -> Place {
+    /// A place in central Helsinki with these tags (a lodging, for the wishes).
+    pub(crate) fn lodging(name: &str, kind: &str, tags: &[(&str, &str)]) -> Place {
         Place {
             id: "osm:node/1".into(),
             name: name.into(),

@@ -24,7 +24,7 @@ pub use opening_hours::OpeningHours;
 pub use plan::{
     Check, CostEstimate, CostLine, DayPlan, Description, Destination, ENGLISH_NAME, Hotel,
     Itinerary, MonthScore, Place, PlaceCategory, PlaceSource, Plan, Stop, StopKind, Summary,
-    month_name,
+    month_name, sources_sentence,
 };
 pub use request::{InvalidRequest, MAX_DAYS, MAX_TRAVELERS, TripRequest, ValidationError};
 pub use time::TimeOfDay;

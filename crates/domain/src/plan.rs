@@ -392,6 +392,15 @@ impl PlaceSource {
     }
 }
 
+/// "Hotels and stops from …; …." for a plan's sources (`None` without any): one wording for
+/// the page and the CLI.
+pub fn sources_sentence(sources: &[PlaceSource]) -> Option<String> {
+    (!sources.is_empty()).then(|| {
+        let each: Vec<String> = sources.iter().map(PlaceSource::describe).collect();
+        format!("Hotels and stops from {}.", each.join("; "))
+    })
+}
+
 /// A complete trip plan: the output of the orchestrator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {

@@ -166,13 +166,8 @@ pub fn plan_text(plan: &Plan) -> String {
             let _ = writeln!(s, "  ! {w}");
         }
     }
-    if !plan.sources.is_empty() {
-        let sources: Vec<String> = plan
-            .sources
-            .iter()
-            .map(tripwright_domain::PlaceSource::describe)
-            .collect();
-        let _ = writeln!(s, "\nHotels and stops from {}.", sources.join("; "));
+    if let Some(sources) = tripwright_domain::sources_sentence(&plan.sources) {
+        let _ = writeln!(s, "\n{sources}");
     }
     let _ = writeln!(
         s,

@@ -101,16 +101,27 @@ fn rome() -> String {
     format!(r#"{{"version":0.6,"elements":[{}]}}"#, elements.join(","))
 }
 
+/// The online lookups on, with Overpass at `overpass` (a stand-in, or "off") and Wikipedia off,
+/// then `more`.
+fn online<'a>(overpass: &'a str, more: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    [
+        ("TRIPWRIGHT_ONLINE__ENABLED", "true"),
+        ("TRIPWRIGHT_ONLINE__WIKIPEDIA_URL", "off"),
+        ("TRIPWRIGHT_ONLINE__OVERPASS_URL", overpass),
+    ]
+    .into_iter()
+    .chain(more.iter().copied())
+    .collect()
+}
+
 #[test]
 fn a_region_is_imported_listed_planned_offline_and_removed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (url, bodies) = overpass(vec![(200, rome())]);
-    let env = [
-        ("TRIPWRIGHT_ONLINE__ENABLED", "true"),
-        ("TRIPWRIGHT_ONLINE__WIKIPEDIA_URL", "off"),
-        ("TRIPWRIGHT_ONLINE__OVERPASS_URL", url.as_str()),
-        ("TRIPWRIGHT_ONLINE__USER_AGENT_CONTACT", "tests@example.org"),
-    ];
+    let env = online(
+        &url,
+        &[("TRIPWRIGHT_ONLINE__USER_AGENT_CONTACT", "tests@example.org")],
+    );
     let out = tripwright_env(
         dir.path(),
         &["import", "region", "Rome, Italy", "--radius", "3"],
@@ -202,11 +213,7 @@ fn a_region_import_without_overpass_or_refused_says_why() {
     let no_url = tripwright_env(
         dir.path(),
         &["import", "region", "Rome"],
-        &[
-            ("TRIPWRIGHT_ONLINE__ENABLED", "true"),
-            ("TRIPWRIGHT_ONLINE__WIKIPEDIA_URL", "off"),
-            ("TRIPWRIGHT_ONLINE__OVERPASS_URL", "off"),
-        ],
+        &online("off", &[]),
     );
     assert!(!no_url.status.success());
     let err = String::from_utf8_lossy(&no_url.stderr);
@@ -215,11 +222,7 @@ fn a_region_import_without_overpass_or_refused_says_why() {
     let refused = tripwright_env(
         dir.path(),
         &["import", "region", "Rome"],
-        &[
-            ("TRIPWRIGHT_ONLINE__ENABLED", "true"),
-            ("TRIPWRIGHT_ONLINE__WIKIPEDIA_URL", "off"),
-            ("TRIPWRIGHT_ONLINE__OVERPASS_URL", url.as_str()),
-        ],
+        &online(&url, &[]),
     );
     assert!(!refused.status.success());
     let err = String::from_utf8_lossy(&refused.stderr);
@@ -236,12 +239,7 @@ fn without_internet_a_city_without_data_fails_fast_and_says_how_to_import() {
         .and_then(|l| l.local_addr())
         .expect("a free port");
     let url = format!("http://{closed}");
-    let env = [
-        ("TRIPWRIGHT_ONLINE__ENABLED", "true"),
-        ("TRIPWRIGHT_ONLINE__WIKIPEDIA_URL", "off"),
-        ("TRIPWRIGHT_ONLINE__OVERPASS_URL", url.as_str()),
-        ("TRIPWRIGHT_ONLINE__TIMEOUT_SECS", "30"),
-    ];
+    let env = online(&url, &[("TRIPWRIGHT_ONLINE__TIMEOUT_SECS", "30")]);
     let started = std::time::Instant::now();
     let out = tripwright_env(
         dir.path(),

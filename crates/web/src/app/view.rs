@@ -605,7 +605,7 @@ pub(crate) struct CheckView {
 pub(crate) struct ChecksSection {
     pending: bool,
     checks: Vec<CheckView>,
-    sources: Vec<String>,
+    sources: Option<String>,
 }
 
 /// The plan's feasibility report, and where its places came from.
@@ -615,10 +615,7 @@ pub(crate) fn checks_html(
 ) -> String {
     render(&ChecksSection {
         pending: checks.is_none(),
-        sources: sources
-            .iter()
-            .map(tripwright_domain::PlaceSource::describe)
-            .collect(),
+        sources: tripwright_domain::sources_sentence(sources),
         checks: checks
             .unwrap_or_default()
             .iter()

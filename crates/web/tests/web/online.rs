@@ -111,6 +111,14 @@ impl StandIn {
     fn all(&self) -> Vec<Hit> {
         self.log.lock().expect("log").clone()
     }
+
+    /// The requests `service` received so far.
+    fn of(&self, service: &str) -> Vec<Hit> {
+        self.all()
+            .into_iter()
+            .filter(|h| h.service == service)
+            .collect()
+    }
 }
 
 /// Answers `mode`; `empty` is the protocol's "nothing found".
@@ -914,13 +922,7 @@ async fn a_city_without_local_data_is_planned_with_places_fetched_once_from_over
     let _turn = one_at_a_time().await;
     let (state, _) = stand_in();
     *state.places.lock().expect("mode") = None;
-    let asked = || {
-        state
-            .all()
-            .into_iter()
-            .filter(|h| h.service == "overpass-places")
-            .count()
-    };
+    let asked = || state.of("overpass-places").len();
     let before = asked();
     let mut b = tripwright_testkit::server::Browser::signed_in(base()).await;
     let id = b
@@ -989,14 +991,7 @@ async fn a_city_without_local_data_is_planned_with_places_fetched_once_from_over
     {
         assert!(s.get("description").is_none(), "{s}");
     }
-    let wiki = || {
-        state
-            .all()
-            .into_iter()
-            .filter(|h| h.service == "wikipedia")
-            .count()
-    };
-    let asked_wikipedia = wiki();
+    let asked_wikipedia = state.of("wikipedia").len();
     assert!(
         asked_wikipedia >= 2 * museums.len(),
         "links, then summaries"
@@ -1029,12 +1024,7 @@ async fn a_city_without_local_data_is_planned_with_places_fetched_once_from_over
         "the stored places answer the second plan"
     );
     // Every article was asked once: the cached ones (with their "none") made no request.
-    let keys: Vec<String> = state
-        .all()
-        .into_iter()
-        .filter(|h| h.service == "wikipedia")
-        .map(|h| h.key)
-        .collect();
+    let keys: Vec<String> = state.of("wikipedia").into_iter().map(|h| h.key).collect();
     let distinct: BTreeSet<&String> = keys.iter().collect();
     assert_eq!(distinct.len(), keys.len(), "{keys:?}");
     assert!(
