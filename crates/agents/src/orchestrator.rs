@@ -838,12 +838,12 @@ fn prose_grounded(plan: &Plan, places: &[Place], detail: String) -> tripwright_d
     // What the text measures show that the writer could not fix: notes it had to leave
     // empty, and anything the reviews should have caught but did not.
     let quality = crate::quality::measure_texts(plan);
-    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    let mut counts = std::collections::BTreeMap::new();
     for f in &quality.findings {
-        *counts.entry(f.flaw.as_str()).or_default() += 1;
+        *counts.entry(f.flaw).or_default() += 1;
     }
     for (flaw, n) in counts {
-        problems.push(format!("{n} {}", flaw.replace('_', " ")));
+        problems.push(flaw.counted(n));
     }
     tripwright_domain::Check {
         name: "prose".into(),
@@ -918,7 +918,8 @@ fn summary_text(
         it.days.len()
     ));
     s.push_str(&format!(
-        " Estimated total for {travelers} traveller(s): {}",
+        " Estimated total for {}: {}",
+        tripwright_domain::plural(usize::from(travelers), "traveller", "travellers"),
         Money::new(cost.total, &cost.currency)
     ));
     match (cost.budget, cost.within_budget) {

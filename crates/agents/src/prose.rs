@@ -21,13 +21,14 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use serde::Serialize;
-use tripwright_domain::{DayPlan, Destination, Stop, StopKind, month_name};
+use tripwright_domain::{DayPlan, Destination, Stop, StopKind, month_name, plural};
 use tripwright_llm::{ChatMessage, ChatRequest, FinishReason, LlmClient, LlmError, StreamEvent};
 
 use crate::grounding::{abbreviated, check_text, correct_near_misses, split_sentences};
 use crate::kinds::contradicts_kind;
 use crate::quality::{
-    altered_names, copied, cut_off, numbers, only_names, unsupported_names, words,
+    altered_names, copied, cut_off, numbers, only_names, trim_claim, unsupported_claims,
+    unsupported_names, words,
 };
 
 /// The one system prompt of every prose request (so the prefix cache serves it), with a worked
@@ -96,6 +97,8 @@ pub enum Caught {
     CutOff,
     /// It wrote a stop's name differently.
     NameAltered,
+    /// It claimed fame, rank, age or history the facts do not hold.
+    Claim,
 }
 
 impl Caught {
@@ -110,6 +113,7 @@ impl Caught {
             Caught::Copied => "copied from the prompt",
             Caught::CutOff => "cut off",
             Caught::NameAltered => "name altered",
+            Caught::Claim => "unsupported claim",
         }
     }
 }
@@ -171,8 +175,9 @@ impl ProseReport {
         }
     }
 
-    /// "written by M: 24 texts, 27 generations, 812 tokens; caught: 2 copied from the prompt,
-    /// 1 wrong kind of place; 1 sentence dropped, 0 names respelled".
+    /// "written by M and checked against the place data: 24 texts (27 generations, 812
+    /// tokens); caught: 2 copied from the prompt, 1 wrong kind of place; 1 sentence removed,
+    /// 0 names respelled".
     pub fn detail(&self, model: &str) -> String {
         let caught = if self.caught.is_empty() {
             "nothing".to_owned()
@@ -184,8 +189,16 @@ impl ProseReport {
                 .join(", ")
         };
         format!(
-            "written by {model}: {} texts, {} generations, {} tokens; caught: {caught}; {} sentence(s) dropped, {} name(s) respelled",
-            self.requests, self.generations, self.tokens, self.dropped, self.corrected
+            "written by {model} and checked against the place data: {} ({}, {}); caught: {caught}; {} removed, {} respelled",
+            plural(self.requests, "text", "texts"),
+            plural(self.generations, "generation", "generations"),
+            plural(
+                usize::try_from(self.tokens).unwrap_or(usize::MAX),
+                "token",
+                "tokens"
+            ),
+            plural(self.dropped, "sentence", "sentences"),
+            plural(self.corrected, "name", "names"),
         )
     }
 }
@@ -226,6 +239,8 @@ struct Review {
     kept: String,
     caught: Vec<Caught>,
     corrected: usize,
+    /// Sentences kept without the clause of an unsupported claim.
+    trimmed: usize,
 }
 
 /// The model's answer as prose: its first paragraph, without a leading label or quotes.
@@ -291,8 +306,21 @@ fn review(raw: &str, subject: &Subject<'_>, prompts: &[Vec<String>], finished: b
         if !altered_names(sentence, &subject.allowed).is_empty() {
             caught.push(Caught::NameAltered);
         }
+        if !unsupported_claims(sentence, &subject.facts).is_empty() {
+            // Only the claim is wrong: keep the rest when it still says something (and says
+            // nothing else caught).
+            if caught.is_empty()
+                && let Some(trimmed) = trim_claim(sentence, &subject.facts)
+                && review(&trimmed, subject, prompts, true).caught.is_empty()
+            {
+                kept.push(trimmed);
+                r.trimmed += 1;
+                continue;
+            }
+            caught.push(Caught::Claim);
+        }
         if caught.is_empty() {
-            kept.push(sentence);
+            kept.push(sentence.to_owned());
         }
         r.caught.extend(caught);
     }
@@ -572,6 +600,9 @@ impl ProseWriter {
             }
             for c in &r.caught {
                 *report.caught.entry(*c).or_default() += 1;
+            }
+            if r.trimmed > 0 {
+                *report.caught.entry(Caught::Claim).or_default() += r.trimmed;
             }
             let clean = r.caught.is_empty() && !r.kept.is_empty();
             let better = best.as_ref().is_none_or(|b| {

@@ -37,11 +37,14 @@ pub enum Flaw {
     UnsupportedName,
     /// A stop's name written differently ("Taru and totuus" for "Taru ja totuus").
     NameAltered,
+    /// Fame, rank, age or history the data does not hold ("famous", "the oldest", "for
+    /// centuries", "renovated").
+    Claim,
 }
 
 impl Flaw {
     /// Every flaw, in report order.
-    pub const ALL: [Flaw; 8] = [
+    pub const ALL: [Flaw; 9] = [
         Flaw::NoteMissing,
         Flaw::CutOff,
         Flaw::Reused,
@@ -50,6 +53,7 @@ impl Flaw {
         Flaw::Figure,
         Flaw::UnsupportedName,
         Flaw::NameAltered,
+        Flaw::Claim,
     ];
 
     /// The flaw's name in reports.
@@ -63,7 +67,26 @@ impl Flaw {
             Flaw::Figure => "figures",
             Flaw::UnsupportedName => "unsupported_names",
             Flaw::NameAltered => "names_altered",
+            Flaw::Claim => "claims",
         }
+    }
+}
+
+impl Flaw {
+    /// `n` of the flaw in words: "1 note missing", "2 sentences cut off".
+    pub fn counted(self, n: usize) -> String {
+        let (one, many) = match self {
+            Flaw::NoteMissing => ("note missing", "notes missing"),
+            Flaw::CutOff => ("sentence cut off", "sentences cut off"),
+            Flaw::Reused => ("sentence reused", "sentences reused"),
+            Flaw::Copied => ("sentence copied", "sentences copied"),
+            Flaw::WrongKind => ("wrong kind of place", "wrong kinds of place"),
+            Flaw::Figure => ("unsupported figure", "unsupported figures"),
+            Flaw::UnsupportedName => ("unsupported name", "unsupported names"),
+            Flaw::NameAltered => ("name altered", "names altered"),
+            Flaw::Claim => ("unsupported claim", "unsupported claims"),
+        };
+        tripwright_domain::plural(n, one, many)
     }
 }
 
@@ -231,6 +254,95 @@ pub(crate) fn cut_off(text: &str) -> bool {
     unclosed || !end.ends_with(['.', '!', '?', '…'])
 }
 
+/// Words that claim fame, rank, age or history: true of a stop only when its data says so,
+/// and what the small model invented most once names and figures were checked ("Amos Rex
+/// … has been showcasing art and culture for centuries", "the most popular Sunday place",
+/// "has undergone significant renovations since 1902", "the famous Päivälehti painting").
+/// Each is matched at the start of a word, so a stem covers its forms.
+const CLAIMS: &[&str] = &[
+    "famous",
+    "renowned",
+    "well-known",
+    "well known",
+    "best-known",
+    "best known",
+    "iconic",
+    "legendary",
+    "world-class",
+    "popular",
+    "most visited",
+    "most beautiful",
+    "most important",
+    "oldest",
+    "largest",
+    "biggest",
+    "tallest",
+    "greatest",
+    "finest",
+    "centuries",
+    "century",
+    "decades",
+    "ancient",
+    "medieval",
+    "renovat",
+    "restor",
+    "rebuilt",
+    "award",
+    "unesco",
+    "skyline",
+    "nightlife",
+];
+
+/// The claims of `sentence` ([`CLAIMS`]) that `facts` do not hold.
+pub(crate) fn unsupported_claims(sentence: &str, facts: &str) -> Vec<&'static str> {
+    let at_word_start = |text: &str, stem: &str| {
+        text.match_indices(stem).any(|(i, _)| {
+            text[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric())
+        })
+    };
+    let sentence = sentence.to_lowercase();
+    let facts = facts.to_lowercase();
+    CLAIMS
+        .iter()
+        .copied()
+        .filter(|c| at_word_start(&sentence, c) && !at_word_start(&facts, c))
+        .collect()
+}
+
+/// `sentence` without the clause that makes an unsupported claim, when what is left still says
+/// something: "Amos Rex is a fascinating museum in Helsinki, Finland that has been showcasing
+/// art for centuries." → "Amos Rex is a fascinating museum in Helsinki, Finland." The cut is
+/// made at the last clause boundary (" that ", " which ", ", ") before the first claim; the
+/// part kept must have a verb ("is", "are") and at least five words, and no claim of its own.
+pub(crate) fn trim_claim(sentence: &str, facts: &str) -> Option<String> {
+    let claims = unsupported_claims(sentence, facts);
+    if claims.is_empty() {
+        return None;
+    }
+    let lower = sentence.to_lowercase();
+    let first = claims.iter().filter_map(|c| lower.find(c)).min()?;
+    let head = &lower[..first];
+    let cut = [" that ", " which ", " where ", ", "]
+        .iter()
+        .filter_map(|b| head.rfind(b))
+        .max()?;
+    // `lower` and `sentence` differ in byte lengths only for letters whose lower case is
+    // longer or shorter: find the same cut in the sentence by its characters.
+    let chars = lower[..cut].chars().count();
+    let kept: String = sentence.chars().take(chars).collect();
+    let kept = kept.trim_end_matches([',', ' ']).trim();
+    let words = kept.split_whitespace().count();
+    let padded = format!(" {} ", kept.to_lowercase());
+    let has_verb = [" is ", " are ", " was ", " has "]
+        .iter()
+        .any(|v| padded.contains(v));
+    (words >= 5 && has_verb && unsupported_claims(kept, facts).is_empty())
+        .then(|| format!("{kept}."))
+}
+
 /// The digits runs of `text` ("1952", "3").
 pub(crate) fn numbers(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_ascii_digit())
@@ -380,6 +492,9 @@ fn text_flaws(scan: &mut Scan, place: &str, text: &str, stop: Option<&Stop>, nam
         for _ in altered_names(sentence, names) {
             push(Flaw::NameAltered, sentence);
         }
+        if !unsupported_claims(sentence, allowed).is_empty() {
+            push(Flaw::Claim, sentence);
+        }
     }
 }
 
@@ -483,6 +598,83 @@ mod tests {
     }
 
     #[test]
+    fn fame_rank_and_history_are_claims_only_the_data_may_make() {
+        // Written by qwen2.5-coder-0.5b for the 3-day Helsinki plan (2026-12-05).
+        let rex = stop("Amos Rex", StopKind::Sight, "museum", "");
+        assert_eq!(
+            flaws(
+                "Amos Rex is a fascinating museum in Helsinki, Finland that has been showcasing art and culture for centuries.",
+                &rex
+            ),
+            [Flaw::Claim]
+        );
+        let memorial = Stop {
+            facts: vec!["since 1902".into()],
+            ..stop("Elias Lönnrot", StopKind::Artwork, "historic:memorial", "")
+        };
+        assert_eq!(
+            flaws(
+                "Elias Lönnrot is a historic memorial in Helsinki, Finland that has undergone significant renovations and renovation efforts since 1902.",
+                &memorial
+            ),
+            [Flaw::Claim]
+        );
+        assert_eq!(
+            unsupported_claims("The most popular Sunday place, and famous.", ""),
+            ["famous", "popular"]
+        );
+        // Said by the data (here its Wikipedia summary), a claim stands; a word that merely
+        // contains a stem inside it is no claim ("unrestored" is not "restored").
+        assert!(
+            unsupported_claims(
+                "It is the oldest museum in Finland.",
+                "Wikipedia: The Ateneum is the oldest art museum in Finland."
+            )
+            .is_empty()
+        );
+        assert!(unsupported_claims("An unrestored hall.", "").is_empty());
+        // The clause that claims is cut off when the rest still says something.
+        assert_eq!(
+            trim_claim(
+                "Amos Rex is a fascinating museum in Helsinki, Finland that has been showcasing art and culture for centuries.",
+                ""
+            )
+            .as_deref(),
+            Some("Amos Rex is a fascinating museum in Helsinki, Finland.")
+        );
+        assert_eq!(
+            trim_claim(
+                "Ääni is a small gallery in Töölö, which is famous for its light.",
+                ""
+            )
+            .as_deref(),
+            Some("Ääni is a small gallery in Töölö.")
+        );
+        // Nothing left with a verb, or the claim is the whole point: no trim.
+        assert_eq!(
+            trim_claim(
+                "Päivälehden museo, a museum in Helsinki, Finland was the most popular Sunday place for travelers.",
+                ""
+            ),
+            None
+        );
+        assert_eq!(trim_claim("It is famous.", ""), None);
+        assert_eq!(trim_claim("It is a museum in Helsinki.", ""), None);
+        // A plain, true note passes.
+        let ateneum = Stop {
+            facts: vec!["architect: Theodor Höijer".into(), "since 1887".into()],
+            ..stop("Ateneum", StopKind::Sight, "museum", "")
+        };
+        assert_eq!(
+            flaws(
+                "Ateneum is a museum in Helsinki, designed by Theodor Höijer and open since 1887.",
+                &ateneum
+            ),
+            []
+        );
+    }
+
+    #[test]
     fn the_examples_of_bad_prose_are_caught() {
         let museum = stop("Amos Rex", StopKind::Sight, "museum", "");
         assert_eq!(
@@ -495,7 +687,7 @@ mod tests {
                 "Stefan's Steakhouse, a cozy cafe, is a popular spot to relax after dinner.",
                 &steak
             ),
-            [Flaw::WrongKind]
+            [Flaw::WrongKind, Flaw::Claim]
         );
         let grave = stop("Grave of J. L. Runeberg", StopKind::Artwork, "grave", "");
         assert_eq!(

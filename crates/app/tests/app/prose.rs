@@ -223,11 +223,13 @@ async fn a_plans_prose_streams_for_each_day_and_is_kept_as_written_with_names_re
     let check = prose_check(&plan);
     assert!(check.passed, "{check:?}");
     assert!(
-        check.detail.starts_with("written by scripted-model:")
+        check
+            .detail
+            .starts_with("written by scripted-model and checked against the place data:")
             && check.detail.contains("caught: nothing")
             && check
                 .detail
-                .contains("0 sentence(s) dropped, 1 name(s) respelled"),
+                .contains("0 sentences removed, 1 name respelled"),
         "{check:?}"
     );
     // Every request went through the scripted model, one per text: an intro and a note per
@@ -364,7 +366,7 @@ async fn a_text_naming_another_place_is_written_again_or_loses_that_sentence() {
     assert!(check.passed, "{check:?}");
     assert!(
         check.detail.contains("caught: 1 another place named;")
-            && check.detail.contains("0 sentence(s) dropped"),
+            && check.detail.contains("0 sentences removed"),
         "{check:?}"
     );
     planner.close().await.expect("the store closes");
@@ -402,7 +404,7 @@ async fn a_text_naming_another_place_is_written_again_or_loses_that_sentence() {
     assert!(check.passed, "what is kept is clean: {check:?}");
     assert!(
         check.detail.contains("caught: 2 another place named;")
-            && check.detail.contains("1 sentence(s) dropped"),
+            && check.detail.contains("1 sentence removed"),
         "{check:?}"
     );
     planner.close().await.expect("the store closes");
