@@ -1,6 +1,6 @@
 //! Small text helpers shared by the exports.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use tripwright_domain::{Hotel, Money, Plan, Stop, StopKind, group_thousands};
 
 /// "Trip to Helsinki, Finland".
@@ -50,26 +50,13 @@ pub(crate) fn long_date(d: NaiveDate) -> String {
     d.format("%A %-d %B %Y").to_string()
 }
 
-/// "3–4 July 2027", "30 June – 2 July 2027" or "30 December 2027 – 2 January 2028".
-pub(crate) fn date_range(first: NaiveDate, last: NaiveDate) -> String {
-    if first == last {
-        day_month_year(first)
-    } else if first.year() != last.year() {
-        format!("{} – {}", day_month_year(first), day_month_year(last))
-    } else if first.month() != last.month() {
-        format!("{} – {}", first.format("%-d %B"), day_month_year(last))
-    } else {
-        format!("{}–{}", first.day(), day_month_year(last))
-    }
-}
-
 /// "3–4 July 2027 · 2 days · 1 traveller".
 pub(crate) fn trip_line(plan: &Plan) -> String {
     let (first, last) = trip_dates(plan);
     let days = trip_days(plan);
     format!(
         "{} · {} · {}",
-        date_range(first, last),
+        tripwright_domain::date_range(first, last),
         plural(days, "day", "days"),
         plural(
             usize::from(plan.summary.cost.travelers.max(1)),
@@ -110,10 +97,15 @@ pub(crate) fn kind_label(kind: StopKind) -> &'static str {
     }
 }
 
-/// "Sight (museum)"; the place kind is left out when empty or the same word.
+/// "Sight (museum)", "Artwork (memorial)"; the place kind is left out when empty or the same
+/// word ("Sight", not "Sight (attraction)").
 pub(crate) fn kind_with_place(stop: &Stop) -> String {
     let label = kind_label(stop.kind);
-    let place = stop.place_kind.trim().replace('_', " ");
+    let place = if stop.place_kind.trim().is_empty() {
+        String::new()
+    } else {
+        tripwright_domain::place_kind_words(&stop.place_kind)
+    };
     if place.is_empty() || place.eq_ignore_ascii_case(label) {
         label.to_owned()
     } else {
@@ -200,16 +192,22 @@ mod tests {
     #[test]
     fn date_ranges() {
         let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("valid date");
-        assert_eq!(date_range(d(2027, 7, 3), d(2027, 7, 4)), "3–4 July 2027");
         assert_eq!(
-            date_range(d(2027, 6, 30), d(2027, 7, 2)),
+            tripwright_domain::date_range(d(2027, 7, 3), d(2027, 7, 4)),
+            "3–4 July 2027"
+        );
+        assert_eq!(
+            tripwright_domain::date_range(d(2027, 6, 30), d(2027, 7, 2)),
             "30 June – 2 July 2027"
         );
         assert_eq!(
-            date_range(d(2027, 12, 30), d(2028, 1, 2)),
+            tripwright_domain::date_range(d(2027, 12, 30), d(2028, 1, 2)),
             "30 December 2027 – 2 January 2028"
         );
-        assert_eq!(date_range(d(2027, 7, 3), d(2027, 7, 3)), "3 July 2027");
+        assert_eq!(
+            tripwright_domain::date_range(d(2027, 7, 3), d(2027, 7, 3)),
+            "3 July 2027"
+        );
         assert_eq!(long_date(d(2027, 7, 3)), "Saturday 3 July 2027");
     }
 }

@@ -1,6 +1,6 @@
 //! iCalendar (RFC 5545) export of a plan: one event per stop.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use tripwright_domain::{Plan, Stop, TimeOfDay};
 
 use crate::format::{kind_with_place, trip_title, walk_text};
@@ -55,7 +55,7 @@ pub fn plan_ics(plan: &Plan) -> String {
                 &mut out,
                 &format!(
                     "DESCRIPTION:{}",
-                    escape_text(&description(stop, &day.title))
+                    escape_text(&description(stop, &day.title, day.date))
                 ),
             );
             line(&mut out, "END:VEVENT");
@@ -65,7 +65,7 @@ pub fn plan_ics(plan: &Plan) -> String {
     out
 }
 
-fn description(stop: &Stop, day_title: &str) -> String {
+fn description(stop: &Stop, day_title: &str, date: NaiveDate) -> String {
     let mut parts = vec![kind_with_place(stop)];
     let note = stop.note.trim();
     if !note.is_empty() {
@@ -78,7 +78,7 @@ fn description(stop: &Stop, day_title: &str) -> String {
     if let Some(hours) = stop.opening_hours.as_deref().map(str::trim)
         && !hours.is_empty()
     {
-        parts.push(format!("Opening hours: {hours}"));
+        parts.push(tripwright_domain::hours_in_words(hours, date.weekday()));
     }
     let day_title = day_title.trim();
     if !day_title.is_empty() {

@@ -32,3 +32,19 @@ pub enum ExportError {
 /// The attribution line printed on every plan export.
 pub const ATTRIBUTION: &str = "Data: OpenStreetMap contributors (ODbL), GeoNames (CC BY 4.0), \
 CHELSA climate; made with Tripwright";
+
+/// The attribution of `plan`'s export: [`ATTRIBUTION`], with Wikipedia when a stop is
+/// described from it.
+pub fn attribution(plan: &tripwright_domain::Plan) -> String {
+    let described = plan
+        .itinerary
+        .days
+        .iter()
+        .flat_map(|d| &d.stops)
+        .any(|s| s.description.is_some());
+    if described {
+        format!("{ATTRIBUTION}; stop descriptions: Wikipedia (CC BY-SA 4.0)")
+    } else {
+        ATTRIBUTION.to_owned()
+    }
+}

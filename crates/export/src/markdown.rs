@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use tripwright_domain::Plan;
 
-use crate::ATTRIBUTION;
+use crate::attribution;
 use crate::format::{
     amount, budget_verdict, hotel_line, kind_with_place, long_date, recommended_hotel, stop_time,
     trip_line, trip_title, walk_text,
@@ -90,10 +90,25 @@ pub fn plan_markdown(plan: &Plan) -> String {
             if !note.is_empty() {
                 let _ = writeln!(md, "  {}", esc(&one_line(note)));
             }
+            if let Some(d) = &stop.description {
+                let _ = writeln!(
+                    md,
+                    "  {} ([Wikipedia](<{}>))",
+                    esc(&one_line(&d.text)),
+                    d.url.replace(['<', '>', '\n'], "")
+                );
+            }
             if let Some(hours) = stop.opening_hours.as_deref().map(str::trim)
                 && !hours.is_empty()
             {
-                let _ = writeln!(md, "  Opening hours: {}", esc(hours));
+                let _ = writeln!(
+                    md,
+                    "  {}",
+                    esc(&tripwright_domain::hours_in_words(
+                        hours,
+                        chrono::Datelike::weekday(&day.date)
+                    ))
+                );
             }
         }
         if day.walk_km.is_finite() && day.walk_km > 0.0 {
@@ -145,7 +160,7 @@ pub fn plan_markdown(plan: &Plan) -> String {
                 md,
                 "- {} **{}**: {}",
                 if c.passed { "✓" } else { "✗" },
-                esc(&c.name),
+                esc(&tripwright_domain::check_title(&c.name)),
                 esc(&one_line(&c.detail))
             );
         }
@@ -155,13 +170,20 @@ pub fn plan_markdown(plan: &Plan) -> String {
     if !plan.warnings.is_empty() {
         md.push_str("## Warnings\n\n");
         for w in &plan.warnings {
-            let _ = writeln!(md, "- {}", esc(&one_line(w)));
+            let _ = writeln!(
+                md,
+                "- {}",
+                esc(&tripwright_domain::capitalised(&one_line(w)))
+            );
         }
         md.push('\n');
     }
 
     md.push_str("---\n\n");
-    let _ = writeln!(md, "{}", esc(ATTRIBUTION));
+    if let Some(sources) = tripwright_domain::sources_sentence(&plan.sources) {
+        let _ = writeln!(md, "{}\n", esc(&sources));
+    }
+    let _ = writeln!(md, "{}", esc(&attribution(plan)));
     md
 }
 
@@ -174,37 +196,25 @@ fn one_line(s: &str) -> String {
         .join(" ")
 }
 
-/// Escapes text for inline Markdown (also safe inside table cells).
+/// Escapes text for inline Markdown (also safe inside table cells): only the characters that
+/// can start markup there (brackets and parentheses are harmless once `[` is escaped, so
+/// "Sight (museum)" stays as it reads).
 fn esc(s: &str) -> String {
     let s = one_line(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(
             c,
-            '\\' | '`'
-                | '*'
-                | '_'
-                | '{'
-                | '}'
-                | '['
-                | ']'
-                | '<'
-                | '>'
-                | '('
-                | ')'
-                | '#'
-                | '|'
-                | '!'
-                | '~'
-                | '$'
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '$'
         ) {
             out.push('\\');
         }
         out.push(c);
     }
-    // A leading "-" or "+" would start a list, and so would "1." at the start of a block.
+    // A leading "-", "+" or "#" would start a list or a heading, and so would "1." at the start
+    // of a block.
     if let Some(first) = out.chars().next()
-        && matches!(first, '-' | '+')
+        && matches!(first, '-' | '+' | '#')
     {
         out.insert(0, '\\');
     }
@@ -235,7 +245,9 @@ mod tests {
     #[test]
     fn escapes_markdown() {
         assert_eq!(esc("a | b"), "a \\| b");
-        assert_eq!(esc("*bold* [x](y)"), "\\*bold\\* \\[x\\]\\(y\\)");
+        assert_eq!(esc("*bold* [x](y)"), "\\*bold\\* \\[x\\](y)");
+        assert_eq!(esc("Sight (museum)!"), "Sight (museum)!");
+        assert_eq!(esc("# Title"), "\\# Title");
         assert_eq!(esc("<script>"), "\\<script\\>");
         assert_eq!(esc("- item"), "\\- item");
         assert_eq!(esc("two\nlines"), "two lines");

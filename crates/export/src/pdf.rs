@@ -18,7 +18,7 @@ use crate::format::{
     amount, budget_verdict, day_month_year, hotel_line, kind_with_place, long_date,
     recommended_hotel, stop_time, trip_line, trip_title, walk_text,
 };
-use crate::{ATTRIBUTION, ExportError, PdfFonts, route_svg};
+use crate::{ExportError, PdfFonts, attribution, route_svg};
 
 const PLAN_TEMPLATE: &str = include_str!("templates/plan.typ");
 const LIST_TEMPLATE: &str = include_str!("templates/list.typ");
@@ -160,7 +160,20 @@ fn plan_data(plan: &Plan, fonts: &PdfFonts) -> Json {
                         "kind": kind_with_place(s),
                         "walk": walk_text(s),
                         "note": s.note.trim(),
-                        "hours": s.opening_hours.as_deref().map(str::trim).unwrap_or(""),
+                        "description": s.description.as_ref().map_or("", |d| d.text.trim()),
+                        "url": s.description.as_ref().map_or("", |d| d.url.trim()),
+                        "hours": s
+                            .opening_hours
+                            .as_deref()
+                            .map(str::trim)
+                            .filter(|h| !h.is_empty())
+                            .map(|h| {
+                                tripwright_domain::hours_in_words(
+                                    h,
+                                    chrono::Datelike::weekday(&d.date),
+                                )
+                            })
+                            .unwrap_or_default(),
                     })
                 })
                 .collect();
@@ -210,7 +223,13 @@ fn plan_data(plan: &Plan, fonts: &PdfFonts) -> Json {
     let checks: Vec<Json> = plan
         .checks
         .iter()
-        .map(|c| json!({ "name": c.name, "passed": c.passed, "detail": c.detail }))
+        .map(|c| {
+            json!({
+                "name": tripwright_domain::check_title(&c.name),
+                "passed": c.passed,
+                "detail": c.detail,
+            })
+        })
         .collect();
 
     json!({
@@ -224,8 +243,13 @@ fn plan_data(plan: &Plan, fonts: &PdfFonts) -> Json {
         "route_svg": route,
         "cost": cost_json,
         "checks": checks,
-        "warnings": plan.warnings,
-        "footer": ATTRIBUTION,
+        "warnings": plan
+            .warnings
+            .iter()
+            .map(|w| tripwright_domain::capitalised(w))
+            .collect::<Vec<_>>(),
+        "footer": attribution(plan),
+        "sources": tripwright_domain::sources_sentence(&plan.sources).unwrap_or_default(),
     })
 }
 

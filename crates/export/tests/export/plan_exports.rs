@@ -50,7 +50,8 @@ fn plan_pdf_shows_the_whole_plan() {
         "Päivälehden museo",
         "Café Ekberg",
         "Finland's oldest café, since 1852.",
-        "Opening hours: Mo-Sa 08:00-18:00",
+        // Opening hours in words, for the day of the visit.
+        "Open 08:00–18:00 on Saturday",
         // Route sketch, costs, checks, warnings.
         "Route sketch",
         "Cost estimate",
@@ -58,7 +59,8 @@ fn plan_pdf_shows_the_whole_plan() {
         "Total 328.00 estimated",
         "Amounts marked estimated come from the configured price tables",
         "Checks",
-        "grounded",
+        // Checks by their names in words.
+        "Real places",
         "month 7 is among the top 3 ranked months",
         "Amos Anderson taidemuseo",
         "Data: OpenStreetMap contributors (ODbL), GeoNames (CC BY 4.0), CHELSA climate; made with Tripwright",
@@ -248,20 +250,19 @@ fn markdown_has_days_and_a_cost_table() {
         md.lines().filter(|l| l.starts_with("- **")).count(),
         stop_count(&plan)
     );
-    assert!(md.contains(
-        r"- **09:32–10:17** Vanha Kauppahalli — Sight \(attraction\); 2 min walk (0.10 km)"
-    ));
+    assert!(md.contains(r"- **09:32–10:17** Vanha Kauppahalli — Sight; 2 min walk (0.10 km)"));
     assert!(md.contains("Café Ekberg"));
     assert!(md.contains("## Cost (estimated)"));
     assert!(md.contains("| Item | Amount (EUR) | |\n| --- | ---: | --- |\n"));
-    assert!(md.contains("| Breakfasts × 1 traveller\\(s\\) | 12.00 | estimated |"));
+    assert!(md.contains("| Breakfasts × 1 traveller(s) | 12.00 | estimated |"));
     assert!(md.contains("| **Total** | **328.00** | |"));
     assert!(md.contains("1. **July** — score 79/100: mean 17 °C, mild, 18 h daylight"));
     assert!(!md.contains("**September**"));
-    assert!(md.contains("✓ **grounded**"));
-    assert!(md.contains("OpenStreetMap contributors \\(ODbL\\)"));
+    assert!(md.contains("✓ **Real places**"));
+    assert!(md.contains("OpenStreetMap contributors (ODbL)"));
+    assert!(md.contains("  Open 08:00–18:00 on Saturday\n"), "{md}");
     // Markup in names is escaped, never live.
-    assert!(md.contains(r#"\#panic\("x"\) \*bold\* \$math\$ \<script\>"#));
+    assert!(md.contains(r#"#panic("x") \*bold\* \$math\$ \<script\>"#));
     assert!(!md.contains("<script>"));
 }
 
@@ -352,4 +353,68 @@ fn route_svg_without_stops() {
         0
     );
     assert!(svg.contains("© OpenStreetMap contributors"));
+}
+
+/// The fixture with a stop described from its Wikipedia article, and its places' source.
+fn plan_with_description() -> Plan {
+    let mut plan = helsinki_plan();
+    let stop = plan
+        .itinerary
+        .days
+        .iter_mut()
+        .flat_map(|d| &mut d.stops)
+        .find(|s| s.name == "Päivälehden museo")
+        .expect("the fixture has the museum");
+    stop.description = Some(tripwright_domain::Description {
+        text: "Päivälehti Museum is a museum of the press in Helsinki.".into(),
+        url: "https://en.wikipedia.org/wiki/P%C3%A4iv%C3%A4lehti_Museum".into(),
+    });
+    plan.sources = vec![tripwright_domain::PlaceSource {
+        source: "Helsinki.osm.pbf".into(),
+        places: 23,
+        imported_at: "2026-12-01T10:00:00Z".parse().expect("a time"),
+    }];
+    plan
+}
+
+#[test]
+fn exports_carry_stop_descriptions_with_their_source_and_the_places_source() {
+    let plan = plan_with_description();
+    let md = plan_markdown(&plan);
+    assert!(
+        md.contains(
+            "  Päivälehti Museum is a museum of the press in Helsinki. \
+             ([Wikipedia](<https://en.wikipedia.org/wiki/P%C3%A4iv%C3%A4lehti_Museum>))\n"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("stop descriptions: Wikipedia (CC BY-SA 4.0)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Hotels and stops from the OpenStreetMap extract Helsinki.osm.pbf, imported 2026-12-01 (23 places)."),
+        "{md}"
+    );
+    let pdf = plan_pdf(&plan, &fonts()).expect("plan PDF");
+    let text = squash(&pdf_text(&pdf));
+    for expected in [
+        "Päivälehti Museum is a museum of the press in Helsinki. Wikipedia",
+        "stop descriptions: Wikipedia (CC BY-SA 4.0)",
+        "Hotels and stops from the OpenStreetMap extract Helsinki.osm.pbf, imported 2026-12-01 (23 places).",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+    // The link is in the PDF.
+    assert!(
+        pdf.windows(b"P%C3%A4iv%C3%A4lehti_Museum".len())
+            .any(|w| w == b"P%C3%A4iv%C3%A4lehti_Museum"),
+        "the article's address is a link in the PDF"
+    );
+    // Without descriptions, the attribution does not name Wikipedia.
+    let plain = plan_markdown(&helsinki_plan());
+    assert!(!plain.contains("Wikipedia"), "{plain}");
 }

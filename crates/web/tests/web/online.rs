@@ -50,6 +50,10 @@ enum Mode {
     CutOff,
     /// 200 with a whole body that is JSON ending half-way.
     Garbled,
+    /// 200 with 17 MiB of JSON (more than the client reads).
+    Huge,
+    /// As the service answers without a script.
+    Usual,
 }
 
 /// One request the stand-in received.
@@ -125,6 +129,16 @@ impl StandIn {
 async fn answer(mode: Option<Mode>, empty: Value) -> Response {
     let json_type = [(header::CONTENT_TYPE, "application/json")];
     match mode.unwrap_or_else(|| Mode::Answer(empty.clone())) {
+        Mode::Usual => (StatusCode::OK, json_type, empty.to_string()).into_response(),
+        Mode::Huge => {
+            let filler = " ".repeat(17 << 20);
+            (
+                StatusCode::OK,
+                json_type,
+                format!("{{\"pad\":\"{filler}\"}}"),
+            )
+                .into_response()
+        }
         Mode::Answer(v) => (StatusCode::OK, json_type, v.to_string()).into_response(),
         Mode::TooMany(after) => (
             StatusCode::TOO_MANY_REQUESTS,
@@ -195,7 +209,8 @@ async fn nominatim(
 }
 
 /// Wikipedia's `GET /{lang}/w/api.php?action=query&prop=langlinks&lllang=en&titles=…`: an
-/// Italian "Museo N" has the English article "Museum N"; any other title has none.
+/// Italian "Museo N (TAG)" has the English article "Museum N (TAG)"; any other title has none.
+/// A script for `links:{lang}:{title}` answers instead.
 async fn langlinks(
     State(s): State<Arc<StandIn>>,
     axum::extract::Path(lang): axum::extract::Path<String>,
@@ -205,9 +220,10 @@ async fn langlinks(
     let params: HashMap<String, String> =
         serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
     let title = params.get("titles").cloned().unwrap_or_default();
+    let key = format!("{lang}:{title}");
     s.log.lock().expect("log").push(Hit {
         service: "wikipedia",
-        key: format!("{lang}:{title}"),
+        key: key.clone(),
         at: Instant::now(),
         user_agent: user_agent(&headers),
     });
@@ -222,37 +238,61 @@ async fn langlinks(
         Some(n) if lang == "it" => json!([{"lang": "en", "*": format!("Museum {n}")}]),
         _ => json!([]),
     };
-    Json(json!({"batchcomplete": "", "query": {"pages": {"4242": {"pageid": 4242, "ns": 0, "title": title, "langlinks": links}}}}))
-        .into_response()
+    let usual = json!({"batchcomplete": "", "query": {"pages": {"4242": {"pageid": 4242, "ns": 0, "title": title, "langlinks": links}}}});
+    match s.next("wikipedia", &format!("links:{}", untagged(&key))) {
+        Some(Mode::Usual) | None => Json(usual).into_response(),
+        mode => answer(mode, usual).await,
+    }
 }
 
-/// Wikipedia's `GET /{lang}/api/rest_v1/page/summary/{title}`: "Museum N" has a summary of
-/// three sentences (the third one long), any other title is a 404.
+/// Wikipedia's `GET /{lang}/api/rest_v1/page/summary/{title}`: "Museum N (TAG)" has a summary
+/// of three sentences (the third one long), any other title is a 404. A script for
+/// `summary:{lang}:{title}` answers instead.
 async fn summary(
     State(s): State<Arc<StandIn>>,
     axum::extract::Path((lang, title)): axum::extract::Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
+    let key = format!("{lang}:{title}");
     s.log.lock().expect("log").push(Hit {
         service: "wikipedia",
-        key: format!("{lang}:{title}"),
+        key: key.clone(),
         at: Instant::now(),
         user_agent: user_agent(&headers),
     });
-    match title.strip_prefix("Museum_") {
-        Some(n) if lang == "en" => Json(json!({
-            "type": "standard",
-            "title": format!("Museum {n}"),
-            "extract": format!(
-                "Museum {n} is a museum of Roman sculpture, founded in 173{n} by Cardinal Albani. \
-                 It holds the Albani collection of portrait busts. {}",
-                "Its rooms were rebuilt many times over the centuries, ".repeat(8)
-            ),
-            "content_urls": {"desktop": {"page": format!("https://en.wikipedia.org/wiki/Museum_{n}")}},
-        }))
-        .into_response(),
-        _ => (StatusCode::NOT_FOUND, Json(json!({"type": "https://mediawiki.org/wiki/HyperSwitch/errors/not_found"}))).into_response(),
+    let script = s.next("wikipedia", &format!("summary:{}", untagged(&key)));
+    if script.as_ref().is_some_and(|m| !matches!(m, Mode::Usual)) {
+        return answer(script, json!({})).await;
     }
+    match title.strip_prefix("Museum_") {
+        Some(rest) if lang == "en" => {
+            let n = rest.split('_').next().unwrap_or_default();
+            Json(json!({
+                "type": "standard",
+                "title": title.replace('_', " "),
+                "extract": format!(
+                    "Museum {n} is a museum of Roman sculpture, founded in 173{n} by Cardinal \
+                     Albani. It holds the Albani collection of portrait busts. {}",
+                    "Its rooms were rebuilt many times over the centuries, ".repeat(8)
+                ),
+                "content_urls": {"desktop": {"page": format!("https://en.wikipedia.org/wiki/{title}")}},
+            }))
+            .into_response()
+        }
+        _ => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"type": "https://mediawiki.org/wiki/HyperSwitch/errors/not_found"})),
+        )
+            .into_response(),
+    }
+}
+
+/// An article's key without its city ("it:Museo 1 (41.89)" → "it:Museo 1"): the scripts of
+/// the Wikipedia stand-in apply in every city.
+fn untagged(key: &str) -> &str {
+    key.rsplit_once(" (")
+        .or_else(|| key.rsplit_once("_("))
+        .map_or(key, |(k, _)| k)
 }
 
 /// `POST /api/interpreter` with `data=<Overpass QL>`; the key is the `around` centre.
@@ -335,6 +375,8 @@ fn city_around(centre: &str) -> Value {
         );
     };
     let open = "Mo-Su 09:00-23:00";
+    // Each city's articles are its own (the client caches answers by article).
+    let city = format!("{lat:.2}");
     for i in 0..2 {
         add(
             format!("Albergo {i}"),
@@ -345,14 +387,14 @@ fn city_around(centre: &str) -> Value {
     for i in 0..4 {
         add(
             format!("Museo {i}"),
-            json!({"tourism": "museum", "opening_hours": open, "wikipedia": format!("it:Museo {i}")}),
+            json!({"tourism": "museum", "opening_hours": open, "wikipedia": format!("it:Museo {i} ({city})")}),
             i + 2,
         );
     }
     for i in 0..3 {
         add(
             format!("Fontana {i}"),
-            json!({"tourism": "attraction", "wikipedia": format!("it:Fontana {i}")}),
+            json!({"tourism": "attraction", "wikipedia": format!("it:Fontana {i} ({city})")}),
             i + 6,
         );
     }
@@ -980,9 +1022,10 @@ async fn a_city_without_local_data_is_planned_with_places_fetched_once_from_over
                 "Museum {n} is a museum of Roman sculpture, founded in 173{n} by Cardinal Albani. It holds the Albani collection of portrait busts."
             )
         );
-        assert_eq!(
-            m["description"]["url"],
-            format!("https://en.wikipedia.org/wiki/Museum_{n}")
+        let url = m["description"]["url"].as_str().unwrap_or_default();
+        assert!(
+            url.starts_with(&format!("https://en.wikipedia.org/wiki/Museum_{n}_(")),
+            "{url}"
         );
     }
     for s in stops
@@ -1005,13 +1048,10 @@ async fn a_city_without_local_data_is_planned_with_places_fetched_once_from_over
         page.contains("Hotels and stops from OpenStreetMap, fetched for Rome, Italy on "),
         "{page}"
     );
-    let museum = museums[0]["name"]
-        .as_str()
-        .expect("name")
-        .trim_start_matches("Museo ");
+    let url = museums[0]["description"]["url"].as_str().expect("a URL");
     assert!(
         page.contains(&format!(
-            "portrait busts. <a href=\"https://en.wikipedia.org/wiki/Museum_{museum}\" rel=\"noopener external\">Wikipedia</a>"
+            "portrait busts. <a href=\"{url}\" rel=\"noopener external\">Wikipedia</a>"
         )),
         "{page}"
     );
@@ -1065,4 +1105,78 @@ async fn a_city_whose_places_cannot_be_fetched_is_planned_empty_with_the_reason(
         assert!(warnings.contains("tripwright import osm"), "{warnings}");
     }
     *state.places.lock().expect("mode") = None;
+}
+
+/// Every stop of a plan, all days.
+fn all_stops(plan: &Value) -> Vec<Value> {
+    plan["itinerary"]["days"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|d| d["stops"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_wikipedia_lookups_leave_stops_undescribed_and_are_asked_again() {
+    let _turn = one_at_a_time().await;
+    let (state, _) = stand_in();
+    *state.places.lock().expect("mode") = None;
+    // Museo 0: 429 with a short Retry-After, then the answer (retried once, within the plan).
+    // Museo 1: 500. Museo 2: its summary is cut off. Museo 3: its summary is JSON that ends
+    // half-way. Fontana 0: its link query answers 17 MiB. Each answers usually after that.
+    for (key, failure) in [
+        ("links:it:Museo 0", Mode::TooMany("1")),
+        ("links:it:Museo 1", Mode::Fail),
+        ("summary:en:Museum_2", Mode::CutOff),
+        ("summary:en:Museum_3", Mode::Garbled),
+        ("links:it:Fontana 0", Mode::Huge),
+    ] {
+        state.script("wikipedia", key, vec![failure, Mode::Usual]);
+    }
+    let described = |plan: &Value| -> BTreeSet<String> {
+        all_stops(plan)
+            .iter()
+            .filter(|s| s.get("description").is_some())
+            .filter_map(|s| s["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let museums: BTreeSet<String> = (0..4).map(|i| format!("Museo {i}")).collect();
+    let mut b = tripwright_testkit::server::Browser::signed_in(base()).await;
+    let earlier = state.all().len();
+    let request = json!({"destination": "Vienna", "days": 2, "prefs": "museums"});
+    let id = b.make_plan(&request).await;
+    let plan = b.get(&format!("/api/plans/{id}")).await.json();
+    let names: BTreeSet<String> = all_stops(&plan)
+        .iter()
+        .filter_map(|s| s["name"].as_str().map(str::to_owned))
+        .collect();
+    assert!(museums.is_subset(&names), "{names:?}");
+    assert!(names.contains("Fontana 0"), "{names:?}");
+    // The plan is delivered; only the museum whose 429 was retried is described.
+    assert_eq!(
+        described(&plan),
+        BTreeSet::from(["Museo 0".to_owned()]),
+        "{plan}"
+    );
+    let tag = state.all()[earlier..]
+        .iter()
+        .filter(|h| h.service == "wikipedia")
+        .find_map(|h| h.key.strip_prefix("it:Museo 0 ").map(str::to_owned))
+        .expect("Museo 0 was looked up");
+    let asked = |key: &str| state.hits("wikipedia", &format!("{key} {tag}")).len();
+    assert_eq!(asked("it:Museo 0"), 2, "the 429, then its retry");
+    // A failure is not remembered: the next plan (another request: the same one is answered
+    // from the plan cache) asks again, and now every museum is described.
+    let id = b
+        .make_plan(&json!({"destination": "Vienna", "days": 2, "prefs": "museums and art"}))
+        .await;
+    let plan = b.get(&format!("/api/plans/{id}")).await.json();
+    let again = described(&plan);
+    assert!(museums.is_subset(&again), "{again:?}");
+    assert_eq!(asked("it:Museo 0"), 2, "a found article is cached");
+    assert_eq!(asked("it:Museo 1"), 2, "after its 500");
+    assert_eq!(asked("it:Fontana 0"), 2, "after its oversized answer");
+    state.scripts.lock().expect("scripts").clear();
+    check_policy();
 }
