@@ -6,7 +6,9 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Datelike;
 use tripwright_config::PlannerConfig;
-use tripwright_domain::{Check, GeoPoint, OpeningHours, Place, PlaceId, Plan};
+use tripwright_domain::{
+    Check, GeoPoint, Money, OpeningHours, Place, PlaceId, Plan, month_name, plural,
+};
 
 use crate::itinerary::{is_activity, walk_minutes};
 
@@ -39,10 +41,10 @@ pub fn run_checks(
             name: "budget".into(),
             passed,
             detail: format!(
-                "estimated total {:.2} {} {} the budget of {budget:.2}",
-                c.total,
-                c.currency,
-                if passed { "is within" } else { "exceeds" }
+                "the estimated total, {}, {} the budget of {}",
+                Money::new(c.total, &c.currency),
+                if passed { "is within" } else { "exceeds" },
+                Money::new(budget, &c.currency),
             ),
         });
     }
@@ -114,8 +116,8 @@ fn complete(plan: &Plan) -> Check {
     let days = &plan.itinerary.days;
     if days.len() != usize::from(plan.request.days) {
         problems.push(format!(
-            "{} day(s) planned, {} requested",
-            days.len(),
+            "{} planned, {} requested",
+            plural(days.len(), "day", "days"),
             plan.request.days
         ));
     }
@@ -141,8 +143,8 @@ fn complete(plan: &Plan) -> Check {
         "complete",
         &problems,
         format!(
-            "{} day(s) as requested, each with an activity; hotel and 12 months present",
-            days.len()
+            "{} as requested, each with an activity; a hotel, and all 12 months ranked",
+            plural(days.len(), "day", "days")
         ),
     )
 }
@@ -158,7 +160,7 @@ fn diverse(plan: &Plan) -> Check {
     check(
         "diverse",
         &problems,
-        format!("{} stops, none repeated", seen.len()),
+        format!("{}, none repeated", plural(seen.len(), "stop", "stops")),
     )
 }
 
@@ -216,7 +218,10 @@ fn opening_hours(plan: &Plan) -> Check {
     check(
         "opening_hours",
         &problems,
-        format!("{known} stop(s) within their opening hours; {unknown} without known hours"),
+        format!(
+            "{} within their opening hours; {unknown} without known hours",
+            plural(known, "stop", "stops")
+        ),
     )
 }
 
@@ -278,13 +283,19 @@ fn month(plan: &Plan) -> Check {
     let problems = if top.contains(&m) {
         Vec::new()
     } else {
+        let names: Vec<&str> = top.iter().map(|&t| month_name(t)).collect();
         vec![format!(
-            "month {m} is not among the top {TOP_MONTHS} ({top:?})"
+            "{} is not among the {TOP_MONTHS} best months ({})",
+            month_name(m),
+            names.join(", ")
         )]
     };
     check(
         "month",
         &problems,
-        format!("month {m} is among the top {TOP_MONTHS} ranked months"),
+        format!(
+            "{} is among the {TOP_MONTHS} best months for the weather",
+            month_name(m)
+        ),
     )
 }

@@ -107,7 +107,12 @@ impl HotelAgent {
             )
             .await?;
         let embedder = Arc::clone(&self.embedder);
-        let prefs_text = prefs.to_owned();
+        // No wishes: a hotel in the centre, rather than whatever an empty text is nearest to.
+        let prefs_text = if prefs.trim().is_empty() {
+            "A comfortable hotel in the city centre.".to_owned()
+        } else {
+            prefs.to_owned()
+        };
         let query = tokio::task::spawn_blocking(move || embedder.embed_one(&prefs_text))
             .await
             .map_err(|e| AgentError::Internal(e.to_string()))??;

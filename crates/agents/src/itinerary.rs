@@ -13,7 +13,7 @@ use chrono::{Datelike, Days, NaiveDate, Weekday};
 use tripwright_config::PlannerConfig;
 use tripwright_domain::{
     DayPlan, GeoPoint, Itinerary, OpeningHours, Place, PlaceCategory, PlaceId, Stop, StopKind,
-    TimeOfDay,
+    TimeOfDay, plural,
 };
 
 /// Everything the day planner needs.
@@ -107,7 +107,8 @@ pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> Itiner
         // Checked: a date past the end of the calendar ends the trip there, it never panics.
         let Some(date) = input.start_date.checked_add_days(Days::new(i as u64)) else {
             warnings.push(format!(
-                "the trip is cut to {i} day(s): the dates after {} cannot be planned",
+                "the trip is cut to {}: the dates after {} cannot be planned",
+                plural(i, "day", "days"),
                 input.start_date
             ));
             break;
@@ -149,8 +150,13 @@ pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> Itiner
     if !carry.is_empty() {
         let names: Vec<&str> = carry.iter().map(|p| p.name.as_str()).collect();
         warnings.push(format!(
-            "{} sight(s) did not fit within their opening hours and were left out: {}",
-            carry.len(),
+            "{} not fit within their opening hours and {} left out: {}",
+            if carry.len() == 1 {
+                "1 sight did".to_owned()
+            } else {
+                format!("{} sights did", carry.len())
+            },
+            if carry.len() == 1 { "was" } else { "were" },
             names.join(", ")
         ));
     }
@@ -160,7 +166,8 @@ pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> Itiner
         .count();
     if empty_days > 0 {
         warnings.push(format!(
-            "{empty_days} day(s) have no sightseeing: there is not enough place data near the destination for {days} days"
+            "{} no sightseeing: there is not enough place data near the destination for {days} days",
+            if empty_days == 1 { "1 day has".to_owned() } else { format!("{empty_days} days have") }
         ));
     }
     ItineraryOutcome {

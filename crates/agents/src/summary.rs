@@ -14,7 +14,7 @@
 //! false and the plan carries a warning.
 
 use tripwright_config::CostConfig;
-use tripwright_domain::{CostEstimate, CostLine, Hotel, Itinerary, Place, StopKind};
+use tripwright_domain::{CostEstimate, CostLine, Hotel, Itinerary, Place, StopKind, plural};
 
 /// Prices from the cost tables, converted to the plan's currency.
 #[derive(Debug, Clone)]
@@ -106,8 +106,8 @@ pub fn estimate_cost(
     });
     let mut lines = vec![CostLine {
         label: match hotel {
-            Some(h) => format!("{} — {nights} night(s) × {rooms} room(s)", h.name),
-            None => format!("Lodging — {nights} night(s) × {rooms} room(s)"),
+            Some(h) => format!("{} — {}", h.name, nights_rooms(nights, rooms)),
+            None => format!("Lodging — {}", nights_rooms(nights, rooms)),
         },
         amount: round2(per_night * f64::from(nights) * f64::from(rooms)),
         estimated: hotel.is_none_or(|h| h.price_estimated),
@@ -126,7 +126,10 @@ pub fn estimate_cost(
     for (label, base) in per_person {
         if base > 0.0 {
             lines.push(CostLine {
-                label: format!("{label} × {travelers} traveller(s)"),
+                label: format!(
+                    "{label} × {}",
+                    plural(usize::from(travelers), "traveller", "travellers")
+                ),
                 amount: prices.convert(base * people),
                 estimated: true,
             });
@@ -145,6 +148,15 @@ pub fn estimate_cost(
         estimated: lines.iter().any(|l| l.estimated),
         lines,
     }
+}
+
+/// "2 nights × 1 room".
+fn nights_rooms(nights: u32, rooms: u32) -> String {
+    format!(
+        "{} × {}",
+        plural(nights as usize, "night", "nights"),
+        plural(rooms as usize, "room", "rooms")
+    )
 }
 
 #[cfg(test)]

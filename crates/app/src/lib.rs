@@ -37,12 +37,13 @@ use tripwright_store::Store;
 
 pub use error::{AppError, Changed, Invalid, Missing, Quota};
 pub use lists::{ListQuotas, TripLists};
-pub use planning::{Planner, PlannerLimits};
+pub use planning::{MyPlan, MyPlanState, Planner, PlannerLimits};
 pub use shops::Shops;
 /// The weather model's evaluation.
 pub use tripwright_agents::weather::Evaluation as WeatherEvaluation;
 /// The agents' progress events and names, as the CLI prints them.
 pub use tripwright_agents::{AgentEvent, AgentName, AgentOutput, AgentStatus};
+pub use tripwright_data::gazetteer::GeocodeError;
 /// A line of the plan history.
 pub use tripwright_store::PlanSummary;
 

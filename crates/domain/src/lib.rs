@@ -12,6 +12,7 @@ mod opening_hours;
 mod plan;
 mod request;
 mod time;
+mod words;
 
 pub use geo::{GeoPoint, haversine_km};
 pub use ids::{ItemId, ListId, OwnerId, PlaceId, PlanId};
@@ -28,3 +29,4 @@ pub use plan::{
 };
 pub use request::{InvalidRequest, MAX_DAYS, MAX_TRAVELERS, TripRequest, ValidationError};
 pub use time::TimeOfDay;
+pub use words::{capitalised, check_title, date_range, hours_in_words, place_kind_words, plural};

@@ -81,6 +81,23 @@ impl OpeningHours {
             .any(|(o, c)| *o <= start && end <= *c)
     }
 
+    /// The hours of `day` in words: "10:00–18:00", "11:00–14:00 and 17:00–22:00", "all day",
+    /// "closed".
+    pub fn words_on(&self, day: Weekday) -> String {
+        let intervals = self.intervals(day);
+        if intervals.is_empty() {
+            return "closed".to_owned();
+        }
+        if intervals.len() == 1
+            && intervals[0].0.minutes() == 0
+            && intervals[0].1 == TimeOfDay::END_OF_DAY
+        {
+            return "all day".to_owned();
+        }
+        let each: Vec<String> = intervals.iter().map(|(o, c)| format!("{o}–{c}")).collect();
+        each.join(" and ")
+    }
+
     /// The earliest start at or after `from` such that `minutes` fit before closing on `day`.
     pub fn earliest_fit(&self, day: Weekday, from: TimeOfDay, minutes: u32) -> Option<TimeOfDay> {
         self.intervals(day).iter().find_map(|(o, c)| {

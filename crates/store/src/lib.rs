@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tripwright_domain::{
     Destination, GeoPoint, ItemId, ListId, ListItem, OwnerId, Place, PlaceCategory, PlaceId, Plan,
@@ -53,6 +53,18 @@ pub struct PlanSummary {
     pub country: String,
     /// Requested trip length in days.
     pub days: u8,
+    /// The first day of the trip (`None` for a plan saved before dates were kept readable).
+    #[serde(default)]
+    pub start_date: Option<NaiveDate>,
+    /// The traveller's wishes, as typed.
+    #[serde(default)]
+    pub prefs: String,
+    /// The budget for the whole party, in `currency`.
+    #[serde(default)]
+    pub budget: Option<f64>,
+    /// The plan's currency (ISO 4217).
+    #[serde(default)]
+    pub currency: String,
 }
 
 /// A plan that stopped before it was made (it failed, the server was restarted, its owner
@@ -228,6 +240,14 @@ pub trait PlanStore: Send + Sync {
     /// The record of stopped plan `id`, `None` when there is none (or it expired and was
     /// deleted).
     async fn stopped_plan(&self, id: &PlanId) -> Result<Option<StoppedPlan>>;
+
+    /// `owner`'s `limit` latest stopped plans still kept (until
+    /// [`PlanStore::delete_expired_plans`] removes them), the latest first.
+    async fn list_owned_stopped_plans(
+        &self,
+        owner: &OwnerId,
+        limit: u32,
+    ) -> Result<Vec<StoppedPlan>>;
 }
 
 /// Trip lists and their items. Every method takes the caller's `owner` and treats someone

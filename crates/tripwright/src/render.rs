@@ -99,11 +99,11 @@ pub fn plan_text(plan: &Plan) -> String {
         }
         for st in &day.stops {
             let what = match st.kind {
-                StopKind::Lunch => "lunch",
-                StopKind::Dinner => "dinner",
-                StopKind::Cafe => "coffee",
-                StopKind::Artwork => "art",
-                StopKind::Sight => st.place_kind.as_str(),
+                StopKind::Lunch => "lunch".to_owned(),
+                StopKind::Dinner => "dinner".to_owned(),
+                StopKind::Cafe => "coffee".to_owned(),
+                StopKind::Artwork => "art".to_owned(),
+                StopKind::Sight => tripwright_domain::place_kind_words(&st.place_kind),
             };
             let _ = writeln!(
                 s,
@@ -154,16 +154,16 @@ pub fn plan_text(plan: &Plan) -> String {
     for ch in &plan.checks {
         let _ = writeln!(
             s,
-            "  {} {:<14} {}",
+            "  {} {:<17} {}",
             if ch.passed { "✓" } else { "✗" },
-            ch.name,
-            ch.detail
+            tripwright_domain::check_title(&ch.name),
+            tripwright_domain::capitalised(&ch.detail)
         );
     }
     if !plan.warnings.is_empty() {
         let _ = writeln!(s, "\nWarnings");
         for w in &plan.warnings {
-            let _ = writeln!(s, "  ! {w}");
+            let _ = writeln!(s, "  ! {}", tripwright_domain::capitalised(w));
         }
     }
     if let Some(sources) = tripwright_domain::sources_sentence(&plan.sources) {

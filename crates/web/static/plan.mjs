@@ -83,6 +83,8 @@ if (main) {
       day.removeAttribute('aria-busy');
     }
     for (const b of $$('.regenerate-day', main)) b.disabled = false;
+    // Nothing is being written any more (a cancel ends the text where it was).
+    for (const n of $$('.live', main)) n.classList.remove('live');
     tick();
   };
 

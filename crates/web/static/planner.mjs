@@ -20,3 +20,19 @@ const currency = $('#currency');
 currency?.addEventListener('blur', () => {
   currency.value = currency.value.trim().toUpperCase();
 });
+
+// A suggested destination fills the form in and plans it; a new attempt clears the last error.
+const form = $('#plan-form');
+form?.addEventListener('click', (event) => {
+  const pick = event.target.closest?.('button.suggestion');
+  const destination = $('#destination');
+  if (!pick || !destination) return;
+  destination.value = pick.dataset.destination || '';
+  form.requestSubmit();
+});
+form?.addEventListener('submit', () => {
+  const box = $('#form-error');
+  if (!box) return;
+  box.hidden = true;
+  box.replaceChildren();
+});

@@ -53,6 +53,19 @@ pub struct AgentProgress {
     pub state: AgentState,
     /// Wall time once finished.
     pub elapsed_ms: Option<u64>,
+    /// When it started, while it runs (a page loaded mid-way shows its time so far).
+    pub started: Option<Instant>,
+}
+
+impl AgentProgress {
+    /// Milliseconds so far: the final time once finished, the time since it started while
+    /// it runs.
+    pub fn elapsed_so_far(&self) -> Option<u64> {
+        self.elapsed_ms.or_else(|| {
+            self.started
+                .map(|s| u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX))
+        })
+    }
 }
 
 /// A part of a plan a front end shows on its own.
@@ -257,8 +270,21 @@ pub struct PlanJob {
     pub request: TripRequest,
     /// Where, geocoded before the job started.
     pub destination: Destination,
+    /// When the job was made (a running plan's age, listed in "My plans").
+    pub started_at: chrono::DateTime<chrono::Utc>,
     inner: Mutex<Inner>,
     notify: watch::Sender<u64>,
+}
+
+/// The agents still running when the plan stopped: stopped, with the time they ran.
+fn stop_running(agents: &mut [AgentProgress; 4]) {
+    for a in agents {
+        if a.state == AgentState::Running {
+            a.state = AgentState::Failed;
+            a.elapsed_ms = a.elapsed_so_far();
+            a.started = None;
+        }
+    }
 }
 
 fn agent_index(agent: AgentName) -> usize {
@@ -288,6 +314,7 @@ impl PlanJob {
             owner,
             request,
             destination,
+            started_at: chrono::Utc::now(),
             inner: Mutex::new(Inner {
                 state: JobState::Running,
                 log: Vec::new(),
@@ -320,6 +347,7 @@ impl PlanJob {
                 inner.agents[agent_index(agent)] = AgentProgress {
                     state: AgentState::Done,
                     elapsed_ms: Some(0),
+                    started: None,
                 };
                 job.push(
                     &mut inner,
@@ -498,7 +526,11 @@ impl PlanJob {
                 return;
             }
         };
-        inner.agents[i] = AgentProgress { state, elapsed_ms };
+        inner.agents[i] = AgentProgress {
+            state,
+            elapsed_ms,
+            started: (state == AgentState::Running).then(Instant::now),
+        };
         self.push(
             &mut inner,
             PlanEvent::Agent {
@@ -561,11 +593,7 @@ impl PlanJob {
         }
         inner.state = JobState::Failed(message.clone());
         inner.finished_at = Some(Instant::now());
-        for a in &mut inner.agents {
-            if a.state == AgentState::Running {
-                a.state = AgentState::Failed;
-            }
-        }
+        stop_running(&mut inner.agents);
         self.push(&mut inner, PlanEvent::Failed { message });
     }
 
@@ -586,11 +614,7 @@ impl PlanJob {
             inner.agents[agent_index(AgentName::Itinerary)].state = AgentState::Done;
         } else {
             inner.state = JobState::Cancelled;
-            for a in &mut inner.agents {
-                if a.state == AgentState::Running {
-                    a.state = AgentState::Failed;
-                }
-            }
+            stop_running(&mut inner.agents);
         }
         self.push(&mut inner, PlanEvent::Cancelled);
         true
@@ -618,6 +642,7 @@ impl PlanJob {
         inner.agents[agent_index(AgentName::Itinerary)] = AgentProgress {
             state: AgentState::Running,
             elapsed_ms: None,
+            started: Some(Instant::now()),
         };
         self.push(
             &mut inner,
@@ -664,6 +689,7 @@ impl PlanJob {
         inner.agents[agent_index(AgentName::Itinerary)] = AgentProgress {
             state,
             elapsed_ms: Some(elapsed_ms),
+            started: None,
         };
         self.push(
             &mut inner,

@@ -414,9 +414,129 @@ impl Planner {
             .ok_or(AppError::NotFound(Missing::SharedPlan))
     }
 
-    /// `owner`'s `limit` newest saved plans, newest first.
-    pub async fn mine(&self, owner: &OwnerId, limit: u32) -> Result<Vec<PlanSummary>, AppError> {
-        Ok(self.shared.plans.list_owned_plans(owner, limit).await?)
+    /// `owner`'s plans, newest first: those being made, the `limit` newest saved ones, and
+    /// those that stopped before they were made (cancelled, failed, cut by a restart) while
+    /// their record is kept.
+    pub async fn mine(&self, owner: &OwnerId, limit: u32) -> Result<Vec<MyPlan>, AppError> {
+        let mut plans: Vec<MyPlan> = self
+            .shared
+            .jobs
+            .running()
+            .into_iter()
+            .filter(|j| &j.owner == owner)
+            .map(|j| MyPlan {
+                id: j.id.clone(),
+                state: MyPlanState::Making,
+                at: j.started_at,
+                destination: j.destination.name.clone(),
+                country: j.destination.country.clone(),
+                days: j.request.days,
+                start_date: j.request.start_date,
+                prefs: j.request.prefs.clone(),
+                budget: j.request.budget,
+                currency: j
+                    .request
+                    .currency
+                    .clone()
+                    .unwrap_or_else(|| j.destination.currency.clone()),
+                reason: None,
+            })
+            .collect();
+        let saved = self.shared.plans.list_owned_plans(owner, limit).await?;
+        plans.extend(saved.into_iter().map(MyPlan::made));
+        let stopped = self
+            .shared
+            .plans
+            .list_owned_stopped_plans(owner, limit)
+            .await?;
+        plans.extend(stopped.into_iter().map(|s| {
+            MyPlan {
+                id: s.id,
+                state: if s.message.is_none() {
+                    MyPlanState::Cancelled
+                } else {
+                    MyPlanState::Stopped
+                },
+                at: s.stopped_at,
+                destination: s.destination.name.clone(),
+                country: s.destination.country.clone(),
+                days: s.request.days,
+                start_date: s.request.start_date,
+                prefs: s.request.prefs,
+                budget: s.request.budget,
+                currency: s
+                    .request
+                    .currency
+                    .unwrap_or_else(|| s.destination.currency.clone()),
+                reason: s.message,
+            }
+        }));
+        // A plan saved as it stopped (or still registered as it finished) is listed once.
+        let mut seen = std::collections::HashSet::new();
+        plans.retain(|p| seen.insert(p.id.clone()));
+        plans.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.id.cmp(&a.id)));
+        plans.truncate(limit as usize);
+        Ok(plans)
+    }
+}
+
+/// Where one of a user's plans stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MyPlanState {
+    /// Being made now.
+    Making,
+    /// Made and saved.
+    Made,
+    /// Its owner cancelled it.
+    Cancelled,
+    /// It failed, or a restart cut it.
+    Stopped,
+}
+
+/// One row of a user's plans.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MyPlan {
+    /// Its id.
+    pub id: PlanId,
+    /// Where it stands.
+    pub state: MyPlanState,
+    /// When it was made, started or stopped.
+    pub at: DateTime<Utc>,
+    /// The city.
+    pub destination: String,
+    /// Its country.
+    pub country: String,
+    /// Days asked for.
+    pub days: u8,
+    /// The first day, when known.
+    pub start_date: Option<chrono::NaiveDate>,
+    /// The wishes, as typed.
+    pub prefs: String,
+    /// The budget, in `currency`.
+    pub budget: Option<f64>,
+    /// The plan's currency.
+    pub currency: String,
+    /// Why it stopped, when it did.
+    pub reason: Option<String>,
+}
+
+impl MyPlan {
+    /// A saved plan's row.
+    fn made(s: PlanSummary) -> Self {
+        Self {
+            id: s.id,
+            state: MyPlanState::Made,
+            at: s.created_at,
+            destination: s.destination,
+            country: s.country,
+            days: s.days,
+            start_date: s.start_date,
+            prefs: s.prefs,
+            budget: s.budget,
+            currency: s.currency,
+            reason: None,
+        }
     }
 }
 

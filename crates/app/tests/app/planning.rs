@@ -66,6 +66,13 @@ async fn a_plan_is_cancelled_while_the_model_hangs_and_its_slot_is_freed() {
         .await
         .expect("starts");
     until_text(&job).await;
+    // Listed while it is made.
+    let mine = app.planner().mine(&owner, 10).await.expect("lists");
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(
+        (&mine[0].id, mine[0].state),
+        (&job.id, tripwright_app::MyPlanState::Making)
+    );
     // Its one slot is taken.
     assert!(matches!(
         app.planner()
@@ -96,14 +103,15 @@ async fn a_plan_is_cancelled_while_the_model_hangs_and_its_slot_is_freed() {
         app.planner().finished(&owner, &job.id).await,
         Err(AppError::NotFound(Missing::Plan))
     ));
-    assert!(
-        app.planner()
-            .mine(&owner, 10)
-            .await
-            .expect("lists")
-            .iter()
-            .all(|p| p.id != job.id)
+    // Not saved as a plan, but listed as cancelled.
+    let mine = app.planner().mine(&owner, 10).await.expect("lists");
+    assert_eq!(
+        mine.iter()
+            .map(|p| (p.id.clone(), p.state))
+            .collect::<Vec<_>>(),
+        [(job.id.clone(), tripwright_app::MyPlanState::Cancelled)]
     );
+    assert_eq!(mine[0].prefs, "cancel: a hanging model");
     // The slot is free again: the next plan is made.
     hang.store(false, Ordering::SeqCst);
     let plan = made(&app, &owner, trip(1, "cancel: the next")).await;

@@ -43,21 +43,48 @@ fn decode_plan(id: &str, body: &str) -> Result<Plan> {
         .map_err(|e| StoreError::Corrupt(format!("saved plan {id} is not a valid plan: {e}")))
 }
 
-/// `(id, created_at, destination, country, days)` rows as [`PlanSummary`]s.
-fn summaries(rows: Vec<(String, String, String, String, i64)>) -> Result<Vec<PlanSummary>> {
+/// The columns of a [`PlanSummary`]: the plan's own, and what the list shows from its body
+/// (read with SQLite's JSON functions, so that no whole plan is loaded).
+const SUMMARY_COLUMNS: &str = "SELECT id, created_at, destination, country, days, \
+    json_extract(body, '$.itinerary.start_date'), \
+    COALESCE(json_extract(body, '$.request.prefs'), ''), \
+    json_extract(body, '$.request.budget'), \
+    COALESCE(json_extract(body, '$.summary.cost.currency'), '') FROM plans";
+
+/// A row of [`SUMMARY_COLUMNS`].
+type SummaryRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    String,
+    Option<f64>,
+    String,
+);
+
+/// Rows of [`SUMMARY_COLUMNS`] as [`PlanSummary`]s.
+fn summaries(rows: Vec<SummaryRow>) -> Result<Vec<PlanSummary>> {
     rows.into_iter()
-        .map(|(id, created_at, destination, country, days)| {
-            let created_at = stored_time(Entity::Plan, &id, "creation time", &created_at)?;
-            let days = u8::try_from(days)
-                .map_err(|_| StoreError::Corrupt(format!("plan {id} has {days} days")))?;
-            Ok(PlanSummary {
-                id: PlanId::from(id),
-                created_at,
-                destination,
-                country,
-                days,
-            })
-        })
+        .map(
+            |(id, created_at, destination, country, days, start, prefs, budget, currency)| {
+                let created_at = stored_time(Entity::Plan, &id, "creation time", &created_at)?;
+                let days = u8::try_from(days)
+                    .map_err(|_| StoreError::Corrupt(format!("plan {id} has {days} days")))?;
+                Ok(PlanSummary {
+                    id: PlanId::from(id),
+                    created_at,
+                    destination,
+                    country,
+                    days,
+                    start_date: start.and_then(|d| d.parse().ok()),
+                    prefs,
+                    budget,
+                    currency,
+                })
+            },
+        )
         .collect()
 }
 
@@ -82,8 +109,7 @@ impl SqliteStore {
     async fn summaries(&self, owner: Option<&OwnerId>, limit: u32) -> Result<Vec<PlanSummary>> {
         // Two query texts rather than `?1 IS NULL OR owner = ?1`, which would keep SQLite
         // from using the owner index.
-        let mut query =
-            QueryBuilder::new("SELECT id, created_at, destination, country, days FROM plans");
+        let mut query = QueryBuilder::new(SUMMARY_COLUMNS);
         if let Some(owner) = owner {
             query.push(" WHERE owner = ").push_bind(owner.as_str());
         }
@@ -269,32 +295,60 @@ impl PlanStore for SqliteStore {
     }
 
     async fn stopped_plan(&self, id: &PlanId) -> Result<Option<StoppedPlan>> {
-        type Row = (String, String, String, String, Option<String>);
-        let row: Option<Row> = sqlx::query_as(
+        let row: Option<StoppedRow> = sqlx::query_as(
             "SELECT owner, stopped_at, request, destination, message FROM stopped_plans WHERE id = ?",
         )
         .bind(id.as_str())
         .fetch_optional(&self.readers)
         .await?;
-        let Some((owner, stopped_at, request, destination, message)) = row else {
-            return Ok(None);
-        };
+        row.map(|row| Self::stopped_row(id.as_str(), row))
+            .transpose()
+    }
+
+    async fn list_owned_stopped_plans(
+        &self,
+        owner: &OwnerId,
+        limit: u32,
+    ) -> Result<Vec<StoppedPlan>> {
+        let rows: Vec<(String, String, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, owner, stopped_at, request, destination, message FROM stopped_plans \
+             WHERE owner = ? ORDER BY stopped_at DESC, id DESC LIMIT ?",
+        )
+        .bind(owner.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.readers)
+        .await?;
+        rows.into_iter()
+            .map(|(id, owner, at, request, destination, message)| {
+                Self::stopped_row(&id, (owner, at, request, destination, message))
+            })
+            .collect()
+    }
+}
+
+/// A `stopped_plans` row: owner, stopped_at, request, destination, message.
+type StoppedRow = (String, String, String, String, Option<String>);
+
+impl SqliteStore {
+    /// A `stopped_plans` row as a [`StoppedPlan`].
+    fn stopped_row(
+        id: &str,
+        (owner, stopped_at, request, destination, message): StoppedRow,
+    ) -> Result<StoppedPlan> {
         let corrupt = |what: &str, e: serde_json::Error| {
             StoreError::Corrupt(format!("stopped plan {id} has an unreadable {what}: {e}"))
         };
-        Ok(Some(StoppedPlan {
-            id: id.clone(),
+        Ok(StoppedPlan {
+            id: PlanId::from(id.to_owned()),
             owner: OwnerId::from(owner),
-            stopped_at: stored_time(Entity::Plan, id.as_str(), "stop time", &stopped_at)?,
+            stopped_at: stored_time(Entity::Plan, id, "stop time", &stopped_at)?,
             request: serde_json::from_str(&request).map_err(|e| corrupt("request", e))?,
             destination: serde_json::from_str(&destination)
                 .map_err(|e| corrupt("destination", e))?,
             message,
-        }))
+        })
     }
-}
 
-impl SqliteStore {
     fn missing_plan(&self, plan_id: &PlanId) -> StoreError {
         StoreError::NotFound {
             entity: Entity::Plan,

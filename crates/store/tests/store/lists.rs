@@ -654,6 +654,12 @@ async fn owned_plans_and_share_tokens() {
         ["plan-new", "plan-old"]
     );
     assert_eq!(mine[0].destination, "Oulu");
+    // What the list shows of each plan is read from its body.
+    assert_eq!(mine[0].start_date, Some(newer.itinerary.start_date));
+    assert_eq!(mine[0].prefs, newer.request.prefs);
+    assert_eq!(mine[0].budget, newer.request.budget);
+    assert_eq!(mine[0].currency, newer.summary.cost.currency);
+    assert!(!mine[0].prefs.is_empty() && !mine[0].currency.is_empty());
     assert_eq!(
         store
             .list_owned_plans(&o(ALICE), 1)
@@ -831,11 +837,24 @@ async fn stopped_plans_are_kept_until_they_expire_and_survive_a_restart() {
     let store = open(&path).await;
     assert_eq!(
         store.stopped_plan(&pid("s1")).await.expect("get"),
-        Some(stopped)
+        Some(stopped.clone())
     );
     assert_eq!(
         store.stopped_plan(&pid("s2")).await.expect("get"),
         Some(cancelled.clone())
+    );
+    // Listed as the owner's stopped plans, the latest first (same time: by id).
+    let listed = store
+        .list_owned_stopped_plans(&o(ALICE), 10)
+        .await
+        .expect("list");
+    assert_eq!(listed, [cancelled.clone(), stopped.clone()]);
+    assert_eq!(
+        store
+            .list_owned_stopped_plans(&o(BOB), 10)
+            .await
+            .expect("list"),
+        []
     );
     // Not a plan: it is neither listed nor owned as one.
     assert_eq!(store.plan_owner(&pid("s1")).await.expect("owner"), None);

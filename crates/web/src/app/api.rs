@@ -104,13 +104,25 @@ pub(crate) struct PlanState {
     state: String,
 }
 
-/// One saved plan.
+/// One of the caller's plans: made, being made, or stopped before it was made.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct PlanListItem {
     /// Plan id.
     id: String,
-    /// When it was made (RFC 3339, UTC).
+    /// `made`, `making`, `cancelled` or `stopped` (failed, or cut by a restart).
+    state: String,
+    /// When it was made, started or stopped (RFC 3339, UTC).
     created_at: String,
+    /// The first day of the trip (YYYY-MM-DD), when known.
+    start_date: Option<String>,
+    /// The wishes, as typed.
+    prefs: String,
+    /// The budget for the whole party, in `currency`.
+    budget: Option<f64>,
+    /// The plan's currency (ISO 4217).
+    currency: String,
+    /// Why it stopped, when it did.
+    reason: Option<String>,
     /// Destination city.
     destination: String,
     /// Destination country.
@@ -119,6 +131,16 @@ pub(crate) struct PlanListItem {
     days: u8,
     /// Its page.
     url: String,
+}
+
+/// A plan state's name in the API.
+fn state_name(state: tripwright_app::MyPlanState) -> &'static str {
+    match state {
+        tripwright_app::MyPlanState::Making => "making",
+        tripwright_app::MyPlanState::Made => "made",
+        tripwright_app::MyPlanState::Cancelled => "cancelled",
+        tripwright_app::MyPlanState::Stopped => "stopped",
+    }
 }
 
 /// A read-only link to a plan.
@@ -205,7 +227,13 @@ pub(crate) async fn list_plans(
             .map(|p| PlanListItem {
                 url: plan_url(&p.id),
                 id: p.id.into_string(),
-                created_at: iso(p.created_at),
+                state: state_name(p.state).to_owned(),
+                created_at: iso(p.at),
+                start_date: p.start_date.map(|d| d.to_string()),
+                prefs: p.prefs,
+                budget: p.budget,
+                currency: p.currency,
+                reason: p.reason,
                 destination: p.destination,
                 country: p.country,
                 days: p.days,

@@ -314,6 +314,7 @@ impl LivePage {
                     self.agents[i] = AgentProgress {
                         state: *state,
                         elapsed_ms: finished.then_some(*elapsed_ms),
+                        started: None,
                     };
                     self.errors[i].clone_from(error);
                 }

@@ -11,6 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use tripwright_app::planning::{JobSnapshot, JobState, PlanJob};
+use tripwright_app::{AppError, GeocodeError};
 use tripwright_domain::{ListId, OwnerId, PlanId, TripRequest};
 
 use super::error::{ErrorCode, WebError, add_retry_after};
@@ -86,9 +87,11 @@ fn parse_form(form: &PlanForm) -> Result<TripRequest, FormError> {
         if value.is_empty() {
             return Ok(None);
         }
-        value.parse().map(Some).map_err(|_| FormError {
-            message: format!("{field} must be a number, got {value:?}"),
-            hint: Some(format!("enter a number for {field}, or leave it empty")),
+        value.parse().map(Some).map_err(|_| {
+            FormError::new(
+                &format!("{field} must be a number, got {value:?}"),
+                Some(&format!("enter a number for {field}, or leave it empty")),
+            )
         })
     }
     let mut req = TripRequest::new(form.destination.trim());
@@ -163,15 +166,12 @@ async fn submitted(
             // 413 for a form over the size limit, 400 (or 415) for one that does not parse.
             let status = e.status();
             let error = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                FormError {
-                    message: "the form is too large".into(),
-                    hint: Some("shorten the wishes and send it again".into()),
-                }
+                FormError::new(
+                    "the form is too large",
+                    Some("shorten the wishes and send it again"),
+                )
             } else {
-                FormError {
-                    message: e.body_text(),
-                    hint: Some("fill in the form and send it again".into()),
-                }
+                FormError::new(&e.body_text(), Some("fill in the form and send it again"))
             };
             return Err((status, PlanForm::default(), error, None));
         }
@@ -190,9 +190,20 @@ async fn submitted(
     match started {
         Ok(job) => Ok(plan_url(&job.id)),
         Err(e) => {
+            let suggestions = match &e {
+                AppError::UnknownDestination(GeocodeError::NotFound { suggestions, .. }) => {
+                    suggestions.clone()
+                }
+                _ => Vec::new(),
+            };
             let e = WebError::from(e);
             let (status, retry) = (e.status, e.retry_after);
-            Err((status, form, FormError::from(e), retry))
+            Err((
+                status,
+                form,
+                FormError::from(e).suggesting(suggestions),
+                retry,
+            ))
         }
     }
 }
@@ -205,17 +216,47 @@ async fn plans_page(
     let plans = web.app.planner().mine(&user.id, 200).await?;
     let plans = plans
         .into_iter()
-        .map(|p| PlanItem {
-            url: plan_url(&p.id),
-            title: format!(
-                "{}, {} — {} day{}",
-                p.destination,
-                p.country,
-                p.days,
-                if p.days == 1 { "" } else { "s" }
-            ),
-            created: p.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            created_iso: iso(p.created_at),
+        .map(|p| {
+            use tripwright_app::MyPlanState as S;
+            let (state, badge) = match p.state {
+                S::Made => ("made", None),
+                S::Making => ("making", Some("Being made".to_owned())),
+                S::Cancelled => ("cancelled", Some("Cancelled".to_owned())),
+                S::Stopped => (
+                    "stopped",
+                    Some(match &p.reason {
+                        Some(r) => format!("Stopped: {}", tripwright_domain::capitalised(r)),
+                        None => "Stopped".to_owned(),
+                    }),
+                ),
+            };
+            let dates = match p.start_date {
+                Some(first) => {
+                    let last = first
+                        .checked_add_days(chrono::Days::new(u64::from(p.days.max(1)) - 1))
+                        .unwrap_or(first);
+                    tripwright_domain::date_range(first, last)
+                }
+                None => "Month chosen for the weather".to_owned(),
+            };
+            PlanItem {
+                url: plan_url(&p.id),
+                title: format!(
+                    "{}, {} — {}",
+                    p.destination,
+                    p.country,
+                    tripwright_domain::plural(usize::from(p.days), "day", "days")
+                ),
+                created: p.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                created_iso: iso(p.at),
+                state,
+                badge,
+                dates,
+                prefs: p.prefs.trim().to_owned(),
+                budget: p.budget.map_or_else(String::new, |b| {
+                    format!("Budget {}", tripwright_domain::Money::new(b, &p.currency))
+                }),
+            }
         })
         .collect();
     Ok(page(
@@ -511,6 +552,6 @@ mod tests {
             ..form
         };
         let e = parse_form(&bad).expect_err("days");
-        assert!(e.message.contains("days must be a number"), "{}", e.message);
+        assert!(e.message.contains("Days must be a number"), "{}", e.message);
     }
 }

@@ -5,7 +5,6 @@
 //! attribute, escaped too.
 
 use askama::Template;
-use chrono::Datelike;
 use serde_json::{Value, json};
 use tripwright_app::AgentName;
 use tripwright_app::planning::{AGENTS, AgentProgress, AgentState, JobState, Parts, Section};
@@ -112,8 +111,10 @@ pub(crate) struct PlanForm {
     pub(crate) travelers: String,
 }
 
+/// Empty: the box shows an example as its placeholder, and a plan without wishes is made
+/// for none (a pre-filled text was planned for whoever left it, or typed onto).
 fn default_prefs() -> String {
-    tripwright_domain::TripRequest::new("").prefs
+    String::new()
 }
 fn default_days() -> String {
     "5".into()
@@ -148,14 +149,35 @@ pub(crate) struct MonthOption {
 pub(crate) struct FormError {
     pub(crate) message: String,
     pub(crate) hint: Option<String>,
+    /// Destinations to pick instead, each a button that fills the form in.
+    pub(crate) suggestions: Vec<String>,
+}
+
+impl FormError {
+    /// An error with a hint, as sentences.
+    pub(crate) fn new(message: &str, hint: Option<&str>) -> Self {
+        Self {
+            message: tripwright_domain::capitalised(message),
+            hint: hint.map(tripwright_domain::capitalised),
+            suggestions: Vec::new(),
+        }
+    }
+
+    /// The error with `suggestions` to pick from: the message loses its own list of them.
+    pub(crate) fn suggesting(mut self, suggestions: Vec<String>) -> Self {
+        if !suggestions.is_empty()
+            && let Some((before, _)) = self.message.split_once("; did you mean")
+        {
+            self.message = format!("{before}. Did you mean:");
+        }
+        self.suggestions = suggestions;
+        self
+    }
 }
 
 impl From<super::error::WebError> for FormError {
     fn from(e: super::error::WebError) -> Self {
-        Self {
-            message: e.message,
-            hint: e.hint,
-        }
+        Self::new(&e.message, e.hint.as_deref())
     }
 }
 
@@ -209,6 +231,16 @@ pub(crate) struct PlanItem {
     pub(crate) title: String,
     pub(crate) created: String,
     pub(crate) created_iso: String,
+    /// `made`, `making`, `cancelled`, `stopped`.
+    pub(crate) state: &'static str,
+    /// The state in words, when not simply made ("Being made", "Cancelled", "Stopped: …").
+    pub(crate) badge: Option<String>,
+    /// "Sat 3 – Mon 5 July 2027", or "Dates chosen by the weather".
+    pub(crate) dates: String,
+    /// The wishes ("" for none).
+    pub(crate) prefs: String,
+    /// "Budget EUR 700", or "".
+    pub(crate) budget: String,
 }
 
 /// `GET /plans`.
@@ -491,7 +523,12 @@ pub(crate) fn itinerary_html(itinerary: Option<&Itinerary>, mode: ItineraryMode)
             } else {
                 "day"
             },
-            heading: format!("Day {} · {} {} — {}", d.day, d.weekday, d.date, d.title),
+            heading: format!(
+                "Day {} · {} — {}",
+                d.day,
+                d.date.format("%A %-d %B %Y"),
+                d.title
+            ),
             intro: d.intro.clone(),
             intro_class: if mode.live {
                 "day-intro live"
@@ -506,7 +543,7 @@ pub(crate) fn itinerary_html(itinerary: Option<&Itinerary>, mode: ItineraryMode)
                     start: s.start.to_string(),
                     end: s.end.to_string(),
                     name: s.name.clone(),
-                    place_kind: s.place_kind.replace(['_', ':'], " "),
+                    place_kind: tripwright_domain::place_kind_words(&s.place_kind),
                     walk: if s.walk_minutes == 0 {
                         String::new()
                     } else {
@@ -596,7 +633,10 @@ pub(crate) fn summary_html(summary: Option<&Summary>) -> String {
 
 pub(crate) struct CheckView {
     passed: bool,
+    /// The check's id (`grounded`), for scripts and tests.
     name: String,
+    /// Its name in words ("Real places").
+    title: String,
     detail: String,
 }
 
@@ -622,6 +662,7 @@ pub(crate) fn checks_html(
             .map(|c| CheckView {
                 passed: c.passed,
                 name: c.name.clone(),
+                title: tripwright_domain::check_title(&c.name),
                 detail: c.detail.clone(),
             })
             .collect(),
@@ -630,19 +671,26 @@ pub(crate) fn checks_html(
 
 #[derive(Template)]
 #[template(path = "sections/warnings.html")]
-pub(crate) struct WarningsSection<'a> {
-    warnings: &'a [String],
+pub(crate) struct WarningsSection {
+    warnings: Vec<String>,
 }
 
-/// The warnings (empty markup when there are none).
+/// The warnings, each a sentence (empty markup when there are none).
 pub(crate) fn warnings_html(warnings: &[String]) -> String {
-    render(&WarningsSection { warnings })
+    render(&WarningsSection {
+        warnings: warnings
+            .iter()
+            .map(|w| tripwright_domain::capitalised(w))
+            .collect(),
+    })
 }
 
 pub(crate) struct AgentView {
     key: &'static str,
     name: &'static str,
     status: &'static str,
+    /// The status in words ("Working…").
+    status_words: &'static str,
     elapsed: String,
     error: Option<String>,
 }
@@ -698,7 +746,13 @@ pub(crate) fn progress_html(
                     key,
                     name,
                     status: state_name(p.state),
-                    elapsed: elapsed_text(p.elapsed_ms),
+                    status_words: match p.state {
+                        AgentState::Waiting => "Waiting",
+                        AgentState::Running => "Working…",
+                        AgentState::Done => "Done",
+                        AgentState::Failed => "Stopped",
+                    },
+                    elapsed: elapsed_text(p.elapsed_so_far()),
                     error: error.clone().filter(|_| p.state == AgentState::Failed),
                 }
             })
@@ -752,17 +806,18 @@ pub(crate) fn job_state_name(state: &JobState) -> &'static str {
     }
 }
 
-/// "June 2026 · from 2026-06-06 · 2 travellers".
+/// "6–8 June 2026 · 2 travellers".
 pub(crate) fn plan_meta(plan: &Plan) -> String {
     let it = &plan.itinerary;
-    let t = plan.request.travelers;
+    let last = it.days.last().map_or(it.start_date, |d| d.date);
     format!(
-        "{} {} · from {} · {} traveller{}",
-        month_name(it.month),
-        it.start_date.year(),
-        it.start_date,
-        t,
-        if t == 1 { "" } else { "s" }
+        "{} · {}",
+        tripwright_domain::date_range(it.start_date, last.max(it.start_date)),
+        tripwright_domain::plural(
+            usize::from(plan.request.travelers),
+            "traveller",
+            "travellers"
+        )
     )
 }
 
@@ -934,12 +989,26 @@ mod tests {
         agents[0] = AgentProgress {
             state: AgentState::Done,
             elapsed_ms: Some(1234),
+            started: None,
+        };
+        // A page loaded while an agent runs shows its time so far, which its clock goes on
+        // from (not from zero).
+        agents[2] = AgentProgress {
+            state: AgentState::Running,
+            elapsed_ms: None,
+            started: std::time::Instant::now().checked_sub(std::time::Duration::from_secs(42)),
         };
         let mut errors: [Option<String>; 4] = Default::default();
         errors[1] = Some("no hotel <matched>".into());
         let html = progress_html(&agents, &errors, true);
         assert!(
-            html.contains("data-agent=\"weather\" data-status=\"done\""),
+            html.contains("data-agent=\"weather\" data-status=\"done\"><span class=\"agent-name\">Weather</span> <span class=\"agent-status\">Done</span>"),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "<span class=\"agent-status\">Working…</span> <span class=\"agent-elapsed\">42."
+            ),
             "{html}"
         );
         assert!(

@@ -31,7 +31,8 @@ async fn the_planner_page_has_the_form_layout_and_headers() {
         "id=\"destination\" name=\"destination\" type=\"text\" required",
         "list=\"destination-suggestions\"",
         "<datalist id=\"destination-suggestions\">",
-        "Luxury hotel in city center with spa.",
+        // The wishes box is empty, with an example as its placeholder.
+        "<textarea id=\"prefs\" name=\"prefs\" rows=\"3\" maxlength=\"500\" placeholder=\"For example: a quiet hotel with a sauna, museums, coffee\"></textarea>",
         "id=\"days\" name=\"days\" type=\"range\" min=\"1\" max=\"14\"",
         "<output id=\"days-value\"",
         "<select id=\"month\" name=\"month\">",
@@ -234,7 +235,9 @@ async fn a_plan_streams_its_progress_in_order_and_is_saved() {
         "<p class=\"stop-note\">",
         "<button type=\"button\" class=\"regenerate-day\" data-day=\"1\">",
         "<table id=\"cost-table\">",
-        "<li class=\"check\" data-passed=\"",
+        "<li class=\"check\" data-check=\"grounded\" data-passed=\"true\"><span class=\"check-title\">Real places</span>: all ",
+        "<span class=\"check-title\">Opening hours</span>",
+        "<p class=\"plan-prefs\">Your wishes: <q>museums and a sauna</q></p>",
         "<a id=\"export-pdf\" href=\"/plans/",
         "<a id=\"export-ics\"",
         "<a id=\"export-json\"",
@@ -266,9 +269,27 @@ async fn a_plan_streams_its_progress_in_order_and_is_saved() {
         .map(|p| p["id"].as_str().expect("id"))
         .collect();
     assert!(ids.contains(&id.as_str()), "{list}");
+    assert_eq!(list[0]["state"], "made", "{list}");
+    assert_eq!(list[0]["prefs"], "museums and a sauna", "{list}");
+    assert!(list[0]["start_date"].is_string(), "{list}");
     let html = b.get("/plans").await.text();
     assert!(html.contains(&format!("href=\"/plans/{id}\"")), "{html}");
     assert!(html.contains("Helsinki, Finland — 2 days"));
+    // Each row says when the trip is and what was wished.
+    assert!(
+        html.contains("<p class=\"plan-wishes\">Wishes: <q>museums and a sauna</q></p>"),
+        "{html}"
+    );
+    let start = chrono::NaiveDate::parse_from_str(
+        plan["itinerary"]["start_date"].as_str().expect("a date"),
+        "%Y-%m-%d",
+    )
+    .expect("a date");
+    let dates = tripwright_domain::date_range(start, start + chrono::Days::new(1));
+    assert!(
+        html.contains(&format!("<span class=\"plan-dates\">{dates}</span>")),
+        "{dates}: {html}"
+    );
 
     // A later stream sends the final sections and `done` at once.
     let again = b.events(&id).await;
@@ -342,6 +363,16 @@ async fn a_share_link_is_read_only_and_works_without_a_cookie() {
     let html = a.text();
     assert!(html.contains("data-state=\"done\""));
     assert!(html.contains("share me"));
+    // Read-only, and said so; the wishes are the traveller's, not the reader's.
+    assert!(
+        html.contains("<p class=\"shared-banner\" role=\"note\">A shared plan, read-only.</p>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("The traveller's wishes: <q>share me</q>"),
+        "{html}"
+    );
+    assert!(!html.contains("Your wishes"), "{html}");
     assert!(html.contains("<table id=\"cost-table\">"));
     assert!(!html.contains("regenerate-day"), "read-only");
     assert!(!html.contains("id=\"share\""), "read-only");
@@ -443,7 +474,34 @@ async fn user_text_is_escaped_everywhere() {
     assert_eq!(a.status, 400);
     let html = a.text();
     assert!(escaped(&html, evil), "{html}");
-    assert!(html.contains("<p class=\"error-message\">"));
+    assert!(
+        html.contains("<p class=\"error-message\">Unknown destination"),
+        "{html}"
+    );
+    // A misspelt city: the closest names, each a button that fills the form in.
+    let a = b
+        .form(
+            "/plans",
+            &[("destination", "Helsimki"), ("days", "2"), ("csrf", &token)],
+            false,
+        )
+        .await;
+    assert_eq!(a.status, 400);
+    let html = a.text();
+    assert!(
+        html.contains(
+            "<p class=\"error-message\">Unknown destination &#34;Helsimki&#34;. Did you mean:</p>"
+        ) || html.contains(
+            "<p class=\"error-message\">Unknown destination &quot;Helsimki&quot;. Did you mean:</p>"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<button type=\"button\" class=\"suggestion secondary\" data-destination=\"Helsinki, Finland\">Helsinki, Finland</button>"
+        ),
+        "{html}"
+    );
     let a = b.post("/api/plans", &json!({"destination": evil})).await;
     assert_eq!(a.status, 400);
     assert_eq!(a.json()["error"]["code"], "unknown_destination");
@@ -604,9 +662,22 @@ async fn a_running_plan_can_be_cancelled() {
     let html = b.get(&format!("/plans/{id}")).await.text();
     assert!(html.contains("data-state=\"cancelled\""));
     assert!(html.contains("class=\"try-again\""));
-    // Never saved.
+    // Never saved as a plan, but listed as cancelled, in the API and on My plans.
     let list = b.get("/api/plans").await.json();
-    assert!(!list.to_string().contains(&id));
+    let row = list
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|p| p["id"] == id.as_str())
+        .unwrap_or_else(|| panic!("{list}"));
+    assert_eq!(row["state"], "cancelled", "{row}");
+    let html = b.get("/plans").await.text();
+    assert!(
+        html.contains(&format!(
+            "<li class=\"plan-item\" data-state=\"cancelled\"><a href=\"/plans/{id}\">"
+        )) && html.contains("<span class=\"plan-state\">Cancelled</span>"),
+        "{html}"
+    );
     // A second cancel is refused.
     let a = b.post(&format!("/api/plans/{id}/cancel"), &json!({})).await;
     assert_eq!(a.status, 409);
