@@ -33,7 +33,9 @@ describe('the planner page', () => {
       const labels = await page.locator(`#${id}`).evaluate((el) => el.labels?.length || 0);
       assert.ok(labels >= 1, `#${id} has no <label>`);
     }
-    assert.equal(await page.locator('#prefs').inputValue(), 'Luxury hotel in city center with spa.');
+    // The wishes box is empty: its example is a placeholder, never planned or typed onto.
+    assert.equal(await page.locator('#prefs').inputValue(), '');
+    assert.match((await page.locator('#prefs').getAttribute('placeholder')) || '', /^For example: /);
     assert.equal(await text(page.locator('#generate')), 'Generate Travel Plan');
     await screenshot(page, 'planner');
     assert.deepEqual(problems.filter((p) => /Content Security Policy|Refused to|exception:/i.test(p)), []);
@@ -111,6 +113,46 @@ describe('the planner page', () => {
     assert.equal(new URL(page.url()).pathname, '/', 'the page left the form');
     assert.equal(await page.locator('#generate').isEnabled(), true, 'Generate stays disabled after an error');
     await screenshot(page, 'planner-error');
+    await page.close();
+  });
+
+  test('a misspelt destination offers the closest cities as buttons that plan them', async () => {
+    const page = await ctx.newPage();
+    const problems = watchProblems(page);
+    await page.goto('/');
+    await page.locator('#destination').fill('Helsimki');
+    await page.locator('#days').fill('1');
+    await page.locator('#generate').click();
+    const box = page.locator('#form-error');
+    await box.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.match(await text(box.locator('.error-message')), /^Unknown destination "Helsimki"\. Did you mean:$/);
+    const pick = box.locator('button.suggestion', { hasText: 'Helsinki, Finland' });
+    assert.equal(await pick.count(), 1, await text(box));
+    await screenshot(page, 'planner-suggestions');
+    await pick.click();
+    await page.waitForURL(/\/plans\/[0-9a-f-]+$/, { timeout: 30_000 });
+    assert.match(await text(page.locator('h1')), /Helsinki, Finland/);
+    assert.deepEqual(problems.filter((p) => /Content Security Policy|Refused to|exception:/i.test(p)), []);
+    await page.close();
+  });
+
+  test('a new attempt clears the last error', async () => {
+    const page = await ctx.newPage();
+    await page.goto('/');
+    await page.evaluate(() => {
+      document.querySelector('#plan-form').noValidate = true;
+    });
+    await page.locator('#destination').fill('Helsinki');
+    await page.locator('#currency').fill('E1R');
+    await page.locator('#generate').click();
+    const box = page.locator('#form-error');
+    await box.waitFor({ state: 'visible', timeout: 10_000 });
+    await page.locator('#currency').fill('EUR');
+    await page.locator('#destination').fill('Xqzzyville');
+    await page.locator('#generate').click();
+    // The next answer replaces the box: the currency error is gone, the new one is shown.
+    await page.waitForFunction(() => /Xqzzyville/.test(document.querySelector('#form-error')?.textContent || ''), null, { timeout: 10_000 });
+    assert.doesNotMatch(await text(box), /currency/i);
     await page.close();
   });
 });
