@@ -23,14 +23,32 @@ pub fn run_checks(
     cfg: &PlannerConfig,
     area_km: f64,
 ) -> Vec<Check> {
-    let mut checks = vec![
-        grounded(plan, places, area_km),
-        complete(plan),
-        diverse(plan),
-        timing(plan),
-        opening_hours(plan),
-        reachable(plan, cfg),
-    ];
+    let nothing_placed =
+        plan.hotels.is_empty() && plan.itinerary.days.iter().all(|d| d.stops.is_empty());
+    // Without a hotel or a stop, the checks of stops would pass having tested nothing: only
+    // what can fail is shown.
+    let mut checks = if nothing_placed {
+        vec![
+            Check {
+                name: "grounded".into(),
+                passed: false,
+                detail: format!(
+                    "the plan has no hotels or stops: there is no place data near {}",
+                    plan.destination.name
+                ),
+            },
+            complete(plan),
+        ]
+    } else {
+        vec![
+            grounded(plan, places, area_km),
+            complete(plan),
+            diverse(plan),
+            timing(plan),
+            opening_hours(plan),
+            reachable(plan, cfg),
+        ]
+    };
     if !plan.itinerary.month_fixed {
         checks.push(month(plan));
     }
@@ -298,4 +316,38 @@ fn month(plan: &Plan) -> Check {
             month_name(m)
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Plan {
+        serde_json::from_str(include_str!(
+            "../../export/tests/fixtures/helsinki_plan.json"
+        ))
+        .expect("the fixture is a plan")
+    }
+
+    #[test]
+    fn a_plan_without_places_gets_no_checks_that_test_nothing() {
+        let mut plan = plan();
+        plan.hotels.clear();
+        for d in &mut plan.itinerary.days {
+            d.stops.clear();
+        }
+        let checks = run_checks(&plan, &HashMap::new(), &PlannerConfig::default(), 15.0);
+        let names: Vec<(&str, bool)> = checks.iter().map(|c| (c.name.as_str(), c.passed)).collect();
+        assert_eq!(&names[..2], [("grounded", false), ("complete", false)]);
+        assert!(
+            !names
+                .iter()
+                .any(|(n, _)| matches!(*n, "diverse" | "timing" | "opening_hours" | "reachable")),
+            "{names:?}"
+        );
+        assert_eq!(
+            checks[0].detail,
+            "the plan has no hotels or stops: there is no place data near Helsinki"
+        );
+    }
 }
