@@ -516,7 +516,7 @@ impl Orchestrator {
         let places = places?;
         if places.is_empty() {
             warnings.push(format!(
-                "no place data for {}: the itinerary is empty. Import an OpenStreetMap extract of the region with `tripwright import osm FILE.osm.pbf`",
+                "no place data for {}: the plan has no hotels or stops. Whoever runs this server can import the region's OpenStreetMap extract (`tripwright import osm FILE.osm.pbf`)",
                 dest.name
             ));
         }

@@ -138,11 +138,11 @@ impl OnDemand {
         );
         self.fetch(dest, radius).await.map_err(|e| match e {
             FetchError::Online(OnlineError::Unreachable(_)) => format!(
-                "no place data for {}, and OpenStreetMap could not be reached; import the region with {import}",
+                "no place data for {}, and OpenStreetMap could not be reached: the plan has no hotels or stops. Whoever runs this server can import the region with {import}",
                 dest.name
             ),
             FetchError::Online(e) => format!(
-                "places near {} could not be fetched from OpenStreetMap ({e}); try again later, or import the region with {import}",
+                "places near {} could not be fetched from OpenStreetMap ({e}): try again in a few minutes. Whoever runs this server can import the region with {import}",
                 dest.name
             ),
             e => format!("places near {} could not be fetched: {e}", dest.name),
