@@ -241,6 +241,20 @@ pub trait PlanStore: Send + Sync {
     /// deleted).
     async fn stopped_plan(&self, id: &PlanId) -> Result<Option<StoppedPlan>>;
 
+    /// Deletes `owner`'s plan `id`: at once it is no longer listed, opened, shared or given
+    /// a list, and it is removed for good at `purge_at` unless [`PlanStore::restore_owned_plan`]
+    /// brings it back first. A stopped plan's record is removed at once. `false` when `owner`
+    /// has no such plan (or it is deleted already).
+    async fn delete_owned_plan(
+        &self,
+        owner: &OwnerId,
+        id: &PlanId,
+        purge_at: DateTime<Utc>,
+    ) -> Result<bool>;
+
+    /// Brings back `owner`'s deleted plan `id` before its purge. `false` when there is none.
+    async fn restore_owned_plan(&self, owner: &OwnerId, id: &PlanId) -> Result<bool>;
+
     /// `owner`'s `limit` latest stopped plans still kept (until
     /// [`PlanStore::delete_expired_plans`] removes them), the latest first.
     async fn list_owned_stopped_plans(

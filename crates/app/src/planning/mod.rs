@@ -360,6 +360,39 @@ impl Planner {
         }
     }
 
+    /// Deletes `owner`'s plan `id` (a made plan, or one that stopped before it was made): it
+    /// disappears from the list, its page and its share link at once, and is removed for
+    /// good after [`DELETE_UNDO`] unless [`Planner::restore`] brings it back. A plan being
+    /// made is refused (cancel it first). `true` when it can be brought back (a made plan;
+    /// a stopped one's record is gone at once).
+    pub async fn delete(&self, owner: &OwnerId, id: &PlanId) -> Result<bool, AppError> {
+        let job = self.owned(owner, id).await?;
+        if job.state() == JobState::Running {
+            return Err(AppError::PlanRunning);
+        }
+        let purge_at =
+            Utc::now() + chrono::Duration::from_std(DELETE_UNDO).unwrap_or(chrono::Duration::MAX);
+        if !self
+            .shared
+            .plans
+            .delete_owned_plan(owner, id, purge_at)
+            .await?
+        {
+            return Err(AppError::NotFound(Missing::Plan));
+        }
+        self.shared.jobs.remove(id);
+        Ok(job.plan().is_some())
+    }
+
+    /// Brings back `owner`'s plan `id` deleted less than [`DELETE_UNDO`] ago.
+    pub async fn restore(&self, owner: &OwnerId, id: &PlanId) -> Result<(), AppError> {
+        if self.shared.plans.restore_owned_plan(owner, id).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound(Missing::Plan))
+        }
+    }
+
     /// Rewrites the prose of day `day` with the language model (when one is configured;
     /// otherwise the day is sent again as it is), saves the plan and streams the day on the
     /// job's events.
@@ -479,6 +512,9 @@ impl Planner {
         Ok(plans)
     }
 }
+
+/// How long a deleted plan can be brought back.
+pub const DELETE_UNDO: Duration = Duration::from_secs(10 * 60);
 
 /// Where one of a user's plans stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -75,6 +75,11 @@ impl Jobs {
         Ok(())
     }
 
+    /// Forgets the job of plan `id` (a deleted plan is not opened from memory).
+    pub(crate) fn remove(&self, id: &PlanId) {
+        self.map().remove(id);
+    }
+
     /// The jobs still running.
     pub(crate) fn running(&self) -> Vec<Arc<PlanJob>> {
         self.map()

@@ -288,10 +288,11 @@ impl ListStore for SqliteStore {
         let title = validate_title(title)?;
         let mut tx = self.writer.begin().await?;
         if let Some(plan_id) = plan_id {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM plans WHERE id = ?")
-                .bind(plan_id.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
+            let exists: Option<i64> =
+                sqlx::query_scalar("SELECT 1 FROM plans WHERE id = ? AND purge_at IS NULL")
+                    .bind(plan_id.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if exists.is_none() {
                 return Err(not_found(Entity::Plan, plan_id.as_str()));
             }

@@ -110,8 +110,9 @@ impl SqliteStore {
         // Two query texts rather than `?1 IS NULL OR owner = ?1`, which would keep SQLite
         // from using the owner index.
         let mut query = QueryBuilder::new(SUMMARY_COLUMNS);
+        query.push(" WHERE purge_at IS NULL");
         if let Some(owner) = owner {
-            query.push(" WHERE owner = ").push_bind(owner.as_str());
+            query.push(" AND owner = ").push_bind(owner.as_str());
         }
         query
             .push(" ORDER BY created_at DESC, id DESC LIMIT ")
@@ -129,10 +130,11 @@ impl PlanStore for SqliteStore {
     }
 
     async fn plan(&self, id: &PlanId) -> Result<Option<Plan>> {
-        let body: Option<String> = sqlx::query_scalar("SELECT body FROM plans WHERE id = ?")
-            .bind(id.as_str())
-            .fetch_optional(&self.readers)
-            .await?;
+        let body: Option<String> =
+            sqlx::query_scalar("SELECT body FROM plans WHERE id = ? AND purge_at IS NULL")
+                .bind(id.as_str())
+                .fetch_optional(&self.readers)
+                .await?;
         body.map(|body| decode_plan(id.as_str(), &body)).transpose()
     }
 
@@ -197,7 +199,7 @@ impl PlanStore for SqliteStore {
 
     async fn plan_by_share_token(&self, token: &str) -> Result<Option<Plan>> {
         let row: Option<(String, String)> =
-            sqlx::query_as("SELECT id, body FROM plans WHERE share_token = ?")
+            sqlx::query_as("SELECT id, body FROM plans WHERE share_token = ? AND purge_at IS NULL")
                 .bind(token)
                 .fetch_optional(&self.readers)
                 .await?;
@@ -249,11 +251,13 @@ impl PlanStore for SqliteStore {
     async fn delete_expired_plans(&self, now: DateTime<Utc>) -> Result<u64> {
         let now = time_text(now);
         let mut tx = self.writer.begin().await?;
-        let plans =
-            sqlx::query("DELETE FROM plans WHERE expires_at IS NOT NULL AND expires_at <= ?")
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
+        let plans = sqlx::query(
+            "DELETE FROM plans WHERE (expires_at IS NOT NULL AND expires_at <= ?1) \
+                 OR (purge_at IS NOT NULL AND purge_at <= ?1)",
+        )
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
         let stopped = sqlx::query("DELETE FROM stopped_plans WHERE expires_at <= ?")
             .bind(&now)
             .execute(&mut *tx)
@@ -303,6 +307,44 @@ impl PlanStore for SqliteStore {
         .await?;
         row.map(|row| Self::stopped_row(id.as_str(), row))
             .transpose()
+    }
+
+    #[instrument(level = "debug", skip_all, fields(id = %id))]
+    async fn delete_owned_plan(
+        &self,
+        owner: &OwnerId,
+        id: &PlanId,
+        purge_at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let plan = sqlx::query(
+            "UPDATE plans SET purge_at = ? WHERE id = ? AND owner = ? AND purge_at IS NULL",
+        )
+        .bind(time_text(purge_at))
+        .bind(id.as_str())
+        .bind(owner.as_str())
+        .execute(&mut *tx)
+        .await?;
+        // A plan that stopped before it was made has only its record: that goes at once.
+        let stopped = sqlx::query("DELETE FROM stopped_plans WHERE id = ? AND owner = ?")
+            .bind(id.as_str())
+            .bind(owner.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(plan.rows_affected() + stopped.rows_affected() > 0)
+    }
+
+    #[instrument(level = "debug", skip_all, fields(id = %id))]
+    async fn restore_owned_plan(&self, owner: &OwnerId, id: &PlanId) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE plans SET purge_at = NULL WHERE id = ? AND owner = ? AND purge_at IS NOT NULL",
+        )
+        .bind(id.as_str())
+        .bind(owner.as_str())
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn list_owned_stopped_plans(

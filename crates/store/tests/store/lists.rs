@@ -9,8 +9,8 @@ use sqlx::{Connection, SqliteConnection};
 use tempfile::TempDir;
 use tripwright_domain::{ItemId, ListId, ListItem, MAX_NOTES_CHARS, OwnerId, TripList};
 use tripwright_store::{
-    CacheStore, Entity, ItemPatch, ListStore, PlanStore, SqliteStore, StoppedPlan, Store,
-    StoreError,
+    CacheStore, Entity, ItemPatch, ListStore, PlanStore, PlanSummary, SqliteStore, StoppedPlan,
+    Store, StoreError,
 };
 
 use super::common::{
@@ -735,6 +735,87 @@ async fn owned_plans_and_share_tokens() {
     assert_eq!(share(&store, "plan-old", "tok-6").await, "tok-6");
     assert_eq!(shared("tok-6").await.expect("get"), Some(edited.clone()));
     assert_not_found(store.revoke_share(&pid("nope")).await, "plan nope");
+
+    // Deleted by its owner (not by another): hidden at once, back when restored, gone for good
+    // at its purge time.
+    let at = |t: &str| t.parse::<chrono::DateTime<Utc>>().expect("a time");
+    let purge = at("2030-01-01T00:10:00Z");
+    assert!(
+        !store
+            .delete_owned_plan(&o(BOB), &pid("plan-old"), purge)
+            .await
+            .expect("bob")
+    );
+    assert!(
+        store
+            .delete_owned_plan(&o(ALICE), &pid("plan-old"), purge)
+            .await
+            .expect("alice")
+    );
+    assert!(
+        !store
+            .delete_owned_plan(&o(ALICE), &pid("plan-old"), purge)
+            .await
+            .expect("twice"),
+        "already deleted"
+    );
+    assert_eq!(store.plan(&pid("plan-old")).await.expect("get"), None);
+    assert_eq!(
+        shared("tok-6").await.expect("get"),
+        None,
+        "its link opens nothing"
+    );
+    let ids = |plans: Vec<PlanSummary>| -> Vec<String> {
+        plans.into_iter().map(|p| p.id.into_string()).collect()
+    };
+    assert_eq!(
+        ids(store.list_owned_plans(&o(ALICE), 10).await.expect("mine")),
+        ["plan-cli", "plan-new"],
+        "all of Alice's plans but the deleted one"
+    );
+    assert!(
+        !store
+            .restore_owned_plan(&o(BOB), &pid("plan-old"))
+            .await
+            .expect("bob")
+    );
+    assert!(
+        store
+            .restore_owned_plan(&o(ALICE), &pid("plan-old"))
+            .await
+            .expect("alice")
+    );
+    assert_eq!(
+        store.plan(&pid("plan-old")).await.expect("get"),
+        Some(edited.clone())
+    );
+    assert_eq!(shared("tok-6").await.expect("get"), Some(edited.clone()));
+    assert!(
+        !store
+            .restore_owned_plan(&o(ALICE), &pid("plan-old"))
+            .await
+            .expect("again")
+    );
+    store
+        .delete_owned_plan(&o(ALICE), &pid("plan-old"), purge)
+        .await
+        .expect("delete");
+    assert_eq!(
+        store
+            .delete_expired_plans(at("2030-01-01T00:09:59Z"))
+            .await
+            .expect("sweep"),
+        0,
+        "within the undo window"
+    );
+    assert_eq!(store.delete_expired_plans(purge).await.expect("sweep"), 1);
+    assert!(
+        !store
+            .restore_owned_plan(&o(ALICE), &pid("plan-old"))
+            .await
+            .expect("gone")
+    );
+    assert_eq!(owner_of(&store, "plan-old").await, None);
 }
 
 #[tokio::test]

@@ -299,6 +299,50 @@ pub(crate) async fn plan_events(
     Ok(super::events::stream(&job, web.tile_url.clone()))
 }
 
+/// Deletes one of the caller's plans (made, or stopped before it was made). A made plan can
+/// be brought back for 10 minutes with `POST /api/plans/{id}/restore`.
+#[utoipa::path(
+    delete, path = "/api/plans/{id}", tag = "plans",
+    params(("id" = String, Path, description = "Plan id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such plan of the caller's", body = ErrorBody),
+        (status = 409, description = "It is being made: cancel it first", body = ErrorBody),
+    )
+)]
+pub(crate) async fn delete_plan(
+    State(web): State<Arc<WebApp>>,
+    user: User,
+    Path(id): Path<String>,
+) -> Result<StatusCode, WebError> {
+    web.app
+        .planner()
+        .delete(&user.id, &PlanId::from(id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Brings back a plan the caller deleted less than 10 minutes ago.
+#[utoipa::path(
+    post, path = "/api/plans/{id}/restore", tag = "plans",
+    params(("id" = String, Path, description = "Plan id")),
+    responses(
+        (status = 204, description = "Restored"),
+        (status = 404, description = "No deleted plan of the caller's to bring back", body = ErrorBody),
+    )
+)]
+pub(crate) async fn restore_plan(
+    State(web): State<Arc<WebApp>>,
+    user: User,
+    Path(id): Path<String>,
+) -> Result<StatusCode, WebError> {
+    web.app
+        .planner()
+        .restore(&user.id, &PlanId::from(id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Cancels a plan being made.
 #[utoipa::path(
     post, path = "/api/plans/{id}/cancel", tag = "plans",
@@ -471,7 +515,8 @@ struct ApiDoc;
 pub(crate) fn router() -> OpenApiRouter<Arc<WebApp>> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(create_plan, list_plans))
-        .routes(routes!(get_plan))
+        .routes(routes!(get_plan, delete_plan))
+        .routes(routes!(restore_plan))
         .routes(routes!(plan_events))
         .routes(routes!(cancel_plan))
         .routes(routes!(regenerate_day))

@@ -208,10 +208,45 @@ async fn submitted(
     }
 }
 
+/// `POST /plans/{id}/delete`: back to My plans, which offers to undo it.
+async fn delete_plan(
+    State(web): State<Arc<WebApp>>,
+    user: User,
+    Path(id): Path<String>,
+) -> Response {
+    let id = PlanId::from(id);
+    match web.app.planner().delete(&user.id, &id).await {
+        Ok(true) => Redirect::to(&format!("/plans?deleted={id}")).into_response(),
+        Ok(false) => Redirect::to("/plans").into_response(),
+        Err(e) => error_page(&user, WebError::from(e)),
+    }
+}
+
+/// `POST /plans/{id}/restore`: the deleted plan is back.
+async fn restore_plan(
+    State(web): State<Arc<WebApp>>,
+    user: User,
+    Path(id): Path<String>,
+) -> Response {
+    let id = PlanId::from(id);
+    match web.app.planner().restore(&user.id, &id).await {
+        Ok(()) => Redirect::to(&plan_url(&id)).into_response(),
+        Err(e) => error_page(&user, WebError::from(e)),
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct PlansQuery {
+    /// A plan just deleted, to offer its undo.
+    #[serde(default)]
+    deleted: Option<String>,
+}
+
 async fn plans_page(
     State(web): State<Arc<WebApp>>,
     user: User,
     headers: axum::http::HeaderMap,
+    Query(query): Query<PlansQuery>,
 ) -> Result<Response, WebError> {
     let plans = web.app.planner().mine(&user.id, 200).await?;
     let plans = plans
@@ -262,7 +297,19 @@ async fn plans_page(
     Ok(page(
         StatusCode::OK,
         render(&PlansPage {
-            chrome: Chrome::new(&user.csrf, "My plans", "plans"),
+            chrome: {
+                let mut chrome = Chrome::new(&user.csrf, "My plans", "plans");
+                chrome.module = Some("plans.mjs");
+                chrome
+            },
+            deleted: query
+                .deleted
+                .filter(|d| {
+                    !d.is_empty()
+                        && d.len() <= 64
+                        && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                })
+                .map(|d| plan_url(PlanId::from(d))),
             plans,
             recovery_url: recovery_url(&web, &headers, &user),
         }),
@@ -519,6 +566,8 @@ pub(crate) fn router() -> Router<Arc<WebApp>> {
         .route("/plans", get(plans_page).post(submit))
         .route("/recover", get(recover_page).post(recover))
         .route("/plans/{id}", get(plan_view))
+        .route("/plans/{id}/delete", axum::routing::post(delete_plan))
+        .route("/plans/{id}/restore", axum::routing::post(restore_plan))
         .route("/plans/{id}/live", get(plan_live))
         .route("/plans/{id}/{file}", get(plan_export))
         .route("/share/{token}", get(shared_view))

@@ -105,6 +105,7 @@ mod tests {
             "map.mjs",
             "planner.mjs",
             "plan.mjs",
+            "plans.mjs",
             "lists.mjs",
             "supermarkets.mjs",
             "style.css",

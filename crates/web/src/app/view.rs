@@ -249,6 +249,8 @@ pub(crate) struct PlanItem {
 pub(crate) struct PlansPage {
     pub(crate) chrome: Chrome,
     pub(crate) plans: Vec<PlanItem>,
+    /// The address of a plan just deleted, whose undo the page offers.
+    pub(crate) deleted: Option<String>,
     /// The link that gives another browser this user's identity.
     pub(crate) recovery_url: String,
 }

@@ -338,6 +338,73 @@ async fn other_users_and_strangers_cannot_see_a_plan() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_plan_is_gone_at_once_and_can_be_brought_back_for_a_while() {
+    let mut b = browser().await;
+    let id = b.make_plan(&trip(1, "delete me")).await;
+    let kept = b.make_plan(&trip(1, "keep me")).await;
+    let share = b
+        .post(&format!("/api/plans/{id}/share"), &json!({}))
+        .await
+        .json()["url"]
+        .as_str()
+        .expect("a link")
+        .to_owned();
+    // Each made plan has its delete button, asking first.
+    let html = b.get("/plans").await.text();
+    assert!(
+        html.contains(&format!(
+            "<form class=\"delete-plan\" method=\"post\" action=\"/plans/{id}/delete\" data-confirm=\"Delete Helsinki, Finland — 1 day?\">"
+        )),
+        "{html}"
+    );
+    // Someone else cannot delete it.
+    let mut other = browser().await;
+    assert_eq!(other.delete(&format!("/api/plans/{id}")).await.status, 404);
+    // Deleted from the page: back on My plans, with the undo.
+    let a = b.form(&format!("/plans/{id}/delete"), &[], true).await;
+    assert_eq!(a.status, 303, "{}", a.text());
+    assert_eq!(a.header("location"), format!("/plans?deleted={id}"));
+    let html = b.get(&format!("/plans?deleted={id}")).await.text();
+    assert!(
+        html.contains(&format!(
+            "<form id=\"undo-delete\" class=\"notice notice-status\" role=\"status\" method=\"post\" action=\"/plans/{id}/restore\">"
+        )),
+        "{html}"
+    );
+    assert!(!html.contains(&format!("href=\"/plans/{id}\"")), "{html}");
+    assert!(html.contains(&format!("href=\"/plans/{kept}\"")), "{html}");
+    // Gone everywhere at once: its page, the API, its share link, a list for it.
+    assert_eq!(b.get(&format!("/plans/{id}")).await.status, 404);
+    assert_eq!(b.get(&format!("/api/plans/{id}")).await.status, 404);
+    assert_eq!(b.get(&share).await.status, 404);
+    let list = b.get("/api/plans").await.json();
+    assert!(!list.to_string().contains(&id), "{list}");
+    assert_eq!(b.delete(&format!("/api/plans/{id}")).await.status, 404);
+    // Undone: back as it was, share link included.
+    let a = b.form(&format!("/plans/{id}/restore"), &[], true).await;
+    assert_eq!(a.status, 303, "{}", a.text());
+    assert_eq!(a.header("location"), format!("/plans/{id}"));
+    assert_eq!(b.get(&format!("/plans/{id}")).await.status, 200);
+    assert_eq!(b.get(&share).await.status, 200);
+    // Through the API too; a second restore finds nothing to bring back.
+    assert_eq!(b.delete(&format!("/api/plans/{id}")).await.status, 204);
+    assert_eq!(b.get(&format!("/api/plans/{id}")).await.status, 404);
+    let a = b
+        .post(&format!("/api/plans/{id}/restore"), &json!({}))
+        .await;
+    assert_eq!(a.status, 204, "{}", a.text());
+    assert_eq!(b.get(&format!("/api/plans/{id}")).await.status, 200);
+    let a = b
+        .post(&format!("/api/plans/{id}/restore"), &json!({}))
+        .await;
+    assert_eq!(a.status, 404);
+    // Without the CSRF token, nothing happens.
+    let a = b.form(&format!("/plans/{id}/delete"), &[], false).await;
+    assert_eq!(a.status, 403);
+    assert_eq!(b.get(&format!("/plans/{id}")).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_share_link_is_read_only_and_works_without_a_cookie() {
     let mut owner = browser().await;
     let id = owner.make_plan(&trip(1, "share me")).await;
@@ -788,6 +855,8 @@ async fn every_documented_route_answers() {
         "POST /api/plans/{id}/cancel",
         "POST /api/plans/{id}/days/{n}/regenerate",
         "POST /api/plans/{id}/share",
+        "DELETE /api/plans/{id}",
+        "POST /api/plans/{id}/restore",
     ] {
         assert!(
             documented.iter().any(|d| d == route),
