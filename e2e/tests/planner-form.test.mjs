@@ -155,4 +155,18 @@ describe('the planner page', () => {
     assert.doesNotMatch(await text(box), /currency/i);
     await page.close();
   });
+
+  test('a first day picked in the calendar sets the dates of the plan', async () => {
+    const page = await ctx.newPage();
+    await page.goto('/');
+    await page.locator('#destination').fill('Helsinki');
+    await page.locator('#days').fill('2');
+    await page.locator('#start_date').fill('2027-06-05');
+    await screenshot(page, 'planner-start-date');
+    await Promise.all([page.waitForURL(/\/plans\/[0-9a-f-]+$/, { timeout: 60_000 }), page.locator('#generate').click()]);
+    await page.locator('#plan:not([data-state="running"])').waitFor({ state: 'attached', timeout: 600_000 });
+    assert.match(await text(page.locator('#plan-status')), /5–6 June 2027/);
+    assert.match(await text(page.locator('section.day[data-day="1"] h3')), /Saturday 5 June 2027/);
+    await page.close();
+  });
 });

@@ -100,6 +100,18 @@ fn parse_form(form: &PlanForm) -> Result<TripRequest, FormError> {
         req.days = days;
     }
     req.month = number("month", &form.month)?;
+    let start = form.start_date.trim();
+    if !start.is_empty() {
+        let date = chrono::NaiveDate::parse_from_str(start, "%Y-%m-%d").map_err(|_| {
+            FormError::new(
+                &format!("the first day must be a date, got {start:?}"),
+                Some("pick a day in the calendar, or write it as YYYY-MM-DD"),
+            )
+        })?;
+        req.start_date = Some(date);
+        // The date fixes the month: a month chosen too is not a conflict to report.
+        req.month = None;
+    }
     req.budget = number("budget", &form.budget)?;
     let currency = form.currency.trim();
     req.currency = (!currency.is_empty()).then(|| currency.to_ascii_uppercase());
@@ -602,5 +614,24 @@ mod tests {
         };
         let e = parse_form(&bad).expect_err("days");
         assert!(e.message.contains("Days must be a number"), "{}", e.message);
+        // A first day fixes the month (a month chosen too is not a conflict).
+        let dated = PlanForm {
+            start_date: "2027-06-05".into(),
+            month: "7".into(),
+            ..bad.clone()
+        };
+        let dated = PlanForm {
+            days: "3".into(),
+            ..dated
+        };
+        let req = parse_form(&dated).expect("valid");
+        assert_eq!(req.start_date, chrono::NaiveDate::from_ymd_opt(2027, 6, 5));
+        assert_eq!(req.month, None);
+        let e = parse_form(&PlanForm {
+            start_date: "5.6.2027".into(),
+            ..dated
+        })
+        .expect_err("not a date");
+        assert_eq!(e.message, "The first day must be a date, got \"5.6.2027\"");
     }
 }

@@ -103,6 +103,9 @@ pub(crate) struct PlanForm {
     pub(crate) days: String,
     #[serde(default)]
     pub(crate) month: String,
+    /// The first day, `YYYY-MM-DD` (a date input's value); it fixes the month.
+    #[serde(default)]
+    pub(crate) start_date: String,
     #[serde(default)]
     pub(crate) budget: String,
     #[serde(default)]
@@ -130,6 +133,7 @@ impl Default for PlanForm {
             prefs: default_prefs(),
             days: default_days(),
             month: String::new(),
+            start_date: String::new(),
             budget: String::new(),
             currency: String::new(),
             travelers: default_travelers(),

@@ -36,6 +36,7 @@ async fn the_planner_page_has_the_form_layout_and_headers() {
         "id=\"days\" name=\"days\" type=\"range\" min=\"1\" max=\"14\"",
         "<output id=\"days-value\"",
         "<select id=\"month\" name=\"month\">",
+        "<input id=\"start_date\" name=\"start_date\" type=\"date\"",
         "id=\"budget\" name=\"budget\" type=\"number\"",
         "id=\"currency\" name=\"currency\"",
         "id=\"travelers\" name=\"travelers\" type=\"number\"",
