@@ -225,11 +225,14 @@ describe('the trip list', () => {
   test('narrow screens get one column', async () => {
     await page.setViewportSize({ width: 420, height: 900 });
     await page.goto(listUrl);
-    const [main, side] = await Promise.all([
+    // The progress first (it was below every item), the items, then the rest of the side.
+    const [progress, main, more] = await Promise.all([
+      page.locator('#list-progress-box').boundingBox(),
       page.locator('.list-main').boundingBox(),
-      page.locator('.list-side').boundingBox(),
+      page.locator('#list-more').boundingBox(),
     ]);
-    assert.ok(side.y >= main.y + main.height - 1, 'the side column is below the items');
+    assert.ok(progress.y + progress.height <= main.y + 1, `the progress (y ${progress.y}) is not above the items (y ${main.y})`);
+    assert.ok(more.y >= main.y + main.height - 1, 'the links are below the items');
     await screenshot(page, 'trip-list-narrow');
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(listUrl);

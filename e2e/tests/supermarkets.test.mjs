@@ -27,6 +27,8 @@ describe('the supermarkets page', () => {
     // The radius slider: 5 km by default, set to 2 km with the keyboard.
     const radius = page.locator('#radius');
     assert.equal(await radius.inputValue(), '5');
+    // Wide enough to be dragged (it was 29 px).
+    assert.ok((await radius.boundingBox()).width >= 150, 'the radius slider is too narrow');
     await radius.focus();
     for (let i = 0; i < 6; i += 1) await page.keyboard.press('ArrowLeft');
     assert.equal(await radius.inputValue(), '2');
@@ -71,5 +73,18 @@ describe('the supermarkets page', () => {
     assert.match(await text(page.locator('#supermarkets-error')), /unknown destination "Xqzzyville"/);
     assert.equal(await page.locator('#supermarkets-map').count(), 0);
     await page.close();
+  });
+
+  test('on a phone the shop list is part of the page, not a box scrolling inside it', async () => {
+    const phone = await newContext(browser, { viewport: { width: 390, height: 844 } });
+    const page = await phone.newPage();
+    await page.goto('/supermarkets?near=Helsinki&radius_km=3');
+    const list = page.locator('#supermarket-list');
+    await list.waitFor();
+    const box = await list.evaluate((el) => ({ scroll: el.scrollHeight, client: el.clientHeight, overflow: getComputedStyle(el).overflowY }));
+    assert.ok(box.scroll <= box.client + 1, `the list scrolls inside itself: ${JSON.stringify(box)}`);
+    assert.ok((await page.locator('#radius').boundingBox()).width >= 150, 'the radius slider is too narrow on a phone');
+    await screenshot(page, 'supermarkets-phone');
+    await phone.close();
   });
 });

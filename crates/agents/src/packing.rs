@@ -104,6 +104,42 @@ fn daylight_hours(reason: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
+/// Other names a traveller gives the suggested things ("Swimsuit" is the "Swimwear"
+/// suggested), each group led by the suggestion's own name.
+const SAME_THING: &[&[&str]] = &[
+    &[
+        "swimwear",
+        "swimsuit",
+        "swimsuits",
+        "swimming costume",
+        "bathing suit",
+        "swim trunks",
+        "swimming trunks",
+        "bikini",
+    ],
+    &[
+        "rain jacket",
+        "raincoat",
+        "rain coat",
+        "waterproof jacket",
+        "rain poncho",
+    ],
+    &["sleep mask", "eye mask", "eyemask"],
+    &["umbrella", "rain umbrella", "travel umbrella"],
+    &["underwear", "pants", "briefs", "knickers", "boxers"],
+    &["socks", "pairs of socks"],
+];
+
+/// Whether a list item named `item` is the suggestion `suggestion` (the same name in any case,
+/// or another name for the same thing).
+pub fn same_thing(item: &str, suggestion: &str) -> bool {
+    let (item, suggestion) = (item.trim().to_lowercase(), suggestion.trim().to_lowercase());
+    item == suggestion
+        || SAME_THING
+            .iter()
+            .any(|group| group.contains(&suggestion.as_str()) && group.contains(&item.as_str()))
+}
+
 /// Suggested items for `plan`, in a stable order (weather first, then the trip's own facts),
 /// without repeated names.
 pub fn suggest_items(plan: &Plan) -> Vec<PackingSuggestion> {
@@ -242,6 +278,15 @@ mod tests {
 
     fn names(s: &[PackingSuggestion]) -> Vec<&str> {
         s.iter().map(|x| x.name.as_str()).collect()
+    }
+
+    #[test]
+    fn another_name_for_the_same_thing_is_that_thing() {
+        assert!(same_thing("Swimsuit", "Swimwear"));
+        assert!(same_thing(" swimwear ", "Swimwear"));
+        assert!(same_thing("Raincoat", "Rain jacket"));
+        assert!(!same_thing("Swimsuit", "Rain jacket"));
+        assert!(!same_thing("Towel", "Swimwear"));
     }
 
     #[test]

@@ -179,7 +179,7 @@ pub fn suggestions_for(plan: &Plan, list: Option<&TripList>) -> Vec<Suggestion> 
             on_list: list.is_some_and(|l| {
                 l.items
                     .iter()
-                    .any(|i| i.name.to_lowercase() == s.name.to_lowercase())
+                    .any(|i| tripwright_agents::packing::same_thing(&i.name, &s.name))
             }),
             name: s.name,
             qty: s.qty,

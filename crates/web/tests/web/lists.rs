@@ -718,11 +718,12 @@ async fn a_plan_opens_its_list_with_suggestions_from_the_trip() {
     assert!(html.contains("<section id=\"suggestions\""));
     assert!(html.contains("data-name=\"Swimwear\""));
     assert!(html.contains(&format!("href=\"/plans/{plan}\"")));
-    // Accept one (as the page's form does): it leaves the suggestions.
+    // A swimsuit added by hand is the suggested swimwear: it leaves the suggestions (as an
+    // accepted suggestion does).
     let a = b
         .form(
             &format!("/lists/{lid}/items"),
-            &[("name", "Swimwear"), ("qty_home", "0"), ("qty_take", "1")],
+            &[("name", "Swimsuit"), ("qty_home", "0"), ("qty_take", "1")],
             true,
         )
         .await;
