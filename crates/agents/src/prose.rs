@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 
 use futures::StreamExt;
 use serde::Serialize;
@@ -161,6 +162,8 @@ pub struct ProseReport {
     pub caught: BTreeMap<Caught, usize>,
     /// Sentences dropped from the texts finally kept.
     pub dropped: usize,
+    /// Texts not written again, though caught, because other plans were being written.
+    pub skipped: usize,
 }
 
 impl ProseReport {
@@ -170,6 +173,7 @@ impl ProseReport {
         self.tokens += other.tokens;
         self.corrected += other.corrected;
         self.dropped += other.dropped;
+        self.skipped += other.skipped;
         for (k, v) in &other.caught {
             *self.caught.entry(*k).or_default() += v;
         }
@@ -199,7 +203,14 @@ impl ProseReport {
             ),
             plural(self.dropped, "sentence", "sentences"),
             plural(self.corrected, "name", "names"),
-        )
+        ) + &if self.skipped > 0 {
+            format!(
+                "; {} not written again while other plans were written",
+                plural(self.skipped, "text", "texts")
+            )
+        } else {
+            String::new()
+        }
     }
 }
 
@@ -335,6 +346,27 @@ pub struct ProseWriter {
     max_tokens: u32,
     temperature: f32,
     concurrency: usize,
+    /// How many plans (or day rewrites) this writer is writing now: a caught text is written
+    /// again only while it writes one, so that on a shared machine quality costs time only
+    /// when there is time (four plans at once otherwise spent a fifth of their time on
+    /// regenerations).
+    writing: Arc<AtomicUsize>,
+}
+
+/// Counts a [`ProseWriter::write`] in progress for as long as it lives.
+struct Writing(Arc<AtomicUsize>);
+
+impl Writing {
+    fn enter(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, AtomicOrdering::SeqCst);
+        Self(Arc::clone(count))
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, AtomicOrdering::SeqCst);
+    }
 }
 
 /// How to sample: `seed` varies it (a rewrite passes a new one), `warmer` raises the
@@ -374,6 +406,7 @@ impl ProseWriter {
             max_tokens: max_tokens.max(16),
             temperature,
             concurrency: concurrency.max(1),
+            writing: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -402,6 +435,7 @@ impl ProseWriter {
         sampling: Sampling,
         on_text: &(dyn Fn(TextEvent<'_>) + Send + Sync),
     ) -> Result<Written, LlmError> {
+        let _writing = Writing::enter(&self.writing);
         let Sampling { seed, warmer } = sampling;
         let city = format!("{}, {}", destination.name, destination.country);
         let prompts: Vec<Vec<String>> = std::iter::once(SYSTEM).map(words).collect();
@@ -567,6 +601,11 @@ impl ProseWriter {
         let mut best: Option<Review> = None;
         let mut avoid: Vec<String> = Vec::new();
         for attempt in 0..self.attempts {
+            if attempt > 0 && self.writing.load(AtomicOrdering::SeqCst) > 1 {
+                // Other plans wait for the model: keep what this attempt kept.
+                report.skipped += 1;
+                break;
+            }
             if attempt > 0 {
                 on_text(TextEvent {
                     slot: task.slot,

@@ -84,6 +84,11 @@ impl ScriptedLlm {
         })
     }
 
+    /// What this model answers to `request` (for a model wrapping another's answers).
+    pub fn reply_to(&self, request: &ChatRequest) -> Reply {
+        (self.responder)(request)
+    }
+
     /// A model answering with `replies` in order, then the last one again and again.
     pub fn queue(replies: impl IntoIterator<Item = Reply>) -> Arc<Self> {
         let queue = Mutex::new(replies.into_iter().collect::<VecDeque<_>>());

@@ -408,6 +408,45 @@ async fn a_text_naming_another_place_is_written_again_or_loses_that_sentence() {
         "{check:?}"
     );
     planner.close().await.expect("the store closes");
+
+    // Two plans written at once (each intro takes 3 s, so their writing overlaps): a caught
+    // text is not written again while the other plan waits for the model, and its check
+    // says so; alone, it was written again (above).
+    let writer = Writer::new();
+    let (named_llm, _) = naming_another_place(&writer, real_places().await, true);
+    let slow = ScriptedLlm::new(move |request: &ChatRequest| {
+        let reply = named_llm.reply_to(request);
+        match Prompt::of(request) {
+            Prompt::Intro { .. } => Reply::Stall(Duration::from_secs(3), Box::new(reply)),
+            _ => reply,
+        }
+    });
+    let planner = app(Some(Arc::clone(&slow) as Arc<dyn LlmClient>), |_| {}).await;
+    let owner = OwnerId::new("grounding-busy");
+    let (a, b) = tokio::join!(
+        make(&planner, &owner, 1, "grounding: busy one"),
+        make(&planner, &owner, 1, "grounding: busy two"),
+    );
+    let intros = writer
+        .written()
+        .into_iter()
+        .filter(|(p, _)| matches!(p, Prompt::Intro { .. }))
+        .count();
+    assert!(
+        intros < 4,
+        "{intros} intros: every caught one was written again"
+    );
+    let details: Vec<String> = [&a.1, &b.1]
+        .iter()
+        .map(|p| prose_check(p).detail.clone())
+        .collect();
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("1 text not written again while other plans were written")),
+        "{details:?}"
+    );
+    planner.close().await.expect("the store closes");
 }
 
 /// Makes a plan with `llm` and checks it is complete without prose, with the warning that
