@@ -23,7 +23,7 @@ use tripwright_config::{Config, LlmProvider};
 use tripwright_data::gazetteer::Gazetteer;
 use tripwright_domain::{
     Destination, GeoPoint, Hotel, Itinerary, Money, MonthScore, Place, PlaceCategory, PlaceId,
-    Plan, PlanId, Summary, TripRequest, month_name,
+    Plan, PlanId, Summary, TripRequest,
 };
 use tripwright_llm::LlmClient;
 use tripwright_ml::embedding::Embedder;
@@ -871,14 +871,12 @@ fn summary_text(
     travelers: u8,
 ) -> String {
     let mut s = format!(
-        "A {}-day trip to {}, {} in {} {}, starting {} {}.",
+        "A {}-day trip to {}, {}, from {} {}.",
         it.days.len(),
         dest.name,
         dest.country,
-        month_name(it.month),
-        it.start_date.year(),
         it.days.first().map_or("", |d| d.weekday.as_str()),
-        it.start_date
+        it.start_date.format("%-d %B %Y")
     );
     if !months.is_empty() {
         let top: Vec<&str> = months
