@@ -28,17 +28,11 @@ pub fn run_checks(
     // Without a hotel or a stop, the checks of stops would pass having tested nothing: only
     // what can fail is shown.
     let mut checks = if nothing_placed {
-        vec![
-            Check {
-                name: "grounded".into(),
-                passed: false,
-                detail: format!(
-                    "the plan has no hotels or stops: there is no place data near {}",
-                    plan.destination.name
-                ),
-            },
-            complete(plan),
-        ]
+        let nothing = format!(
+            "the plan has no hotels or stops: there is no place data near {}",
+            plan.destination.name
+        );
+        vec![check("grounded", &[nothing], String::new()), complete(plan)]
     } else {
         vec![
             grounded(plan, places, area_km),

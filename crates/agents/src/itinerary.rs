@@ -140,7 +140,7 @@ pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> Itiner
         day_plans.push(DayPlan {
             day: (i + 1) as u8,
             date,
-            weekday: weekday_name(date.weekday()).to_owned(),
+            weekday: tripwright_domain::weekday_name(date.weekday()).to_owned(),
             title,
             intro: String::new(),
             stops,
@@ -246,18 +246,6 @@ fn visit_minutes(p: &Place, cfg: &PlannerConfig) -> u32 {
 /// Sights and artworks are activities; meals and coffee are not.
 pub fn is_activity(kind: StopKind) -> bool {
     matches!(kind, StopKind::Sight | StopKind::Artwork)
-}
-
-fn weekday_name(d: Weekday) -> &'static str {
-    match d {
-        Weekday::Mon => "Monday",
-        Weekday::Tue => "Tuesday",
-        Weekday::Wed => "Wednesday",
-        Weekday::Thu => "Thursday",
-        Weekday::Fri => "Friday",
-        Weekday::Sat => "Saturday",
-        Weekday::Sun => "Sunday",
-    }
 }
 
 fn round2(x: f64) -> f64 {

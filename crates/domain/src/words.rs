@@ -42,11 +42,9 @@ pub fn check_title(name: &str) -> String {
     title.to_owned()
 }
 
-/// A stop's opening hours on the day it is visited, in words: "Open 10:00–18:00 on
-/// Saturday", "Open all day on Sunday", "Closed on Monday"; an `opening_hours` value that
-/// cannot be read is shown as it is ("Opening hours: by appointment").
-pub fn hours_in_words(tag: &str, day: chrono::Weekday) -> String {
-    let name = match day {
+/// The English name of `day` ("Saturday").
+pub fn weekday_name(day: chrono::Weekday) -> &'static str {
+    match day {
         chrono::Weekday::Mon => "Monday",
         chrono::Weekday::Tue => "Tuesday",
         chrono::Weekday::Wed => "Wednesday",
@@ -54,7 +52,14 @@ pub fn hours_in_words(tag: &str, day: chrono::Weekday) -> String {
         chrono::Weekday::Fri => "Friday",
         chrono::Weekday::Sat => "Saturday",
         chrono::Weekday::Sun => "Sunday",
-    };
+    }
+}
+
+/// A stop's opening hours on the day it is visited, in words: "Open 10:00–18:00 on
+/// Saturday", "Open all day on Sunday", "Closed on Monday"; an `opening_hours` value that
+/// cannot be read is shown as it is ("Opening hours: by appointment").
+pub fn hours_in_words(tag: &str, day: chrono::Weekday) -> String {
+    let name = weekday_name(day);
     match crate::OpeningHours::parse(tag) {
         Some(hours) => match hours.words_on(day).as_str() {
             "closed" => format!("Closed on {name}"),

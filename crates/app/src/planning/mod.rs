@@ -457,22 +457,14 @@ impl Planner {
             .running()
             .into_iter()
             .filter(|j| &j.owner == owner)
-            .map(|j| MyPlan {
-                id: j.id.clone(),
-                state: MyPlanState::Making,
-                at: j.started_at,
-                destination: j.destination.name.clone(),
-                country: j.destination.country.clone(),
-                days: j.request.days,
-                start_date: j.request.start_date,
-                prefs: j.request.prefs.clone(),
-                budget: j.request.budget,
-                currency: j
-                    .request
-                    .currency
-                    .clone()
-                    .unwrap_or_else(|| j.destination.currency.clone()),
-                reason: None,
+            .map(|j| {
+                MyPlan::asked(
+                    j.id.clone(),
+                    MyPlanState::Making,
+                    j.started_at,
+                    &j.request,
+                    &j.destination,
+                )
             })
             .collect();
         let saved = self.shared.plans.list_owned_plans(owner, limit).await?;
@@ -483,25 +475,14 @@ impl Planner {
             .list_owned_stopped_plans(owner, limit)
             .await?;
         plans.extend(stopped.into_iter().map(|s| {
+            let state = if s.message.is_none() {
+                MyPlanState::Cancelled
+            } else {
+                MyPlanState::Stopped
+            };
             MyPlan {
-                id: s.id,
-                state: if s.message.is_none() {
-                    MyPlanState::Cancelled
-                } else {
-                    MyPlanState::Stopped
-                },
-                at: s.stopped_at,
-                destination: s.destination.name.clone(),
-                country: s.destination.country.clone(),
-                days: s.request.days,
-                start_date: s.request.start_date,
-                prefs: s.request.prefs,
-                budget: s.request.budget,
-                currency: s
-                    .request
-                    .currency
-                    .unwrap_or_else(|| s.destination.currency.clone()),
-                reason: s.message,
+                reason: s.message.clone(),
+                ..MyPlan::asked(s.id, state, s.stopped_at, &s.request, &s.destination)
             }
         }));
         // A plan saved as it stopped (or still registered as it finished) is listed once.
@@ -528,6 +509,18 @@ pub enum MyPlanState {
     Cancelled,
     /// It failed, or a restart cut it.
     Stopped,
+}
+
+impl MyPlanState {
+    /// Its name in the API and the page: `making`, `made`, `cancelled`, `stopped`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Making => "making",
+            Self::Made => "made",
+            Self::Cancelled => "cancelled",
+            Self::Stopped => "stopped",
+        }
+    }
 }
 
 /// One row of a user's plans.
@@ -558,6 +551,32 @@ pub struct MyPlan {
 }
 
 impl MyPlan {
+    /// The row of a plan not saved (being made, or stopped) from what was asked.
+    fn asked(
+        id: PlanId,
+        state: MyPlanState,
+        at: DateTime<Utc>,
+        request: &TripRequest,
+        destination: &tripwright_domain::Destination,
+    ) -> Self {
+        Self {
+            id,
+            state,
+            at,
+            destination: destination.name.clone(),
+            country: destination.country.clone(),
+            days: request.days,
+            start_date: request.start_date,
+            prefs: request.prefs.clone(),
+            budget: request.budget,
+            currency: request
+                .currency
+                .clone()
+                .unwrap_or_else(|| destination.currency.clone()),
+            reason: None,
+        }
+    }
+
     /// A saved plan's row.
     fn made(s: PlanSummary) -> Self {
         Self {

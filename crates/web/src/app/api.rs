@@ -133,16 +133,6 @@ pub(crate) struct PlanListItem {
     url: String,
 }
 
-/// A plan state's name in the API.
-fn state_name(state: tripwright_app::MyPlanState) -> &'static str {
-    match state {
-        tripwright_app::MyPlanState::Making => "making",
-        tripwright_app::MyPlanState::Made => "made",
-        tripwright_app::MyPlanState::Cancelled => "cancelled",
-        tripwright_app::MyPlanState::Stopped => "stopped",
-    }
-}
-
 /// A read-only link to a plan.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ShareLink {
@@ -227,7 +217,7 @@ pub(crate) async fn list_plans(
             .map(|p| PlanListItem {
                 url: plan_url(&p.id),
                 id: p.id.into_string(),
-                state: state_name(p.state).to_owned(),
+                state: p.state.as_str().to_owned(),
                 created_at: iso(p.at),
                 start_date: p.start_date.map(|d| d.to_string()),
                 prefs: p.prefs,

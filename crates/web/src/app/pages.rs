@@ -202,18 +202,18 @@ async fn submitted(
     match started {
         Ok(job) => Ok(plan_url(&job.id)),
         Err(e) => {
-            let suggestions = match &e {
-                AppError::UnknownDestination(GeocodeError::NotFound { suggestions, .. }) => {
-                    suggestions.clone()
+            let (query, suggestions) = match &e {
+                AppError::UnknownDestination(GeocodeError::NotFound { query, suggestions }) => {
+                    (query.clone(), suggestions.clone())
                 }
-                _ => Vec::new(),
+                _ => (String::new(), Vec::new()),
             };
             let e = WebError::from(e);
             let (status, retry) = (e.status, e.retry_after);
             Err((
                 status,
                 form,
-                FormError::from(e).suggesting(suggestions),
+                FormError::from(e).suggesting(&query, suggestions),
                 retry,
             ))
         }
@@ -265,17 +265,15 @@ async fn plans_page(
         .into_iter()
         .map(|p| {
             use tripwright_app::MyPlanState as S;
-            let (state, badge) = match p.state {
-                S::Made => ("made", None),
-                S::Making => ("making", Some("Being made".to_owned())),
-                S::Cancelled => ("cancelled", Some("Cancelled".to_owned())),
-                S::Stopped => (
-                    "stopped",
-                    Some(match &p.reason {
-                        Some(r) => format!("Stopped: {}", tripwright_domain::capitalised(r)),
-                        None => "Stopped".to_owned(),
-                    }),
-                ),
+            let state = p.state.as_str();
+            let badge = match p.state {
+                S::Made => None,
+                S::Making => Some("Being made".to_owned()),
+                S::Cancelled => Some("Cancelled".to_owned()),
+                S::Stopped => Some(match &p.reason {
+                    Some(r) => format!("Stopped: {}", tripwright_domain::capitalised(r)),
+                    None => "Stopped".to_owned(),
+                }),
             };
             let dates = match p.start_date {
                 Some(first) => {
@@ -288,12 +286,7 @@ async fn plans_page(
             };
             PlanItem {
                 url: plan_url(&p.id),
-                title: format!(
-                    "{}, {} — {}",
-                    p.destination,
-                    p.country,
-                    tripwright_domain::plural(usize::from(p.days), "day", "days")
-                ),
+                title: plan_heading(usize::from(p.days), &p.destination, &p.country),
                 created: p.at.format("%Y-%m-%d %H:%M UTC").to_string(),
                 created_iso: iso(p.at),
                 state,
@@ -390,13 +383,11 @@ enum Viewer<'a> {
     Shared(&'a str),
 }
 
-fn plan_heading(plan_days: usize, dest: &tripwright_domain::Destination) -> String {
+/// "Helsinki, Finland — 3 days": a plan's heading, and its row in My plans.
+fn plan_heading(plan_days: usize, city: &str, country: &str) -> String {
     format!(
-        "{}, {} — {} day{}",
-        dest.name,
-        dest.country,
-        plan_days,
-        if plan_days == 1 { "" } else { "s" }
+        "{city}, {country} — {}",
+        tripwright_domain::plural(plan_days, "day", "days")
     )
 }
 
@@ -426,7 +417,11 @@ fn render_plan(
     let owner = matches!(viewer, Viewer::Owner);
     let running = snap.state == JobState::Running;
     let parts = &snap.parts;
-    let heading = plan_heading(usize::from(job.request.days), &job.destination);
+    let heading = plan_heading(
+        usize::from(job.request.days),
+        &job.destination.name,
+        &job.destination.country,
+    );
     let map = map_data(
         parts.hotels.as_deref(),
         parts.itinerary.as_ref(),

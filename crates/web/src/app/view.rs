@@ -167,12 +167,11 @@ impl FormError {
         }
     }
 
-    /// The error with `suggestions` to pick from: the message loses its own list of them.
-    pub(crate) fn suggesting(mut self, suggestions: Vec<String>) -> Self {
-        if !suggestions.is_empty()
-            && let Some((before, _)) = self.message.split_once("; did you mean")
-        {
-            self.message = format!("{before}. Did you mean:");
+    /// "Unknown destination "Helsimki". Did you mean:", with `suggestions` as buttons to pick
+    /// from (none: the error as it was).
+    pub(crate) fn suggesting(mut self, query: &str, suggestions: Vec<String>) -> Self {
+        if !suggestions.is_empty() {
+            self.message = format!("Unknown destination \"{query}\". Did you mean:");
         }
         self.suggestions = suggestions;
         self
