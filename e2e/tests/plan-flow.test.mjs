@@ -132,11 +132,35 @@ describe('a plan made in the browser', () => {
     assert.equal(await page.locator('#map .marker-stop').count(), stops);
     assert.equal(await page.locator('#map .marker-hotel').count(), hotel);
     for (const day of mapData.days) {
-      assert.equal(await page.locator(`#map .marker-stop.day-${day.day}`).count(), day.stops.length);
-      const route = page.locator(`#map .route.day-${day.day}`);
-      assert.equal(await route.count(), day.stops.length ? 1 : 0, `day ${day.day} route`);
-      if (day.stops.length) assert.equal(await route.getAttribute('stroke'), day.color);
+      const pins = page.locator(`#map .marker-stop.day-${day.day}`);
+      assert.equal(await pins.count(), day.stops.length);
+      // The pins carry the itinerary's numbers, 1, 2, 3 … in each day.
+      const numbers = await pins.evaluateAll((els) => els.map((e) => e.textContent.trim()));
+      assert.deepEqual(numbers, day.stops.map((_, i) => String(i + 1)));
+      // One line per walk: from the hotel to each stop in turn and back, each along the
+      // streets (central Helsinki has a street map), in the day's colour.
+      const legs = page.locator(`#map .route.day-${day.day}`);
+      const walks = day.stops.length ? day.stops.length + hotel : 0;
+      assert.equal(await legs.count(), walks, `day ${day.day} walks`);
+      for (const s of day.stops) assert.ok(Array.isArray(s.route) && s.route.length >= 2, `${s.name} is routed`);
+      if (walks) {
+        assert.equal(await legs.first().getAttribute('stroke'), day.color);
+        assert.equal(await legs.first().getAttribute('stroke-dasharray'), null, 'along streets, not dashed');
+      }
     }
+    // The basemap is the server's own street map, offline: tiles from /tiles/, drawn.
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('#map .street-tiles img')].some((i) => i.complete && i.naturalWidth === 256),
+      null,
+      { timeout: 15_000 },
+    );
+    const tiles = await page.locator('#map .street-tiles img').evaluateAll((imgs) => imgs.map((i) => new URL(i.src).pathname));
+    assert.ok(tiles.every((t) => /^\/tiles\/\d+\/\d+\/\d+\.png$/.test(t)), tiles.join(' '));
+    // The legend is below the map, never over it; the day colours match the map's.
+    const mapBox = await page.locator('#map').boundingBox();
+    const legend = page.locator('.map-legend');
+    assert.ok((await legend.boundingBox()).y >= mapBox.y + mapBox.height - 1, 'the legend is below the map');
+    assert.match(await text(legend), /Day 1 .*Day 2 .*Hotel/);
     // A popup names the stop with its times.
     const first = mapData.days[0].stops[0];
     await page.locator('#map .marker-stop.day-1').first().dispatchEvent('click');
@@ -267,6 +291,14 @@ describe('a plan made in the browser', () => {
     assert.ok(box.main.left < 30 && box.main.right <= 391, `the content is not one column: ${JSON.stringify(box.main)}`);
     assert.ok(box.hotels.top >= box.months.bottom - 1, 'months and hotels sit side by side');
     assert.ok(box.scrollWidth <= 390, `the page scrolls sideways (${box.scrollWidth}px wide)`);
+    // The map's legend sits below the small map, hiding none of it.
+    const map = phone.locator('#map');
+    await map.scrollIntoViewIfNeeded();
+    await phone.locator('#map .marker-stop').first().waitFor({ state: 'attached' });
+    const mapBox = await map.boundingBox();
+    const legendBox = await phone.locator('.map-legend').boundingBox();
+    assert.ok(legendBox.y >= mapBox.y + mapBox.height - 1, 'the legend is over the map on a phone');
+    await map.screenshot({ path: path.join(ARTIFACTS, 'narrow-plan-map.png') });
     await screenshot(phone, 'narrow-plan');
     await phone.goto('/');
     await screenshot(phone, 'narrow-planner');

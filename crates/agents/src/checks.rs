@@ -5,22 +5,23 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Datelike;
-use tripwright_config::PlannerConfig;
 use tripwright_domain::{
     Check, GeoPoint, Money, OpeningHours, Place, PlaceId, Plan, month_name, plural,
 };
 
-use crate::itinerary::{is_activity, walk_minutes};
+use crate::itinerary::is_activity;
+use crate::streets::Walker;
 
 /// How many months at the top of the ranking count as "a best month".
 pub const TOP_MONTHS: usize = 3;
 
 /// Runs every applicable check. `places` holds the stored places the plan refers to, by id;
-/// `area_km` is the radius around the destination that counts as "at the destination".
+/// `area_km` is the radius around the destination that counts as "at the destination";
+/// `walker` times the walks (along the region's streets when it has a street map).
 pub fn run_checks(
     plan: &Plan,
     places: &HashMap<PlaceId, Place>,
-    cfg: &PlannerConfig,
+    walker: Walker<'_>,
     area_km: f64,
 ) -> Vec<Check> {
     let nothing_placed =
@@ -40,7 +41,7 @@ pub fn run_checks(
             diverse(plan),
             timing(plan),
             opening_hours(plan),
-            reachable(plan, cfg),
+            reachable(plan, walker),
         ]
     };
     if !plan.itinerary.month_fixed {
@@ -237,7 +238,8 @@ fn opening_hours(plan: &Plan) -> Check {
     )
 }
 
-fn reachable(plan: &Plan, cfg: &PlannerConfig) -> Check {
+fn reachable(plan: &Plan, walker: Walker<'_>) -> Check {
+    let cfg = walker.config();
     let mut problems = Vec::new();
     let base = plan
         .itinerary
@@ -251,8 +253,9 @@ fn reachable(plan: &Plan, cfg: &PlannerConfig) -> Check {
         let mut pos = base;
         for (i, s) in d.stops.iter().enumerate() {
             let here = GeoPoint::new(s.lat, s.lon);
-            let (leg_km, minutes) = walk_minutes(pos.distance_km(&here), cfg);
-            km += leg_km;
+            let leg = walker.leg(pos, here);
+            let minutes = leg.minutes;
+            km += leg.km;
             if i > 0 {
                 let prev = &d.stops[i - 1];
                 let gap = s.start.minutes().saturating_sub(prev.end.minutes());
@@ -265,7 +268,7 @@ fn reachable(plan: &Plan, cfg: &PlannerConfig) -> Check {
             }
             pos = here;
         }
-        km += walk_minutes(pos.distance_km(&base), cfg).0;
+        km += walker.leg(pos, base).km;
         longest = longest.max(km);
         if km > cfg.max_walk_km_per_day {
             problems.push(format!(
@@ -278,8 +281,13 @@ fn reachable(plan: &Plan, cfg: &PlannerConfig) -> Check {
         "reachable",
         &problems,
         format!(
-            "every walk fits its gap; longest day {longest:.1} km (limit {} km)",
-            cfg.max_walk_km_per_day
+            "every walk fits its gap; longest day {longest:.1} km (limit {} km){}",
+            cfg.max_walk_km_per_day,
+            if walker.on_streets() {
+                ", walked along the streets"
+            } else {
+                ", estimated from straight lines (no street map here)"
+            }
         ),
     )
 }
@@ -330,7 +338,8 @@ mod tests {
         for d in &mut plan.itinerary.days {
             d.stops.clear();
         }
-        let checks = run_checks(&plan, &HashMap::new(), &PlannerConfig::default(), 15.0);
+        let cfg = tripwright_config::PlannerConfig::default();
+        let checks = run_checks(&plan, &HashMap::new(), Walker::new(&cfg, None), 15.0);
         let names: Vec<(&str, bool)> = checks.iter().map(|c| (c.name.as_str(), c.passed)).collect();
         assert_eq!(&names[..2], [("grounded", false), ("complete", false)]);
         assert!(

@@ -11,6 +11,8 @@ use std::collections::HashSet;
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use tripwright_config::PlannerConfig;
+
+use crate::streets::{Leg, Walker, stored_path};
 use tripwright_domain::{
     DayPlan, GeoPoint, Itinerary, OpeningHours, Place, PlaceCategory, PlaceId, Stop, StopKind,
     TimeOfDay, plural,
@@ -35,6 +37,9 @@ pub struct ItineraryInput<'a> {
     pub prefs: &'a str,
     /// Candidate places near the destination (attractions, artworks, food).
     pub places: &'a [Place],
+    /// The region's street graph: walks follow the streets; without it, straight lines
+    /// times the detour factor.
+    pub streets: Option<&'a tripwright_map::route::StreetGraph>,
 }
 
 /// The planned itinerary and what the user should know about it.
@@ -72,6 +77,7 @@ pub fn walk_minutes(km_straight: f64, cfg: &PlannerConfig) -> (f64, u32) {
 /// Builds the itinerary.
 pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> ItineraryOutcome {
     let mut warnings = Vec::new();
+    let walker = Walker::new(cfg, input.streets);
     let days = usize::from(input.days.max(1));
     let day_start = TimeOfDay::parse(&cfg.day_start).unwrap_or(TimeOfDay::from_minutes(570));
     let day_end = TimeOfDay::parse(&cfg.day_end).unwrap_or(TimeOfDay::from_minutes(1320));
@@ -118,6 +124,7 @@ pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> Itiner
         let route = order_route(input.base, todays);
         let mut ctx = DayContext {
             base: input.base,
+            walker,
             weekday: date.weekday(),
             cfg,
             day_start,
@@ -129,10 +136,11 @@ pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> Itiner
         };
         let (stops, deferred) = ctx.schedule(&route);
         carry = deferred;
-        let walk_km = stops.iter().map(|s| s.walk_km).sum::<f64>()
-            + stops.last().map_or(0.0, |s| {
-                walk_minutes(GeoPoint::new(s.lat, s.lon).distance_km(&input.base), cfg).0
-            });
+        let back = stops
+            .last()
+            .map(|s| walker.leg(GeoPoint::new(s.lat, s.lon), input.base));
+        let walk_km =
+            stops.iter().map(|s| s.walk_km).sum::<f64>() + back.as_ref().map_or(0.0, |b| b.km);
         let title = stops
             .iter()
             .find(|s| s.kind == StopKind::Sight)
@@ -145,6 +153,7 @@ pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> Itiner
             intro: String::new(),
             stops,
             walk_km: round2(walk_km),
+            route_back: back.map(|b| stored_path(&b.path)).unwrap_or_default(),
         });
     }
     if !carry.is_empty() {
@@ -581,6 +590,7 @@ fn order_route(base: GeoPoint, mut places: Vec<&Place>) -> Vec<&Place> {
 
 struct DayContext<'a, 'b> {
     base: GeoPoint,
+    walker: Walker<'a>,
     weekday: Weekday,
     cfg: &'a PlannerConfig,
     day_start: TimeOfDay,
@@ -623,8 +633,8 @@ impl<'b> DayContext<'_, 'b> {
                 cafe = self.meal(StopKind::Cafe, &mut stops, &mut pos, &mut t);
             }
             let minutes = self.visit_minutes(sight);
-            let (km, walk) = walk_minutes(pos.distance_km(&sight.point()), self.cfg);
-            let arrive = t.plus(walk);
+            let leg = self.walker.leg(pos, sight.point());
+            let arrive = t.plus(leg.minutes);
             let start = match sight.opening_hours.as_deref().and_then(OpeningHours::parse) {
                 Some(oh) => oh.earliest_fit(self.weekday, arrive, minutes),
                 None => Some(arrive),
@@ -640,7 +650,7 @@ impl<'b> DayContext<'_, 'b> {
                 continue;
             };
             let end = start.plus(minutes);
-            stops.push(stop(sight, kind_of(sight), start, end, walk, km));
+            stops.push(stop(sight, kind_of(sight), start, end, leg));
             pos = sight.point();
             t = end;
         }
@@ -676,7 +686,7 @@ impl<'b> DayContext<'_, 'b> {
         pos: &mut GeoPoint,
         t: &mut TimeOfDay,
     ) -> bool {
-        let mut best: Option<(f64, &'b Place, TimeOfDay, u32, f64)> = None;
+        let mut best: Option<(f64, &'b Place, TimeOfDay, Leg)> = None;
         let glances = stops
             .iter()
             .filter(|s| s.kind == StopKind::Artwork || s.place_kind == "historic:memorial")
@@ -696,8 +706,8 @@ impl<'b> DayContext<'_, 'b> {
                 continue;
             }
             let minutes = self.visit_minutes(p);
-            let (km, walk) = walk_minutes(straight, self.cfg);
-            let arrive = t.plus(walk);
+            let leg = self.walker.leg(*pos, p.point());
+            let arrive = t.plus(leg.minutes);
             let start = match p.opening_hours.as_deref().and_then(OpeningHours::parse) {
                 Some(oh) => oh.earliest_fit(self.weekday, arrive, minutes),
                 None => Some(arrive),
@@ -708,17 +718,17 @@ impl<'b> DayContext<'_, 'b> {
                 continue;
             };
             // Sights before artworks: an artwork must be much nearer to be preferred.
-            let cost = straight + if artwork { 1.0 } else { 0.0 };
+            let cost = leg.km + if artwork { 1.0 } else { 0.0 };
             if best.as_ref().is_none_or(|b| cost < b.0) {
-                best = Some((cost, p, start, walk, km));
+                best = Some((cost, p, start, leg));
             }
         }
-        let Some((_, p, start, walk, km)) = best else {
+        let Some((_, p, start, leg)) = best else {
             return false;
         };
         self.used_sights.insert(p.id.as_str());
         let end = start.plus(self.visit_minutes(p));
-        stops.push(stop(p, kind_of(p), start, end, walk, km));
+        stops.push(stop(p, kind_of(p), start, end, leg));
         *pos = p.point();
         *t = end;
         true
@@ -742,7 +752,7 @@ impl<'b> DayContext<'_, 'b> {
             StopKind::Dinner => (self.cfg.dinner_minutes, &["restaurant"]),
             _ => (self.cfg.cafe_minutes, &["cafe"]),
         };
-        let mut best: Option<(f64, &'b Place, TimeOfDay, u32, f64)> = None;
+        let mut best: Option<(f64, &'b Place, TimeOfDay, Leg)> = None;
         for (rank, sort) in sorts.iter().enumerate() {
             for &p in self.food.iter().filter(|p| p.kind == *sort) {
                 if self.used_food.contains(p.id.as_str()) {
@@ -752,8 +762,8 @@ impl<'b> DayContext<'_, 'b> {
                 if straight > 1.5 {
                     continue;
                 }
-                let (km, walk) = walk_minutes(straight, self.cfg);
-                let arrive = t.plus(walk);
+                let leg = self.walker.leg(*pos, p.point());
+                let arrive = t.plus(leg.minutes);
                 // Known hours must fit; unknown hours are accepted but ranked after known ones.
                 let (start, unknown) =
                     match p.opening_hours.as_deref().and_then(OpeningHours::parse) {
@@ -766,21 +776,21 @@ impl<'b> DayContext<'_, 'b> {
                 if start.minutes() + minutes > self.day_end.minutes() {
                     continue;
                 }
-                let cost = straight + unknown + rank as f64;
+                let cost = leg.km + unknown + rank as f64;
                 if best
                     .as_ref()
                     .is_none_or(|b| cost < b.0 || (cost == b.0 && p.id < b.1.id))
                 {
-                    best = Some((cost, p, start, walk, km));
+                    best = Some((cost, p, start, leg));
                 }
             }
         }
-        let Some((_, p, start, walk, km)) = best else {
+        let Some((_, p, start, leg)) = best else {
             return false;
         };
         self.used_food.insert(p.id.as_str());
         let end = start.plus(minutes);
-        stops.push(stop(p, kind, start, end, walk, km));
+        stops.push(stop(p, kind, start, end, leg));
         *pos = p.point();
         *t = end;
         true
@@ -795,7 +805,7 @@ fn kind_of(p: &Place) -> StopKind {
     }
 }
 
-fn stop(p: &Place, kind: StopKind, start: TimeOfDay, end: TimeOfDay, walk: u32, km: f64) -> Stop {
+fn stop(p: &Place, kind: StopKind, start: TimeOfDay, end: TimeOfDay, leg: Leg) -> Stop {
     Stop {
         place_id: p.id.clone(),
         name: p.name.clone(),
@@ -805,8 +815,9 @@ fn stop(p: &Place, kind: StopKind, start: TimeOfDay, end: TimeOfDay, walk: u32, 
         lon: p.lon,
         start,
         end,
-        walk_minutes: walk,
-        walk_km: round2(km),
+        walk_minutes: leg.minutes,
+        walk_km: round2(leg.km),
+        route: stored_path(&leg.path),
         opening_hours: p.opening_hours.clone(),
         facts: crate::facts::place_facts(p),
         note: String::new(),
@@ -950,6 +961,7 @@ mod tests {
             start_date: start,
             prefs: "museums",
             places: &places,
+            streets: None,
         };
         let cfg = PlannerConfig::default();
         let out = plan_itinerary(&input, &cfg);
@@ -998,6 +1010,7 @@ mod tests {
             start_date: NaiveDate::from_ymd_opt(2027, 7, 5).expect("date"),
             prefs,
             places,
+            streets: None,
         }
     }
 

@@ -174,6 +174,7 @@ pub(crate) mod tests {
     /// A stop of this name and kinds at 10:00–11:30, without facts (also for `prose`'s tests).
     pub(crate) fn stop(name: &str, kind: StopKind, place_kind: &str) -> Stop {
         Stop {
+            route: Vec::new(),
             place_id: "osm:node/1".into(),
             name: name.into(),
             kind,

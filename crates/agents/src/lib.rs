@@ -12,6 +12,7 @@ pub mod orchestrator;
 pub mod packing;
 pub mod prose;
 pub mod quality;
+pub mod streets;
 pub mod summary;
 pub mod weather;
 pub mod wishes;

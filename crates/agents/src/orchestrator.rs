@@ -37,8 +37,10 @@ use crate::grounding::check_text;
 use crate::hotels::{HotelAgent, HotelFilters};
 use crate::itinerary::{ItineraryInput, default_start_date, plan_itinerary};
 use crate::prose::{DayInput, ProseWriter, Sampling, Slot, StopInput, TextEvent, TripInput};
+use crate::streets::{Streets, Walker};
 use crate::summary::{Prices, estimate_cost};
 use crate::weather::WeatherAgent;
+use tripwright_map::route::StreetGraph;
 
 /// The four agents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -134,6 +136,8 @@ pub struct Agents {
     /// Where stop descriptions come from (Wikipedia, with the online lookups on); none: the
     /// stops have their data's facts only.
     pub encyclopedia: Option<Arc<dyn Encyclopedia>>,
+    /// The regions' street graphs, for walks along the streets; none: straight lines.
+    pub streets: Option<Arc<dyn Streets>>,
 }
 
 /// The four agents wired into one plan-making DAG; shared by every request.
@@ -146,6 +150,7 @@ pub struct Orchestrator {
     /// The prose writer, or why there is none.
     prose: Result<ProseWriter, String>,
     encyclopedia: Option<Arc<dyn Encyclopedia>>,
+    streets: Option<Arc<dyn Streets>>,
 }
 
 struct Sink(Option<UnboundedSender<AgentEvent>>);
@@ -260,6 +265,7 @@ impl Orchestrator {
             places: agents.places,
             prose,
             encyclopedia: agents.encyclopedia,
+            streets: agents.streets,
         }
     }
 
@@ -292,7 +298,13 @@ impl Orchestrator {
             .gather(&req, &dest, &pricing.prices, &sink, &mut warnings)
             .await?;
         let t = sink.started(AgentName::Itinerary);
-        let mut itinerary = self.schedule(&req, &dest, &gathered, &mut warnings);
+        let base = gathered
+            .hotels
+            .first()
+            .map_or(dest.point(), |h| GeoPoint::new(h.lat, h.lon));
+        let streets = self.street_graph(base).await;
+        let mut itinerary =
+            self.schedule(&req, &dest, &gathered, streets.as_deref(), &mut warnings);
         sink.output(
             AgentName::Itinerary,
             AgentOutput::Itinerary(itinerary.clone()),
@@ -534,6 +546,7 @@ impl Orchestrator {
         req: &TripRequest,
         dest: &Destination,
         gathered: &Gathered,
+        streets: Option<&StreetGraph>,
         warnings: &mut Vec<String>,
     ) -> Itinerary {
         let (month, month_fixed) = match (req.month, req.start_date, gathered.months.first()) {
@@ -556,6 +569,7 @@ impl Orchestrator {
                 start_date,
                 prefs: &req.prefs,
                 places: &gathered.places,
+                streets,
             },
             &self.config.planner,
         );
@@ -733,8 +747,27 @@ impl Orchestrator {
             .hotels
             .radius_km
             .max(self.config.planner.radius_km);
-        Ok(run_checks(plan, &places, &self.config.planner, area))
+        let streets = self.street_graph(plan_base(plan)).await;
+        let walker = Walker::new(&self.config.planner, streets.as_deref());
+        Ok(run_checks(plan, &places, walker, area))
     }
+
+    /// The street graph of the region around `p`, when there is one.
+    async fn street_graph(&self, p: GeoPoint) -> Option<Arc<StreetGraph>> {
+        match &self.streets {
+            Some(s) => s.graph_near(p).await,
+            None => None,
+        }
+    }
+}
+
+/// Where a plan's days start and end: its hotel, else the destination.
+fn plan_base(plan: &Plan) -> GeoPoint {
+    plan.itinerary
+        .hotel_id
+        .as_ref()
+        .and_then(|id| plan.hotels.iter().find(|h| &h.id == id))
+        .map_or(plan.destination.point(), |h| GeoPoint::new(h.lat, h.lon))
 }
 
 /// The ids of a plan's hotels and stops, hotels first.

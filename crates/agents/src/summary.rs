@@ -168,6 +168,7 @@ mod tests {
     fn stop(kind: StopKind, place_kind: &str) -> Stop {
         let t = TimeOfDay::hm(10, 0).expect("time");
         Stop {
+            route: Vec::new(),
             place_id: "osm:node/1".into(),
             name: "x".into(),
             kind,
@@ -194,6 +195,7 @@ mod tests {
             hotel_id: None,
             days: (0..days)
                 .map(|i| DayPlan {
+                    route_back: Vec::new(),
                     day: (i + 1) as u8,
                     date,
                     weekday: "Saturday".into(),

@@ -235,7 +235,7 @@ fn missing_of(entity: Entity) -> Missing {
         Entity::List => Missing::List,
         Entity::Item => Missing::Item,
         Entity::ShareLink => Missing::SharedPlan,
-        Entity::Plan | Entity::Place => Missing::Plan,
+        Entity::Plan | Entity::Place | Entity::Map => Missing::Plan,
     }
 }
 

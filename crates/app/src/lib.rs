@@ -19,6 +19,7 @@ pub mod lists;
 pub mod planning;
 pub mod regions;
 pub mod shops;
+pub mod streets;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -130,6 +131,8 @@ pub struct ImportReport {
     pub written: usize,
     /// Per category: nodes, ways, and ways that could not be located.
     pub counts: Vec<(PlaceCategory, CategoryCount)>,
+    /// Street-map features written (streets, water, parks, buildings …).
+    pub map_features: usize,
 }
 
 /// Imports an OSM extract into `store`.
@@ -143,9 +146,11 @@ async fn import_into(store: &dyn Store, path: &Path) -> Result<ImportReport, App
         |n| n.to_string_lossy().into_owned(),
     );
     let written = store.upsert_places(&source, &import.places).await?;
+    let map_features = streets::import_map(store, path, &source).await?;
     Ok(ImportReport {
         written,
         counts: import.counts.into_iter().collect(),
+        map_features,
     })
 }
 
@@ -228,6 +233,7 @@ pub struct App {
     lists: TripLists,
     shops: Shops,
     regions: regions::OnDemand,
+    streets: Arc<streets::StreetMap>,
 }
 
 impl std::fmt::Debug for App {
@@ -295,6 +301,16 @@ impl App {
             let t = Instant::now();
             import_into(store.as_ref(), &assets.demo_osm()).await?;
             report.import_ms = ms(t);
+        } else if store.map_regions().await?.is_empty() {
+            // A store from before the street map: the shipped extract's map is added once.
+            let t = Instant::now();
+            let demo = assets.demo_osm();
+            let source = demo.file_name().map_or_else(
+                || demo.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            streets::import_map(store.as_ref(), &demo, &source).await?;
+            report.import_ms = ms(t);
         }
         let t = Instant::now();
         let llm = match llm {
@@ -333,6 +349,10 @@ impl App {
             Arc::clone(&store) as Arc<dyn tripwright_store::CacheStore>,
             config.planner.radius_km,
         );
+        let street_map = Arc::new(streets::StreetMap::new(
+            Arc::clone(&store) as Arc<dyn tripwright_store::MapStore>,
+            &config.web.font_dirs,
+        ));
         let orchestrator = Arc::new(Orchestrator::new(
             Arc::clone(&config),
             Agents {
@@ -347,6 +367,9 @@ impl App {
                         cache: Arc::clone(&store) as Arc<dyn tripwright_store::CacheStore>,
                     }) as Arc<dyn tripwright_agents::encyclopedia::Encyclopedia>
                 }),
+                streets: Some(
+                    Arc::clone(&street_map) as Arc<dyn tripwright_agents::streets::Streets>
+                ),
             },
         ));
         let web = &config.web;
@@ -392,6 +415,7 @@ impl App {
             lists,
             shops,
             regions: on_demand,
+            streets: street_map,
         })
     }
 
@@ -429,6 +453,11 @@ impl App {
     /// Removes the places of one source (as [`App::regions`] names it); how many.
     pub async fn remove_region(&self, source: &str) -> Result<u64, AppError> {
         Ok(self.store.delete_places_from(source).await?)
+    }
+
+    /// The street map: basemap tiles and walking graphs.
+    pub fn streets(&self) -> &streets::StreetMap {
+        &self.streets
     }
 
     /// The configuration it was loaded with.

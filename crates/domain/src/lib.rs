@@ -7,6 +7,7 @@
 mod geo;
 mod ids;
 mod list;
+mod map;
 mod money;
 mod opening_hours;
 mod plan;
@@ -20,6 +21,7 @@ pub use list::{
     ListItem, MAX_ITEM_NAME_CHARS, MAX_LIST_TITLE_CHARS, MAX_NOTES_CHARS, MAX_QUANTITY, TripList,
     validate_item_name, validate_list_title, validate_notes, validate_quantity,
 };
+pub use map::{BBox, DAY_COLOURS, MapFeature, MapLayer, day_colour};
 pub use money::{Money, group_thousands};
 pub use opening_hours::OpeningHours;
 pub use plan::{

@@ -231,8 +231,13 @@ pub struct Stop {
     pub end: TimeOfDay,
     /// Walking minutes from the previous stop (or the hotel for the first).
     pub walk_minutes: u32,
-    /// Walking distance from the previous stop in km (straight line × detour factor).
+    /// Walking distance from the previous stop in km: along the streets when the region has a
+    /// street map ([`Stop::route`] not empty), else the straight line × the detour factor.
     pub walk_km: f64,
+    /// The walk here from the previous stop (or the hotel) along the streets, as
+    /// `[lat, lon]` pairs; empty where there is no street data (drawn as a straight line).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub route: Vec<[f64; 2]>,
     /// The `opening_hours` tag when known.
     pub opening_hours: Option<String>,
     /// What the place data says about it, for people: "cuisine: finnish", "since 1998".
@@ -288,6 +293,10 @@ pub struct DayPlan {
     pub stops: Vec<Stop>,
     /// Total walking distance of the day in km, hotel to hotel.
     pub walk_km: f64,
+    /// The walk from the last stop back to the hotel along the streets (see
+    /// [`Stop::route`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub route_back: Vec<[f64; 2]>,
 }
 
 /// The day-by-day plan.

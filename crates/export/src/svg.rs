@@ -2,25 +2,14 @@
 
 use std::fmt::Write as _;
 
-use tripwright_domain::Plan;
+use tripwright_domain::{Plan, day_colour};
 
 use crate::format::recommended_hotel;
-
-/// One colour per day (cycled past 14 days).
-const DAY_COLOURS: [&str; 14] = [
-    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-    "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39", "#7f7f7f",
-];
 
 const MARGIN: f64 = 14.0;
 const LEGEND_ITEM_WIDTH: f64 = 74.0;
 const LEGEND_ROW_HEIGHT: f64 = 16.0;
 const ATTRIBUTION_HEIGHT: f64 = 16.0;
-
-/// The colour of day `day` (1-based) in the sketch.
-fn day_colour(day_index: usize) -> &'static str {
-    DAY_COLOURS[day_index % DAY_COLOURS.len()]
-}
 
 /// A static route sketch of the plan as an SVG document of `width` × `height` pixels (each at
 /// least 160 × 120).

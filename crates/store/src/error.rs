@@ -105,6 +105,8 @@ pub enum Entity {
     Item,
     /// A plan's share link.
     ShareLink,
+    /// A region's street map.
+    Map,
 }
 
 impl std::fmt::Display for Entity {
@@ -115,6 +117,7 @@ impl std::fmt::Display for Entity {
             Entity::List => "list",
             Entity::Item => "item",
             Entity::ShareLink => "share link",
+            Entity::Map => "street map",
         })
     }
 }

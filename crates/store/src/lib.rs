@@ -11,6 +11,7 @@
 
 mod bbox;
 mod error;
+mod geometry;
 mod sqlite;
 
 use std::collections::{BTreeMap, HashMap};
@@ -383,10 +384,50 @@ pub trait CacheStore: Send + Sync {
     async fn cache_put(&self, namespace: &str, key: &str, value: &str) -> Result<()>;
 }
 
+/// A region with a street map: where its data came from, what it covers, when it came.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapRegion {
+    /// The source, as for places (the extract's file name).
+    pub source: String,
+    /// What the map covers.
+    pub extent: tripwright_domain::BBox,
+    /// How many features it has.
+    pub features: u64,
+    /// When it was imported.
+    pub imported_at: DateTime<Utc>,
+}
+
+/// The street map of the imported regions: what the basemap draws and the walking routes
+/// follow.
+#[async_trait]
+pub trait MapStore: Send + Sync {
+    /// Replaces the map of `source` with `features` covering `extent`, in one transaction;
+    /// returns how many were written.
+    async fn replace_map(
+        &self,
+        source: &str,
+        extent: tripwright_domain::BBox,
+        features: &[tripwright_domain::MapFeature],
+    ) -> Result<usize>;
+
+    /// The regions with a map, by source.
+    async fn map_regions(&self) -> Result<Vec<MapRegion>>;
+
+    /// The features on `layers` whose bounding box meets `area`, in storage order.
+    async fn map_features(
+        &self,
+        area: tripwright_domain::BBox,
+        layers: &[tripwright_domain::MapLayer],
+    ) -> Result<Vec<tripwright_domain::MapFeature>>;
+
+    /// Removes the map of `source`; returns how many features went.
+    async fn delete_map(&self, source: &str) -> Result<u64>;
+}
+
 /// The storage operations Tripwright needs, whatever the database behind them: every focused
 /// trait, and closing.
 #[async_trait]
-pub trait Store: PlaceStore + PlanStore + ListStore + CacheStore {
+pub trait Store: PlaceStore + PlanStore + ListStore + CacheStore + MapStore {
     /// Waits for queries in flight, then closes every connection, for a clean shutdown:
     /// afterwards the database holds everything committed (for SQLite, in the one file,
     /// without a WAL to replay). Later calls fail with [`StoreError::Query`].

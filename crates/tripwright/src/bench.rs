@@ -1,5 +1,6 @@
 //! `tripwright bench plan`: start-up, plan latency, embedding throughput and memory, each
-//! printed with how it was measured and beside the target from the issue.
+//! printed with how it was measured and beside the target from the issue; `bench map`: the
+//! street map's tiles and walking routes.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -653,4 +654,170 @@ fn hotel_descriptions(n: usize) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// `tripwright bench map`: the street map of the shipped extract in a fresh store — import,
+/// stored size, every tile over the region at zooms 13–18 drawn cold and then from the cache,
+/// and walking routes between the region's places beside the straight-line estimate the
+/// planner used before (the reference).
+pub async fn map(config: Config, pairs: usize) -> Result<()> {
+    use tripwright_app::streets::StreetMap;
+    use tripwright_domain::{GeoPoint, PlaceCategory};
+
+    println!(
+        "tripwright bench map — {} CPU(s), release={}",
+        num_cpus(),
+        !cfg!(debug_assertions)
+    );
+    println!(
+        "method: a fresh SQLite store in a temporary folder; the shipped extract imported; \
+         wall-clock times on this machine."
+    );
+    let scratch = tempfile_dir()?;
+    let mut cfg = config.clone();
+    cfg.data_dir = scratch.path().to_path_buf();
+    cfg.store_path = None;
+    let extract = AssetPaths::new(&config.assets_dir).demo_osm();
+    let t = Instant::now();
+    let report = tripwright_app::import_osm(&cfg, &extract).await?;
+    let import = t.elapsed();
+    let db = std::fs::metadata(cfg.store_path()).map_or(0, |m| m.len());
+    let wal = std::fs::metadata(cfg.store_path().with_extension("db-wal")).map_or(0, |m| m.len());
+    println!(
+        "import: {} ({} KB): {} places and {} map features in {:.2} s; store file {} KB (+{} KB WAL)",
+        extract.display(),
+        std::fs::metadata(&extract).map_or(0, |m| m.len()) / 1024,
+        report.written,
+        report.map_features,
+        import.as_secs_f64(),
+        db / 1024,
+        wal / 1024
+    );
+
+    let store = tripwright_app::open_store(&cfg).await?;
+    let streets = StreetMap::new(
+        std::sync::Arc::clone(&store) as std::sync::Arc<dyn tripwright_store::MapStore>,
+        &config.web.font_dirs,
+    );
+    let region = streets
+        .regions()
+        .await?
+        .first()
+        .cloned()
+        .context("the import wrote no street map")?;
+    let e = region.extent;
+    println!(
+        "region: {:.4}–{:.4} N, {:.4}–{:.4} E (~{:.1} × {:.1} km)",
+        e.min_lat,
+        e.max_lat,
+        e.min_lon,
+        e.max_lon,
+        GeoPoint::new(e.min_lat, e.min_lon).distance_km(&GeoPoint::new(e.min_lat, e.max_lon)),
+        GeoPoint::new(e.min_lat, e.min_lon).distance_km(&GeoPoint::new(e.max_lat, e.min_lon)),
+    );
+    println!();
+    println!("| zoom | tiles | drawn: mean | drawn: p95 | cached: mean | PNG mean | PNG total |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut all_bytes = 0usize;
+    for z in 13u8..=18 {
+        let n = f64::from(1u32 << z);
+        let col = |lon: f64| ((lon + 180.0) / 360.0 * n) as u32;
+        let row = |lat: f64| {
+            let r = lat.to_radians();
+            ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32
+        };
+        let mut cold = Vec::new();
+        let mut warm = Vec::new();
+        let mut bytes = 0usize;
+        for x in col(e.min_lon)..=col(e.max_lon) {
+            for y in row(e.max_lat)..=row(e.min_lat) {
+                let t = Instant::now();
+                let tile = streets.tile(z, x, y).await?.context("a tile of the grid")?;
+                cold.push(t.elapsed());
+                bytes += tile.png.len();
+                let t = Instant::now();
+                streets.tile(z, x, y).await?;
+                warm.push(t.elapsed());
+            }
+        }
+        cold.sort();
+        let mean = |v: &[Duration]| v.iter().sum::<Duration>() / v.len().max(1) as u32;
+        all_bytes += bytes;
+        println!(
+            "| {z} | {} | {:.1} ms | {:.1} ms | {:.3} ms | {} KB | {} KB |",
+            cold.len(),
+            mean(&cold).as_secs_f64() * 1e3,
+            percentile(&cold, 0.95).as_secs_f64() * 1e3,
+            mean(&warm).as_secs_f64() * 1e3,
+            bytes / cold.len().max(1) / 1024,
+            bytes / 1024
+        );
+    }
+    println!("all tiles of zooms 13–18: {} KB", all_bytes / 1024);
+    println!();
+
+    // Walks between the region's sights and eateries: along the streets vs the estimate.
+    let t = Instant::now();
+    let centre = GeoPoint::new((e.min_lat + e.max_lat) / 2.0, (e.min_lon + e.max_lon) / 2.0);
+    let graph = streets
+        .graph_near(centre)
+        .await
+        .context("no street graph for the region")?;
+    let build = t.elapsed();
+    let places: Vec<GeoPoint> = store
+        .places_near(centre, 5.0, &[PlaceCategory::Attraction, PlaceCategory::Food])
+        .await?
+        .into_iter()
+        .map(|p| GeoPoint::new(p.lat, p.lon))
+        .filter(|p| e.contains(*p))
+        .collect();
+    anyhow::ensure!(places.len() >= 2, "too few places to route between");
+    let detour = config.planner.detour_factor;
+    let (mut routed, mut under, mut times) = (0usize, 0usize, Vec::new());
+    let (mut street_km, mut straight_km, mut ratios) = (0.0, 0.0, Vec::new());
+    for i in 0..pairs {
+        // A fixed stride through the pairs: the same walks every run.
+        let a = places[i % places.len()];
+        let b = places[(i * 7 + 3) % places.len()];
+        let straight = a.distance_km(&b);
+        if straight < 0.05 {
+            continue;
+        }
+        let t = Instant::now();
+        let walk = graph.route(a, b);
+        times.push(t.elapsed());
+        if let Some(w) = walk {
+            routed += 1;
+            street_km += w.km;
+            straight_km += straight;
+            ratios.push(w.km / straight);
+            if w.km > straight * detour {
+                under += 1;
+            }
+        }
+    }
+    times.sort();
+    println!(
+        "street graph: {} nodes, {} segments, built in {:.0} ms",
+        graph.node_count(),
+        graph.edge_count(),
+        build.as_secs_f64() * 1e3
+    );
+    println!(
+        "walks: {routed} of {} pairs of places routed; route query median {:.0} µs, p95 {:.0} µs",
+        times.len(),
+        percentile(&times, 0.5).as_secs_f64() * 1e6,
+        percentile(&times, 0.95).as_secs_f64() * 1e6
+    );
+    println!(
+        "reference (the straight line × {detour} the planner used before): the walks are \
+         ×{:.2} the straight line in total (median walk ×{:.2}); the estimate was too short for \
+         {under} of {routed} walks",
+        street_km / straight_km.max(1e-9),
+        {
+            ratios.sort_by(f64::total_cmp);
+            ratios.get(ratios.len() / 2).copied().unwrap_or(0.0)
+        }
+    );
+    Ok(())
 }

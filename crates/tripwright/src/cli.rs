@@ -217,6 +217,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         plans: usize,
     },
+    /// The street map: import, stored size, tiles drawn and cached at zooms 13–18, walking
+    /// routes beside the straight-line estimate. Uses a temporary store.
+    Map {
+        /// Pairs of places to route between.
+        #[arg(long, default_value_t = 2000)]
+        pairs: usize,
+    },
     /// The embedded engine: bare loop vs actor, concurrency 1/4/8, prefix cache and
     /// prompt-lookup speculation on and off, peak RSS. Takes a few minutes.
     Llm {
@@ -372,6 +379,9 @@ pub async fn run(cli: Cli) -> Result<()> {
                     plans,
                 },
         } => bench::web(addr, connections, seconds, plans).await,
+        Command::Bench {
+            what: BenchCommand::Map { pairs },
+        } => bench::map(config, pairs).await,
         Command::Serve(args) => serve(config, &secrets, args).await,
         Command::Eval(args) => crate::eval::run(config, &secrets, args).await,
         Command::Assets => {

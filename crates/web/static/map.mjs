@@ -1,14 +1,18 @@
 // The maps, drawn with Leaflet (the layout loads it, with topojson-client, on pages with a
-// map): the plan's map (the hotel, each day's stops in the day's colour, the day's route) and
-// the supermarkets map (the place searched around, the radius, the shops). The basemap is a
-// tile layer when the server has a tile URL, else the world-atlas country outlines, offline.
-// Popups are built with textContent; the one string Leaflet takes as HTML (an attribution)
-// is escaped.
+// map): the plan's map (the hotel, each day's stops as numbered pins in the day's colour, the
+// day's walk along the streets) and the supermarkets map (the place searched around, the
+// radius, the shops). The basemap is a tile layer when the server has an online tile URL;
+// else, offline, the server's own street tiles (drawn from the imported regions' OpenStreetMap
+// data, from zoom 12) over the world-atlas country outlines. Popups and pins are built with
+// textContent; the one string Leaflet takes as HTML (an attribution) is escaped.
 import { el, escapeHtml, km } from './site.mjs';
 
 const COUNTRIES = '/static/vendor/world-atlas/countries-110m.json';
-const PALETTE = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6',
-  '#9a6324', '#469990', '#800000', '#808000', '#000075', '#e6beff', '#a9a9a9'];
+const STREETS = '/tiles/{z}/{x}/{y}.png';
+// The server sends each day's colour; this is the same palette (tripwright_domain::DAY_COLOURS)
+// for data without one.
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2',
+  '#17becf', '#bcbd22', '#393b79', '#637939', '#8c6d31', '#843c39', '#7f7f7f'];
 
 /** Whether `p` has a latitude and longitude on the globe. */
 export function validPoint(p) {
@@ -54,6 +58,10 @@ function baseMap(element, tileUrl, attribution) {
   }
   element.classList.add('offline-basemap');
   drawCountries(map);
+  // The street map where the server has data (transparent tiles elsewhere), in a pane above
+  // the outlines (the page adds the OpenStreetMap attribution with its data).
+  map.createPane('streets');
+  L.tileLayer(STREETS, { minZoom: 12, maxZoom: 19, pane: 'streets', className: 'street-tiles' }).addTo(map);
   return { map, offline: true };
 }
 
@@ -69,6 +77,20 @@ function stopPopup(s, day, order) {
   box.append(el('strong', 'popup-name', s.name || 'Stop'));
   box.append(el('div', 'popup-meta', `Day ${day}, stop ${order}${s.kind ? ` · ${s.kind}` : ''}`));
   return box;
+}
+
+/** A list of [lat, lon] pairs from the server's `route`, or null. */
+function routeOf(route) {
+  if (!Array.isArray(route) || route.length < 2) return null;
+  const points = route.filter((p) => Array.isArray(p) && validPoint({ lat: p[0], lon: p[1] }));
+  return points.length >= 2 ? points : null;
+}
+
+/** A round pin in `color` showing `number`, as the itinerary numbers its stops. */
+function numberedPin(number, color, day) {
+  const pin = el('span', 'pin-number', String(number));
+  pin.style.background = color;
+  return window.L.divIcon({ className: `marker-pin marker-stop day-${day}`, html: pin, iconSize: [24, 24], iconAnchor: [12, 12], popupAnchor: [0, -12] });
 }
 
 /** The plan's map, drawn from `#map[data-plan]` and redrawn when new data arrives. */
@@ -113,27 +135,37 @@ export class PlanMap {
 
     const bounds = [];
     const markers = [];
+    let straight = false;
+    const home = validPoint(data.hotel) ? [data.hotel.lat, data.hotel.lon] : null;
     days.forEach((day, i) => {
       const n = Number(day.day) || i + 1;
       const color = typeof day.color === 'string' && day.color ? day.color : PALETTE[(n - 1) % PALETTE.length];
-      const points = [];
+      // The day's walk, leg by leg: along the streets where the server routed it, else a
+      // dashed straight line (no street data there).
+      const leg = (from, to, route) => {
+        const path = routeOf(route);
+        if (!path && !(from && to)) return;
+        if (!path) straight = true;
+        this.overlay.addLayer(L.polyline(path || [from, to], {
+          color, weight: 4, opacity: 0.8, dashArray: path ? null : '6 6', className: `route day-${n}`, interactive: false,
+        }));
+      };
+      let previous = home;
       (day.stops || []).forEach((s, k) => {
         if (!validPoint(s)) return;
         const ll = [s.lat, s.lon];
-        points.push(ll);
+        leg(previous, ll, s.route);
+        previous = ll;
         bounds.push(ll);
-        const m = L.circleMarker(ll, {
-          radius: 8, color: '#ffffff', weight: 2, fillColor: color, fillOpacity: 1, className: `marker-stop day-${n}`,
+        const m = L.marker(ll, {
+          icon: numberedPin(k + 1, color, n), title: `Day ${n} · ${k + 1}. ${String(s.name || '')}`, alt: `Day ${n}, stop ${k + 1}`, keyboard: true,
         });
         m.bindPopup(stopPopup(s, n, k + 1));
-        m.bindTooltip(`Day ${n} · ${k + 1}. ${String(s.name || '')}`, { direction: 'top', offset: [0, -8] });
         markers.push(m);
       });
-      if (points.length) {
-        this.overlay.addLayer(L.polyline(points, { color, weight: 4, opacity: 0.75, className: `route day-${n}` }));
-      }
+      if (previous && previous !== home) leg(previous, home, day.route_back);
     });
-    // Markers after the routes, so they are drawn on top.
+    // Pins after the routes, so they are drawn on top.
     markers.forEach((m) => this.overlay.addLayer(m));
 
     if (validPoint(data.hotel)) {
@@ -152,39 +184,36 @@ export class PlanMap {
       bounds.push([h.lat, h.lon]);
     }
 
-    this.drawLegend(days);
+    this.drawLegend(days, straight);
     if (bounds.length === 1) map.setView(bounds[0], 14);
     else if (bounds.length > 1) map.fitBounds(L.latLngBounds(bounds), { padding: [28, 28], maxZoom: 16 });
     else map.setView([20, 0], 2);
   }
 
-  drawLegend(days) {
+  /** The legend below the map (never over it): each day's colour, the hotel, and a word on
+   * straight lines when some walk had no street data. */
+  drawLegend(days, straight) {
     this.legend?.remove();
     this.legend = null;
     const shown = days.filter((d) => (d.stops || []).some(validPoint));
     if (!shown.length) return;
-    const legend = window.L.control({ position: 'bottomleft' });
-    legend.onAdd = () => {
-      const box = el('div', 'map-legend');
-      const ul = el('ul');
-      shown.forEach((d, i) => {
-        const n = Number(d.day) || i + 1;
-        const svgNs = 'http://www.w3.org/2000/svg';
-        const svg = document.createElementNS(svgNs, 'svg');
-        for (const [k, v] of [['width', '12'], ['height', '12'], ['viewBox', '0 0 12 12'], ['aria-hidden', 'true']]) svg.setAttribute(k, v);
-        const c = document.createElementNS(svgNs, 'circle');
-        for (const [k, v] of [['cx', '6'], ['cy', '6'], ['r', '5']]) c.setAttribute(k, v);
-        c.setAttribute('fill', typeof d.color === 'string' && d.color ? d.color : PALETTE[(n - 1) % PALETTE.length]);
-        svg.append(c);
-        const li = el('li');
-        li.append(svg, ` Day ${n}`);
-        ul.append(li);
-      });
-      box.append(ul);
-      return box;
-    };
-    legend.addTo(this.map);
-    this.legend = legend;
+    const box = el('div', 'map-legend');
+    const ul = el('ul');
+    shown.forEach((d, i) => {
+      const n = Number(d.day) || i + 1;
+      const swatch = el('span', 'legend-swatch');
+      swatch.style.background = typeof d.color === 'string' && d.color ? d.color : PALETTE[(n - 1) % PALETTE.length];
+      const li = el('li');
+      li.append(swatch, ` Day ${n}`);
+      ul.append(li);
+    });
+    const hotel = el('li');
+    hotel.append(el('span', 'legend-swatch legend-hotel'), ' Hotel');
+    ul.append(hotel);
+    box.append(ul);
+    if (straight) box.append(el('p', 'legend-note', 'Dashed lines are straight: there is no street data for those walks.'));
+    this.element.after(box);
+    this.legend = box;
   }
 }
 

@@ -11,6 +11,7 @@
 
 mod cache;
 mod lists;
+mod map;
 mod places;
 mod plans;
 

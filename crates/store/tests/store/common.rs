@@ -83,6 +83,7 @@ pub fn sample_plan(id: &str, created_at: &str, city: &str) -> Plan {
     let created_at = created_at.parse().expect("an RFC 3339 time");
     let walk = 0.1 + 0.2;
     let stop = |place_id: &str, kind, start: &str, end: &str| Stop {
+        route: Vec::new(),
         place_id: place_id.into(),
         name: format!("Stop {place_id}"),
         kind,
@@ -150,6 +151,7 @@ pub fn sample_plan(id: &str, created_at: &str, city: &str) -> Plan {
             hotel_id: Some("osm:node/1".into()),
             days: vec![
                 DayPlan {
+                    route_back: Vec::new(),
                     day: 1,
                     date: date(2025, 7, 14),
                     weekday: "Monday".to_owned(),
@@ -162,6 +164,7 @@ pub fn sample_plan(id: &str, created_at: &str, city: &str) -> Plan {
                     walk_km: walk * 7.0,
                 },
                 DayPlan {
+                    route_back: Vec::new(),
                     day: 2,
                     date: date(2025, 7, 15),
                     weekday: "Tuesday".to_owned(),

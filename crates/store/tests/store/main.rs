@@ -2,4 +2,5 @@
 
 mod common;
 mod lists;
+mod map;
 mod sqlite;

@@ -18,6 +18,7 @@ mod session;
 mod state;
 mod static_files;
 mod supermarkets;
+mod tiles;
 mod view;
 
 use std::sync::Arc;
@@ -47,6 +48,7 @@ where
         .merge(lists::routes())
         .merge(supermarkets::routes())
         .merge(static_files::router())
+        .merge(tiles::router())
         .fallback(pages::not_found_page)
         .layer(axum::middleware::from_fn(api_errors_as_json))
         // Inside the session layer: a refusal is rendered for the user, after the CSRF check.

@@ -12,12 +12,6 @@ use tripwright_domain::{
     Check, Hotel, Itinerary, Money, MonthScore, Plan, StopKind, Summary, month_name,
 };
 
-/// Colours of the days on the map (and in the route sketch), day 1 first.
-pub(crate) const DAY_COLOURS: [&str; 14] = [
-    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324",
-    "#469990", "#800000", "#808000", "#000075", "#e6beff", "#a9a9a9",
-];
-
 /// The map's offline attribution.
 pub(crate) const OSM_ATTRIBUTION: &str = "© OpenStreetMap contributors";
 
@@ -869,7 +863,7 @@ pub(crate) fn map_data(
         .map(|(i, d)| {
             json!({
                 "day": d.day,
-                "color": DAY_COLOURS[i % DAY_COLOURS.len()],
+                "color": tripwright_domain::day_colour(i),
                 "stops": d.stops.iter().map(|s| json!({
                     "name": s.name,
                     "lat": s.lat,
@@ -877,7 +871,9 @@ pub(crate) fn map_data(
                     "start": s.start.to_string(),
                     "end": s.end.to_string(),
                     "kind": stop_kind(s.kind),
+                    "route": s.route,
                 })).collect::<Vec<_>>(),
+                "route_back": d.route_back,
             })
         })
         .collect();

@@ -120,6 +120,69 @@ async fn static_files_and_vendored_libraries_are_served_with_caching() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_street_map_tiles_are_drawn_offline_and_cached_by_browsers() {
+    let mut b = Browser::on(base());
+    // Central Helsinki at zoom 16: the shipped extract's streets.
+    let a = b.get("/tiles/16/37310/18969.png").await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.header("content-type"), "image/png");
+    assert_eq!(a.header("cache-control"), "public, max-age=86400");
+    assert!(a.body.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    assert!(a.body.len() > 10_000, "drawn: {} bytes", a.body.len());
+    // Far from any region with data: a transparent tile, so the outlines below show.
+    let far = b.get("/tiles/16/0/0.png").await;
+    assert_eq!(far.status, 200);
+    assert!(far.body.starts_with(b"\x89PNG") && far.body.len() < 2_000, "{}", far.body.len());
+    // Not tiles of the basemap: below zoom 12, outside the grid, not a number.
+    for path in [
+        "/tiles/11/1165/592.png",
+        "/tiles/16/65536/1.png",
+        "/tiles/16/1/abc.png",
+        "/tiles/16/1/2",
+        "/tiles/99/1/2.png",
+    ] {
+        assert_eq!(b.get(path).await.status, 404, "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_walks_along_the_streets() {
+    let mut b = browser().await;
+    let id = b.start_plan(&trip(2, "museums")).await;
+    b.events(&id).await;
+    let plan = b.get(&format!("/api/plans/{id}")).await.json();
+    let days = plan["itinerary"]["days"].as_array().expect("days");
+    let mut legs = 0;
+    for d in days {
+        for s in d["stops"].as_array().expect("stops") {
+            let route = s["route"].as_array().expect("each walk is routed");
+            assert!(route.len() >= 2, "{s}");
+            // The walk ends at the stop, and is at least the straight line.
+            let last = route.last().expect("a point");
+            let (lat, lon) = (s["lat"].as_f64().expect("lat"), s["lon"].as_f64().expect("lon"));
+            assert!((last[0].as_f64().expect("lat") - lat).abs() < 1e-5, "{s}");
+            assert!((last[1].as_f64().expect("lon") - lon).abs() < 1e-5, "{s}");
+            legs += 1;
+        }
+        assert!(d["route_back"].as_array().is_some_and(|r| r.len() >= 2), "{d}");
+    }
+    assert!(legs >= 4, "{legs} walks");
+    let reachable = plan["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == "reachable")
+        .expect("the reachable check");
+    assert_eq!(reachable["passed"], true, "{reachable}");
+    assert!(
+        reachable["detail"]
+            .as_str()
+            .is_some_and(|d| d.ends_with("walked along the streets")),
+        "{reachable}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_plan_streams_its_progress_in_order_and_is_saved() {
     let mut b = browser().await;
     let id = b.start_plan(&trip(2, "museums and a sauna")).await;
@@ -202,7 +265,7 @@ async fn a_plan_streams_its_progress_in_order_and_is_saved() {
     assert_eq!(last_months.matches("class=\"bar top\"").count(), 3);
     let map = &sections[sections.len() - 5]["data"];
     assert_eq!(map["days"].as_array().expect("days").len(), 2);
-    assert_eq!(map["days"][0]["color"], "#e6194b");
+    assert_eq!(map["days"][0]["color"], tripwright_domain::DAY_COLOURS[0]);
     assert!(map["hotel"]["name"].is_string(), "{map}");
     let stop = &map["days"][0]["stops"][0];
     for k in ["name", "lat", "lon", "start", "end", "kind"] {
