@@ -765,7 +765,11 @@ pub async fn map(config: Config, pairs: usize) -> Result<()> {
         .context("no street graph for the region")?;
     let build = t.elapsed();
     let places: Vec<GeoPoint> = store
-        .places_near(centre, 5.0, &[PlaceCategory::Attraction, PlaceCategory::Food])
+        .places_near(
+            centre,
+            5.0,
+            &[PlaceCategory::Attraction, PlaceCategory::Food],
+        )
         .await?
         .into_iter()
         .map(|p| GeoPoint::new(p.lat, p.lon))

@@ -132,7 +132,11 @@ async fn the_street_map_tiles_are_drawn_offline_and_cached_by_browsers() {
     // Far from any region with data: a transparent tile, so the outlines below show.
     let far = b.get("/tiles/16/0/0.png").await;
     assert_eq!(far.status, 200);
-    assert!(far.body.starts_with(b"\x89PNG") && far.body.len() < 2_000, "{}", far.body.len());
+    assert!(
+        far.body.starts_with(b"\x89PNG") && far.body.len() < 2_000,
+        "{}",
+        far.body.len()
+    );
     // Not tiles of the basemap: below zoom 12, outside the grid, not a number.
     for path in [
         "/tiles/11/1165/592.png",
@@ -159,12 +163,18 @@ async fn a_plan_walks_along_the_streets() {
             assert!(route.len() >= 2, "{s}");
             // The walk ends at the stop, and is at least the straight line.
             let last = route.last().expect("a point");
-            let (lat, lon) = (s["lat"].as_f64().expect("lat"), s["lon"].as_f64().expect("lon"));
+            let (lat, lon) = (
+                s["lat"].as_f64().expect("lat"),
+                s["lon"].as_f64().expect("lon"),
+            );
             assert!((last[0].as_f64().expect("lat") - lat).abs() < 1e-5, "{s}");
             assert!((last[1].as_f64().expect("lon") - lon).abs() < 1e-5, "{s}");
             legs += 1;
         }
-        assert!(d["route_back"].as_array().is_some_and(|r| r.len() >= 2), "{d}");
+        assert!(
+            d["route_back"].as_array().is_some_and(|r| r.len() >= 2),
+            "{d}"
+        );
     }
     assert!(legs >= 4, "{legs} walks");
     let reachable = plan["checks"]
