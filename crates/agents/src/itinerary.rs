@@ -242,7 +242,7 @@ fn spread_by_opening_days(clusters: &mut [Vec<&Place>], weekdays: &[Weekday], cf
 }
 
 /// How long a sight is visited.
-fn visit_minutes(p: &Place, cfg: &PlannerConfig) -> u32 {
+pub(crate) fn visit_minutes(p: &Place, cfg: &PlannerConfig) -> u32 {
     match p.kind.as_str() {
         "museum" | "gallery" | "zoo" | "theme_park" => cfg.museum_minutes,
         "artwork" => 15,
@@ -803,6 +803,21 @@ fn kind_of(p: &Place) -> StopKind {
     } else {
         StopKind::Sight
     }
+}
+
+/// A stop at `p` from `start` to `end`, its walk not timed yet (see `editing::retime_day`).
+pub(crate) fn new_stop(p: &Place, kind: StopKind, start: TimeOfDay, end: TimeOfDay) -> Stop {
+    stop(
+        p,
+        kind,
+        start,
+        end,
+        Leg {
+            km: 0.0,
+            minutes: 0,
+            path: Vec::new(),
+        },
+    )
 }
 
 fn stop(p: &Place, kind: StopKind, start: TimeOfDay, end: TimeOfDay, leg: Leg) -> Stop {

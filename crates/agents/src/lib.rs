@@ -2,6 +2,7 @@
 //! the orchestrator that runs them.
 
 pub mod checks;
+pub mod editing;
 pub mod encyclopedia;
 pub mod facts;
 pub mod grounding;
@@ -48,6 +49,9 @@ pub enum AgentError {
     /// The language model failed while writing.
     #[error("the text could not be written: {0}")]
     Prose(tripwright_llm::LlmError),
+    /// An edit that cannot be made, in words for the traveller.
+    #[error("{0}")]
+    Refused(String),
     /// A bug or a crashed worker thread.
     #[error("internal error: {0}")]
     Internal(String),
@@ -58,9 +62,10 @@ impl AgentError {
     /// or the store's own messages); `Display` keeps them for the log.
     pub fn summary(&self) -> String {
         match self {
-            Self::Invalid(_) | Self::UnknownDestination(_) | Self::NoSuchDay { .. } => {
-                self.to_string()
-            }
+            Self::Invalid(_)
+            | Self::UnknownDestination(_)
+            | Self::NoSuchDay { .. }
+            | Self::Refused(_) => self.to_string(),
             Self::Store(_) => "the plan store failed".to_owned(),
             Self::Embedding(_) => "the hotel search model failed".to_owned(),
             Self::NoModel(_) => "no language model is available".to_owned(),

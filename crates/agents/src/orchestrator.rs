@@ -31,6 +31,7 @@ use tripwright_store::PlaceStore;
 
 use crate::AgentError;
 use crate::checks::{TOP_MONTHS, run_checks};
+use crate::editing::{self, EditContext, PlanEdit};
 use crate::encyclopedia::Encyclopedia;
 use crate::facts::place_facts;
 use crate::grounding::check_text;
@@ -730,6 +731,95 @@ impl Orchestrator {
         drop(inputs);
         apply_texts(&mut plan.itinerary, &mut written.texts);
         Ok(())
+    }
+
+    /// Edits the finished `plan` (see [`crate::editing`]): the days it touches are timed again
+    /// along the streets, the checks run again (the prose check is kept), the cost is
+    /// estimated again. Returns what was done, in words.
+    ///
+    /// # Errors
+    /// [`AgentError::Refused`] for an edit that cannot be made (no such day or stop, no other
+    /// place, a place already in the plan), the store failing.
+    pub async fn edit(&self, plan: &mut Plan, edit: &PlanEdit) -> Result<String, AgentError> {
+        let base = plan_base(plan);
+        let places = self
+            .places
+            .places_near(
+                plan.destination.point(),
+                self.config.planner.radius_km,
+                &ITINERARY_CATEGORIES,
+            )
+            .await?;
+        let streets = self.street_graph(base).await;
+        let ctx = EditContext {
+            base,
+            places: &places,
+            walker: Walker::new(&self.config.planner, streets.as_deref()),
+        };
+        let said = editing::apply(plan, edit, &ctx).map_err(|e| AgentError::Refused(e.0))?;
+        if let Some(prices) = Prices::new(&self.config.costs, &plan.summary.cost.currency) {
+            let hotel = plan.itinerary.hotel_among(&plan.hotels).cloned();
+            let budget = plan
+                .request
+                .budget
+                .filter(|_| plan.summary.cost.budget.is_some());
+            plan.summary.cost = estimate_cost(
+                &plan.itinerary,
+                hotel.as_ref(),
+                plan.request.travelers,
+                budget,
+                &prices,
+            );
+        }
+        let fresh = self.check(plan).await?;
+        let kept: Vec<tripwright_domain::Check> = plan
+            .checks
+            .iter()
+            .filter(|c| !fresh.iter().any(|f| f.name == c.name) && c.name == "prose")
+            .cloned()
+            .collect();
+        plan.checks = fresh;
+        plan.checks.extend(kept);
+        Ok(said)
+    }
+
+    /// Places near `plan`'s destination whose name contains `query` (ignoring case), that
+    /// the plan does not use yet, nearest to the days' base first; at most `limit`.
+    pub async fn places_matching(
+        &self,
+        plan: &Plan,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<Place>, AgentError> {
+        let wanted = query.trim().to_lowercase();
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let used: std::collections::HashSet<&PlaceId> = plan
+            .itinerary
+            .days
+            .iter()
+            .flat_map(|d| d.stops.iter().map(|s| &s.place_id))
+            .collect();
+        let base = plan_base(plan);
+        let mut found: Vec<Place> = self
+            .places
+            .places_near(
+                plan.destination.point(),
+                self.config.planner.radius_km,
+                &ITINERARY_CATEGORIES,
+            )
+            .await?
+            .into_iter()
+            .filter(|p| !used.contains(&p.id) && p.name.to_lowercase().contains(&wanted))
+            .collect();
+        found.sort_by(|a, b| {
+            base.distance_km(&a.point())
+                .total_cmp(&base.distance_km(&b.point()))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        found.truncate(limit);
+        Ok(found)
     }
 
     /// Recomputes the feasibility report of `plan` against the stored places.

@@ -27,6 +27,8 @@ pub enum Invalid {
     Radius,
     /// No location given to search around.
     MissingLocation,
+    /// A change to a plan that cannot be made (no such stop, no other place …).
+    Edit,
     /// Anything else the store refused (a bug in a front end's checks, most likely).
     Input,
 }
@@ -255,6 +257,11 @@ impl From<AgentError> for AppError {
             },
             AgentError::UnknownDestination(g) => AppError::UnknownDestination(g),
             AgentError::NoSuchDay { day, days } => AppError::NoSuchDay { day, days },
+            AgentError::Refused(message) => AppError::Invalid {
+                invalid: Invalid::Edit,
+                message,
+                hint: None,
+            },
             AgentError::Store(s) => AppError::from(s),
             other => AppError::Internal(other.to_string()),
         }

@@ -172,7 +172,8 @@ pub struct LimitsConfig {
     /// Plan requests (new plans, rewritten days) one client address may send per minute
     /// (20); up to that many may come at once.
     pub plan_requests_per_minute: u32,
-    /// List changes (items, titles, notes, new lists) per client address and minute (600).
+    /// List changes (items, titles, notes, new lists) and plan edits (a stop removed,
+    /// swapped, moved or added, an undo) per client address and minute (600).
     pub list_edits_per_minute: u32,
     /// Exports (PDF, Markdown, iCalendar) per client address and minute (30).
     pub exports_per_minute: u32,

@@ -256,6 +256,20 @@ pub trait PlanStore: Send + Sync {
     /// Brings back `owner`'s deleted plan `id` before its purge. `false` when there is none.
     async fn restore_owned_plan(&self, owner: &OwnerId, id: &PlanId) -> Result<bool>;
 
+    /// Saves `owner`'s edited plan, keeping `previous` (the plan before the edit) to undo it,
+    /// in one transaction; the newest [`PLAN_VERSIONS_KEPT`] versions of a plan are kept.
+    /// [`StoreError::NotFound`] when it is not `owner`'s plan.
+    async fn save_edited_plan(&self, owner: &OwnerId, previous: &Plan, edited: &Plan)
+    -> Result<()>;
+
+    /// Undoes the newest edit of `owner`'s plan `id`: the plan as it was is saved back and
+    /// returned, and that version is dropped; `None` when there is nothing to undo (or it is
+    /// not `owner`'s plan).
+    async fn undo_plan_edit(&self, owner: &OwnerId, id: &PlanId) -> Result<Option<Plan>>;
+
+    /// How many edits of plan `id` can be undone.
+    async fn plan_edits(&self, id: &PlanId) -> Result<u32>;
+
     /// `owner`'s `limit` latest stopped plans still kept (until
     /// [`PlanStore::delete_expired_plans`] removes them), the latest first.
     async fn list_owned_stopped_plans(
@@ -383,6 +397,9 @@ pub trait CacheStore: Send + Sync {
     /// current time.
     async fn cache_put(&self, namespace: &str, key: &str, value: &str) -> Result<()>;
 }
+
+/// How many earlier versions of an edited plan are kept for undoing.
+pub const PLAN_VERSIONS_KEPT: u32 = 20;
 
 /// A region with a street map: where its data came from, what it covers, when it came.
 #[derive(Debug, Clone, PartialEq)]

@@ -28,7 +28,7 @@ const PRUNE_ABOVE: usize = 10_000;
 pub(crate) enum Class {
     /// A new plan or a rewritten day: minutes of model time.
     Plan,
-    /// A change to a trip list.
+    /// A change to a trip list, or to a plan's stops.
     ListEdit,
     /// A PDF, Markdown or iCalendar file.
     Export,
@@ -56,7 +56,10 @@ impl Class {
             || path.ends_with("/rewrite");
         if plan {
             Some(Self::Plan)
-        } else if path.starts_with("/lists") || path.starts_with("/api/lists") {
+        } else if path.starts_with("/lists")
+            || path.starts_with("/api/lists")
+            || path.contains("/edits")
+        {
             Some(Self::ListEdit)
         } else {
             None
@@ -161,6 +164,14 @@ mod tests {
             Some(Class::Plan)
         );
         assert_eq!(Class::of(&post, "/lists/abc/items"), Some(Class::ListEdit));
+        assert_eq!(
+            Class::of(&post, "/api/plans/abc/edits"),
+            Some(Class::ListEdit)
+        );
+        assert_eq!(
+            Class::of(&post, "/api/plans/abc/edits/undo"),
+            Some(Class::ListEdit)
+        );
         assert_eq!(
             Class::of(&Method::DELETE, "/api/lists/a/items/b"),
             Some(Class::ListEdit)

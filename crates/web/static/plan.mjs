@@ -74,8 +74,16 @@ if (main) {
     }
   });
 
+  // What the last change did, shown again once its stream has ended (the stream's own status
+  // would replace it).
+  let edited = null;
+
   /** The stream ended: the page takes the state `#plan-status` now says. */
   const finish = () => {
+    if (edited) {
+      showEdited(edited.message, edited.canUndo);
+      edited = null;
+    }
     main.setAttribute('data-state', $('#plan-status')?.getAttribute('data-state') || 'done');
     main.removeAttribute('aria-busy');
     for (const day of $$('.regenerating', main)) {
@@ -120,6 +128,133 @@ if (main) {
     if (rewrite && main.contains(rewrite)) regenerate(rewrite);
     const cancel = e.target.closest?.('#cancel');
     if (cancel) cancelPlan(cancel);
+    const op = e.target.closest?.('.edit-op');
+    if (op && main.contains(op)) editStop(op);
+    const choice = e.target.closest?.('.place-choice');
+    if (choice && main.contains(choice)) {
+      edit({ op: 'add', day: Number(choice.dataset.day), place: choice.dataset.place });
+    }
+    const undo = e.target.closest?.('#undo-edit');
+    if (undo) undoEdit(undo);
+  });
+
+  // Editing a finished plan: each change goes to the API, and the sections that show the
+  // stops come back on the plan's stream (the same way as a rewritten day).
+  const stopOf = (node) => {
+    const li = node.closest('li.stop');
+    return li ? { day: Number(li.dataset.day), stop: Number(li.dataset.stop), li } : null;
+  };
+  let editing = false;
+  const edit = async (change) => {
+    if (editing) return;
+    editing = true;
+    main.classList.add('editing');
+    try {
+      const answer = await api('POST', `${apiBase}/edits`, change);
+      edited = { message: answer?.message || 'Changed.', canUndo: answer?.undo > 0 };
+      showEdited(edited.message, edited.canUndo);
+      follow();
+    } catch (err) {
+      notice('alert', `Could not change the plan: ${err.message}`);
+    } finally {
+      editing = false;
+      main.classList.remove('editing');
+    }
+  };
+  /** The notice after a change: what was done, and an Undo button while one can be undone. */
+  const showEdited = (message, canUndo) => {
+    notice('status', message);
+    if (canUndo) {
+      const undo = el('button', 'link-button', 'Undo');
+      undo.type = 'button';
+      undo.id = 'undo-edit';
+      $('#plan-notice').append(' ', undo);
+    }
+  };
+  const undoEdit = async (button) => {
+    button.disabled = true;
+    try {
+      const answer = await api('POST', `${apiBase}/edits/undo`);
+      edited = { message: 'The last change is undone.', canUndo: answer?.undo > 0 };
+      showEdited(edited.message, edited.canUndo);
+      follow();
+    } catch (err) {
+      button.disabled = false;
+      notice('alert', `Could not undo: ${err.message}`);
+    }
+  };
+  const editStop = (button) => {
+    const at = stopOf(button);
+    if (!at) return;
+    const op = button.dataset.op;
+    if (op === 'up' || op === 'down') {
+      edit({ op: 'move', day: at.day, stop: at.stop, to_day: at.day, to: at.stop + (op === 'up' ? -1 : 1) });
+    } else if (op === 'swap' || op === 'remove') {
+      edit({ op, day: at.day, stop: at.stop });
+    }
+  };
+  main.addEventListener('change', (e) => {
+    const select = e.target.closest?.('.edit-day');
+    if (!select || !main.contains(select) || !select.value) return;
+    const at = stopOf(select);
+    if (at) edit({ op: 'move', day: at.day, stop: at.stop, to_day: Number(select.value), to: 999 });
+  });
+
+  // "Add a place": search the local data, then pick one of the places found.
+  main.addEventListener('submit', async (e) => {
+    const form = e.target.closest?.('form.add-place');
+    if (!form || !main.contains(form)) return;
+    e.preventDefault();
+    const q = form.elements.q.value.trim();
+    const list = $('.place-choices', form);
+    list.replaceChildren();
+    if (!q) return;
+    try {
+      const places = await api('GET', `${apiBase}/places?q=${encodeURIComponent(q)}`);
+      if (!Array.isArray(places) || !places.length) {
+        list.append(el('li', 'empty', `No place near this trip matches “${q}” (places already in the plan are not offered).`));
+        return;
+      }
+      for (const p of places) {
+        const b = el('button', 'place-choice', `Add ${p.name}`);
+        b.type = 'button';
+        b.dataset.day = form.dataset.day;
+        b.dataset.place = p.id;
+        const li = el('li');
+        li.append(b, ` ${p.kind}, ${p.km} km from the hotel`);
+        list.append(li);
+      }
+    } catch (err) {
+      list.append(el('li', 'empty', `Could not search: ${err.message}`));
+    }
+  });
+
+  // Drag a stop onto another to put it there (the arrows and "Move to day" do the same from
+  // the keyboard).
+  let dragged = null;
+  main.addEventListener('dragstart', (e) => {
+    const li = e.target.closest?.('li.stop[draggable="true"]');
+    if (!li) return;
+    dragged = stopOf(li);
+    e.dataTransfer.effectAllowed = 'move';
+    e.dataTransfer.setData('text/plain', li.id);
+    li.classList.add('dragging');
+  });
+  main.addEventListener('dragend', () => {
+    dragged?.li.classList.remove('dragging');
+    dragged = null;
+  });
+  main.addEventListener('dragover', (e) => {
+    if (dragged && e.target.closest?.('li.stop')) e.preventDefault();
+  });
+  main.addEventListener('drop', (e) => {
+    const target = e.target.closest?.('li.stop');
+    if (!dragged || !target) return;
+    e.preventDefault();
+    const to = stopOf(target);
+    if (to.day !== dragged.day || to.stop !== dragged.stop) {
+      edit({ op: 'move', day: dragged.day, stop: dragged.stop, to_day: to.day, to: to.stop });
+    }
   });
 
   const cancelPlan = async (button) => {

@@ -715,6 +715,35 @@ impl PlanJob {
         self.push(&mut inner, PlanEvent::Done { id });
     }
 
+    /// Shows an edited (or undone) plan: the log starts over with the sections that show the
+    /// stops, then `Done`, so open pages swap them in. Refused while the plan is being made.
+    pub(crate) fn replace_plan(&self, plan: Plan) -> Result<(), AppError> {
+        let mut inner = self.lock();
+        match inner.state {
+            JobState::Done => {}
+            JobState::Running => return Err(AppError::PlanRunning),
+            _ => return Err(AppError::NotFound(crate::Missing::Plan)),
+        }
+        inner.epoch += 1;
+        inner.log.clear();
+        inner.parts = Arc::new(Parts::of(&plan));
+        self.push_sections(
+            &mut inner,
+            vec![
+                Section::Itinerary,
+                Section::Map,
+                Section::Summary,
+                Section::Checks,
+                Section::Warnings,
+            ],
+            None,
+        );
+        let id = plan.id.clone();
+        inner.plan = Some(Arc::new(plan));
+        self.push(&mut inner, PlanEvent::Done { id });
+        Ok(())
+    }
+
     /// The events so far, then the live ones, until a terminal event (or the log starting
     /// over for a rewrite).
     pub fn subscribe(self: &Arc<Self>) -> impl Stream<Item = Arc<PlanEvent>> + Send + 'static {

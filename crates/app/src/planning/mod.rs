@@ -29,6 +29,8 @@ pub use job::{
     PlanJob, Section,
 };
 use registry::{Jobs, PlanCache};
+/// A change to a finished plan.
+pub use tripwright_agents::editing::PlanEdit;
 /// Where streamed prose goes: a day's intro, a stop's note, the summary.
 pub use tripwright_agents::prose::Slot;
 
@@ -418,6 +420,80 @@ impl Planner {
         };
         self.supervise(Arc::clone(&job), permit, task);
         Ok(job)
+    }
+
+    /// Edits `owner`'s finished plan `id` (remove, swap, move or add a stop): the days it
+    /// touches are timed and walked again, the checks and the cost recomputed, the stops it
+    /// did not touch keep their text; the plan as it was is kept for [`Planner::undo_edit`].
+    /// Returns the edited plan and what was done, in words.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] for an edit that cannot be made, [`AppError::PlanRunning`] while
+    /// the plan (or a day's text) is being written, [`AppError::NotFound`] for another's.
+    pub async fn edit(
+        &self,
+        owner: &OwnerId,
+        id: &PlanId,
+        edit: &PlanEdit,
+    ) -> Result<(Arc<Plan>, String), AppError> {
+        let job = self.owned(owner, id).await?;
+        let current = match (job.state(), job.plan()) {
+            (JobState::Done, Some(plan)) => plan,
+            (JobState::Running, _) => return Err(AppError::PlanRunning),
+            _ => return Err(AppError::NotFound(Missing::Plan)),
+        };
+        let mut edited = (*current).clone();
+        let said = self.shared.orchestrator.edit(&mut edited, edit).await?;
+        self.shared
+            .plans
+            .save_edited_plan(owner, &current, &edited)
+            .await?;
+        job.replace_plan(edited.clone())?;
+        Ok((Arc::new(edited), said))
+    }
+
+    /// Undoes the newest edit of `owner`'s plan `id`; returns the plan as it was.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] when there is no edit to undo, as for [`Planner::edit`].
+    pub async fn undo_edit(&self, owner: &OwnerId, id: &PlanId) -> Result<Arc<Plan>, AppError> {
+        let job = self.owned(owner, id).await?;
+        if job.state() == JobState::Running {
+            return Err(AppError::PlanRunning);
+        }
+        let plan = self
+            .shared
+            .plans
+            .undo_plan_edit(owner, id)
+            .await?
+            .ok_or_else(|| AppError::Invalid {
+                invalid: crate::Invalid::Edit,
+                message: "there is no change to undo".into(),
+                hint: None,
+            })?;
+        job.replace_plan(plan.clone())?;
+        Ok(Arc::new(plan))
+    }
+
+    /// Places near `owner`'s plan `id` whose name contains `query`, not in the plan yet,
+    /// nearest first (at most 10): what "add a place" offers.
+    pub async fn find_places(
+        &self,
+        owner: &OwnerId,
+        id: &PlanId,
+        query: &str,
+    ) -> Result<Vec<tripwright_domain::Place>, AppError> {
+        let plan = self.finished(owner, id).await?;
+        Ok(self
+            .shared
+            .orchestrator
+            .places_matching(&plan, query, 10)
+            .await?)
+    }
+
+    /// How many edits of plan `id` can be undone.
+    pub async fn edits(&self, id: &PlanId) -> Result<u32, AppError> {
+        Ok(self.shared.plans.plan_edits(id).await?)
     }
 
     /// The share token of `owner`'s finished plan `id` (the same every time).

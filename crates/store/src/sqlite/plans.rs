@@ -347,6 +347,91 @@ impl PlanStore for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
+    #[instrument(level = "debug", skip_all, fields(id = %edited.id))]
+    async fn save_edited_plan(
+        &self,
+        owner: &OwnerId,
+        previous: &Plan,
+        edited: &Plan,
+    ) -> Result<()> {
+        let (before, after) = (encode_plan(previous)?, encode_plan(edited)?);
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query(
+            "UPDATE plans SET body = ? WHERE id = ? AND owner = ? AND purge_at IS NULL",
+        )
+        .bind(after)
+        .bind(edited.id.as_str())
+        .bind(owner.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                entity: Entity::Plan,
+                id: edited.id.to_string(),
+            });
+        }
+        let id = edited.id.as_str();
+        sqlx::query(
+            "INSERT INTO plan_versions (plan_id, version, body, saved_at) \
+             SELECT ?, COALESCE(MAX(version), 0) + 1, ?, ? FROM plan_versions WHERE plan_id = ?",
+        )
+        .bind(id)
+        .bind(before)
+        .bind(time_text(Utc::now()))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM plan_versions WHERE plan_id = ? AND version <= \
+             (SELECT MAX(version) FROM plan_versions WHERE plan_id = ?) - ?",
+        )
+        .bind(id)
+        .bind(id)
+        .bind(i64::from(crate::PLAN_VERSIONS_KEPT))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[instrument(level = "debug", skip(self))]
+    async fn undo_plan_edit(&self, owner: &OwnerId, id: &PlanId) -> Result<Option<Plan>> {
+        let mut tx = self.writer.begin().await?;
+        let newest: Option<(i64, String)> = sqlx::query_as(
+            "SELECT v.version, v.body FROM plan_versions v JOIN plans p ON p.id = v.plan_id \
+             WHERE v.plan_id = ? AND p.owner = ? AND p.purge_at IS NULL \
+             ORDER BY v.version DESC LIMIT 1",
+        )
+        .bind(id.as_str())
+        .bind(owner.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((version, body)) = newest else {
+            return Ok(None);
+        };
+        let plan = decode_plan(id.as_str(), &body)?;
+        sqlx::query("UPDATE plans SET body = ? WHERE id = ?")
+            .bind(&body)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM plan_versions WHERE plan_id = ? AND version = ?")
+            .bind(id.as_str())
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(plan))
+    }
+
+    async fn plan_edits(&self, id: &PlanId) -> Result<u32> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM plan_versions WHERE plan_id = ?")
+            .bind(id.as_str())
+            .fetch_one(&self.readers)
+            .await?;
+        Ok(u32::try_from(n).unwrap_or(0))
+    }
+
     async fn list_owned_stopped_plans(
         &self,
         owner: &OwnerId,

@@ -4,3 +4,4 @@ mod common;
 mod lists;
 mod map;
 mod sqlite;
+mod versions;

@@ -395,6 +395,195 @@ pub(crate) async fn regenerate_day(
     Ok(PlanStarted::accepted(&job))
 }
 
+/// A change to a finished plan. Days are 1-based, stops 0-based positions in their day.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum EditRequest {
+    /// Takes a stop out of its day.
+    Remove {
+        /// The day.
+        day: u8,
+        /// The stop.
+        stop: usize,
+    },
+    /// Replaces a stop with another place of the same kind nearby (the next one on each swap).
+    Swap {
+        /// The day.
+        day: u8,
+        /// The stop.
+        stop: usize,
+    },
+    /// Moves a stop to position `to` of day `to_day` (its own day: a new order).
+    Move {
+        /// The day.
+        day: u8,
+        /// The stop.
+        stop: usize,
+        /// The day it goes to.
+        to_day: u8,
+        /// Its new position there.
+        to: usize,
+    },
+    /// Adds a place (an id from `GET /api/plans/{id}/places`) where it adds least walking.
+    Add {
+        /// The day.
+        day: u8,
+        /// The place's id.
+        place: String,
+    },
+}
+
+impl From<EditRequest> for tripwright_app::planning::PlanEdit {
+    fn from(e: EditRequest) -> Self {
+        use tripwright_app::planning::PlanEdit;
+        match e {
+            EditRequest::Remove { day, stop } => PlanEdit::Remove { day, stop },
+            EditRequest::Swap { day, stop } => PlanEdit::Swap { day, stop },
+            EditRequest::Move {
+                day,
+                stop,
+                to_day,
+                to,
+            } => PlanEdit::Move {
+                day,
+                stop,
+                to_day,
+                to,
+            },
+            EditRequest::Add { day, place } => PlanEdit::Add {
+                day,
+                place: tripwright_domain::PlaceId::from(place),
+            },
+        }
+    }
+}
+
+/// An edited plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Edited {
+    /// What was done, in words: "Removed Ateneum from day 1."
+    message: String,
+    /// How many changes can be undone now.
+    undo: u32,
+    /// The plan as it is now.
+    #[schema(value_type = PlanDoc)]
+    plan: Value,
+}
+
+/// Changes a finished plan: remove, swap, move or add a stop. The days it touches are timed
+/// and walked again, the checks and the cost recomputed; the other stops keep their text.
+#[utoipa::path(
+    post, path = "/api/plans/{id}/edits", tag = "plans",
+    params(("id" = String, Path, description = "Plan id")),
+    request_body = EditRequest,
+    responses(
+        (status = 200, description = "Edited", body = Edited),
+        (status = 400, description = "The change cannot be made (no such day or stop, no other place …)", body = ErrorBody),
+        (status = 404, description = "No such plan of the caller's", body = ErrorBody),
+        (status = 409, description = "The plan is still being made", body = ErrorBody),
+    )
+)]
+pub(crate) async fn edit_plan(
+    State(web): State<Arc<WebApp>>,
+    user: User,
+    Path(id): Path<String>,
+    ApiJson(edit): ApiJson<EditRequest>,
+) -> Result<Json<Edited>, WebError> {
+    let id = PlanId::from(id);
+    let planner = web.app.planner();
+    let (plan, message) = planner.edit(&user.id, &id, &edit.into()).await?;
+    Ok(Json(Edited {
+        message,
+        undo: planner.edits(&id).await?,
+        plan: serde_json::to_value(&*plan).map_err(|e| WebError::internal(e.to_string()))?,
+    }))
+}
+
+/// Undoes the newest change to a plan.
+#[utoipa::path(
+    post, path = "/api/plans/{id}/edits/undo", tag = "plans",
+    params(("id" = String, Path, description = "Plan id")),
+    responses(
+        (status = 200, description = "Undone", body = Edited),
+        (status = 400, description = "There is no change to undo", body = ErrorBody),
+        (status = 404, description = "No such plan of the caller's", body = ErrorBody),
+        (status = 409, description = "The plan is being made", body = ErrorBody),
+    )
+)]
+pub(crate) async fn undo_edit(
+    State(web): State<Arc<WebApp>>,
+    user: User,
+    Path(id): Path<String>,
+) -> Result<Json<Edited>, WebError> {
+    let id = PlanId::from(id);
+    let planner = web.app.planner();
+    let plan = planner.undo_edit(&user.id, &id).await?;
+    Ok(Json(Edited {
+        message: "Undone.".into(),
+        undo: planner.edits(&id).await?,
+        plan: serde_json::to_value(&*plan).map_err(|e| WebError::internal(e.to_string()))?,
+    }))
+}
+
+/// A place a plan can add.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PlaceChoice {
+    /// Its id, for an `add` edit.
+    id: String,
+    /// Its name.
+    name: String,
+    /// What it is, in words ("museum", "café").
+    kind: String,
+    /// How far it is from the plan's hotel, in km.
+    km: f64,
+}
+
+/// Query of a place search.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub(crate) struct PlaceQuery {
+    /// Part of the name.
+    q: String,
+}
+
+/// Places near the plan's destination, in the local data, whose name contains `q` and that
+/// the plan does not use yet; nearest first, at most 10.
+#[utoipa::path(
+    get, path = "/api/plans/{id}/places", tag = "plans",
+    params(("id" = String, Path, description = "Plan id"), PlaceQuery),
+    responses(
+        (status = 200, description = "The places", body = [PlaceChoice]),
+        (status = 404, description = "No such plan of the caller's", body = ErrorBody),
+    )
+)]
+pub(crate) async fn plan_places(
+    State(web): State<Arc<WebApp>>,
+    user: User,
+    Path(id): Path<String>,
+    Query(query): Query<PlaceQuery>,
+) -> Result<Json<Vec<PlaceChoice>>, WebError> {
+    let id = PlanId::from(id);
+    let planner = web.app.planner();
+    let plan = planner.finished(&user.id, &id).await?;
+    let base = plan
+        .itinerary
+        .hotel_among(&plan.hotels)
+        .map_or(plan.destination.point(), |h| {
+            tripwright_domain::GeoPoint::new(h.lat, h.lon)
+        });
+    let places = planner.find_places(&user.id, &id, &query.q).await?;
+    Ok(Json(
+        places
+            .into_iter()
+            .map(|p| PlaceChoice {
+                km: (base.distance_km(&p.point()) * 10.0).round() / 10.0,
+                kind: tripwright_domain::place_kind_words(&p.kind),
+                id: p.id.to_string(),
+                name: p.name,
+            })
+            .collect(),
+    ))
+}
+
 /// A read-only link to a saved plan that anyone can open (the same link every time).
 #[utoipa::path(
     post, path = "/api/plans/{id}/share", tag = "plans",
@@ -510,6 +699,9 @@ pub(crate) fn router() -> OpenApiRouter<Arc<WebApp>> {
         .routes(routes!(plan_events))
         .routes(routes!(cancel_plan))
         .routes(routes!(regenerate_day))
+        .routes(routes!(edit_plan))
+        .routes(routes!(undo_edit))
+        .routes(routes!(plan_places))
         .routes(routes!(share_plan, unshare_plan))
         .routes(routes!(destinations))
         .routes(routes!(session_info))

@@ -25,6 +25,8 @@ pub(crate) enum ErrorCode {
     InvalidAction,
     /// Anything else the store refused.
     InvalidInput,
+    /// A change to a plan that cannot be made.
+    EditRefused,
     /// An item name breaking its rule.
     InvalidName,
     /// A quantity outside 0..=12.
@@ -83,7 +85,8 @@ pub(crate) enum ErrorCode {
 
 impl ErrorCode {
     /// The codes that are not a trip request's own.
-    const OWN: [ErrorCode; 32] = [
+    const OWN: [ErrorCode; 33] = [
+        ErrorCode::EditRefused,
         ErrorCode::InvalidJson,
         ErrorCode::BadRequest,
         ErrorCode::InvalidForm,
@@ -135,6 +138,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::InvalidAction => "invalid_action",
             ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::EditRefused => "edit_refused",
             ErrorCode::InvalidName => "invalid_name",
             ErrorCode::InvalidQuantity => "invalid_quantity",
             ErrorCode::InvalidTitle => "invalid_title",
@@ -364,6 +368,7 @@ fn invalid_code(invalid: Invalid) -> ErrorCode {
         Invalid::Radius => ErrorCode::InvalidRadius,
         Invalid::MissingLocation => ErrorCode::MissingLocation,
         Invalid::Input => ErrorCode::InvalidInput,
+        Invalid::Edit => ErrorCode::EditRefused,
     }
 }
 

@@ -497,6 +497,8 @@ pub(crate) struct ItinerarySection {
     pending: bool,
     editable: bool,
     days: Vec<DayView>,
+    /// Every day's number, for "move to day".
+    day_numbers: Vec<u8>,
 }
 
 pub(crate) fn stop_kind(kind: StopKind) -> &'static str {
@@ -556,10 +558,15 @@ pub(crate) fn itinerary_html(itinerary: Option<&Itinerary>, mode: ItineraryMode)
             walk: format!("{:.1} km on foot", d.walk_km),
         })
         .collect();
+    let day_numbers = itinerary
+        .map(|it| it.days.iter().map(|d| d.day).collect())
+        .unwrap_or_default();
     render(&ItinerarySection {
         pending: itinerary.is_none(),
-        editable: mode.editable,
+        // Stops can be changed once the text is written.
+        editable: mode.editable && !mode.live,
         days,
+        day_numbers,
     })
 }
 

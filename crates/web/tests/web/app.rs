@@ -193,6 +193,147 @@ async fn a_plan_walks_along_the_streets() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_finished_plan_is_edited_through_the_api_and_undone() {
+    let mut b = browser().await;
+    let id = b.start_plan(&trip(2, "museums")).await;
+    b.events(&id).await;
+    let original = b.get(&format!("/api/plans/{id}")).await.json();
+    let day1 = |plan: &Value| {
+        plan["itinerary"]["days"][0]["stops"]
+            .as_array()
+            .expect("stops")
+            .clone()
+    };
+    let first = day1(&original)[0]["name"]
+        .as_str()
+        .expect("a name")
+        .to_owned();
+    let stops = day1(&original).len();
+
+    // Remove the first stop: the day is timed again from its start, the checks run again.
+    let a = b
+        .post(
+            &format!("/api/plans/{id}/edits"),
+            &json!({"op": "remove", "day": 1, "stop": 0}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let edited = a.json();
+    assert_eq!(edited["message"], format!("Removed {first} from day 1."));
+    assert_eq!(edited["undo"], 1);
+    let plan = &edited["plan"];
+    assert_valid_plan(plan);
+    assert_eq!(day1(plan).len(), stops - 1);
+    assert!(day1(plan).iter().all(|s| s["name"] != first.as_str()));
+    assert!(
+        plan["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .any(|c| c["name"] == "reachable")
+    );
+    // The saved plan is the edited one.
+    assert_eq!(&b.get(&format!("/api/plans/{id}")).await.json(), plan);
+
+    // Move the new first stop to day 2; find a place and add it to day 1.
+    let a = b
+        .post(
+            &format!("/api/plans/{id}/edits"),
+            &json!({"op": "move", "day": 1, "stop": 0, "to_day": 2, "to": 99}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert!(
+        a.json()["message"]
+            .as_str()
+            .is_some_and(|m| m.ends_with("from day 1 to day 2."))
+    );
+    let found = b.get(&format!("/api/plans/{id}/places?q=galleria")).await;
+    assert_eq!(found.status, 200, "{}", found.text());
+    let choices = found.json();
+    let choice = &choices.as_array().expect("a list")[0];
+    assert!(
+        choice["name"]
+            .as_str()
+            .is_some_and(|n| n.to_lowercase().contains("galleria")),
+        "{choice}"
+    );
+    let a = b
+        .post(
+            &format!("/api/plans/{id}/edits"),
+            &json!({"op": "add", "day": 1, "place": choice["id"]}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let added = a.json();
+    assert_eq!(added["undo"], 3);
+    assert!(
+        day1(&added["plan"])
+            .iter()
+            .any(|s| s["name"] == choice["name"])
+    );
+
+    // Changes that cannot be made say why.
+    for (edit, says) in [
+        (
+            json!({"op": "remove", "day": 9, "stop": 0}),
+            "the plan has days 1 to 2, not day 9",
+        ),
+        (
+            json!({"op": "add", "day": 1, "place": choice["id"]}),
+            "that place is already in the plan",
+        ),
+        (
+            json!({"op": "add", "day": 1, "place": "osm:node/1"}),
+            "that place is not near this trip's destination",
+        ),
+    ] {
+        let a = b.post(&format!("/api/plans/{id}/edits"), &edit).await;
+        assert_eq!(a.status, 400, "{edit}: {}", a.text());
+        assert_eq!(a.code(), "edit_refused");
+        assert_eq!(a.message(), says);
+    }
+    let a = b
+        .post(
+            &format!("/api/plans/{id}/edits"),
+            &json!({"op": "fly", "day": 1}),
+        )
+        .await;
+    assert_eq!(a.status, 400);
+    // Nobody else can change it or undo it.
+    let mut other = browser().await;
+    let a = other
+        .post(
+            &format!("/api/plans/{id}/edits"),
+            &json!({"op": "remove", "day": 1, "stop": 0}),
+        )
+        .await;
+    assert_eq!(a.status, 404);
+    assert_eq!(
+        other
+            .post(&format!("/api/plans/{id}/edits/undo"), &json!({}))
+            .await
+            .status,
+        404
+    );
+
+    // Undo, newest first, back to the plan as it was made.
+    for left in [2, 1, 0] {
+        let a = b
+            .post(&format!("/api/plans/{id}/edits/undo"), &json!({}))
+            .await;
+        assert_eq!(a.status, 200, "{}", a.text());
+        assert_eq!(a.json()["undo"], left);
+    }
+    assert_eq!(b.get(&format!("/api/plans/{id}")).await.json(), original);
+    let a = b
+        .post(&format!("/api/plans/{id}/edits/undo"), &json!({}))
+        .await;
+    assert_eq!(a.status, 400);
+    assert_eq!(a.message(), "there is no change to undo");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_plan_streams_its_progress_in_order_and_is_saved() {
     let mut b = browser().await;
     let id = b.start_plan(&trip(2, "museums and a sauna")).await;

@@ -1,0 +1,91 @@
+//! Edits to a plan are saved with the plan as it was, and undone newest first.
+
+use tripwright_store::{PLAN_VERSIONS_KEPT, PlanStore, StoreError};
+
+use crate::common::{o, sample_plan, temp_store};
+
+#[tokio::test]
+async fn edits_are_undone_newest_first_and_only_by_the_owner() {
+    let (_dir, store) = temp_store().await;
+    let original = sample_plan(
+        "11111111-1111-4111-8111-111111111111",
+        "2026-07-01T10:00:00Z",
+        "Helsinki",
+    );
+    let id = original.id.clone();
+    store
+        .save_owned_plan(&o("ann"), &original)
+        .await
+        .expect("saved");
+    assert_eq!(store.plan_edits(&id).await.expect("count"), 0);
+    assert!(
+        store
+            .undo_plan_edit(&o("ann"), &id)
+            .await
+            .expect("nothing")
+            .is_none()
+    );
+
+    let mut first = original.clone();
+    first.itinerary.days[0].stops.remove(0);
+    store
+        .save_edited_plan(&o("ann"), &original, &first)
+        .await
+        .expect("edited");
+    let mut second = first.clone();
+    second.itinerary.days[0].title = "Edited twice".into();
+    store
+        .save_edited_plan(&o("ann"), &first, &second)
+        .await
+        .expect("edited");
+    assert_eq!(store.plan(&id).await.expect("read"), Some(second.clone()));
+    assert_eq!(store.plan_edits(&id).await.expect("count"), 2);
+
+    // Someone else can neither edit nor undo it.
+    let err = store
+        .save_edited_plan(&o("bob"), &second, &original)
+        .await
+        .expect_err("not bob's");
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
+    assert!(
+        store
+            .undo_plan_edit(&o("bob"), &id)
+            .await
+            .expect("nothing")
+            .is_none()
+    );
+
+    assert_eq!(
+        store.undo_plan_edit(&o("ann"), &id).await.expect("undone"),
+        Some(first.clone())
+    );
+    assert_eq!(store.plan(&id).await.expect("read"), Some(first));
+    assert_eq!(
+        store.undo_plan_edit(&o("ann"), &id).await.expect("undone"),
+        Some(original.clone())
+    );
+    assert_eq!(store.plan(&id).await.expect("read"), Some(original.clone()));
+    assert!(
+        store
+            .undo_plan_edit(&o("ann"), &id)
+            .await
+            .expect("nothing")
+            .is_none()
+    );
+
+    // Only the newest versions are kept.
+    let mut plan = original.clone();
+    for n in 0..PLAN_VERSIONS_KEPT + 5 {
+        let mut next = plan.clone();
+        next.itinerary.days[0].title = format!("Edit {n}");
+        store
+            .save_edited_plan(&o("ann"), &plan, &next)
+            .await
+            .expect("edited");
+        plan = next;
+    }
+    assert_eq!(
+        store.plan_edits(&id).await.expect("count"),
+        PLAN_VERSIONS_KEPT
+    );
+}
