@@ -80,6 +80,13 @@ pub enum AgentStatus {
         /// Whether it replaces the slot's text (else it is appended).
         replace: bool,
     },
+    /// How far the writing of the plan's texts is: `done` of `total` written.
+    Writing {
+        /// Texts written.
+        done: usize,
+        /// Texts to write.
+        total: usize,
+    },
     /// The agent's result, as soon as it is known, so a client can show each part of the plan
     /// before the rest is done. The itinerary is sent twice: when its stops are planned, and
     /// again with the prose once that is written.
@@ -209,6 +216,9 @@ impl Sink {
                 replace: event.replace,
             },
         );
+        if let Some((done, total)) = event.written {
+            self.send(AgentName::Itinerary, AgentStatus::Writing { done, total });
+        }
     }
 }
 

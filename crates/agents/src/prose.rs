@@ -76,6 +76,9 @@ pub struct TextEvent<'a> {
     pub text: &'a str,
     /// Whether it replaces what the slot shows (else it is appended).
     pub replace: bool,
+    /// Set on a slot's last event (its kept text): how many of the plan's texts are now
+    /// written, of how many.
+    pub written: Option<(usize, usize)>,
 }
 
 /// What a review caught in a sentence.
@@ -568,9 +571,18 @@ impl ProseWriter {
         type Run<'f> = std::pin::Pin<
             Box<dyn Future<Output = Result<(Slot, String, ProseReport), LlmError>> + Send + 'f>,
         >;
+        // Each text's last event says how many are written so far, of how many.
+        let total = tasks.len();
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let counted = |e: TextEvent<'_>| {
+            let written = e
+                .written
+                .map(|_| (done.fetch_add(1, AtomicOrdering::SeqCst) + 1, total));
+            on_text(TextEvent { written, ..e });
+        };
         let mut runs: Vec<Run<'_>> = Vec::with_capacity(tasks.len());
         for task in &tasks {
-            runs.push(Box::pin(self.run(task, &prompts, seed, warmer, on_text)));
+            runs.push(Box::pin(self.run(task, &prompts, seed, warmer, &counted)));
         }
         let runs = futures::stream::iter(runs)
             .buffer_unordered(self.concurrency)
@@ -611,6 +623,7 @@ impl ProseWriter {
                     slot: task.slot,
                     text: "",
                     replace: true,
+                    written: None,
                 });
             }
             let mut prompt = task.prompt.clone();
@@ -672,6 +685,7 @@ impl ProseWriter {
             slot: task.slot,
             text: &best.kept,
             replace: true,
+            written: Some((0, 0)),
         });
         Ok((task.slot, best.kept, report))
     }
@@ -723,6 +737,7 @@ impl ProseWriter {
                         slot,
                         text: &t,
                         replace: false,
+                        written: None,
                     });
                 }
                 StreamEvent::Done { usage, finish } => {

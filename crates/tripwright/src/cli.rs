@@ -474,7 +474,11 @@ async fn plan(mut config: Config, secrets: &Secrets, args: PlanArgs) -> Result<(
                 }
                 continue;
             }
-            if matches!(ev.status, AgentStatus::Output { .. }) {
+            // Each kept text is its own line already: the count would double them.
+            if matches!(
+                ev.status,
+                AgentStatus::Output { .. } | AgentStatus::Writing { .. }
+            ) {
                 continue;
             }
             let _ = writeln!(err, "{}", render::event_line(&ev));

@@ -19,6 +19,7 @@ pub fn event_line(ev: &AgentEvent) -> String {
         AgentStatus::Finished { elapsed_ms } => format!("  ✓ {name} agent done in {elapsed_ms} ms"),
         AgentStatus::Text { text, .. } => text.clone(),
         AgentStatus::Output { .. } => String::new(),
+        AgentStatus::Writing { done, total } => format!("  … {done} of {total} texts written"),
         AgentStatus::Failed { elapsed_ms, error } => {
             format!("  ✗ {name} agent failed after {elapsed_ms} ms: {error}")
         }

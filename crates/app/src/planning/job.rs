@@ -176,6 +176,8 @@ pub enum PlanEvent {
         /// The day that was rewritten, for a rewrite's sections.
         day: Option<u8>,
     },
+    /// How far the writing of the texts is, and how long it has taken so far.
+    Writing(Writing),
     /// News for the user while the plan is made: "Fetching places near Rome from
     /// OpenStreetMap…".
     Notice {
@@ -235,6 +237,8 @@ pub struct JobVersion {
 pub struct JobSnapshot {
     /// Where it stands.
     pub state: JobState,
+    /// How far the writing of the texts is, while they are written.
+    pub writing: Option<Writing>,
     /// Each agent's progress, in [`AGENTS`] order.
     pub agents: [AgentProgress; 4],
     /// The parts known.
@@ -245,6 +249,28 @@ pub struct JobSnapshot {
     pub version: JobVersion,
 }
 
+/// How far the writing of a plan's texts is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Writing {
+    /// Texts written.
+    pub done: usize,
+    /// Texts to write.
+    pub total: usize,
+    /// Milliseconds since the first text was started.
+    pub elapsed_ms: u64,
+}
+
+impl Writing {
+    /// Seconds left at the pace so far (the engine's measured speed on this plan), once one
+    /// text is written.
+    pub fn seconds_left(&self) -> Option<u64> {
+        (self.done > 0 && self.done < self.total).then(|| {
+            let per_text = self.elapsed_ms as f64 / self.done as f64;
+            ((per_text * (self.total - self.done) as f64) / 1000.0).ceil() as u64
+        })
+    }
+}
+
 /// The mutable part of a job.
 #[derive(Debug)]
 struct Inner {
@@ -252,6 +278,9 @@ struct Inner {
     log: Vec<Arc<PlanEvent>>,
     /// Bumped when the log starts over (a day being rewritten): old subscribers stop.
     epoch: u64,
+    /// How far the writing is, and when it started.
+    writing: Option<Writing>,
+    writing_started: Option<Instant>,
     agents: [AgentProgress; 4],
     parts: Arc<Parts>,
     plan: Option<Arc<Plan>>,
@@ -319,6 +348,8 @@ impl PlanJob {
                 state: JobState::Running,
                 log: Vec::new(),
                 epoch: 0,
+                writing: None,
+                writing_started: None,
                 agents: Default::default(),
                 parts: Arc::new(Parts {
                     currency,
@@ -440,6 +471,9 @@ impl PlanJob {
     pub fn snapshot(&self) -> JobSnapshot {
         let inner = self.lock();
         JobSnapshot {
+            writing: inner
+                .writing
+                .filter(|w| inner.state == JobState::Running && w.done < w.total),
             state: inner.state.clone(),
             agents: inner.agents,
             parts: Arc::clone(&inner.parts),
@@ -484,11 +518,24 @@ impl PlanJob {
             AgentStatus::Failed { elapsed_ms, error } => {
                 (AgentState::Failed, Some(elapsed_ms), Some(error))
             }
+            AgentStatus::Writing { done, total } => {
+                let started = *inner.writing_started.get_or_insert_with(Instant::now);
+                let writing = Writing {
+                    done,
+                    total,
+                    elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                };
+                inner.writing = Some(writing);
+                self.push(&mut inner, PlanEvent::Writing(writing));
+                return;
+            }
             AgentStatus::Text {
                 slot,
                 text,
                 replace,
             } => {
+                // The writing's clock starts with its first piece of text.
+                inner.writing_started.get_or_insert_with(Instant::now);
                 self.push(
                     &mut inner,
                     PlanEvent::Text {

@@ -26,7 +26,7 @@ use tripwright_store::{PlanStore, PlanSummary};
 
 pub use job::{
     AGENTS, AgentProgress, AgentState, JobSnapshot, JobState, JobVersion, Parts, PlanEvent,
-    PlanJob, Section,
+    PlanJob, Section, Writing,
 };
 use registry::{Jobs, PlanCache};
 /// A change to a finished plan.

@@ -36,7 +36,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tripwright_app::AgentName;
 use tripwright_app::planning::{
-    AGENTS, AgentProgress, AgentState, JobState, Parts, PlanEvent, PlanJob, Section, Slot,
+    AGENTS, AgentProgress, AgentState, JobState, Parts, PlanEvent, PlanJob, Section, Slot, Writing,
 };
 
 use super::view::{
@@ -184,6 +184,11 @@ fn json_events_of(event: &PlanEvent, tile_url: Option<&str>) -> Vec<Event> {
             day,
         } => section_events(sections, parts, *day, tile_url),
         PlanEvent::Notice { message } => vec![sse("notice", &json!({"message": message}))],
+        PlanEvent::Writing(w) => vec![sse(
+            "writing",
+            &json!({"done": w.done, "total": w.total, "elapsed_ms": w.elapsed_ms,
+                    "seconds_left": w.seconds_left()}),
+        )],
         PlanEvent::Done { id } => vec![sse("done", &json!({"id": id, "url": plan_url(id)}))],
         PlanEvent::Failed { message } => vec![sse("failed", &json!({"message": message}))],
         PlanEvent::Cancelled => vec![sse("cancelled", &Value::Object(Default::default()))],
@@ -264,10 +269,11 @@ fn progress_fragment(
     agents: &[AgentProgress; 4],
     errors: &[Option<String>; 4],
     running: bool,
+    writing: Option<&Writing>,
 ) -> String {
     format!(
         "<div hx-swap-oob=\"innerHTML:#progress\">{}</div>",
-        progress_html(agents, errors, running)
+        progress_html(agents, errors, running, writing)
     )
 }
 
@@ -284,6 +290,7 @@ struct LivePage {
     errors: [Option<String>; 4],
     written: HashSet<Slot>,
     rewrite: Option<u8>,
+    writing: Option<Writing>,
 }
 
 impl LivePage {
@@ -295,6 +302,7 @@ impl LivePage {
             errors: Default::default(),
             written: HashSet::new(),
             rewrite: None,
+            writing: None,
         }
     }
 
@@ -320,7 +328,14 @@ impl LivePage {
                 }
                 vec![(
                     "progress",
-                    progress_fragment(&self.agents, &self.errors, true),
+                    progress_fragment(&self.agents, &self.errors, true, self.writing.as_ref()),
+                )]
+            }
+            PlanEvent::Writing(w) => {
+                self.writing = Some(*w);
+                vec![(
+                    "progress",
+                    progress_fragment(&self.agents, &self.errors, true, Some(w)),
                 )]
             }
             PlanEvent::Text {
@@ -410,7 +425,7 @@ impl LivePage {
         let html = format!(
             "{}\n{}",
             status_html(&state, snap.plan.as_deref(), notice, true),
-            progress_fragment(&snap.agents, &self.errors, false)
+            progress_fragment(&snap.agents, &self.errors, false, None)
         );
         ("end", html)
     }
@@ -540,6 +555,50 @@ mod tests {
         assert!(end.contains("Your plan is ready."), "{end}");
         assert!(end.contains("id=\"cancel\" hidden"), "{end}");
         assert!(!end.contains("Planning…"), "{end}");
+    }
+
+    #[test]
+    fn the_progress_says_how_many_texts_are_written_and_how_long_is_left() {
+        let job = PlanJob::finished(OwnerId::new("owner"), plan());
+        let mut page = LivePage::new(job, None);
+        let events = page.events_of(&PlanEvent::Writing(Writing {
+            done: 4,
+            total: 16,
+            elapsed_ms: 10_000,
+        }));
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].0, "progress");
+        let html = &events[0].1;
+        assert!(
+            html.contains("Writing the descriptions: 4 of 16 texts written · about 30 s left."),
+            "{html}"
+        );
+        assert!(html.contains("<a href=\"#itinerary\">"), "{html}");
+        // An agent's next event keeps the line; long waits are told in minutes.
+        let events = page.events_of(&PlanEvent::Writing(Writing {
+            done: 1,
+            total: 16,
+            elapsed_ms: 9_000,
+        }));
+        assert!(
+            events[0]
+                .1
+                .contains("1 of 16 texts written · about 3 min left"),
+            "{}",
+            events[0].1
+        );
+        let later = page.events_of(&PlanEvent::Agent {
+            agent: AgentName::Hotels,
+            state: AgentState::Done,
+            elapsed_ms: 5,
+            error: None,
+            day: None,
+        });
+        assert!(
+            later[0].1.contains("1 of 16 texts written"),
+            "{}",
+            later[0].1
+        );
     }
 
     #[test]

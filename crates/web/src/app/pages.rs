@@ -454,7 +454,12 @@ fn render_plan(
         status: status_html(&snap.state, snap.plan.as_deref(), None, false),
         prefs: job.request.prefs.clone(),
         show_progress: owner && !matches!(snap.state, JobState::Done),
-        progress: progress_html(&snap.agents, &Default::default(), running),
+        progress: progress_html(
+            &snap.agents,
+            &Default::default(),
+            running,
+            snap.writing.as_ref(),
+        ),
         months: months_html(parts.months.as_deref()),
         hotels: hotels_html(parts.hotels.as_deref(), &parts.currency),
         map: map_html(&map),

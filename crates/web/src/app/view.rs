@@ -706,6 +706,22 @@ pub(crate) struct AgentView {
 pub(crate) struct ProgressSection {
     running: bool,
     agents: Vec<AgentView>,
+    /// "12 of 16 texts written · about 20 s left", while they are written.
+    writing: Option<String>,
+}
+
+/// How far the writing is, in words.
+pub(crate) fn writing_words(w: &tripwright_app::planning::Writing) -> String {
+    let left = match w.seconds_left() {
+        Some(s) if s >= 90 => format!(" · about {} min left", s.div_ceil(60)),
+        Some(s) => format!(" · about {} s left", s.max(1)),
+        None => String::new(),
+    };
+    format!(
+        "{} of {} written{left}",
+        w.done,
+        tripwright_domain::plural(w.total, "text", "texts")
+    )
 }
 
 /// An agent's key (its `data-agent`) and its name on the page.
@@ -739,9 +755,11 @@ pub(crate) fn progress_html(
     agents: &[AgentProgress; 4],
     errors: &[Option<String>; 4],
     running: bool,
+    writing: Option<&tripwright_app::planning::Writing>,
 ) -> String {
     render(&ProgressSection {
         running,
+        writing: writing.filter(|_| running).map(writing_words),
         agents: AGENTS
             .iter()
             .zip(agents)
@@ -1008,7 +1026,7 @@ mod tests {
         };
         let mut errors: [Option<String>; 4] = Default::default();
         errors[1] = Some("no hotel <matched>".into());
-        let html = progress_html(&agents, &errors, true);
+        let html = progress_html(&agents, &errors, true, None);
         assert!(
             html.contains("data-agent=\"weather\" data-status=\"done\"><span class=\"agent-name\">Weather</span> <span class=\"agent-status\">Done</span>"),
             "{html}"
@@ -1030,7 +1048,7 @@ mod tests {
             "only a failed agent shows its error"
         );
         agents[1].state = AgentState::Failed;
-        let html = progress_html(&agents, &errors, false);
+        let html = progress_html(&agents, &errors, false, None);
         assert!(html.contains("id=\"cancel\" hidden"));
         assert!(
             html.contains("<span class=\"agent-error\">no hotel &#60;matched&#62;</span>"),

@@ -1248,6 +1248,32 @@ async fn prose_streams_and_a_day_is_rewritten_by_the_model() {
         streamed(&events, None, None),
         (summary.clone(), summary.clone())
     );
+    // How far the writing is: one `writing` event per text written, counting up to all.
+    let writing: Vec<&Value> = events
+        .iter()
+        .filter(|(e, _)| e == "writing")
+        .map(|(_, d)| d)
+        .collect();
+    let texts = events
+        .iter()
+        .filter(|(e, d)| e == "text" && d["replace"] == true)
+        .map(|(_, d)| (d["day"].clone(), d["stop"].clone()))
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    assert_eq!(writing.len(), texts, "{writing:?}");
+    for (i, w) in writing.iter().enumerate() {
+        assert_eq!(w["done"], i + 1, "{w}");
+        assert_eq!(w["total"], texts, "{w}");
+        assert!(w["elapsed_ms"].is_u64(), "{w}");
+    }
+    assert_eq!(writing.last().expect("one")["seconds_left"], Value::Null);
+    if writing.len() > 1 {
+        assert!(
+            writing[0]["seconds_left"].is_u64(),
+            "an estimate: {:?}",
+            writing[0]
+        );
+    }
     assert!(
         events
             .iter()
