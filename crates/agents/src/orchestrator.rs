@@ -352,6 +352,7 @@ impl Orchestrator {
         sink.output(AgentName::Summary, AgentOutput::Summary(summary.clone()));
         sink.finished(AgentName::Summary, ts);
         let mut plan = Plan {
+            title: None,
             id,
             created_at: Utc::now(),
             request: req,

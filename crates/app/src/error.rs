@@ -29,6 +29,8 @@ pub enum Invalid {
     MissingLocation,
     /// A change to a plan that cannot be made (no such stop, no other place …).
     Edit,
+    /// A plan's name: too long or with control characters.
+    PlanTitle,
     /// Anything else the store refused (a bug in a front end's checks, most likely).
     Input,
 }

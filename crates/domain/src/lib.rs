@@ -26,8 +26,8 @@ pub use money::{Money, group_thousands};
 pub use opening_hours::OpeningHours;
 pub use plan::{
     Check, CostEstimate, CostLine, DayPlan, Description, Destination, ENGLISH_NAME, Hotel,
-    Itinerary, MonthScore, Place, PlaceCategory, PlaceSource, Plan, Stop, StopKind, Summary,
-    month_name, sources_sentence,
+    Itinerary, MAX_PLAN_TITLE_CHARS, MonthScore, Place, PlaceCategory, PlaceSource, Plan, Stop,
+    StopKind, Summary, month_name, plan_heading, sources_sentence, validate_plan_title,
 };
 pub use request::{InvalidRequest, MAX_DAYS, MAX_TRAVELERS, TripRequest, ValidationError};
 pub use time::TimeOfDay;

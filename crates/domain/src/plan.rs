@@ -436,6 +436,46 @@ pub struct Plan {
     /// Where its hotels and stops came from (OpenStreetMap extracts and fetched cities).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<PlaceSource>,
+    /// The name its owner gave it ("Helsinki with Mum"); without one it is called by its
+    /// destination and length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// Longest name of a plan, in characters.
+pub const MAX_PLAN_TITLE_CHARS: usize = 80;
+
+/// Checks a plan's new name: trimmed, at most [`MAX_PLAN_TITLE_CHARS`] characters, no control
+/// characters; an empty one takes the name away (`None`).
+///
+/// # Errors
+/// A sentence for the user saying what is wrong.
+pub fn validate_plan_title(title: &str) -> Result<Option<String>, String> {
+    let t = title.trim();
+    if t.chars().count() > MAX_PLAN_TITLE_CHARS || t.chars().any(char::is_control) {
+        return Err(format!(
+            "a plan's name has at most {MAX_PLAN_TITLE_CHARS} characters (no control characters)"
+        ));
+    }
+    Ok((!t.is_empty()).then(|| t.to_owned()))
+}
+
+impl Plan {
+    /// What the plan is called: its name, else "Helsinki, Finland — 3 days".
+    pub fn heading(&self) -> String {
+        self.title.clone().unwrap_or_else(|| {
+            plan_heading(
+                &self.destination.name,
+                &self.destination.country,
+                usize::from(self.request.days),
+            )
+        })
+    }
+}
+
+/// A plan's name from its destination and length: "Helsinki, Finland — 3 days".
+pub fn plan_heading(city: &str, country: &str, days: usize) -> String {
+    format!("{city}, {country} — {}", crate::plural(days, "day", "days"))
 }
 
 impl Itinerary {

@@ -5,6 +5,15 @@ use tripwright_domain::{Hotel, Money, Plan, Stop, StopKind, group_thousands};
 
 /// "Trip to Helsinki, Finland".
 pub(crate) fn trip_title(plan: &Plan) -> String {
+    // The name its owner gave it first.
+    if let Some(title) = plan
+        .title
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        return title.to_owned();
+    }
     let city = plan.destination.name.trim();
     let country = plan.destination.country.trim();
     match (city.is_empty(), country.is_empty()) {

@@ -66,6 +66,9 @@ pub struct PlanSummary {
     /// The plan's currency (ISO 4217).
     #[serde(default)]
     pub currency: String,
+    /// The name its owner gave it, if any.
+    #[serde(default)]
+    pub title: Option<String>,
 }
 
 /// A plan that stopped before it was made (it failed, the server was restarted, its owner

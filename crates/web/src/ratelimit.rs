@@ -28,7 +28,7 @@ const PRUNE_ABOVE: usize = 10_000;
 pub(crate) enum Class {
     /// A new plan or a rewritten day: minutes of model time.
     Plan,
-    /// A change to a trip list, or to a plan's stops.
+    /// A change to a trip list, or to a plan's stops or name.
     ListEdit,
     /// A PDF, Markdown or iCalendar file.
     Export,
@@ -59,6 +59,8 @@ impl Class {
         } else if path.starts_with("/lists")
             || path.starts_with("/api/lists")
             || path.contains("/edits")
+            || path.ends_with("/rename")
+            || (*method == Method::PATCH && path.starts_with("/api/plans/"))
         {
             Some(Self::ListEdit)
         } else {
@@ -170,6 +172,11 @@ mod tests {
         );
         assert_eq!(
             Class::of(&post, "/api/plans/abc/edits/undo"),
+            Some(Class::ListEdit)
+        );
+        assert_eq!(Class::of(&post, "/plans/abc/rename"), Some(Class::ListEdit));
+        assert_eq!(
+            Class::of(&Method::PATCH, "/api/plans/abc"),
             Some(Class::ListEdit)
         );
         assert_eq!(

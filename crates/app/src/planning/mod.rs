@@ -491,6 +491,37 @@ impl Planner {
             .await?)
     }
 
+    /// Names `owner`'s finished plan `id` (an empty name gives it back its destination and
+    /// length); returns the plan.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] for a name that is too long or has control characters, as for
+    /// [`Planner::edit`] otherwise.
+    pub async fn rename(
+        &self,
+        owner: &OwnerId,
+        id: &PlanId,
+        title: &str,
+    ) -> Result<Arc<Plan>, AppError> {
+        let title =
+            tripwright_domain::validate_plan_title(title).map_err(|message| AppError::Invalid {
+                invalid: crate::Invalid::PlanTitle,
+                message,
+                hint: None,
+            })?;
+        let job = self.owned(owner, id).await?;
+        let current = match (job.state(), job.plan()) {
+            (JobState::Done, Some(plan)) => plan,
+            (JobState::Running, _) => return Err(AppError::PlanRunning),
+            _ => return Err(AppError::NotFound(Missing::Plan)),
+        };
+        let mut renamed = (*current).clone();
+        renamed.title = title;
+        self.shared.plans.save_owned_plan(owner, &renamed).await?;
+        job.replace_plan(renamed.clone())?;
+        Ok(Arc::new(renamed))
+    }
+
     /// How many edits of plan `id` can be undone.
     pub async fn edits(&self, id: &PlanId) -> Result<u32, AppError> {
         Ok(self.shared.plans.plan_edits(id).await?)
@@ -624,9 +655,22 @@ pub struct MyPlan {
     pub currency: String,
     /// Why it stopped, when it did.
     pub reason: Option<String>,
+    /// The name its owner gave it.
+    pub title: Option<String>,
 }
 
 impl MyPlan {
+    /// What the row is called: its name, else "Helsinki, Finland — 3 days".
+    pub fn heading(&self) -> String {
+        self.title.clone().unwrap_or_else(|| {
+            tripwright_domain::plan_heading(
+                &self.destination,
+                &self.country,
+                usize::from(self.days),
+            )
+        })
+    }
+
     /// The row of a plan not saved (being made, or stopped) from what was asked.
     fn asked(
         id: PlanId,
@@ -650,6 +694,7 @@ impl MyPlan {
                 .clone()
                 .unwrap_or_else(|| destination.currency.clone()),
             reason: None,
+            title: None,
         }
     }
 
@@ -667,6 +712,7 @@ impl MyPlan {
             budget: s.budget,
             currency: s.currency,
             reason: None,
+            title: s.title,
         }
     }
 }

@@ -49,7 +49,8 @@ const SUMMARY_COLUMNS: &str = "SELECT id, created_at, destination, country, days
     json_extract(body, '$.itinerary.start_date'), \
     COALESCE(json_extract(body, '$.request.prefs'), ''), \
     json_extract(body, '$.request.budget'), \
-    COALESCE(json_extract(body, '$.summary.cost.currency'), '') FROM plans";
+    COALESCE(json_extract(body, '$.summary.cost.currency'), ''), \
+    json_extract(body, '$.title') FROM plans";
 
 /// A row of [`SUMMARY_COLUMNS`].
 type SummaryRow = (
@@ -62,13 +63,25 @@ type SummaryRow = (
     String,
     Option<f64>,
     String,
+    Option<String>,
 );
 
 /// Rows of [`SUMMARY_COLUMNS`] as [`PlanSummary`]s.
 fn summaries(rows: Vec<SummaryRow>) -> Result<Vec<PlanSummary>> {
     rows.into_iter()
         .map(
-            |(id, created_at, destination, country, days, start, prefs, budget, currency)| {
+            |(
+                id,
+                created_at,
+                destination,
+                country,
+                days,
+                start,
+                prefs,
+                budget,
+                currency,
+                title,
+            )| {
                 let created_at = stored_time(Entity::Plan, &id, "creation time", &created_at)?;
                 let days = u8::try_from(days)
                     .map_err(|_| StoreError::Corrupt(format!("plan {id} has {days} days")))?;
@@ -82,6 +95,7 @@ fn summaries(rows: Vec<SummaryRow>) -> Result<Vec<PlanSummary>> {
                     prefs,
                     budget,
                     currency,
+                    title,
                 })
             },
         )

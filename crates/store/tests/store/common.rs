@@ -100,6 +100,7 @@ pub fn sample_plan(id: &str, created_at: &str, city: &str) -> Plan {
         description: None,
     };
     Plan {
+        title: None,
         id: id.into(),
         created_at,
         request: TripRequest {

@@ -89,3 +89,26 @@ async fn edits_are_undone_newest_first_and_only_by_the_owner() {
         PLAN_VERSIONS_KEPT
     );
 }
+
+#[tokio::test]
+async fn a_plans_name_is_in_its_summary() {
+    let (_dir, store) = temp_store().await;
+    let mut plan = sample_plan(
+        "22222222-2222-4222-8222-222222222222",
+        "2026-07-01T10:00:00Z",
+        "Helsinki",
+    );
+    store
+        .save_owned_plan(&o("ann"), &plan)
+        .await
+        .expect("saved");
+    let rows = store.list_owned_plans(&o("ann"), 10).await.expect("listed");
+    assert_eq!(rows[0].title, None);
+    plan.title = Some("Helsinki with Mum".into());
+    store
+        .save_owned_plan(&o("ann"), &plan)
+        .await
+        .expect("renamed");
+    let rows = store.list_owned_plans(&o("ann"), 10).await.expect("listed");
+    assert_eq!(rows[0].title.as_deref(), Some("Helsinki with Mum"));
+}

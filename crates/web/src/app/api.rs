@@ -109,6 +109,8 @@ pub(crate) struct PlanState {
 pub(crate) struct PlanListItem {
     /// Plan id.
     id: String,
+    /// What it is called: its owner's name for it, else "Helsinki, Finland — 3 days".
+    title: String,
     /// `made`, `making`, `cancelled` or `stopped` (failed, or cut by a restart).
     state: String,
     /// When it was made, started or stopped (RFC 3339, UTC).
@@ -215,6 +217,7 @@ pub(crate) async fn list_plans(
         plans
             .into_iter()
             .map(|p| PlanListItem {
+                title: p.heading(),
                 url: plan_url(&p.id),
                 id: p.id.into_string(),
                 state: p.state.as_str().to_owned(),
@@ -393,6 +396,40 @@ pub(crate) async fn regenerate_day(
         .rewrite_day(&user.id, &PlanId::from(id), day)
         .await?;
     Ok(PlanStarted::accepted(&job))
+}
+
+/// A plan's new name.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Rename {
+    /// At most 80 characters; empty gives the plan back its destination and length.
+    title: String,
+}
+
+/// Names one of the caller's finished plans.
+#[utoipa::path(
+    patch, path = "/api/plans/{id}", tag = "plans",
+    params(("id" = String, Path, description = "Plan id")),
+    request_body = Rename,
+    responses(
+        (status = 200, description = "The renamed plan", body = PlanDoc),
+        (status = 400, description = "The name is too long or has control characters", body = ErrorBody),
+        (status = 404, description = "No such plan of the caller's", body = ErrorBody),
+        (status = 409, description = "The plan is still being made", body = ErrorBody),
+    )
+)]
+pub(crate) async fn rename_plan(
+    State(web): State<Arc<WebApp>>,
+    user: User,
+    Path(id): Path<String>,
+    ApiJson(rename): ApiJson<Rename>,
+) -> Result<Response, WebError> {
+    let plan = web
+        .app
+        .planner()
+        .rename(&user.id, &PlanId::from(id), &rename.title)
+        .await?;
+    Ok(Json(&*plan).into_response())
 }
 
 /// A change to a finished plan. Days are 1-based, stops 0-based positions in their day.
@@ -694,7 +731,7 @@ struct ApiDoc;
 pub(crate) fn router() -> OpenApiRouter<Arc<WebApp>> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(create_plan, list_plans))
-        .routes(routes!(get_plan, delete_plan))
+        .routes(routes!(get_plan, delete_plan, rename_plan))
         .routes(routes!(restore_plan))
         .routes(routes!(plan_events))
         .routes(routes!(cancel_plan))

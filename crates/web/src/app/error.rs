@@ -369,6 +369,7 @@ fn invalid_code(invalid: Invalid) -> ErrorCode {
         Invalid::MissingLocation => ErrorCode::MissingLocation,
         Invalid::Input => ErrorCode::InvalidInput,
         Invalid::Edit => ErrorCode::EditRefused,
+        Invalid::PlanTitle => ErrorCode::InvalidTitle,
     }
 }
 

@@ -234,6 +234,27 @@ async fn delete_plan(
     }
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+struct RenameForm {
+    #[serde(default)]
+    title: String,
+}
+
+/// `POST /plans/{id}/rename`: back to My plans with the plan's new name (an empty one gives
+/// it back its destination and length).
+async fn rename_plan(
+    State(web): State<Arc<WebApp>>,
+    user: User,
+    Path(id): Path<String>,
+    Form(form): Form<RenameForm>,
+) -> Response {
+    let id = PlanId::from(id);
+    match web.app.planner().rename(&user.id, &id, &form.title).await {
+        Ok(_) => Redirect::to("/plans").into_response(),
+        Err(e) => error_page(&user, WebError::from(e)),
+    }
+}
+
 /// `POST /plans/{id}/restore`: the deleted plan is back.
 async fn restore_plan(
     State(web): State<Arc<WebApp>>,
@@ -286,7 +307,14 @@ async fn plans_page(
             };
             PlanItem {
                 url: plan_url(&p.id),
-                title: plan_heading(usize::from(p.days), &p.destination, &p.country),
+                title: p.heading(),
+                name: p.title.clone().unwrap_or_default(),
+                default_title: tripwright_domain::plan_heading(
+                    &p.destination,
+                    &p.country,
+                    usize::from(p.days),
+                ),
+                renamable: p.state == tripwright_app::planning::MyPlanState::Made,
                 created: p.at.format("%Y-%m-%d %H:%M UTC").to_string(),
                 created_iso: iso(p.at),
                 state,
@@ -383,14 +411,6 @@ enum Viewer<'a> {
     Shared(&'a str),
 }
 
-/// "Helsinki, Finland — 3 days": a plan's heading, and its row in My plans.
-fn plan_heading(plan_days: usize, city: &str, country: &str) -> String {
-    format!(
-        "{city}, {country} — {}",
-        tripwright_domain::plural(plan_days, "day", "days")
-    )
-}
-
 fn plan_page(web: &WebApp, user: &User, job: &PlanJob, viewer: Viewer<'_>) -> Response {
     let snap = job.snapshot();
     let owner = matches!(viewer, Viewer::Owner);
@@ -417,11 +437,17 @@ fn render_plan(
     let owner = matches!(viewer, Viewer::Owner);
     let running = snap.state == JobState::Running;
     let parts = &snap.parts;
-    let heading = plan_heading(
-        usize::from(job.request.days),
-        &job.destination.name,
-        &job.destination.country,
-    );
+    let heading = snap
+        .plan
+        .as_ref()
+        .and_then(|p| p.title.clone())
+        .unwrap_or_else(|| {
+            tripwright_domain::plan_heading(
+                &job.destination.name,
+                &job.destination.country,
+                usize::from(job.request.days),
+            )
+        });
     let map = map_data(
         parts.hotels.as_deref(),
         parts.itinerary.as_ref(),
@@ -580,6 +606,7 @@ pub(crate) fn router() -> Router<Arc<WebApp>> {
         .route("/plans/{id}", get(plan_view))
         .route("/plans/{id}/delete", axum::routing::post(delete_plan))
         .route("/plans/{id}/restore", axum::routing::post(restore_plan))
+        .route("/plans/{id}/rename", axum::routing::post(rename_plan))
         .route("/plans/{id}/live", get(plan_live))
         .route("/plans/{id}/{file}", get(plan_export))
         .route("/share/{token}", get(shared_view))

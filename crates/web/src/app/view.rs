@@ -226,6 +226,12 @@ impl PlannerPage {
 pub(crate) struct PlanItem {
     pub(crate) url: String,
     pub(crate) title: String,
+    /// The name its owner gave it ("" for none), for the rename box.
+    pub(crate) name: String,
+    /// Whether it can be renamed (a made plan).
+    pub(crate) renamable: bool,
+    /// What it is called without a name: "Helsinki, Finland — 3 days".
+    pub(crate) default_title: String,
     pub(crate) created: String,
     pub(crate) created_iso: String,
     /// `made`, `making`, `cancelled`, `stopped`.

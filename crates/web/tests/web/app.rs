@@ -193,6 +193,85 @@ async fn a_plan_walks_along_the_streets() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_plan_is_renamed_by_the_api_or_the_form_and_the_name_shows_everywhere() {
+    let mut b = browser().await;
+    let id = b.start_plan(&trip(1, "rename me")).await;
+    b.events(&id).await;
+    let a = b
+        .patch(
+            &format!("/api/plans/{id}"),
+            &json!({"title": "  Helsinki with Mum  "}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let plan = a.json();
+    assert_valid_plan(&plan);
+    assert_eq!(plan["title"], "Helsinki with Mum");
+    // My plans, the plan's page and the exports call it by its name.
+    let plans = b.get("/plans").await.text();
+    assert!(
+        plans.contains(&format!("<a href=\"/plans/{id}\">Helsinki with Mum</a>")),
+        "{plans}"
+    );
+    assert!(
+        plans.contains("value=\"Helsinki with Mum\""),
+        "the rename box holds the name"
+    );
+    let page = b.get(&format!("/plans/{id}")).await.text();
+    assert!(page.contains("Helsinki with Mum"), "{page}");
+    let md = b.get(&format!("/plans/{id}/export.md")).await.text();
+    assert!(md.starts_with("# Helsinki with Mum\n"), "{md}");
+    let list = b.get("/api/plans").await.json();
+    let row = list
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|p| p["id"] == id.as_str())
+        .expect("listed");
+    assert_eq!(row["title"], "Helsinki with Mum");
+
+    // Too long: refused with a sentence; nobody else can rename it.
+    let a = b
+        .patch(
+            &format!("/api/plans/{id}"),
+            &json!({"title": "x".repeat(81)}),
+        )
+        .await;
+    assert_eq!(a.status, 400);
+    assert_eq!(a.code(), "invalid_title");
+    assert_eq!(
+        a.message(),
+        "a plan's name has at most 80 characters (no control characters)"
+    );
+    let mut other = browser().await;
+    let a = other
+        .patch(&format!("/api/plans/{id}"), &json!({"title": "Mine now"}))
+        .await;
+    assert_eq!(a.status, 404);
+
+    // The form on My plans: an empty name gives it back its destination and length.
+    let a = b
+        .form(&format!("/plans/{id}/rename"), &[("title", "")], true)
+        .await;
+    assert_eq!(a.status, 303, "{}", a.text());
+    assert_eq!(a.header("location"), "/plans");
+    let plan = b.get(&format!("/api/plans/{id}")).await.json();
+    assert!(plan.get("title").is_none(), "{plan}");
+    let plans = b.get("/plans").await.text();
+    assert!(
+        plans.contains(&format!(
+            "<a href=\"/plans/{id}\">Helsinki, Finland — 1 day</a>"
+        )),
+        "{plans}"
+    );
+    // Without the CSRF token the form is refused.
+    let a = b
+        .form(&format!("/plans/{id}/rename"), &[("title", "x")], false)
+        .await;
+    assert_eq!(a.status, 403);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_finished_plan_is_edited_through_the_api_and_undone() {
     let mut b = browser().await;
     let id = b.start_plan(&trip(2, "museums")).await;
