@@ -96,6 +96,25 @@ describe('the planner page', () => {
     await page.close();
   });
 
+  test('a city without place data is told before planning, a known one is not', async () => {
+    const page = await ctx.newPage();
+    const problems = watchProblems(page);
+    await page.goto('/');
+    const notice = page.locator('#destination-notice');
+    // This server fetches places online (the Overpass stand-in): Tokyo would be fetched.
+    await page.locator('#destination').fill('Tokyo');
+    await notice.waitFor({ state: 'visible', timeout: 5_000 });
+    assert.equal(
+      await text(notice),
+      'This server has no place data for Tokyo, Japan yet: it will fetch its hotels and sights from OpenStreetMap while planning, which takes a little longer.',
+    );
+    await screenshot(page, 'planner-destination-notice');
+    await page.locator('#destination').fill('Helsinki');
+    await notice.waitFor({ state: 'hidden', timeout: 5_000 });
+    assert.deepEqual(problems.filter((p) => /Content Security Policy|Refused to|exception:/i.test(p)), []);
+    await page.close();
+  });
+
   test("the server's validation error is shown next to the form", async () => {
     const page = await ctx.newPage();
     await page.goto('/');

@@ -493,6 +493,41 @@ impl App {
         self.gazetteer.suggest(city, limit)
     }
 
+    /// The destination `query` names, where a plan for it would get its places (see
+    /// [`regions::Coverage`]), and, when it would have none, the places the store does know
+    /// ("Helsinki", "Rome, Italy"), for the user to pick instead.
+    ///
+    /// # Errors
+    /// An unknown destination, as [`App::months`].
+    pub async fn coverage(
+        &self,
+        query: &str,
+    ) -> Result<(Destination, regions::Coverage, Vec<String>), AppError> {
+        let dest = self.gazetteer.geocode(query)?;
+        let coverage = self.regions.coverage(&dest).await;
+        let known = if coverage == regions::Coverage::Stored {
+            Vec::new()
+        } else {
+            let mut known: Vec<String> = self
+                .store
+                .place_sources()
+                .await?
+                .into_iter()
+                .map(|s| {
+                    s.source
+                        .strip_prefix(regions::SOURCE_PREFIX)
+                        .or_else(|| s.source.strip_suffix(".osm.pbf"))
+                        .unwrap_or(&s.source)
+                        .to_owned()
+                })
+                .collect();
+            known.sort();
+            known.dedup();
+            known
+        };
+        Ok((dest, coverage, known))
+    }
+
     /// The destination `name` and its 12 months ranked.
     pub async fn months(&self, name: &str) -> Result<(Destination, Vec<MonthScore>), AppError> {
         let dest = self.gazetteer.geocode(name)?;

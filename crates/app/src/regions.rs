@@ -36,6 +36,28 @@ impl std::fmt::Display for FetchError {
     }
 }
 
+/// Where a plan for a destination gets its places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    /// The store has them (an imported extract or a city fetched before).
+    Stored,
+    /// The store has too few; they are fetched from OpenStreetMap when the plan is made.
+    Fetched,
+    /// The store has too few and online lookups are off: the plan has no hotels or stops.
+    None,
+}
+
+impl Coverage {
+    /// Its name in the API: `stored`, `fetched`, `none`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stored => "stored",
+            Self::Fetched => "fetched",
+            Self::None => "none",
+        }
+    }
+}
+
 /// Fewer sights than this within the planner's radius, and the destination's places are
 /// fetched: a handful of statues is not a city to plan.
 pub const MIN_SIGHTS: usize = 8;
@@ -100,6 +122,27 @@ impl OnDemand {
     /// town's centre is small, a capital's sights spread wider), within the planner's radius.
     pub fn radius_km(population: u64) -> f64 {
         (1.5 + (population as f64).sqrt() / 500.0).clamp(2.0, 5.0)
+    }
+
+    /// Where a plan for `dest` would get its places: from the store, fetched when it is
+    /// planned, or nowhere.
+    pub(crate) async fn coverage(&self, dest: &Destination) -> Coverage {
+        let sights = self
+            .places
+            .places_near(
+                GeoPoint::new(dest.lat, dest.lon),
+                self.radius_km,
+                &[PlaceCategory::Attraction, PlaceCategory::Artwork],
+            )
+            .await
+            .map_or(0, |s| s.len());
+        if sights >= MIN_SIGHTS {
+            Coverage::Stored
+        } else if self.online.lists_shops() {
+            Coverage::Fetched
+        } else {
+            Coverage::None
+        }
     }
 
     /// Makes sure the store knows `dest`'s places: when fewer than [`MIN_SIGHTS`] sights are

@@ -16,6 +16,44 @@ if (days && out) {
 
 suggestPlaces($('#destination'), $('#destination-suggestions'));
 
+// Before planning: whether this server has place data for the destination typed, said under
+// the field when it has not (the plan would be fetched, or have no hotels or stops).
+const destinationInput = $('#destination');
+const destinationNotice = $('#destination-notice');
+if (destinationInput && destinationNotice) {
+  let timer = null;
+  let asked = '';
+  const check = async () => {
+    const q = destinationInput.value.trim();
+    if (q === asked) return;
+    asked = q;
+    if (q.length < 2) {
+      destinationNotice.hidden = true;
+      return;
+    }
+    try {
+      const res = await fetch(`/api/destination?q=${encodeURIComponent(q)}`, {
+        headers: { Accept: 'application/json' },
+        credentials: 'same-origin',
+      });
+      const answer = res.ok ? await res.json() : null;
+      if (destinationInput.value.trim() !== q) return;
+      const notice = typeof answer?.notice === 'string' ? answer.notice : '';
+      destinationNotice.textContent = notice;
+      destinationNotice.dataset.places = answer?.places || '';
+      destinationNotice.hidden = !notice;
+    } catch {
+      // Offline: the form still plans, and says what it found.
+    }
+  };
+  destinationInput.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(check, 400);
+  });
+  destinationInput.addEventListener('change', check);
+  if (destinationInput.value.trim()) check();
+}
+
 const currency = $('#currency');
 currency?.addEventListener('blur', () => {
   currency.value = currency.value.trim().toUpperCase();

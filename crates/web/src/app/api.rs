@@ -693,6 +693,64 @@ pub(crate) async fn destinations(
     )
 }
 
+/// Where a plan for a destination would get its places.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct DestinationCoverage {
+    /// "City, Country", as found.
+    label: String,
+    /// `stored` (this server has its places), `fetched` (they are fetched from OpenStreetMap
+    /// while planning) or `none` (the plan would have no hotels or stops).
+    places: String,
+    /// What that means for the traveller, when it is not simply `stored`.
+    notice: Option<String>,
+}
+
+/// Query of a destination check.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub(crate) struct DestinationQuery {
+    /// The destination as typed.
+    q: String,
+}
+
+/// Whether this server can plan a destination with real places, before planning it.
+#[utoipa::path(
+    get, path = "/api/destination", tag = "planner",
+    params(DestinationQuery),
+    responses(
+        (status = 200, description = "Where its places would come from", body = DestinationCoverage),
+        (status = 400, description = "No such destination (`unknown_destination`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn destination(
+    State(web): State<Arc<WebApp>>,
+    Query(q): Query<DestinationQuery>,
+) -> Result<Json<DestinationCoverage>, WebError> {
+    let query: String = q.q.chars().take(200).collect();
+    let (dest, coverage, known) = web.app.coverage(&query).await?;
+    let label = format!("{}, {}", dest.name, dest.country);
+    let instead = match known.as_slice() {
+        [] => String::new(),
+        [one] => format!(" Try a city it has data for: {one}."),
+        many => format!(" Try a city it has data for: {}.", many.join(", ")),
+    };
+    let notice = match coverage {
+        tripwright_app::regions::Coverage::Stored => None,
+        tripwright_app::regions::Coverage::Fetched => Some(format!(
+            "This server has no place data for {label} yet: it will fetch its hotels and sights \
+             from OpenStreetMap while planning, which takes a little longer."
+        )),
+        tripwright_app::regions::Coverage::None => Some(format!(
+            "This server has no place data for {label} and cannot fetch any: the plan would \
+             have the weather and the best months, but no hotels, stops or street map.{instead}"
+        )),
+    };
+    Ok(Json(DestinationCoverage {
+        label,
+        places: coverage.as_str().to_owned(),
+        notice,
+    }))
+}
+
 /// The caller's CSRF token (and cookie, for a new caller).
 #[utoipa::path(
     get, path = "/api/session", tag = "planner",
@@ -741,6 +799,7 @@ pub(crate) fn router() -> OpenApiRouter<Arc<WebApp>> {
         .routes(routes!(plan_places))
         .routes(routes!(share_plan, unshare_plan))
         .routes(routes!(destinations))
+        .routes(routes!(destination))
         .routes(routes!(session_info))
         .routes(routes!(openapi_json))
         .merge(super::lists::api_routes())

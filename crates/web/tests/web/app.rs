@@ -272,6 +272,39 @@ async fn a_plan_is_renamed_by_the_api_or_the_form_and_the_name_shows_everywhere(
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_planner_says_before_planning_when_a_city_has_no_place_data() {
+    let mut b = Browser::on(base());
+    let a = b.get("/api/destination?q=helsinki").await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let known = a.json();
+    assert_eq!(known["label"], "Helsinki, Finland");
+    assert_eq!(known["places"], "stored");
+    assert_eq!(known["notice"], Value::Null);
+    // This test server has online lookups off: nothing can be fetched for Tokyo.
+    let a = b.get("/api/destination?q=Tokyo").await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let unknown = a.json();
+    assert_eq!(unknown["places"], "none");
+    assert_eq!(
+        unknown["notice"],
+        "This server has no place data for Tokyo, Japan and cannot fetch any: the plan would \
+         have the weather and the best months, but no hotels, stops or street map. Try a city \
+         it has data for: Helsinki."
+    );
+    let a = b.get("/api/destination?q=Xyzzyqq").await;
+    assert_eq!(a.status, 400);
+    assert_eq!(a.code(), "unknown_destination");
+    // The form has the place for it.
+    let page = b.get("/").await.text();
+    assert!(
+        page.contains(
+            "<p id=\"destination-notice\" class=\"field-notice\" role=\"status\" hidden></p>"
+        ),
+        "{page}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_finished_plan_is_edited_through_the_api_and_undone() {
     let mut b = browser().await;
     let id = b.start_plan(&trip(2, "museums")).await;
