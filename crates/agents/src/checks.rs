@@ -39,7 +39,7 @@ pub fn run_checks(
             grounded(plan, places, area_km),
             complete(plan),
             diverse(plan),
-            timing(plan),
+            timing(plan, walker.config()),
             opening_hours(plan),
             reachable(plan, walker),
         ]
@@ -177,9 +177,19 @@ fn diverse(plan: &Plan) -> Check {
     )
 }
 
-fn timing(plan: &Plan) -> Check {
+fn timing(plan: &Plan, cfg: &tripwright_config::PlannerConfig) -> Check {
     let mut problems = Vec::new();
+    let day_end = tripwright_domain::TimeOfDay::parse(&cfg.day_end);
     for d in &plan.itinerary.days {
+        // An edited day can run late: its last stop must end by the end of the day.
+        if let (Some(last), Some(end)) = (d.stops.last(), day_end)
+            && last.end > end
+        {
+            problems.push(format!(
+                "day {}: {} ends at {}, after the day's end at {end}",
+                d.day, last.name, last.end
+            ));
+        }
         for s in &d.stops {
             if s.start >= s.end {
                 problems.push(format!(
@@ -200,7 +210,10 @@ fn timing(plan: &Plan) -> Check {
     check(
         "timing",
         &problems,
-        "every stop starts before it ends, in chronological order".into(),
+        format!(
+            "every stop starts before it ends, in chronological order, by {}",
+            cfg.day_end
+        ),
     )
 }
 
@@ -329,6 +342,37 @@ mod tests {
             "../../export/tests/fixtures/helsinki_plan.json"
         ))
         .expect("the fixture is a plan")
+    }
+
+    #[test]
+    fn a_day_that_runs_past_its_end_fails_the_timing_check() {
+        let cfg = tripwright_config::PlannerConfig::default();
+        let mut plan = plan();
+        let timing = |plan: &Plan| {
+            run_checks(plan, &HashMap::new(), Walker::new(&cfg, None), 15.0)
+                .into_iter()
+                .find(|c| c.name == "timing")
+                .expect("a timing check")
+        };
+        let ok = timing(&plan);
+        assert!(ok.passed, "{ok:?}");
+        assert!(
+            ok.detail.ends_with(&format!("by {}", cfg.day_end)),
+            "{ok:?}"
+        );
+        // Dinner pushed to 21:30–23:00 (an added visit before it, say).
+        let dinner = plan.itinerary.days[0].stops.last_mut().expect("a dinner");
+        dinner.start = tripwright_domain::TimeOfDay::from_minutes(21 * 60 + 30);
+        dinner.end = tripwright_domain::TimeOfDay::from_minutes(23 * 60);
+        let late = timing(&plan);
+        assert!(!late.passed);
+        assert_eq!(
+            late.detail,
+            format!(
+                "day 1: Latitude 25 ends at 23:00, after the day's end at {}",
+                cfg.day_end
+            )
+        );
     }
 
     #[test]
