@@ -338,10 +338,7 @@ mod tests {
     use super::*;
 
     fn plan() -> Plan {
-        serde_json::from_str(include_str!(
-            "../../export/tests/fixtures/helsinki_plan.json"
-        ))
-        .expect("the fixture is a plan")
+        crate::fixture_plan()
     }
 
     #[test]

@@ -74,3 +74,12 @@ impl AgentError {
         }
     }
 }
+
+/// The Helsinki plan of the export tests, for tests of what reads or changes a plan.
+#[cfg(test)]
+pub(crate) fn fixture_plan() -> tripwright_domain::Plan {
+    serde_json::from_str(include_str!(
+        "../../export/tests/fixtures/helsinki_plan.json"
+    ))
+    .expect("the fixture is a plan")
+}

@@ -716,14 +716,7 @@ impl Orchestrator {
         if !plan.itinerary.days.iter().any(|d| d.day == day) {
             return Err(AgentError::NoSuchDay { day, days });
         }
-        let places = self
-            .places
-            .places_near(
-                plan.destination.point(),
-                self.config.planner.radius_km,
-                &ITINERARY_CATEGORIES,
-            )
-            .await?;
+        let places = self.places_of(plan).await?;
         let others: Vec<&str> = places.iter().map(|p| p.name.as_str()).collect();
         let inputs = day_inputs(&plan.itinerary, &places, Some(day));
         // A new seed and a warmer temperature: asking again should not give the same text.
@@ -753,14 +746,7 @@ impl Orchestrator {
     /// place, a place already in the plan), the store failing.
     pub async fn edit(&self, plan: &mut Plan, edit: &PlanEdit) -> Result<String, AgentError> {
         let base = plan_base(plan);
-        let places = self
-            .places
-            .places_near(
-                plan.destination.point(),
-                self.config.planner.radius_km,
-                &ITINERARY_CATEGORIES,
-            )
-            .await?;
+        let places = self.places_of(plan).await?;
         let streets = self.street_graph(base).await;
         let ctx = EditContext {
             base,
@@ -814,12 +800,7 @@ impl Orchestrator {
             .collect();
         let base = plan_base(plan);
         let mut found: Vec<Place> = self
-            .places
-            .places_near(
-                plan.destination.point(),
-                self.config.planner.radius_km,
-                &ITINERARY_CATEGORIES,
-            )
+            .places_of(plan)
             .await?
             .into_iter()
             .filter(|p| !used.contains(&p.id) && p.name.to_lowercase().contains(&wanted))
@@ -851,6 +832,19 @@ impl Orchestrator {
         let streets = self.street_graph(plan_base(plan)).await;
         let walker = Walker::new(&self.config.planner, streets.as_deref());
         Ok(run_checks(plan, &places, walker, area))
+    }
+
+    /// The places an itinerary may use around `plan`'s destination (sights, artworks,
+    /// eateries).
+    async fn places_of(&self, plan: &Plan) -> Result<Vec<Place>, AgentError> {
+        Ok(self
+            .places
+            .places_near(
+                plan.destination.point(),
+                self.config.planner.radius_km,
+                &ITINERARY_CATEGORIES,
+            )
+            .await?)
     }
 
     /// The street graph of the region around `p`, when there is one.

@@ -437,11 +437,7 @@ impl Planner {
         edit: &PlanEdit,
     ) -> Result<(Arc<Plan>, String), AppError> {
         let job = self.owned(owner, id).await?;
-        let current = match (job.state(), job.plan()) {
-            (JobState::Done, Some(plan)) => plan,
-            (JobState::Running, _) => return Err(AppError::PlanRunning),
-            _ => return Err(AppError::NotFound(Missing::Plan)),
-        };
+        let current = done_plan(&job)?;
         let mut edited = (*current).clone();
         let said = self.shared.orchestrator.edit(&mut edited, edit).await?;
         self.shared
@@ -510,11 +506,7 @@ impl Planner {
                 hint: None,
             })?;
         let job = self.owned(owner, id).await?;
-        let current = match (job.state(), job.plan()) {
-            (JobState::Done, Some(plan)) => plan,
-            (JobState::Running, _) => return Err(AppError::PlanRunning),
-            _ => return Err(AppError::NotFound(Missing::Plan)),
-        };
+        let current = done_plan(&job)?;
         let mut renamed = (*current).clone();
         renamed.title = title;
         self.shared.plans.save_owned_plan(owner, &renamed).await?;
@@ -799,6 +791,15 @@ async fn make_owned(
 }
 
 /// Rewrites day `day` of `plan` for `job`, saves it and ends the rewrite.
+/// The job's finished plan, to change: refused while it (or a day of it) is being written.
+fn done_plan(job: &PlanJob) -> Result<Arc<Plan>, AppError> {
+    match (job.state(), job.plan()) {
+        (JobState::Done, Some(plan)) => Ok(plan),
+        (JobState::Running, _) => Err(AppError::PlanRunning),
+        _ => Err(AppError::NotFound(Missing::Plan)),
+    }
+}
+
 async fn rewrite(shared: &Shared, job: Arc<PlanJob>, plan: Plan, day: u8) {
     let t = Instant::now();
     let mut new = plan.clone();

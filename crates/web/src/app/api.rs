@@ -507,6 +507,20 @@ pub(crate) struct Edited {
     plan: Value,
 }
 
+/// The answer to an edit or an undo.
+async fn edited(
+    web: &WebApp,
+    id: &PlanId,
+    plan: &tripwright_domain::Plan,
+    message: String,
+) -> Result<Json<Edited>, WebError> {
+    Ok(Json(Edited {
+        message,
+        undo: web.app.planner().edits(id).await?,
+        plan: serde_json::to_value(plan).map_err(|e| WebError::internal(e.to_string()))?,
+    }))
+}
+
 /// Changes a finished plan: remove, swap, move or add a stop. The days it touches are timed
 /// and walked again, the checks and the cost recomputed; the other stops keep their text.
 #[utoipa::path(
@@ -529,11 +543,7 @@ pub(crate) async fn edit_plan(
     let id = PlanId::from(id);
     let planner = web.app.planner();
     let (plan, message) = planner.edit(&user.id, &id, &edit.into()).await?;
-    Ok(Json(Edited {
-        message,
-        undo: planner.edits(&id).await?,
-        plan: serde_json::to_value(&*plan).map_err(|e| WebError::internal(e.to_string()))?,
-    }))
+    edited(&web, &id, &plan, message).await
 }
 
 /// Undoes the newest change to a plan.
@@ -555,11 +565,7 @@ pub(crate) async fn undo_edit(
     let id = PlanId::from(id);
     let planner = web.app.planner();
     let plan = planner.undo_edit(&user.id, &id).await?;
-    Ok(Json(Edited {
-        message: "Undone.".into(),
-        undo: planner.edits(&id).await?,
-        plan: serde_json::to_value(&*plan).map_err(|e| WebError::internal(e.to_string()))?,
-    }))
+    edited(&web, &id, &plan, "Undone.".into()).await
 }
 
 /// A place a plan can add.
