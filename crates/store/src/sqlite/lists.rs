@@ -258,7 +258,7 @@ impl SqliteStore {
         expected_version: Option<i64>,
     ) -> Result<TripList> {
         let notes_saved_at = change.notes.as_ref().map(|_| time_text(Utc::now()));
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write().await?;
         let row = owned_list_row(&mut tx, owner, id).await?;
         check_version(Entity::List, row.version, expected_version)?;
         sqlx::query(
@@ -286,7 +286,7 @@ impl ListStore for SqliteStore {
     ) -> Result<TripList> {
         validate_owner(owner)?;
         let title = validate_title(title)?;
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write().await?;
         if let Some(plan_id) = plan_id {
             let exists: Option<i64> =
                 sqlx::query_scalar("SELECT 1 FROM plans WHERE id = ? AND purge_at IS NULL")
@@ -425,7 +425,7 @@ impl ListStore for SqliteStore {
         let qty_home = quantity(AT_HOME, qty_home)?;
         let qty_take = quantity(TO_TAKE, qty_take)?;
         let key = name_key(&name);
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write().await?;
         owned_list_row(&mut tx, owner, list_id).await?;
         check_unique_name(&mut tx, list_id, &key, None).await?;
         let position: i64 = sqlx::query_scalar(
@@ -471,7 +471,7 @@ impl ListStore for SqliteStore {
         let qty_home = patch.qty_home.map(|q| quantity(AT_HOME, q)).transpose()?;
         let qty_take = patch.qty_take.map(|q| quantity(TO_TAKE, q)).transpose()?;
 
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write().await?;
         owned_list_row(&mut tx, owner, list_id).await?;
         let current = item_row(&mut tx, list_id, item_id).await?;
         check_version(Entity::Item, current.version, expected_version)?;
@@ -499,7 +499,7 @@ impl ListStore for SqliteStore {
 
     #[instrument(level = "debug", skip_all, fields(list_id = %list_id, item_id = %item_id))]
     async fn remove_item(&self, owner: &OwnerId, list_id: &ListId, item_id: &ItemId) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write().await?;
         owned_list_row(&mut tx, owner, list_id).await?;
         let done = sqlx::query("DELETE FROM list_items WHERE id = ? AND list_id = ?")
             .bind(item_id.as_str())
@@ -521,7 +521,7 @@ impl ListStore for SqliteStore {
         item_id: &ItemId,
         to: usize,
     ) -> Result<TripList> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write().await?;
         owned_list_row(&mut tx, owner, list_id).await?;
         let mut order: Vec<(String, i64)> = sqlx::query_as(
             "SELECT id, position FROM list_items WHERE list_id = ? ORDER BY position, rowid",

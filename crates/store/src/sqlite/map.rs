@@ -19,7 +19,7 @@ impl MapStore for SqliteStore {
         extent: BBox,
         features: &[MapFeature],
     ) -> Result<usize> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("DELETE FROM map_regions WHERE source = ?")
             .bind(source)
             .execute(&mut *tx)
@@ -134,7 +134,7 @@ impl MapStore for SqliteStore {
 
     #[instrument(level = "debug", skip(self))]
     async fn delete_map(&self, source: &str) -> Result<u64> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write().await?;
         let done = sqlx::query("DELETE FROM map_features WHERE source = ?")
             .bind(source)
             .execute(&mut *tx)

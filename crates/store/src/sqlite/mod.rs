@@ -106,6 +106,16 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// A write transaction that takes the write lock at once (`BEGIN IMMEDIATE`). A deferred
+    /// one that reads first and writes after fails at once with "database is locked" when
+    /// another connection wrote in between (a CLI import beside the server, another process),
+    /// whatever the busy timeout; an immediate one waits its turn for up to the timeout.
+    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn close(&self) -> Result<()> {

@@ -134,7 +134,7 @@ impl PlaceStore for SqliteStore {
             )));
         }
         let imported_at = time_text(Utc::now());
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write().await?;
         for p in places {
             let tags = serde_json::to_string(&p.tags).map_err(|e| {
                 StoreError::Invalid(format!("the tags of place {} cannot be encoded: {e}", p.id))
@@ -364,7 +364,7 @@ impl PlaceStore for SqliteStore {
 
     #[instrument(level = "debug", skip_all, fields(model, items = items.len()))]
     async fn save_embeddings(&self, model: &str, items: &[(PlaceId, u64, Vec<f32>)]) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write().await?;
         for (id, hash, vector) in items {
             sqlx::query(UPSERT_EMBEDDING)
                 .bind(id.as_str())

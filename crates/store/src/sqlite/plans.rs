@@ -186,7 +186,7 @@ impl PlanStore for SqliteStore {
         if new_token.trim().is_empty() {
             return Err(StoreError::Invalid("the new share token is empty".into()));
         }
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write().await?;
         let current: Option<Option<String>> =
             sqlx::query_scalar("SELECT share_token FROM plans WHERE id = ?")
                 .bind(plan_id.as_str())
@@ -222,7 +222,7 @@ impl PlanStore for SqliteStore {
 
     #[instrument(level = "debug", skip_all, fields(plan_id = %plan_id))]
     async fn revoke_share(&self, plan_id: &PlanId) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write().await?;
         let had: Option<Option<String>> =
             sqlx::query_scalar("SELECT share_token FROM plans WHERE id = ?")
                 .bind(plan_id.as_str())
@@ -264,7 +264,7 @@ impl PlanStore for SqliteStore {
     #[instrument(level = "debug", skip(self))]
     async fn delete_expired_plans(&self, now: DateTime<Utc>) -> Result<u64> {
         let now = time_text(now);
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write().await?;
         let plans = sqlx::query(
             "DELETE FROM plans WHERE (expires_at IS NOT NULL AND expires_at <= ?1) \
                  OR (purge_at IS NOT NULL AND purge_at <= ?1)",
@@ -330,7 +330,7 @@ impl PlanStore for SqliteStore {
         id: &PlanId,
         purge_at: DateTime<Utc>,
     ) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write().await?;
         let plan = sqlx::query(
             "UPDATE plans SET purge_at = ? WHERE id = ? AND owner = ? AND purge_at IS NULL",
         )
@@ -369,7 +369,7 @@ impl PlanStore for SqliteStore {
         edited: &Plan,
     ) -> Result<()> {
         let (before, after) = (encode_plan(previous)?, encode_plan(edited)?);
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write().await?;
         let done = sqlx::query(
             "UPDATE plans SET body = ? WHERE id = ? AND owner = ? AND purge_at IS NULL",
         )
@@ -410,7 +410,7 @@ impl PlanStore for SqliteStore {
 
     #[instrument(level = "debug", skip(self))]
     async fn undo_plan_edit(&self, owner: &OwnerId, id: &PlanId) -> Result<Option<Plan>> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write().await?;
         let newest: Option<(i64, String)> = sqlx::query_as(
             "SELECT v.version, v.body FROM plan_versions v JOIN plans p ON p.id = v.plan_id \
              WHERE v.plan_id = ? AND p.owner = ? AND p.purge_at IS NULL \

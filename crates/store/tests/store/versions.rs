@@ -112,3 +112,51 @@ async fn a_plans_name_is_in_its_summary() {
     let rows = store.list_owned_plans(&o("ann"), 10).await.expect("listed");
     assert_eq!(rows[0].title.as_deref(), Some("Helsinki with Mum"));
 }
+
+/// Two stores on one file (a CLI import beside the server, two processes): writes that read
+/// first and then write wait their turn instead of failing with "database is locked".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_stores_on_one_file_read_then_write_without_locking_each_other_out() {
+    use tripwright_store::{ItemPatch, ListStore};
+    let (dir, path) = crate::common::temp_path();
+    let a = crate::common::open(&path).await;
+    let b = crate::common::open(&path).await;
+    let list = a
+        .create_list(&o("ann"), "Trip", None)
+        .await
+        .expect("a list");
+    let item = a
+        .add_item(&o("ann"), &list.id, "Socks", 1, 1)
+        .await
+        .expect("an item");
+    let tick = |store: tripwright_store::SqliteStore, n: usize| {
+        let (list, item) = (list.id.clone(), item.id.clone());
+        tokio::spawn(async move {
+            for i in 0..n {
+                let patch = ItemPatch {
+                    taken: Some(i % 2 == 0),
+                    ..ItemPatch::default()
+                };
+                store
+                    .update_item(&o("ann"), &list, &item, &patch, None)
+                    .await
+                    .expect("no lock error");
+            }
+        })
+    };
+    let adds = {
+        let (b, list) = (b.clone(), list.id.clone());
+        tokio::spawn(async move {
+            for i in 0..60 {
+                b.add_item(&o("ann"), &list, &format!("Thing {i}"), 0, 1)
+                    .await
+                    .expect("no lock error");
+            }
+        })
+    };
+    let (x, y, z) = tokio::join!(tick(a.clone(), 60), tick(b.clone(), 60), adds);
+    x.expect("ticks on a");
+    y.expect("ticks on b");
+    z.expect("adds on b");
+    drop(dir);
+}
