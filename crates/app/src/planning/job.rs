@@ -303,6 +303,9 @@ pub struct PlanJob {
     pub started_at: chrono::DateTime<chrono::Utc>,
     inner: Mutex<Inner>,
     notify: watch::Sender<u64>,
+    /// Held while the plan is changed (an edit, an undo, a new name): two changes at once
+    /// would each start from the same plan, and the first would be lost.
+    pub(crate) changing: tokio::sync::Mutex<()>,
 }
 
 /// The agents still running when the plan stopped: stopped, with the time they ran.
@@ -360,6 +363,7 @@ impl PlanJob {
                 finished_at: None,
             }),
             notify: watch::channel(0).0,
+            changing: tokio::sync::Mutex::new(()),
         })
     }
 

@@ -437,6 +437,7 @@ impl Planner {
         edit: &PlanEdit,
     ) -> Result<(Arc<Plan>, String), AppError> {
         let job = self.owned(owner, id).await?;
+        let _one_at_a_time = job.changing.lock().await;
         let current = done_plan(&job)?;
         let mut edited = (*current).clone();
         let said = self.shared.orchestrator.edit(&mut edited, edit).await?;
@@ -454,6 +455,7 @@ impl Planner {
     /// [`AppError::Invalid`] when there is no edit to undo, as for [`Planner::edit`].
     pub async fn undo_edit(&self, owner: &OwnerId, id: &PlanId) -> Result<Arc<Plan>, AppError> {
         let job = self.owned(owner, id).await?;
+        let _one_at_a_time = job.changing.lock().await;
         if job.state() == JobState::Running {
             return Err(AppError::PlanRunning);
         }
@@ -506,6 +508,7 @@ impl Planner {
                 hint: None,
             })?;
         let job = self.owned(owner, id).await?;
+        let _one_at_a_time = job.changing.lock().await;
         let current = done_plan(&job)?;
         let mut renamed = (*current).clone();
         renamed.title = title;

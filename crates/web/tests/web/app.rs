@@ -305,6 +305,45 @@ async fn the_planner_says_before_planning_when_a_city_has_no_place_data() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn two_edits_at_once_both_count_and_both_undo() {
+    let mut b = browser().await;
+    let id = b.start_plan(&trip(1, "two tabs")).await;
+    b.events(&id).await;
+    let original = b.get(&format!("/api/plans/{id}")).await.json();
+    let stops = original["itinerary"]["days"][0]["stops"]
+        .as_array()
+        .expect("stops")
+        .len();
+    // A second tab of the same browser.
+    let mut tab = Browser::on(base());
+    tab.cookie.clone_from(&b.cookie);
+    tab.csrf.clone_from(&b.csrf);
+    let remove = json!({"op": "remove", "day": 1, "stop": 0});
+    let path = format!("/api/plans/{id}/edits");
+    let (one, two) = tokio::join!(b.post(&path, &remove), tab.post(&path, &remove));
+    assert_eq!(
+        (one.status, two.status),
+        (200, 200),
+        "{} {}",
+        one.text(),
+        two.text()
+    );
+    let plan = b.get(&format!("/api/plans/{id}")).await.json();
+    let left = plan["itinerary"]["days"][0]["stops"]
+        .as_array()
+        .expect("stops")
+        .len();
+    assert_eq!(left, stops - 2, "one of the two removals was lost");
+    for _ in 0..2 {
+        let a = b
+            .post(&format!("/api/plans/{id}/edits/undo"), &json!({}))
+            .await;
+        assert_eq!(a.status, 200, "{}", a.text());
+    }
+    assert_eq!(b.get(&format!("/api/plans/{id}")).await.json(), original);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_finished_plan_is_edited_through_the_api_and_undone() {
     let mut b = browser().await;
     let id = b.start_plan(&trip(2, "museums")).await;
