@@ -10,7 +10,7 @@ use tripwright_domain::{
     DayPlan, GeoPoint, OpeningHours, Place, PlaceCategory, PlaceId, Plan, Stop, StopKind, TimeOfDay,
 };
 
-use crate::itinerary::{is_activity, new_stop, visit_minutes};
+use crate::itinerary::{day_title, new_stop, round2, visit_minutes};
 use crate::streets::{Walker, stored_path};
 
 /// One change to a plan. Days are 1-based; stops are 0-based positions in their day.
@@ -340,23 +340,17 @@ pub fn retime_day(day: &mut DayPlan, base: GeoPoint, walker: Walker<'_>) {
         s.start = at;
         s.end = at.plus(minutes);
         s.walk_minutes = leg.minutes;
-        s.walk_km = (leg.km * 100.0).round() / 100.0;
+        s.walk_km = round2(leg.km);
         s.route = stored_path(&leg.path);
         pos = here;
         t = s.end;
     }
     let back = day.stops.last().map(|_| walker.leg(pos, base));
-    day.walk_km = ((day.stops.iter().map(|s| s.walk_km).sum::<f64>()
-        + back.as_ref().map_or(0.0, |b| b.km))
-        * 100.0)
-        .round()
-        / 100.0;
+    day.walk_km = round2(
+        day.stops.iter().map(|s| s.walk_km).sum::<f64>() + back.as_ref().map_or(0.0, |b| b.km),
+    );
     day.route_back = back.map(|b| stored_path(&b.path)).unwrap_or_default();
-    day.title = day
-        .stops
-        .iter()
-        .find(|s| is_activity(s.kind) && s.kind == StopKind::Sight)
-        .map_or_else(|| "A free day".to_owned(), |s| format!("Around {}", s.name));
+    day.title = day_title(&day.stops);
 }
 
 #[cfg(test)]

@@ -68,12 +68,6 @@ pub fn default_start_date(month: u8, today: NaiveDate) -> NaiveDate {
         .unwrap_or(today)
 }
 
-/// Minutes of walking for a straight-line distance, with the detour factor.
-pub fn walk_minutes(km_straight: f64, cfg: &PlannerConfig) -> (f64, u32) {
-    let km = km_straight * cfg.detour_factor;
-    (km, (km / cfg.walk_speed_kmh * 60.0).ceil() as u32)
-}
-
 /// Builds the itinerary.
 pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> ItineraryOutcome {
     let mut warnings = Vec::new();
@@ -141,10 +135,7 @@ pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> Itiner
             .map(|s| walker.leg(GeoPoint::new(s.lat, s.lon), input.base));
         let walk_km =
             stops.iter().map(|s| s.walk_km).sum::<f64>() + back.as_ref().map_or(0.0, |b| b.km);
-        let title = stops
-            .iter()
-            .find(|s| s.kind == StopKind::Sight)
-            .map_or_else(|| "A free day".to_owned(), |s| format!("Around {}", s.name));
+        let title = day_title(&stops);
         day_plans.push(DayPlan {
             day: (i + 1) as u8,
             date,
@@ -257,7 +248,15 @@ pub fn is_activity(kind: StopKind) -> bool {
     matches!(kind, StopKind::Sight | StopKind::Artwork)
 }
 
-fn round2(x: f64) -> f64 {
+/// A day's title from its stops: "Around Ateneum" (its first sight), or "A free day".
+pub(crate) fn day_title(stops: &[Stop]) -> String {
+    stops
+        .iter()
+        .find(|s| s.kind == StopKind::Sight)
+        .map_or_else(|| "A free day".to_owned(), |s| format!("Around {}", s.name))
+}
+
+pub(crate) fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
