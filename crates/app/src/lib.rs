@@ -222,6 +222,17 @@ pub struct Models {
     pub llm: Result<Arc<dyn LlmClient>, String>,
 }
 
+/// What [`App::import_region`] stored.
+#[derive(Debug)]
+pub struct RegionImport {
+    /// The source the places and the street map are stored under (`overpass: Rome, Italy`).
+    pub source: String,
+    /// Places stored.
+    pub places: usize,
+    /// Street map features stored (streets, paths, water, parks), or why there is none.
+    pub map: Result<usize, String>,
+}
+
 /// Everything the front ends use, loaded once. Cheap to share (`Arc<App>`).
 pub struct App {
     config: Arc<Config>,
@@ -343,16 +354,17 @@ impl App {
         let llm = models.llm.clone();
         let online =
             Arc::new(shops::online::Online::new(&config.online).map_err(AppError::Startup)?);
-        let on_demand = regions::OnDemand::new(
-            Arc::clone(&online),
-            Arc::clone(&store) as Arc<dyn tripwright_store::PlaceStore>,
-            Arc::clone(&store) as Arc<dyn tripwright_store::CacheStore>,
-            config.planner.radius_km,
-        );
         let street_map = Arc::new(streets::StreetMap::new(
             Arc::clone(&store) as Arc<dyn tripwright_store::MapStore>,
             &config.web.font_dirs,
         ));
+        let on_demand = regions::OnDemand::new(
+            Arc::clone(&online),
+            Arc::clone(&store) as Arc<dyn tripwright_store::PlaceStore>,
+            Arc::clone(&store) as Arc<dyn tripwright_store::CacheStore>,
+            Arc::clone(&street_map),
+            config.planner.radius_km,
+        );
         let orchestrator = Arc::new(Orchestrator::new(
             Arc::clone(&config),
             Agents {
@@ -422,7 +434,7 @@ impl App {
     /// Fetches the places of `query` (a city, "City, Country") within `radius_km` (default:
     /// 2–5 km by population) from OpenStreetMap's Overpass and stores them, for offline use
     /// later; importing a region again replaces its places. Returns the region's source name
-    /// (what [`App::regions`] lists) and the places stored.
+    /// (what [`App::regions`] lists), the places stored and the street map fetched with them.
     ///
     /// # Errors
     /// An unknown place, a radius outside 0.5–25 km, no Overpass configured, or its failure.
@@ -430,19 +442,23 @@ impl App {
         &self,
         query: &str,
         radius_km: Option<f64>,
-    ) -> Result<(String, usize), AppError> {
+    ) -> Result<RegionImport, AppError> {
         let dest = self.gazetteer.geocode(query)?;
         let radius = match radius_km {
             None => regions::OnDemand::radius_km(dest.population),
             Some(r) => shops::parse_radius(Some(&r.to_string()))?,
         };
-        let stored = self.regions.fetch(&dest, radius).await.map_err(|e| {
+        let fetched = self.regions.fetch(&dest, radius).await.map_err(|e| {
             AppError::Online(format!(
                 "the places of {}, {} could not be fetched: {e}",
                 dest.name, dest.country
             ))
         })?;
-        Ok((regions::source_of(&dest), stored))
+        Ok(RegionImport {
+            source: regions::source_of(&dest),
+            places: fetched.places,
+            map: fetched.map,
+        })
     }
 
     /// Where the stored places came from (extracts and fetched regions), newest first.
@@ -450,9 +466,12 @@ impl App {
         Ok(self.store.place_sources().await?)
     }
 
-    /// Removes the places of one source (as [`App::regions`] names it); how many.
+    /// Removes the places and the street map of one source (as [`App::regions`] names it);
+    /// how many places.
     pub async fn remove_region(&self, source: &str) -> Result<u64, AppError> {
-        Ok(self.store.delete_places_from(source).await?)
+        let places = self.store.delete_places_from(source).await?;
+        self.streets.remove(source).await?;
+        Ok(places)
     }
 
     /// The street map: basemap tiles and walking graphs.

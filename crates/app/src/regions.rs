@@ -7,10 +7,11 @@
 
 use std::sync::Arc;
 
-use tripwright_domain::{Destination, GeoPoint, PlaceCategory};
+use tripwright_domain::{BBox, Destination, GeoPoint, PlaceCategory};
 use tripwright_store::{CacheStore, PlaceStore};
 
-use crate::shops::online::{Online, OnlineError};
+use crate::shops::online::{MAX_MAP_RADIUS_KM, Online, OnlineError};
+use crate::streets::StreetMap;
 
 /// Why a destination's places could not be fetched.
 #[derive(Debug)]
@@ -93,12 +94,23 @@ impl tripwright_agents::encyclopedia::Encyclopedia for Wikipedia {
     }
 }
 
+/// What [`OnDemand::fetch`] stored.
+#[derive(Debug)]
+pub(crate) struct Fetched {
+    /// Places stored.
+    pub(crate) places: usize,
+    /// Street map features stored, or why there is no street map (the walks then follow
+    /// straight lines, and the plan's `reachable` check says so).
+    pub(crate) map: Result<usize, String>,
+}
+
 /// Fetches a destination's places when the store has too few.
 #[derive(Clone)]
 pub(crate) struct OnDemand {
     online: Arc<Online>,
     places: Arc<dyn PlaceStore>,
     cache: Arc<dyn CacheStore>,
+    streets: Arc<StreetMap>,
     /// The planner's radius: sights are looked for within it.
     radius_km: f64,
 }
@@ -108,12 +120,14 @@ impl OnDemand {
         online: Arc<Online>,
         places: Arc<dyn PlaceStore>,
         cache: Arc<dyn CacheStore>,
+        streets: Arc<StreetMap>,
         radius_km: f64,
     ) -> Self {
         Self {
             online,
             places,
             cache,
+            streets,
             radius_km,
         }
     }
@@ -179,7 +193,7 @@ impl OnDemand {
             "`tripwright import region \"{}, {}\"` where there is internet, or `tripwright import osm FILE.osm.pbf`",
             dest.name, dest.country
         );
-        self.fetch(dest, radius).await.map_err(|e| match e {
+        self.fetch(dest, radius).await.map(|f| f.places).map_err(|e| match e {
             FetchError::Online(OnlineError::Unreachable(_)) => format!(
                 "no place data for {}, and OpenStreetMap could not be reached: the plan has no hotels or stops. Whoever runs this server can import the region with {import}",
                 dest.name
@@ -193,15 +207,17 @@ impl OnDemand {
     }
 
     /// Fetches `dest`'s places within `radius_km` and stores them under [`source_of`] (a
-    /// region imported again replaces its places); returns how many were stored.
+    /// region imported again replaces its places), then the street map of the same area (at
+    /// most [`MAX_MAP_RADIUS_KM`] from the centre) under the same source. A street map that
+    /// could not be fetched leaves the places stored.
     ///
     /// # Errors
-    /// Overpass is off or failed, or the store could not take them.
+    /// Overpass is off or failed, or the store could not take the places.
     pub(crate) async fn fetch(
         &self,
         dest: &Destination,
         radius_km: f64,
-    ) -> Result<usize, FetchError> {
+    ) -> Result<Fetched, FetchError> {
         if let Some(why) = self.online.overpass_off() {
             return Err(FetchError::Off(why));
         }
@@ -213,7 +229,10 @@ impl OnDemand {
             .await
             .map_err(FetchError::Online)?;
         if places.is_empty() {
-            return Ok(0);
+            return Ok(Fetched {
+                places: 0,
+                map: Ok(0),
+            });
         }
         let source = source_of(dest);
         let store = |e: tripwright_store::StoreError| FetchError::Store(e.to_string());
@@ -221,16 +240,103 @@ impl OnDemand {
             .delete_places_from(&source)
             .await
             .map_err(store)?;
-        self.places
+        let stored = self
+            .places
             .upsert_places(&source, &places)
             .await
-            .map_err(store)
+            .map_err(store)?;
+        let extent = map_extent(center, radius_km, &places);
+        tracing::info!(destination = %dest.name, ?extent, "fetching the street map from OpenStreetMap");
+        let map = match self.online.street_map(extent).await {
+            Ok(map) => self
+                .streets
+                .replace(&source, extent, &map.features)
+                .await
+                .map_err(|e| format!("the street map could not be stored: {e}")),
+            Err(e) => Err(format!("OpenStreetMap (Overpass) failed: {e}")),
+        };
+        if let Err(e) = &map {
+            tracing::warn!(destination = %dest.name, error = %e, "no street map: walks follow straight lines");
+        }
+        Ok(Fetched {
+            places: stored,
+            map,
+        })
+    }
+}
+
+/// Walks start this far outside the box of the sights and hotels at most, km.
+const MAP_MARGIN_KM: f64 = 0.5;
+
+/// The box whose street map is fetched with `places`: around the sights and hotels (where the
+/// walks go) with a margin, within `radius_km` and [`MAX_MAP_RADIUS_KM`] of `center`.
+fn map_extent(center: GeoPoint, radius_km: f64, places: &[tripwright_domain::Place]) -> BBox {
+    let limit = BBox::around_km(center, radius_km.min(MAX_MAP_RADIUS_KM));
+    let visited: Vec<GeoPoint> = places
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.category,
+                PlaceCategory::Attraction | PlaceCategory::Artwork | PlaceCategory::Hotel
+            )
+        })
+        .map(tripwright_domain::Place::point)
+        .filter(|p| limit.contains(*p))
+        .collect();
+    let Some(around) = BBox::around(&visited) else {
+        return limit;
+    };
+    let margin = BBox::around_km(GeoPoint::new(around.min_lat, around.min_lon), MAP_MARGIN_KM);
+    let (dlat, dlon) = (
+        margin.max_lat - around.min_lat,
+        margin.max_lon - around.min_lon,
+    );
+    BBox {
+        min_lat: (around.min_lat - dlat).max(limit.min_lat),
+        min_lon: (around.min_lon - dlon).max(limit.min_lon),
+        max_lat: (around.max_lat + dlat).min(limit.max_lat),
+        max_lon: (around.max_lon + dlon).min(limit.max_lon),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_street_map_covers_the_sights_and_hotels_within_the_limit() {
+        let center = GeoPoint::new(41.8919, 12.5113);
+        let place = |category, lat, lon| tripwright_domain::Place {
+            id: tripwright_domain::PlaceId::osm("node", 1),
+            name: "p".into(),
+            category,
+            kind: "museum".into(),
+            lat,
+            lon,
+            opening_hours: None,
+            tags: Default::default(),
+        };
+        let places = [
+            place(PlaceCategory::Attraction, 41.8902, 12.4922),
+            place(PlaceCategory::Hotel, 41.9009, 12.4725),
+            // Restaurants and far sights do not widen it.
+            place(PlaceCategory::Food, 41.95, 12.60),
+            place(PlaceCategory::Attraction, 42.5, 12.5),
+        ];
+        let b = map_extent(center, 5.0, &places);
+        assert!(
+            b.contains(GeoPoint::new(41.8902, 12.4922))
+                && b.contains(GeoPoint::new(41.9009, 12.4725))
+        );
+        assert!((b.min_lon - (12.4725 - 0.006)).abs() < 0.001, "{b:?}");
+        assert!(!b.contains(GeoPoint::new(41.95, 12.60)));
+        // Within 4 km of the centre whatever the radius; the whole box without places.
+        assert_eq!(
+            map_extent(center, 9.0, &[]),
+            BBox::around_km(center, MAX_MAP_RADIUS_KM)
+        );
+        assert_eq!(map_extent(center, 2.0, &[]), BBox::around_km(center, 2.0));
+    }
 
     #[test]
     fn the_area_grows_with_the_population_within_bounds() {

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::RwLock;
-use tripwright_domain::{GeoPoint, MapLayer};
+use tripwright_domain::{BBox, GeoPoint, MapFeature, MapLayer};
 use tripwright_map::route::StreetGraph;
 use tripwright_map::tiles::{self, Renderer, TileId};
 use tripwright_store::{MapRegion, MapStore};
@@ -76,6 +76,31 @@ impl StreetMap {
         if let Ok(mut tiles) = self.tiles.lock() {
             tiles.clear();
         }
+    }
+
+    /// Stores `features` as the street map of `source` over `extent` (replacing what it had;
+    /// none removes it), and forgets what was drawn; how many features.
+    pub async fn replace(
+        &self,
+        source: &str,
+        extent: BBox,
+        features: &[MapFeature],
+    ) -> Result<usize, AppError> {
+        let stored = if features.is_empty() {
+            self.store.delete_map(source).await?;
+            0
+        } else {
+            self.store.replace_map(source, extent, features).await?
+        };
+        self.invalidate().await;
+        Ok(stored)
+    }
+
+    /// Removes the street map of `source`; how many features.
+    pub async fn remove(&self, source: &str) -> Result<u64, AppError> {
+        let removed = self.store.delete_map(source).await?;
+        self.invalidate().await;
+        Ok(removed)
     }
 
     /// The tile `z`/`x`/`y`, or `None` when no such tile is drawn (outside the grid, or a

@@ -108,7 +108,7 @@ struct AreaRelation {
     ways: Vec<i64>,
 }
 
-/// A way kept by the second pass.
+/// A way kept for drawing.
 struct KeptWay {
     layer: MapLayer,
     class: String,
@@ -119,6 +119,158 @@ struct KeptWay {
 
 fn name_of<'a>(mut tags: impl Iterator<Item = (&'a str, &'a str)>) -> Option<String> {
     tags.find(|(k, _)| *k == "name").map(|(_, v)| v.to_owned())
+}
+
+/// Builds a street map from OpenStreetMap elements given in three rounds, as a `.osm.pbf`
+/// extract or an Overpass answer holds them: every relation first, then every way, then every
+/// node (only the nodes of kept ways are remembered).
+#[derive(Default)]
+pub struct MapBuilder {
+    relations: Vec<AreaRelation>,
+    members: HashSet<i64>,
+    kept: Vec<KeptWay>,
+    member_refs: HashMap<i64, Vec<i64>>,
+    coast: Vec<Vec<i64>>,
+    needed: HashSet<i64>,
+    coords: HashMap<i64, GeoPoint>,
+}
+
+impl MapBuilder {
+    /// A relation with its member ways' ids: kept when it is a multipolygon the map draws.
+    pub fn relation<'a>(
+        &mut self,
+        tags: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+        member_ways: impl Iterator<Item = i64>,
+    ) {
+        let is_multipolygon = tags
+            .clone()
+            .any(|(k, v)| k == "type" && v == "multipolygon");
+        let Some((layer, class, _)) = classify(tags.clone()) else {
+            return;
+        };
+        if !is_multipolygon || !layer.is_area() {
+            return;
+        }
+        let ways: Vec<i64> = member_ways.collect();
+        self.members.extend(ways.iter().copied());
+        self.relations.push(AreaRelation {
+            layer,
+            class,
+            name: name_of(tags),
+            ways,
+        });
+    }
+
+    /// A way with its node ids: kept when the map draws it, when it is part of a kept relation
+    /// or when it is coastline. All relations must have been given first.
+    pub fn way<'a>(
+        &mut self,
+        id: i64,
+        tags: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+        refs: impl Iterator<Item = i64>,
+    ) {
+        let is_member = self.members.contains(&id);
+        let is_coast = tags
+            .clone()
+            .any(|(k, v)| k == "natural" && v == "coastline");
+        let class = classify(tags.clone());
+        if class.is_none() && !is_member && !is_coast {
+            return;
+        }
+        let refs: Vec<i64> = refs.collect();
+        self.needed.extend(refs.iter().copied());
+        if is_member {
+            self.member_refs.insert(id, refs.clone());
+        }
+        if is_coast {
+            self.coast.push(refs.clone());
+        }
+        if let Some((layer, class, walkable)) = class {
+            // An area needs a closed way; an open one tagged as an area is a broken outline.
+            if layer.is_area() && (refs.len() < 4 || refs.first() != refs.last()) {
+                return;
+            }
+            self.kept.push(KeptWay {
+                layer,
+                class,
+                name: name_of(tags),
+                walkable,
+                refs,
+            });
+        }
+    }
+
+    /// A node: remembered when a kept way uses it.
+    pub fn node(&mut self, id: i64, p: GeoPoint) {
+        if self.needed.contains(&id) {
+            self.coords.insert(id, p);
+        }
+    }
+
+    /// The features, with the sea built from the coastline within `extent` (where the data is
+    /// complete: the whole extract, or the box an Overpass query asked for).
+    pub fn finish(self, extent: Option<BBox>) -> MapImport {
+        let coords = self.coords;
+        let mut import = MapImport {
+            extent,
+            ..MapImport::default()
+        };
+        for way in self.kept {
+            // Nodes outside a clipped extract are left out of the line (or ring).
+            let (points, nodes): (Vec<GeoPoint>, Vec<i64>) = way
+                .refs
+                .iter()
+                .filter_map(|id| coords.get(id).map(|p| (*p, *id)))
+                .unzip();
+            if points.len() < 2 {
+                continue;
+            }
+            let is_road = way.layer == MapLayer::Road;
+            import.features.push(MapFeature {
+                layer: way.layer,
+                class: way.class,
+                name: way.name,
+                rings: vec![points],
+                nodes: if is_road { nodes } else { Vec::new() },
+                walkable: way.walkable,
+            });
+        }
+        for rel in self.relations {
+            let parts = rel
+                .ways
+                .iter()
+                .filter_map(|id| self.member_refs.get(id).cloned())
+                .collect();
+            let rings: Vec<Vec<GeoPoint>> = join(parts, true)
+                .into_iter()
+                .filter_map(|ring| ring.iter().map(|id| coords.get(id).copied()).collect())
+                .collect();
+            if !rings.is_empty() {
+                import.features.push(MapFeature {
+                    layer: rel.layer,
+                    class: rel.class,
+                    name: rel.name,
+                    rings,
+                    nodes: Vec::new(),
+                    walkable: false,
+                });
+            }
+        }
+        if let Some(extent) = extent {
+            let chains: Vec<Vec<GeoPoint>> = join(self.coast, false)
+                .into_iter()
+                .map(|c| {
+                    c.iter()
+                        .filter_map(|id| coords.get(id).copied())
+                        .collect::<Vec<_>>()
+                })
+                .flat_map(|c| clip_chain(&c, &extent))
+                .filter(|c| c.len() >= 2)
+                .collect();
+            import.features.extend(sea_areas(&chains, extent));
+        }
+        import
+    }
 }
 
 /// Reads the street map of the `.osm.pbf` extract at `path` (see the module documentation).
@@ -139,81 +291,29 @@ pub fn import_map(path: &Path) -> Result<MapImport, OsmError> {
         })?;
         Ok(ElementReader::new(std::io::BufReader::new(file)))
     };
-
+    let mut map = MapBuilder::default();
     // 1. Area relations and their member ways.
-    let mut relations = Vec::new();
     reader()?
         .for_each(|element| {
-            let Element::Relation(rel) = element else {
-                return;
-            };
-            let is_multipolygon = rel.tags().any(|(k, v)| k == "type" && v == "multipolygon");
-            let Some((layer, class, _)) = classify(rel.tags()) else {
-                return;
-            };
-            if !is_multipolygon || !layer.is_area() {
-                return;
+            if let Element::Relation(rel) = element {
+                map.relation(
+                    rel.tags(),
+                    rel.members()
+                        .filter(|m| m.member_type == RelMemberType::Way)
+                        .map(|m| m.member_id),
+                );
             }
-            let ways = rel
-                .members()
-                .filter(|m| m.member_type == RelMemberType::Way)
-                .map(|m| m.member_id)
-                .collect();
-            relations.push(AreaRelation {
-                layer,
-                class,
-                name: name_of(rel.tags()),
-                ways,
-            });
         })
         .map_err(parse_error)?;
-    let members: HashSet<i64> = relations
-        .iter()
-        .flat_map(|r| r.ways.iter().copied())
-        .collect();
-
     // 2. The ways drawn, the relations' members and the coastline.
-    let mut kept = Vec::new();
-    let mut member_refs: HashMap<i64, Vec<i64>> = HashMap::new();
-    let mut coast = Vec::new();
-    let mut needed: HashSet<i64> = HashSet::new();
     reader()?
         .for_each(|element| {
-            let Element::Way(way) = element else {
-                return;
-            };
-            let is_member = members.contains(&way.id());
-            let is_coast = way.tags().any(|(k, v)| k == "natural" && v == "coastline");
-            let class = classify(way.tags());
-            if class.is_none() && !is_member && !is_coast {
-                return;
-            }
-            let refs: Vec<i64> = way.refs().collect();
-            needed.extend(refs.iter().copied());
-            if is_member {
-                member_refs.insert(way.id(), refs.clone());
-            }
-            if is_coast {
-                coast.push(refs.clone());
-            }
-            if let Some((layer, class, walkable)) = class {
-                // An area needs a closed way; an open one tagged as an area is a broken outline.
-                if layer.is_area() && (refs.len() < 4 || refs.first() != refs.last()) {
-                    return;
-                }
-                kept.push(KeptWay {
-                    layer,
-                    class,
-                    name: name_of(way.tags()),
-                    walkable,
-                    refs,
-                });
+            if let Element::Way(way) = element {
+                map.way(way.id(), way.tags(), way.refs());
             }
         })
         .map_err(parse_error)?;
-
     // 3. Coordinates of the nodes used, and the extent of the whole file.
-    let mut coords: HashMap<i64, GeoPoint> = HashMap::with_capacity(needed.len());
     let mut extent: Option<BBox> = None;
     reader()?
         .for_each(|element| {
@@ -226,70 +326,82 @@ pub fn import_map(path: &Path) -> Result<MapImport, OsmError> {
                 Some(b) => b.include(p),
                 None => extent = BBox::around([&p]),
             }
-            if needed.contains(&id) {
-                coords.insert(id, p);
-            }
+            map.node(id, p);
         })
         .map_err(parse_error)?;
+    Ok(map.finish(extent))
+}
 
-    let mut import = MapImport {
-        extent,
-        ..MapImport::default()
-    };
-    for way in kept {
-        // Nodes outside a clipped extract are left out of the line (or ring).
-        let (points, nodes): (Vec<GeoPoint>, Vec<i64>) = way
-            .refs
-            .iter()
-            .filter_map(|id| coords.get(id).map(|p| (*p, *id)))
-            .unzip();
-        if points.len() < 2 {
+/// The parts of `chain` inside `b`, cut where it crosses the border (at the crossing points),
+/// so that a coastline running on beyond the box still starts and ends on its border.
+fn clip_chain(chain: &[GeoPoint], b: &BBox) -> Vec<Vec<GeoPoint>> {
+    if chain.iter().all(|p| b.contains(*p)) {
+        return vec![chain.to_vec()];
+    }
+    let mut parts = Vec::new();
+    let mut current: Vec<GeoPoint> = Vec::new();
+    for w in chain.windows(2) {
+        let Some((s, e)) = clip_segment(w[0], w[1], b) else {
+            if current.len() >= 2 {
+                parts.push(std::mem::take(&mut current));
+            }
+            current.clear();
             continue;
+        };
+        if current.last() != Some(&s) {
+            if current.len() >= 2 {
+                parts.push(std::mem::take(&mut current));
+            }
+            current = vec![s];
         }
-        let is_road = way.layer == MapLayer::Road;
-        import.features.push(MapFeature {
-            layer: way.layer,
-            class: way.class,
-            name: way.name,
-            rings: vec![points],
-            nodes: if is_road { nodes } else { Vec::new() },
-            walkable: way.walkable,
-        });
-    }
-    for rel in relations {
-        let parts = rel
-            .ways
-            .iter()
-            .filter_map(|id| member_refs.get(id).cloned())
-            .collect();
-        let rings: Vec<Vec<GeoPoint>> = join(parts, true)
-            .into_iter()
-            .filter_map(|ring| ring.iter().map(|id| coords.get(id).copied()).collect())
-            .collect();
-        if !rings.is_empty() {
-            import.features.push(MapFeature {
-                layer: rel.layer,
-                class: rel.class,
-                name: rel.name,
-                rings,
-                nodes: Vec::new(),
-                walkable: false,
-            });
+        current.push(e);
+        if e != w[1] {
+            // It leaves the box here.
+            parts.push(std::mem::take(&mut current));
         }
     }
-    if let Some(extent) = extent {
-        let chains: Vec<Vec<GeoPoint>> = join(coast, false)
-            .into_iter()
-            .map(|c| {
-                c.iter()
-                    .filter_map(|id| coords.get(id).copied())
-                    .collect::<Vec<_>>()
-            })
-            .filter(|c| c.len() >= 2)
-            .collect();
-        import.features.extend(sea_areas(&chains, extent));
+    if current.len() >= 2 {
+        parts.push(current);
     }
-    Ok(import)
+    parts
+}
+
+/// The part of the segment `a`–`c` inside `b` (Liang–Barsky), if any.
+fn clip_segment(a: GeoPoint, c: GeoPoint, b: &BBox) -> Option<(GeoPoint, GeoPoint)> {
+    let (dx, dy) = (c.lon - a.lon, c.lat - a.lat);
+    let (mut t0, mut t1) = (0.0_f64, 1.0_f64);
+    for (p, q) in [
+        (-dx, a.lon - b.min_lon),
+        (dx, b.max_lon - a.lon),
+        (-dy, a.lat - b.min_lat),
+        (dy, b.max_lat - a.lat),
+    ] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return None;
+            }
+        } else {
+            let r = q / p;
+            if p < 0.0 {
+                t0 = t0.max(r);
+            } else {
+                t1 = t1.min(r);
+            }
+        }
+    }
+    if t0 > t1 {
+        return None;
+    }
+    let at = |t: f64| {
+        if t == 0.0 {
+            a
+        } else if t == 1.0 {
+            c
+        } else {
+            GeoPoint::new(a.lat + t * dy, a.lon + t * dx)
+        }
+    };
+    Some((at(t0), at(t1)))
 }
 
 /// Joins ways (node id lists) that share end nodes into longer lines. With `closed_only`, only
@@ -535,6 +647,34 @@ mod tests {
         assert!(inside(GeoPoint::new(0.6, 0.1), ring), "west of the land");
         assert!(inside(GeoPoint::new(0.6, 0.9), ring), "east of the land");
         assert!(!inside(GeoPoint::new(0.6, 0.5), ring), "the peninsula");
+    }
+
+    #[test]
+    fn a_coast_running_on_beyond_the_box_is_cut_at_its_border() {
+        // From outside in the west to outside in the east, leaving and re-entering the
+        // south edge on the way.
+        let coast = [
+            GeoPoint::new(0.5, -0.5),
+            GeoPoint::new(0.5, 0.3),
+            GeoPoint::new(-0.5, 0.5),
+            GeoPoint::new(0.5, 0.7),
+            GeoPoint::new(0.5, 1.5),
+        ];
+        let parts = clip_chain(&coast, &b());
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert_eq!(parts[0][0], GeoPoint::new(0.5, 0.0));
+        assert_eq!(parts[1][parts[1].len() - 1], GeoPoint::new(0.5, 1.0));
+        for p in parts.iter().flatten() {
+            assert!(b().contains(*p), "{p:?} is inside");
+        }
+        // The sea closed from the parts lies south, except the land dipping into it.
+        let features = sea_areas(&parts, b());
+        let ring = &features[0].rings[0];
+        assert!(inside(GeoPoint::new(0.2, 0.1), ring));
+        assert!(!inside(GeoPoint::new(0.8, 0.5), ring));
+        // A chain wholly inside is kept whole; one wholly outside disappears.
+        assert_eq!(clip_chain(&coast[1..2], &b()).len(), 1);
+        assert!(clip_chain(&[GeoPoint::new(2.0, 2.0), GeoPoint::new(3.0, 3.0)], &b()).is_empty());
     }
 
     #[test]

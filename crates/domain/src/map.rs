@@ -117,6 +117,19 @@ impl BBox {
         Some(b)
     }
 
+    /// The box reaching `km` north, south, east and west of `center` (not across the
+    /// antimeridian or a pole: clamped to the valid range).
+    pub fn around_km(center: GeoPoint, km: f64) -> Self {
+        let dlat = km / 111.32;
+        let dlon = km / (111.32 * center.lat.to_radians().cos().max(0.01));
+        Self {
+            min_lat: (center.lat - dlat).max(-90.0),
+            min_lon: (center.lon - dlon).max(-180.0),
+            max_lat: (center.lat + dlat).min(90.0),
+            max_lon: (center.lon + dlon).min(180.0),
+        }
+    }
+
     /// Grows the box to hold `p`.
     pub fn include(&mut self, p: GeoPoint) {
         self.min_lat = self.min_lat.min(p.lat);

@@ -405,8 +405,19 @@ async fn import_region(
     let (app, _) = App::load(config, secrets).await?;
     let result = app.import_region(place, radius).await;
     app.close().await?;
-    let (source, stored) = result?;
-    println!("{stored} places stored as \"{source}\"; plans for it now work offline.");
+    let import = result?;
+    let map = match &import.map {
+        Ok(0) => {
+            "no street map (OpenStreetMap has no streets there): walks will follow straight lines"
+                .to_owned()
+        }
+        Ok(n) => format!("a street map of {n} streets, paths and areas"),
+        Err(e) => format!("no street map ({e}): walks will follow straight lines"),
+    };
+    println!(
+        "{} places stored as \"{}\", with {map}; plans for it now work offline.",
+        import.places, import.source
+    );
     Ok(())
 }
 

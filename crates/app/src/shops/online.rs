@@ -25,7 +25,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use tripwright_config::OnlineConfig;
-use tripwright_domain::{GeoPoint, Place, PlaceCategory, PlaceId};
+use tripwright_domain::{BBox, GeoPoint, Place, PlaceCategory, PlaceId};
 use tripwright_store::CacheStore;
 
 /// Least time between two requests to OpenStreetMap's services (their usage policies: 1
@@ -44,6 +44,11 @@ pub const UNREACHABLE_PAUSE: Duration = Duration::from_secs(300);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest answer read, bytes.
 const MAX_BODY_BYTES: usize = 16 << 20;
+/// Largest street-map answer read, bytes (an 8 × 8 km box of a dense city centre's streets,
+/// paths, water and parks is about 20–40 MB).
+const MAX_MAP_BYTES: usize = 64 << 20;
+/// The street map of a fetched region covers at most this far from its centre, km.
+pub const MAX_MAP_RADIUS_KM: f64 = 4.0;
 /// Added to the Overpass `around` radius so that rounding the centre to 4 decimals (≤ 8 m)
 /// loses no shop at the edge; the caller filters to the exact radius.
 const AROUND_MARGIN_M: f64 = 20.0;
@@ -116,7 +121,7 @@ pub enum OnlineError {
     Unreachable(String),
     /// The connection ended before the whole answer came.
     CutOff,
-    /// The answer is larger than 16 MiB.
+    /// The answer is larger than the limit (16 MiB; 64 MiB for a street map).
     TooLarge,
     /// The answer is not the JSON the protocol describes.
     Invalid(String),
@@ -263,7 +268,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// Sends `request` and reads the whole answer of a 200.
-async fn fetch(request: reqwest::RequestBuilder) -> Result<Vec<u8>, OnlineError> {
+async fn fetch(request: reqwest::RequestBuilder, max_bytes: usize) -> Result<Vec<u8>, OnlineError> {
     let mut response = request.send().await.map_err(|e| {
         if e.is_timeout() {
             OnlineError::Timeout
@@ -282,7 +287,7 @@ async fn fetch(request: reqwest::RequestBuilder) -> Result<Vec<u8>, OnlineError>
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                if body.len() + chunk.len() > max_bytes {
                     return Err(OnlineError::TooLarge);
                 }
                 body.extend_from_slice(&chunk);
@@ -420,6 +425,21 @@ struct OverpassElement {
     center: Option<OverpassCenter>,
     #[serde(default)]
     tags: BTreeMap<String, String>,
+    /// A way's node ids (`out body`).
+    #[serde(default)]
+    nodes: Vec<i64>,
+    /// A relation's members (`out body`).
+    #[serde(default)]
+    members: Vec<OverpassMember>,
+}
+
+/// A relation's member.
+#[derive(Deserialize)]
+struct OverpassMember {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(rename = "ref")]
+    id: i64,
 }
 
 #[derive(Deserialize)]
@@ -523,6 +543,63 @@ fn places_query(lat: f64, lon: f64, radius_m: u64) -> String {
     }
     q.push_str(");\nout center tags;\n");
     q
+}
+
+/// The Overpass QL query for the street map inside `b`: streets and paths, railways and tram
+/// lines, water and the coastline, parks, woods and squares (what
+/// [`tripwright_data::osm_map`] draws; buildings are left out, they would be most of the
+/// answer), then the nodes and member ways they use (`>`), without their tags (`skel`).
+fn map_query(b: &BBox) -> String {
+    let bbox = format!(
+        "{:.5},{:.5},{:.5},{:.5}",
+        b.min_lat, b.min_lon, b.max_lat, b.max_lon
+    );
+    format!(
+        "[out:json][timeout:120][maxsize:{MAX_MAP_BYTES}][bbox:{bbox}];\n(\n  way[\"highway\"];\n  way[\"railway\"~\"^(rail|tram|light_rail|narrow_gauge)$\"];\n  way[\"natural\"~\"^(water|coastline|wood|scrub|grassland|heath)$\"];\n  way[\"waterway\"=\"riverbank\"];\n  way[\"landuse\"~\"^(reservoir|basin|grass|forest|meadow|cemetery|recreation_ground|village_green)$\"];\n  way[\"leisure\"~\"^(park|garden|nature_reserve)$\"];\n  way[\"place\"=\"square\"];\n  way[\"amenity\"=\"marketplace\"];\n  relation[\"type\"=\"multipolygon\"][~\"^(natural|waterway|landuse|leisure|place)$\"~\".\"];\n)->.map;\n.map out body qt;\n.map > ->.used;\n.used out skel qt;\n"
+    )
+}
+
+/// The street map in an Overpass answer to [`map_query`] for `extent`. A query Overpass
+/// stopped half-way is an error (a map with holes would route walks around them).
+fn parse_map(
+    body: &[u8],
+    extent: BBox,
+) -> Result<tripwright_data::osm_map::MapImport, OnlineError> {
+    let answer: OverpassAnswer =
+        serde_json::from_slice(body).map_err(|e| OnlineError::Invalid(e.to_string()))?;
+    if let Some(remark) = answer.remark.filter(|r| r.contains("error")) {
+        return Err(OnlineError::Incomplete(remark));
+    }
+    let mut map = tripwright_data::osm_map::MapBuilder::default();
+    fn tags(e: &OverpassElement) -> Vec<(&str, &str)> {
+        e.tags
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+    let id = |e: &OverpassElement| i64::try_from(e.id).ok();
+    for e in answer.elements.iter().filter(|e| e.kind == "relation") {
+        let t = tags(e);
+        map.relation(
+            t.iter().copied(),
+            e.members.iter().filter(|m| m.kind == "way").map(|m| m.id),
+        );
+    }
+    for e in answer.elements.iter().filter(|e| e.kind == "way") {
+        if let Some(id) = id(e) {
+            let t = tags(e);
+            map.way(id, t.iter().copied(), e.nodes.iter().copied());
+        }
+    }
+    for e in answer.elements.iter().filter(|e| e.kind == "node") {
+        if let (Some(id), Some(lat), Some(lon)) = (id(e), e.lat, e.lon) {
+            let p = GeoPoint::new(lat, lon);
+            if p.is_valid() {
+                map.node(id, p);
+            }
+        }
+    }
+    Ok(map.finish(Some(extent)))
 }
 
 impl Online {
@@ -648,7 +725,9 @@ impl Online {
             ])
             .map_err(|e| OnlineError::Invalid(e.to_string()))?;
             let url = format!("{}/w/api.php?{params}", wiki(&lang));
-            let body = self.exchange(Service::Wikipedia, || http.get(&url)).await?;
+            let body = self
+                .exchange(Service::Wikipedia, MAX_BODY_BYTES, || http.get(&url))
+                .await?;
             parse_langlink(&body).inspect_err(|e| log_failure(Service::Wikipedia, e))?
         };
         let article = match english {
@@ -667,7 +746,7 @@ impl Online {
                         &english.replace(' ', "_"),
                     ]);
                 match self
-                    .exchange(Service::Wikipedia, || http.get(url.clone()))
+                    .exchange(Service::Wikipedia, MAX_BODY_BYTES, || http.get(url.clone()))
                     .await
                 {
                     Err(OnlineError::Status(404)) => None,
@@ -706,7 +785,9 @@ impl Online {
             serde_urlencoded::to_string([("q", q.as_str()), ("format", "jsonv2"), ("limit", "1")])
                 .map_err(|e| OnlineError::Unreachable(e.to_string()))?;
         let url = format!("{base}/search?{params}");
-        let body = self.exchange(Service::Nominatim, || http.get(&url)).await?;
+        let body = self
+            .exchange(Service::Nominatim, MAX_BODY_BYTES, || http.get(&url))
+            .await?;
         let hit = parse_nominatim(&body).inspect_err(|e| log_failure(Service::Nominatim, e))?;
         self.remember(store, Service::Nominatim, &q, &hit).await;
         Ok(hit)
@@ -754,6 +835,38 @@ impl Online {
             .await
     }
 
+    /// The street map of OpenStreetMap inside `extent` (see [`map_query`]). Not cached: the
+    /// caller stores it (a region's map is fetched with its places). The request may take
+    /// three times the configured timeout: Overpass takes longer over a city's streets.
+    ///
+    /// # Errors
+    /// Overpass is not configured (`Unreachable`), or the lookup failed.
+    pub async fn street_map(
+        &self,
+        extent: BBox,
+    ) -> Result<tripwright_data::osm_map::MapImport, OnlineError> {
+        let (Some(http), Some(base)) = (&self.http, &self.overpass) else {
+            return Err(OnlineError::Unreachable(
+                "no Overpass server is configured".into(),
+            ));
+        };
+        let form = serde_urlencoded::to_string([("data", map_query(&extent))])
+            .map_err(|e| OnlineError::Unreachable(e.to_string()))?;
+        let url = format!("{base}/api/interpreter");
+        let body = self
+            .exchange(Service::Overpass, MAX_MAP_BYTES, || {
+                http.post(&url)
+                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .timeout(self.timeout * 3)
+                    .body(form.clone())
+            })
+            .await?;
+        tokio::task::spawn_blocking(move || parse_map(&body, extent))
+            .await
+            .map_err(|e| OnlineError::Invalid(e.to_string()))?
+            .inspect_err(|e| log_failure(Service::Overpass, e))
+    }
+
     /// The places `parse` reads from Overpass's answer to `query`, cached under `key` (a
     /// cached answer makes no request). Empty when Overpass is not configured.
     async fn overpass_places(
@@ -776,7 +889,7 @@ impl Online {
             .map_err(|e| OnlineError::Unreachable(e.to_string()))?;
         let url = format!("{base}/api/interpreter");
         let body = self
-            .exchange(Service::Overpass, || {
+            .exchange(Service::Overpass, MAX_BODY_BYTES, || {
                 http.post(&url)
                     .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                     .body(form.clone())
@@ -825,6 +938,7 @@ impl Online {
     async fn exchange(
         &self,
         service: Service,
+        max_bytes: usize,
         request: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<Vec<u8>, OnlineError> {
         self.not_known_unreachable(service)?;
@@ -842,7 +956,7 @@ impl Online {
                     tokio::time::sleep(wait).await;
                 }
             }
-            let answer = fetch(request()).await;
+            let answer = fetch(request(), max_bytes).await;
             *last = Some(Instant::now());
             match answer {
                 Err(OnlineError::RateLimited(Some(wait)))
@@ -910,6 +1024,7 @@ fn log_failure(service: Service, e: &OnlineError) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tripwright_domain::MapLayer;
 
     #[test]
     fn off_unless_enabled_with_a_url() {
@@ -979,12 +1094,16 @@ mod tests {
             asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             http.post(&url)
         };
-        let first = online.exchange(Service::Overpass, request).await;
+        let first = online
+            .exchange(Service::Overpass, MAX_BODY_BYTES, request)
+            .await;
         assert!(
             matches!(&first, Err(OnlineError::Unreachable(d)) if !d.starts_with("not asked")),
             "{first:?}"
         );
-        let second = online.exchange(Service::Overpass, request).await;
+        let second = online
+            .exchange(Service::Overpass, MAX_BODY_BYTES, request)
+            .await;
         assert!(
             matches!(&second, Err(OnlineError::Unreachable(d)) if d.starts_with("not asked")),
             "{second:?}"
@@ -1087,6 +1206,75 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    #[test]
+    fn a_street_map_answer_becomes_streets_areas_and_sea() {
+        // A street and a footway sharing node 2, a park as a multipolygon of two ways, and a
+        // coastline running west to east across the box beyond both edges (land north).
+        let body = br#"{"version":0.6,"elements":[
+            {"type":"way","id":10,"nodes":[1,2,3],"tags":{"highway":"residential","name":"Via Uno"}},
+            {"type":"way","id":11,"nodes":[2,4],"tags":{"highway":"footway"}},
+            {"type":"way","id":12,"nodes":[5,6],"tags":{"highway":"motorway"}},
+            {"type":"relation","id":20,"members":[{"type":"way","ref":13,"role":"outer"},{"type":"way","ref":14,"role":"outer"}],"tags":{"type":"multipolygon","leisure":"park","name":"Parco"}},
+            {"type":"way","id":13,"nodes":[7,8,9]},
+            {"type":"way","id":14,"nodes":[9,10,7]},
+            {"type":"way","id":15,"nodes":[11,12],"tags":{"natural":"coastline"}},
+            {"type":"node","id":1,"lat":0.5,"lon":0.1},{"type":"node","id":2,"lat":0.5,"lon":0.5},
+            {"type":"node","id":3,"lat":0.5,"lon":0.9},{"type":"node","id":4,"lat":0.7,"lon":0.5},
+            {"type":"node","id":5,"lat":0.6,"lon":0.1},{"type":"node","id":6,"lat":0.6,"lon":0.9},
+            {"type":"node","id":7,"lat":0.8,"lon":0.2},{"type":"node","id":8,"lat":0.9,"lon":0.2},
+            {"type":"node","id":9,"lat":0.9,"lon":0.3},{"type":"node","id":10,"lat":0.8,"lon":0.3},
+            {"type":"node","id":11,"lat":0.2,"lon":-1.0},{"type":"node","id":12,"lat":0.2,"lon":2.0}
+        ]}"#;
+        let extent = BBox {
+            min_lat: 0.0,
+            min_lon: 0.0,
+            max_lat: 1.0,
+            max_lon: 1.0,
+        };
+        let map = parse_map(body, extent).expect("a map");
+        assert_eq!(map.extent, Some(extent));
+        let roads: Vec<_> = map
+            .features
+            .iter()
+            .filter(|f| f.layer == MapLayer::Road)
+            .collect();
+        assert_eq!(roads.len(), 3);
+        assert_eq!(roads[0].name.as_deref(), Some("Via Uno"));
+        assert_eq!(
+            roads[0].nodes,
+            vec![1, 2, 3],
+            "node ids join the walking graph"
+        );
+        assert!(roads[0].walkable && roads[1].walkable && !roads[2].walkable);
+        let park = map
+            .features
+            .iter()
+            .find(|f| f.layer == MapLayer::Green)
+            .expect("the park");
+        assert_eq!(park.name.as_deref(), Some("Parco"));
+        assert_eq!(park.rings[0].len(), 5, "one closed ring from two ways");
+        let sea = map
+            .features
+            .iter()
+            .find(|f| f.class == "sea")
+            .expect("the sea");
+        // Cut at the box's edges: the sea is the strip south of the coast, inside the box.
+        for p in sea.rings.iter().flatten() {
+            assert!(extent.contains(*p) && p.lat <= 0.2 + 1e-9, "{p:?}");
+        }
+        // Stopped half-way: an error, not a map with holes.
+        let stopped = br#"{"elements":[],"remark":"runtime error: Query ran out of memory in \"query\" at line 2."}"#;
+        assert!(matches!(
+            parse_map(stopped, extent),
+            Err(OnlineError::Incomplete(_))
+        ));
+        let query = map_query(&extent);
+        assert!(
+            query.starts_with("[out:json]")
+                && query.contains("[bbox:0.00000,0.00000,1.00000,1.00000]")
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `tripwright import region` and `tripwright regions` against a stand-in Overpass server on
 //! loopback that speaks its protocol: `POST /api/interpreter` with the form field `data`,
-//! answered with `{"elements": […]}` (nodes with `lat`/`lon`, ways with `center`), or with
-//! 429 and `Retry-After`.
+//! answered with `{"elements": […]}` (nodes with `lat`/`lon`, ways with `center` for the
+//! places; ways with their `nodes` and the nodes for the street map), or with 429 and
+//! `Retry-After`, or a 504.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -9,9 +10,18 @@ use std::sync::{Arc, Mutex};
 
 use super::{tripwright, tripwright_env};
 
-/// Serves `answers` in turn (the last one again and again); returns the base URL and the
-/// bodies received.
+/// Serves `answers` in turn (the last one again and again) to place queries, and an empty
+/// street map; returns the base URL and the bodies received.
 fn overpass(answers: Vec<(u16, String)>) -> (String, Arc<Mutex<Vec<String>>>) {
+    overpass_with_map(answers, (200, r#"{"elements":[]}"#.into()))
+}
+
+/// Serves `answers` in turn to place queries and `map` to street-map queries (those asking
+/// for `highway` ways).
+fn overpass_with_map(
+    answers: Vec<(u16, String)>,
+    map: (u16, String),
+) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let bodies = Arc::new(Mutex::new(Vec::new()));
@@ -40,8 +50,11 @@ fn overpass(answers: Vec<(u16, String)>) -> (String, Arc<Mutex<Vec<String>>>) {
                     .to_ascii_lowercase()
                     .contains("user-agent: tripwright/")
                 && body.starts_with("data=");
+            let is_map = body.contains("highway");
             seen.lock().expect("log").push(body);
-            let (status, text) = if ok {
+            let (status, text) = if ok && is_map {
+                map.clone()
+            } else if ok {
                 let next = if answers.len() > 1 {
                     answers.next()
                 } else {
@@ -51,7 +64,11 @@ fn overpass(answers: Vec<(u16, String)>) -> (String, Arc<Mutex<Vec<String>>>) {
             } else {
                 (400, "Error: line 1: parse error".into())
             };
-            let reason = if status == 200 { "OK" } else { "Error" };
+            let reason = match status {
+                200 => "OK",
+                429 => "Too Many Requests",
+                _ => "Gateway Timeout",
+            };
             let extra = if status == 429 {
                 "Retry-After: 60\r\n"
             } else {
@@ -101,6 +118,51 @@ fn rome() -> String {
     format!(r#"{{"version":0.6,"elements":[{}]}}"#, elements.join(","))
 }
 
+/// The streets of the stand-in's Rome: one walkable street north–south along the places
+/// (nodes every 0.001°, about 110 m), a cross street, a motorway walkers may not use, a park
+/// mapped as a multipolygon, and the nodes they use, as Overpass answers `out body` / `out skel`.
+fn rome_streets() -> String {
+    let mut elements = Vec::new();
+    let mut node = |id: i64, lat: f64, lon: f64| {
+        elements.push(format!(
+            r#"{{"type":"node","id":{id},"lat":{lat},"lon":{lon}}}"#
+        ));
+    };
+    for i in 0..=14 {
+        node(1000 + i, 41.889 + i as f64 * 0.001, 12.49);
+    }
+    for (i, lon) in [12.488, 12.4922, 12.494].iter().enumerate() {
+        node(2000 + i as i64, 41.8902, *lon);
+    }
+    for (i, (lat, lon)) in [
+        (41.895, 12.495),
+        (41.896, 12.495),
+        (41.896, 12.497),
+        (41.895, 12.497),
+    ]
+    .iter()
+    .enumerate()
+    {
+        node(3000 + i as i64, *lat, *lon);
+    }
+    let main: Vec<String> = (1000..=1014).map(|i| i.to_string()).collect();
+    elements.push(format!(
+        r#"{{"type":"way","id":50,"nodes":[{}],"tags":{{"highway":"residential","name":"Via Uno"}}}}"#,
+        main.join(",")
+    ));
+    elements.push(
+        r#"{"type":"way","id":51,"nodes":[2000,1001,2001,2002],"tags":{"highway":"pedestrian","name":"Via dei Fori"}}"#.into(),
+    );
+    elements
+        .push(r#"{"type":"way","id":52,"nodes":[2000,2002],"tags":{"highway":"motorway"}}"#.into());
+    elements.push(r#"{"type":"way","id":53,"nodes":[3000,3001,3002]}"#.into());
+    elements.push(r#"{"type":"way","id":54,"nodes":[3002,3003,3000]}"#.into());
+    elements.push(
+        r#"{"type":"relation","id":60,"members":[{"type":"way","ref":53,"role":"outer"},{"type":"way","ref":54,"role":"outer"}],"tags":{"type":"multipolygon","leisure":"park","name":"Parco Sette"}}"#.into(),
+    );
+    format!(r#"{{"version":0.6,"elements":[{}]}}"#, elements.join(","))
+}
+
 /// The online lookups on, with Overpass at `overpass` (a stand-in, or "off") and Wikipedia off,
 /// then `more`.
 fn online<'a>(overpass: &'a str, more: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
@@ -117,7 +179,7 @@ fn online<'a>(overpass: &'a str, more: &[(&'a str, &'a str)]) -> Vec<(&'a str, &
 #[test]
 fn a_region_is_imported_listed_planned_offline_and_removed() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (url, bodies) = overpass(vec![(200, rome())]);
+    let (url, bodies) = overpass_with_map(vec![(200, rome())], (200, rome_streets()));
     let env = online(
         &url,
         &[("TRIPWRIGHT_ONLINE__USER_AGENT_CONTACT", "tests@example.org")],
@@ -134,12 +196,20 @@ fn a_region_is_imported_listed_planned_offline_and_removed() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("12 places stored as \"overpass: Rome, Italy\""),
+        stdout.contains(
+            "12 places stored as \"overpass: Rome, Italy\", with a street map of 4 streets, paths and areas"
+        ),
         "{stdout}"
     );
     let asked = bodies.lock().expect("log").clone();
-    assert_eq!(asked.len(), 1);
+    assert_eq!(asked.len(), 2, "the places, then the street map");
     assert!(asked[0].contains("around%3A3000%2C41.89"), "{}", asked[0]);
+    // The map's box: around the sights and the hotel, 500 m wider.
+    let map_query = urlencoding_decode(&asked[1]);
+    assert!(
+        map_query.contains("[bbox:41.88") && map_query.contains("way[\"highway\"]"),
+        "{map_query}"
+    );
     // Listed with the demo extract, newest first.
     let listed = tripwright(dir.path(), &["regions"]);
     let text = String::from_utf8_lossy(&listed.stdout);
@@ -183,6 +253,16 @@ fn a_region_is_imported_listed_planned_offline_and_removed() {
         "{stops}"
     );
     assert_eq!(plan["sources"][0]["source"], "overpass: Rome, Italy");
+    // The walks follow the fetched streets: routed legs, and no straight-line estimate.
+    let routed = plan["itinerary"]["days"][0]["stops"]
+        .as_array()
+        .expect("stops")
+        .iter()
+        .filter(|s| s["route"].as_array().is_some_and(|r| r.len() >= 2))
+        .count();
+    assert!(routed >= 2, "{stops}");
+    let checks = plan["checks"].to_string();
+    assert!(!checks.contains("straight lines"), "{checks}");
     // Removed: Rome has no data again.
     let removed = tripwright(
         dir.path(),
@@ -192,12 +272,80 @@ fn a_region_is_imported_listed_planned_offline_and_removed() {
         String::from_utf8_lossy(&removed.stdout)
             .contains("12 places of \"overpass: Rome, Italy\" removed")
     );
+    // …with its street map: a plan there now walks on straight lines.
+    let plan = tripwright(
+        dir.path(),
+        &[
+            "plan",
+            "--destination",
+            "Rome, Italy",
+            "--days",
+            "1",
+            "--json",
+        ],
+    );
+    let plan = super::json(&plan);
+    assert!(
+        plan["itinerary"]["days"][0]["stops"]
+            .as_array()
+            .is_none_or(|s| s.iter().all(|s| s.get("route").is_none())),
+        "{}",
+        plan["itinerary"]
+    );
     let again = tripwright(
         dir.path(),
         &["regions", "--remove", "overpass: Rome, Italy"],
     );
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("tripwright regions"));
+}
+
+/// Decodes a form body (`data=…`).
+fn urlencoding_decode(body: &str) -> String {
+    let v: Vec<(String, String)> = serde_urlencoded::from_str(body).expect("a form");
+    v.into_iter().map(|(_, v)| v).collect()
+}
+
+#[test]
+fn a_street_map_that_cannot_be_fetched_leaves_the_places_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, bodies) = overpass_with_map(
+        vec![(200, rome())],
+        (504, "<html>Gateway Timeout</html>".into()),
+    );
+    let out = tripwright_env(
+        dir.path(),
+        &["import", "region", "Rome, Italy", "--radius", "3"],
+        &online(&url, &[]),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("12 places stored")
+            && stdout.contains("no street map (OpenStreetMap (Overpass) failed: it answered HTTP 504): walks will follow straight lines"),
+        "{stdout}"
+    );
+    assert_eq!(bodies.lock().expect("log").len(), 2);
+    let plan = tripwright(
+        dir.path(),
+        &[
+            "plan",
+            "--destination",
+            "Rome, Italy",
+            "--days",
+            "1",
+            "--json",
+        ],
+    );
+    let checks = super::json(&plan)["checks"].to_string();
+    assert!(
+        checks.contains("straight lines (no street map here)"),
+        "{checks}"
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `/tiles/{z}/{x}/{y}.png`: the offline street map's basemap tiles, drawn from the imported
-//! regions' OpenStreetMap data (transparent outside them). Browsers keep a tile for a day;
+//! regions' OpenStreetMap data (transparent outside them). Browsers keep a tile for a day (an
+//! empty one five minutes: a region fetched for a plan may fill it);
 //! a tile that is not in the grid, or at a zoom the basemap does not draw, is a 404.
 
 use std::sync::Arc;
@@ -12,7 +13,10 @@ use axum::routing::get;
 
 use super::state::WebApp;
 
+/// A drawn tile changes only when its region is imported again.
 const CACHE: &str = "public, max-age=86400";
+/// An empty tile may be drawn soon: a region fetched for a plan fills it.
+const CACHE_EMPTY: &str = "public, max-age=300";
 
 async fn tile(
     State(web): State<Arc<WebApp>>,
@@ -31,7 +35,8 @@ async fn tile(
             let mut response = (StatusCode::OK, t.png.as_ref().clone()).into_response();
             let headers = response.headers_mut();
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE));
+            let cache = if t.drawn { CACHE } else { CACHE_EMPTY };
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
             response
         }
         Ok(None) => (StatusCode::NOT_FOUND, "no such map tile").into_response(),

@@ -137,6 +137,8 @@ async fn the_street_map_tiles_are_drawn_offline_and_cached_by_browsers() {
         "{}",
         far.body.len()
     );
+    // Kept a short while only: a region fetched for a plan may fill it.
+    assert_eq!(far.header("cache-control"), "public, max-age=300");
     // Not tiles of the basemap: below zoom 12, outside the grid, not a number.
     for path in [
         "/tiles/11/1165/592.png",
