@@ -103,6 +103,32 @@ impl StreetMap {
         Ok(removed)
     }
 
+    /// The water, parks, squares and streets in `area`, for a printed sketch of a plan (none
+    /// where no region has a street map; a store failure is logged and draws none).
+    pub async fn sketch_features(&self, area: BBox) -> Vec<MapFeature> {
+        let covered = self
+            .regions()
+            .await
+            .is_ok_and(|r| r.iter().any(|r| r.extent.intersects(&area)));
+        if !covered {
+            return Vec::new();
+        }
+        let layers = [
+            MapLayer::Water,
+            MapLayer::Land,
+            MapLayer::Green,
+            MapLayer::Square,
+            MapLayer::Road,
+        ];
+        self.store
+            .map_features(area, &layers)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the street map could not be read for a sketch");
+                Vec::new()
+            })
+    }
+
     /// The tile `z`/`x`/`y`, or `None` when no such tile is drawn (outside the grid, or a
     /// zoom the basemap does not draw).
     pub async fn tile(&self, z: u8, x: u32, y: u32) -> Result<Option<Tile>, AppError> {

@@ -36,11 +36,11 @@ fn run(plan_path: &str, out_dir: &str, font_dirs: &[PathBuf]) -> Result<(), Stri
     let out = PathBuf::from(out_dir);
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {out_dir}: {e}"))?;
     let fonts = PdfFonts::load(font_dirs).map_err(|e| e.to_string())?;
-    let pdf = plan_pdf(&plan, &fonts).map_err(|e| e.to_string())?;
+    let pdf = plan_pdf(&plan, &fonts, &[]).map_err(|e| e.to_string())?;
     let files: [(&str, Vec<u8>); 4] = [
         ("plan.md", plan_markdown(&plan).into_bytes()),
         ("plan.ics", plan_ics(&plan).into_bytes()),
-        ("route.svg", route_svg(&plan, 720, 480).into_bytes()),
+        ("route.svg", route_svg(&plan, 720, 480, &[]).into_bytes()),
         ("plan.pdf", pdf),
     ];
     for (name, bytes) in files {

@@ -15,8 +15,8 @@ mod svg;
 pub use fonts::PdfFonts;
 pub use ics::plan_ics;
 pub use markdown::plan_markdown;
-pub use pdf::{list_pdf, plan_pdf};
-pub use svg::route_svg;
+pub use pdf::{list_pdf, pdf_route_area, plan_pdf};
+pub use svg::{route_area, route_svg};
 
 /// What can go wrong while exporting.
 #[derive(Debug, thiserror::Error)]

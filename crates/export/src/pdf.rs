@@ -7,7 +7,7 @@
 
 use chrono::NaiveDate;
 use serde_json::{Value as Json, json};
-use tripwright_domain::{Plan, TripList};
+use tripwright_domain::{BBox, MapFeature, Plan, TripList};
 use typst::diag::SourceDiagnostic;
 use typst::foundations::{Dict, IntoValue};
 use typst::layout::PagedDocument;
@@ -48,14 +48,25 @@ pub(crate) fn build_engines(
     (plan, list)
 }
 
+/// The street map area the PDF's route sketch of `plan` shows (see [`crate::route_area`]):
+/// the features of `basemap` given to [`plan_pdf`] are drawn under the routes.
+pub fn pdf_route_area(plan: &Plan) -> Option<BBox> {
+    crate::route_area(plan, ROUTE_WIDTH, ROUTE_HEIGHT)
+}
+
 /// The plan as a PDF: title, dates, the three best months with reasons, the recommended
-/// hotel, each day's stops with times and notes, the route sketch, the cost table against the
-/// budget (marked estimated), the checks and the attribution footer.
+/// hotel, each day's stops with times and notes, the route sketch over `basemap` (the street
+/// map in [`pdf_route_area`], or none), the cost table against the budget (marked
+/// estimated), the checks and the attribution footer.
 ///
 /// # Errors
 /// [`ExportError::Typst`] when typst cannot typeset the document or write the PDF.
-pub fn plan_pdf(plan: &Plan, fonts: &PdfFonts) -> Result<Vec<u8>, ExportError> {
-    let data = plan_data(plan, fonts);
+pub fn plan_pdf(
+    plan: &Plan,
+    fonts: &PdfFonts,
+    basemap: &[MapFeature],
+) -> Result<Vec<u8>, ExportError> {
+    let data = plan_data(plan, fonts, basemap);
     render(fonts.plan_engine(), &data)
 }
 
@@ -114,7 +125,7 @@ fn diagnostics(diags: &[SourceDiagnostic]) -> String {
         .join("; ")
 }
 
-fn plan_data(plan: &Plan, fonts: &PdfFonts) -> Json {
+fn plan_data(plan: &Plan, fonts: &PdfFonts, basemap: &[MapFeature]) -> Json {
     let cost = &plan.summary.cost;
     let currency = cost.currency.trim();
 
@@ -192,7 +203,7 @@ fn plan_data(plan: &Plan, fonts: &PdfFonts) -> Json {
         .collect();
 
     let has_points = plan.itinerary.days.iter().any(|d| !d.stops.is_empty());
-    let route = has_points.then(|| route_svg(plan, ROUTE_WIDTH, ROUTE_HEIGHT));
+    let route = has_points.then(|| route_svg(plan, ROUTE_WIDTH, ROUTE_HEIGHT, basemap));
 
     let est = |e: bool| if e { "estimated" } else { "" };
     let lines: Vec<Json> = cost

@@ -2,8 +2,8 @@
 //! with pdftotext, iCalendar structure, Markdown and the SVG route sketch.
 
 use super::common::{fonts, helsinki_plan, pdf_pages, pdf_text, squash};
-use tripwright_domain::Plan;
-use tripwright_export::{plan_ics, plan_markdown, plan_pdf, route_svg};
+use tripwright_domain::{GeoPoint, MapFeature, MapLayer, Plan};
+use tripwright_export::{plan_ics, plan_markdown, plan_pdf, route_area, route_svg};
 
 const INJECTION: &str = r#"#panic("x") *bold* $math$ <script>"#;
 
@@ -27,7 +27,7 @@ fn plan_with_cafe() -> Plan {
 #[test]
 fn plan_pdf_shows_the_whole_plan() {
     let plan = plan_with_cafe();
-    let pdf = plan_pdf(&plan, &fonts()).expect("plan PDF");
+    let pdf = plan_pdf(&plan, &fonts(), &[]).expect("plan PDF");
     let text = squash(&pdf_text(&pdf));
 
     for expected in [
@@ -85,7 +85,8 @@ fn plan_pdf_prints_markup_literally() {
     plan.itinerary.days[1].title = "] #let x = 1 [".into();
     plan.hotels[0].name = r#"Hotel "\" #{ eval("1") }"#.into();
     plan.warnings.push("= not a heading".into());
-    let pdf = plan_pdf(&plan, &fonts()).expect("a plan with markup in its names still typesets");
+    let pdf =
+        plan_pdf(&plan, &fonts(), &[]).expect("a plan with markup in its names still typesets");
     let text = squash(&pdf_text(&pdf));
     for expected in [
         INJECTION,
@@ -108,7 +109,7 @@ fn plan_pdf_renders_cyrillic_and_greek() {
     plan.destination.country = "Россия".into();
     plan.itinerary.days[0].stops[0].name = "Красная площадь".into();
     plan.itinerary.days[0].stops[1].name = "Ακρόπολη".into();
-    let pdf = plan_pdf(&plan, &fonts()).expect("plan PDF");
+    let pdf = plan_pdf(&plan, &fonts(), &[]).expect("plan PDF");
     let text = squash(&pdf_text(&pdf));
     for expected in ["Trip to Москва, Россия", "Красная площадь", "Ακρόπολη"]
     {
@@ -124,7 +125,7 @@ fn plan_pdf_compares_cost_with_budget() {
     let mut plan = helsinki_plan();
     plan.summary.cost.budget = Some(300.0);
     plan.summary.cost.within_budget = Some(false);
-    let pdf = plan_pdf(&plan, &fonts()).expect("plan PDF");
+    let pdf = plan_pdf(&plan, &fonts(), &[]).expect("plan PDF");
     let text = squash(&pdf_text(&pdf));
     assert!(
         text.contains("Budget 300.00 over budget by EUR 28.00"),
@@ -143,7 +144,7 @@ fn plan_pdf_of_an_empty_plan() {
     plan.warnings.clear();
     plan.summary.cost.lines.clear();
     plan.summary.text.clear();
-    let pdf = plan_pdf(&plan, &fonts()).expect("an empty plan still typesets");
+    let pdf = plan_pdf(&plan, &fonts(), &[]).expect("an empty plan still typesets");
     let text = squash(&pdf_text(&pdf));
     assert!(text.contains("Trip to Helsinki, Finland"), "{text}");
     assert!(text.contains("No days planned."), "{text}");
@@ -159,7 +160,7 @@ fn plan_pdfs_typeset_in_parallel() {
         .map(|_| {
             let fonts = fonts.clone();
             let plan = plan.clone();
-            std::thread::spawn(move || plan_pdf(&plan, &fonts))
+            std::thread::spawn(move || plan_pdf(&plan, &fonts, &[]))
         })
         .collect();
     for h in handles {
@@ -270,7 +271,7 @@ fn markdown_has_days_and_a_cost_table() {
 fn route_svg_is_well_formed_and_complete() {
     let mut plan = helsinki_plan();
     plan.itinerary.days[0].stops[0].name = "<script>alert('x')</script> & Co".into();
-    let svg = route_svg(&plan, 640, 420);
+    let svg = route_svg(&plan, 640, 420, &[]);
     let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "svg");
@@ -339,11 +340,122 @@ fn route_svg_is_well_formed_and_complete() {
 }
 
 #[test]
+fn route_svg_draws_the_walks_along_the_streets_over_the_street_map() {
+    let mut plan = helsinki_plan();
+    let hotel = tripwright_export_test_hotel(&plan);
+    // Day 1's first walk bends through two street corners; the walk back through one.
+    let first = {
+        let s = &plan.itinerary.days[0].stops[0];
+        GeoPoint::new(s.lat, s.lon)
+    };
+    let corner = [hotel.0, first.lon];
+    plan.itinerary.days[0].stops[0].route =
+        vec![[hotel.0, hotel.1], corner, [first.lat, first.lon]];
+    let last = {
+        let s = plan.itinerary.days[0].stops.last().expect("stops");
+        GeoPoint::new(s.lat, s.lon)
+    };
+    plan.itinerary.days[0].route_back = vec![[last.lat, hotel.1]];
+    let area = route_area(&plan, 640, 420).expect("an area");
+    for s in plan.itinerary.days.iter().flat_map(|d| &d.stops) {
+        assert!(
+            area.contains(GeoPoint::new(s.lat, s.lon)),
+            "{} in {area:?}",
+            s.name
+        );
+    }
+    // A street across the area, a footway and a lake.
+    let mid = GeoPoint::new(
+        (area.min_lat + area.max_lat) / 2.0,
+        (area.min_lon + area.max_lon) / 2.0,
+    );
+    let street = MapFeature {
+        layer: MapLayer::Road,
+        class: "residential".into(),
+        name: Some("Aleksanterinkatu".into()),
+        rings: vec![vec![
+            GeoPoint::new(mid.lat, area.min_lon - 0.01),
+            GeoPoint::new(mid.lat, area.max_lon + 0.01),
+        ]],
+        nodes: vec![1, 2],
+        walkable: true,
+    };
+    let footway = MapFeature {
+        class: "footway".into(),
+        ..street.clone()
+    };
+    let lake = MapFeature {
+        layer: MapLayer::Water,
+        class: "water".into(),
+        name: None,
+        rings: vec![vec![
+            GeoPoint::new(area.min_lat, area.min_lon),
+            GeoPoint::new(area.min_lat, mid.lon),
+            GeoPoint::new(mid.lat, mid.lon),
+            GeoPoint::new(area.min_lat, area.min_lon),
+        ]],
+        nodes: vec![],
+        walkable: false,
+    };
+    let svg = route_svg(&plan, 640, 420, &[street.clone(), footway, lake]);
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
+    // The map is clipped to its frame, drawn first, in the tiles' colours.
+    assert!(svg.contains(r#"<clipPath id="map">"#));
+    let group = doc
+        .descendants()
+        .find(|n| n.attribute("clip-path") == Some("url(#map)"))
+        .expect("the basemap group");
+    let water: Vec<_> = group
+        .descendants()
+        .filter(|n| n.attribute("fill") == Some("#aad3df"))
+        .collect();
+    assert_eq!(water.len(), 1);
+    // The street: a casing and a white fill; the footway a hairline.
+    let strokes: Vec<&str> = group
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .filter_map(|n| n.attribute("stroke"))
+        .collect();
+    assert_eq!(strokes, ["#c9c2b8", "#ffffff", "#b8b0a4"]);
+    // Day 1's route: hotel, the two corners of the first walk, the stops, the corner back,
+    // the hotel (the first walk's own ends coincide with the hotel and the stop).
+    let routes: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke-opacity").is_some())
+        .collect();
+    assert_eq!(routes.len(), plan.itinerary.days.len());
+    let pts = routes[0]
+        .attribute("points")
+        .unwrap_or_default()
+        .split(' ')
+        .count();
+    assert_eq!(pts, plan.itinerary.days[0].stops.len() + 2 + 2);
+    // Stops are numbered as in the itinerary.
+    let numbers: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text") && n.attribute("font-weight") == Some("bold"))
+        .map(|n| n.text().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(numbers.len(), stop_count(&plan));
+    assert_eq!(numbers[0], "1");
+    assert_eq!(numbers[1], "2");
+    // And the PDF typesets with it.
+    let pdf = plan_pdf(&plan, &fonts(), &[street]).expect("plan PDF");
+    assert!(pdf.starts_with(b"%PDF"));
+}
+
+/// The plan's hotel's position.
+fn tripwright_export_test_hotel(plan: &Plan) -> (f64, f64) {
+    let h = plan.hotel().expect("the fixture has a hotel");
+    (h.lat, h.lon)
+}
+
+#[test]
 fn route_svg_without_stops() {
     let mut plan = helsinki_plan();
     plan.itinerary.days.clear();
     plan.hotels.clear();
-    let svg = route_svg(&plan, 0, 0);
+    let svg = route_svg(&plan, 0, 0, &[]);
     let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
     assert!(svg.contains("No stops to show"));
     assert_eq!(
@@ -396,7 +508,7 @@ fn exports_carry_stop_descriptions_with_their_source_and_the_places_source() {
         md.contains("Hotels and stops from the OpenStreetMap extract Helsinki.osm.pbf, imported 2026-12-01 (23 places)."),
         "{md}"
     );
-    let pdf = plan_pdf(&plan, &fonts()).expect("plan PDF");
+    let pdf = plan_pdf(&plan, &fonts(), &[]).expect("plan PDF");
     let text = squash(&pdf_text(&pdf));
     for expected in [
         "Päivälehti Museum is a museum of the press in Helsinki. Wikipedia",

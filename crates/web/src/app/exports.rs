@@ -113,8 +113,12 @@ pub(crate) async fn plan_export(web: &WebApp, plan: &Plan, file: &str) -> Respon
         ),
         "pdf" => {
             let owned = plan.clone();
+            let basemap = match tripwright_export::pdf_route_area(plan) {
+                Some(area) => web.app.streets().sketch_features(area).await,
+                None => Vec::new(),
+            };
             match pdf(web, move |fonts| {
-                tripwright_export::plan_pdf(&owned, fonts).map_err(|e| e.to_string())
+                tripwright_export::plan_pdf(&owned, fonts, &basemap).map_err(|e| e.to_string())
             })
             .await
             {

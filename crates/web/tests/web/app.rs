@@ -192,6 +192,22 @@ async fn a_plan_walks_along_the_streets() {
             .is_some_and(|d| d.ends_with("walked along the streets")),
         "{reachable}"
     );
+    // The PDF's route sketch is drawn over the same street map: its footpaths are hairlines
+    // of their own colour (#b8b0a4), read back from the PDF with poppler's pdftocairo.
+    let pdf = b.get(&format!("/plans/{id}/export.pdf")).await;
+    assert_eq!(pdf.status, 200);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("plan.pdf");
+    std::fs::write(&file, &pdf.body).expect("written");
+    let out = std::process::Command::new("pdftocairo")
+        .arg("-svg")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftocairo (poppler-utils) runs");
+    let svg = String::from_utf8_lossy(&out.stdout);
+    let paths = svg.matches("stroke:rgb(72.157").count();
+    assert!(paths > 100, "{paths} footpaths drawn in the sketch");
 }
 
 #[tokio::test(flavor = "multi_thread")]
