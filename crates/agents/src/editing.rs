@@ -25,7 +25,9 @@ pub enum PlanEdit {
         stop: usize,
     },
     /// Replaces the stop with another place of the same kind that is not in the plan yet,
-    /// open then: the one that adds least walking first, the next one on each swap after.
+    /// open then: the one that adds least walking first, the next one on each swap after. A
+    /// sight is swapped for the most alike sights there are: the same kind (a museum for a
+    /// museum), else the same sort (a gallery; a statue for a memorial), else any sight.
     Swap {
         /// The day.
         day: u8,
@@ -172,7 +174,7 @@ pub fn apply(
             };
             let (before, after) = (point_at(stop.checked_sub(1)), point_at(Some(stop + 1)));
             let detour = |p: &Place| before.distance_km(&p.point()) + p.point().distance_km(&after);
-            let mut ranked: Vec<&Place> = ctx
+            let open: Vec<&Place> = ctx
                 .places
                 .iter()
                 .filter(same_kind)
@@ -180,6 +182,13 @@ pub fn apply(
                 .filter(|p| p.id == old.place_id || !used.contains(&p.id))
                 .filter(open_then)
                 .collect();
+            // The most alike that offers another place: a museum for a museum, else for a
+            // gallery, else any sight.
+            let alike = |p: &Place| likeness(&old.place_kind, &p.kind);
+            let tier = (0..=2)
+                .find(|t| open.iter().any(|p| alike(p) <= *t && p.id != old.place_id))
+                .unwrap_or(2);
+            let mut ranked: Vec<&Place> = open.into_iter().filter(|p| alike(p) <= tier).collect();
             ranked.sort_by(|a, b| {
                 detour(a)
                     .total_cmp(&detour(b))
@@ -353,6 +362,29 @@ pub fn retime_day(day: &mut DayPlan, base: GeoPoint, walker: Walker<'_>) {
     day.title = day_title(&day.stops);
 }
 
+/// How alike two sights' kinds are: 0 the same kind, 1 the same sort, 2 only both sights.
+fn likeness(a: &str, b: &str) -> u8 {
+    if a == b {
+        0
+    } else if sight_sort(a) == sight_sort(b) {
+        1
+    } else {
+        2
+    }
+}
+
+/// The sort of sight a place kind is (`museum`, `historic:memorial` …): collections indoors,
+/// landmark buildings, small monuments, or views and parks.
+fn sight_sort(kind: &str) -> u8 {
+    match kind.strip_prefix("historic:").unwrap_or(kind) {
+        "museum" | "gallery" | "exhibition" => 0,
+        "memorial" | "monument" | "statue" | "grave" | "tomb" | "plaque" | "wayside_cross"
+        | "boundary_stone" | "stone" | "milestone" | "artwork" => 2,
+        "viewpoint" | "zoo" | "theme_park" | "park" | "garden" => 3,
+        _ => 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -495,6 +527,42 @@ mod tests {
         let dinner = day2.iter().position(|n| *n == "Kaarna").expect("dinner");
         assert!(at < dinner, "{day2:?}");
         assert!(!names(&p, 0).contains(&"Päivälehden museo"));
+    }
+
+    #[test]
+    fn a_sight_is_swapped_for_the_most_alike_sight_there_is() {
+        let mut p = plan();
+        let stop = p.itinerary.days[0].stops[0].clone();
+        p.itinerary.days[0].stops[0].place_kind = "museum".into();
+        let (lat, lon) = (stop.lat, stop.lon);
+        let sight = |id: &str, name: &str, kind: &str, km: f64| {
+            place(
+                id,
+                name,
+                PlaceCategory::Attraction,
+                kind,
+                lat + km / 111.0,
+                lon,
+            )
+        };
+        let mut places = vec![
+            sight("osm:node/1", "Near Memorial", "historic:memorial", 0.05),
+            sight("osm:node/2", "Near Gallery", "gallery", 0.1),
+            sight("osm:node/3", "Far Museum", "museum", 1.0),
+        ];
+        // A museum for a museum, though the memorial and the gallery are nearer.
+        let said = edit(&mut p, PlanEdit::Swap { day: 1, stop: 0 }, &places).expect("swapped");
+        assert_eq!(said, "Swapped Vanha Kauppahalli for Far Museum on day 1.");
+        // No other museum: a gallery (the same sort), not the memorial.
+        places.retain(|p| p.name != "Far Museum");
+        p.itinerary.days[0].stops[0] = stop.clone();
+        p.itinerary.days[0].stops[0].place_kind = "museum".into();
+        let said = edit(&mut p, PlanEdit::Swap { day: 1, stop: 0 }, &places).expect("swapped");
+        assert_eq!(said, "Swapped Vanha Kauppahalli for Near Gallery on day 1.");
+        // A memorial goes round the small monuments only while there are some.
+        assert_eq!(likeness("historic:memorial", "historic:statue"), 1);
+        assert_eq!(likeness("historic:memorial", "museum"), 2);
+        assert_eq!(likeness("gallery", "gallery"), 0);
     }
 
     #[test]
