@@ -84,6 +84,27 @@ describe('editing a plan', () => {
       said = await change(page, () => stops2.nth(1).dragTo(stops2.first(), grip));
       assert.deepEqual((await names(page, 2)).slice(0, 2), [day2[1], day2[0]]);
 
+      // A stop held near the bottom of the window scrolls the page (the browser's own drag
+      // scrolling, which nothing on the page may block), so a day out of view can be reached;
+      // dropped outside the itinerary, nothing changes.
+      const before = await names(page, 2);
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.locator('section.day[data-day="1"] li.stop').first().scrollIntoViewIfNeeded();
+      const top = await page.evaluate(() => window.scrollY);
+      const box = await page.locator('section.day[data-day="1"] li.stop').first().boundingBox();
+      const height = page.viewportSize().height;
+      await page.mouse.move(box.x + 40, box.y + 10);
+      await page.mouse.down();
+      for (let i = 0; i < 12; i++) {
+        await page.mouse.move(box.x + 40 + (i % 2), height - 5, { steps: 2 });
+        await page.waitForTimeout(60);
+      }
+      const scrolled = await page.evaluate(() => window.scrollY);
+      assert.ok(scrolled > top + 50, `the page scrolled while dragging: ${top} → ${scrolled}`);
+      await page.mouse.move(5, 5, { steps: 2 });
+      await page.mouse.up();
+      assert.deepEqual(await names(page, 2), before);
+
       // Add a place found by name.
       const form = page.locator('section.day[data-day="1"] form.add-place');
       await form.getByLabel('Add a place to day 1').fill('galleria');

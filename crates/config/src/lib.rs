@@ -179,6 +179,9 @@ pub struct LimitsConfig {
     pub exports_per_minute: u32,
     /// Requests to the OpenAI-compatible `/v1` per client address and minute (120).
     pub api_requests_per_minute: u32,
+    /// Street map tiles per client address and minute (600): a map view loads 6–40, and a
+    /// tile not drawn yet takes up to ~60 ms of a core.
+    pub tiles_per_minute: u32,
     /// Days the plans of clients without a cookie (API clients, curl) are kept (7); 0 keeps
     /// them for ever.
     pub anonymous_plan_days: u32,
@@ -194,6 +197,7 @@ impl Default for LimitsConfig {
             list_edits_per_minute: 600,
             exports_per_minute: 30,
             api_requests_per_minute: 120,
+            tiles_per_minute: 600,
             anonymous_plan_days: 7,
         }
     }

@@ -35,6 +35,7 @@ pub fn config(data_dir: &Path) -> Config {
     c.limits.list_edits_per_minute = 0;
     c.limits.exports_per_minute = 0;
     c.limits.api_requests_per_minute = 0;
+    c.limits.tiles_per_minute = 0;
     c
 }
 

@@ -1,5 +1,5 @@
-//! Rate limits per client address: a few plans, more list edits, some exports and `/v1`
-//! requests per minute, counted apart (the `governor` crate's keyed GCRA limiter: a client may
+//! Rate limits per client address: a few plans, more list edits, some exports, `/v1`
+//! requests and map tiles per minute, counted apart (the `governor` crate's keyed GCRA limiter: a client may
 //! spend a minute's allowance at once, then one request per `60 s / rate`). A refusal is a 429
 //! with `Retry-After`, in the caller's language: a page for a browser form, JSON for the API,
 //! OpenAI's error shape under `/v1`.
@@ -34,6 +34,8 @@ pub(crate) enum Class {
     Export,
     /// A request to the OpenAI-compatible API.
     Api,
+    /// A street map tile.
+    Tile,
 }
 
 impl Class {
@@ -41,6 +43,9 @@ impl Class {
     pub(crate) fn of(method: &Method, path: &str) -> Option<Self> {
         if path.starts_with("/v1/") {
             return Some(Self::Api);
+        }
+        if path.starts_with("/tiles/") {
+            return Some(Self::Tile);
         }
         let unsafe_method = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
         let file = path.rsplit('/').next().unwrap_or_default();
@@ -76,6 +81,7 @@ pub struct RateLimits {
     list_edit: Option<DefaultKeyedRateLimiter<IpAddr>>,
     export: Option<DefaultKeyedRateLimiter<IpAddr>>,
     api: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    tile: Option<DefaultKeyedRateLimiter<IpAddr>>,
 }
 
 impl std::fmt::Debug for RateLimits {
@@ -85,6 +91,7 @@ impl std::fmt::Debug for RateLimits {
             .field("list_edit", &self.list_edit.is_some())
             .field("export", &self.export.is_some())
             .field("api", &self.api.is_some())
+            .field("tile", &self.tile.is_some())
             .finish()
     }
 }
@@ -101,6 +108,7 @@ impl RateLimits {
             list_edit: per_minute(config.list_edits_per_minute),
             export: per_minute(config.exports_per_minute),
             api: per_minute(config.api_requests_per_minute),
+            tile: per_minute(config.tiles_per_minute),
         }
     }
 
@@ -110,6 +118,7 @@ impl RateLimits {
             Class::ListEdit => self.list_edit.as_ref(),
             Class::Export => self.export.as_ref(),
             Class::Api => self.api.as_ref(),
+            Class::Tile => self.tile.as_ref(),
         }
     }
 
@@ -196,6 +205,7 @@ mod tests {
         assert_eq!(Class::of(&get, "/api/lists/abc/pdf"), Some(Class::Export));
         assert_eq!(Class::of(&get, "/api/openapi.json"), None);
         assert_eq!(Class::of(&get, "/v1/models"), Some(Class::Api));
+        assert_eq!(Class::of(&get, "/tiles/16/1/2.png"), Some(Class::Tile));
         assert_eq!(Class::of(&get, "/plans/abc"), None);
         assert_eq!(Class::of(&get, "/api/plans/abc/events"), None);
         assert_eq!(Class::of(&post, "/api/session"), None);

@@ -18,14 +18,15 @@ fn server(tune: impl FnOnce(&mut tripwright_config::Config)) -> Server {
     Server::start(c, None)
 }
 
-/// A server with small limits: 2 plan requests, 3 list changes, 1 export and 2 `/v1`
-/// requests a minute per address; 3 plans a day and 1 list per user.
+/// A server with small limits: 2 plan requests, 3 list changes, 1 export, 2 `/v1`
+/// requests and 3 map tiles a minute per address; 3 plans a day and 1 list per user.
 fn limited() -> Server {
     server(|c| {
         c.limits.plan_requests_per_minute = 2;
         c.limits.list_edits_per_minute = 3;
         c.limits.exports_per_minute = 1;
         c.limits.api_requests_per_minute = 2;
+        c.limits.tiles_per_minute = 3;
         c.limits.plans_per_day = 3;
         c.limits.lists_per_user = 1;
     })
@@ -35,6 +36,20 @@ fn retry_after(a: &tripwright_testkit::server::Answer) -> u64 {
     a.header("retry-after")
         .parse()
         .unwrap_or_else(|_| panic!("a Retry-After in seconds: {:?}", a.header("retry-after")))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn map_tiles_have_their_own_rate() {
+    let server = limited();
+    let mut b = Browser::on(&server.base);
+    for _ in 0..3 {
+        assert_eq!(b.get("/tiles/16/37310/18969.png").await.status, 200);
+    }
+    let a = b.get("/tiles/16/37310/18969.png").await;
+    assert_eq!(a.status, 429);
+    assert!((1..=20).contains(&retry_after(&a)), "one tile per 20 s");
+    // Pages are not counted with the tiles.
+    assert_eq!(b.get("/").await.status, 200);
 }
 
 #[tokio::test(flavor = "multi_thread")]
