@@ -74,9 +74,23 @@ fn ms(t: Instant) -> u64 {
 /// Opens the store the configuration names. This is the one place a backend is chosen:
 /// today the SQLite file at `store_path`.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, AppError> {
-    tripwright_store::open(&config.store_path())
-        .await
-        .map_err(|e| AppError::Startup(e.to_string()))
+    let startup = |e: tripwright_store::StoreError| AppError::Startup(e.to_string());
+    match &config.database_url {
+        Some(url) if url.is_postgres() => {
+            tracing::info!(database = %url.redacted(), "the store is in PostgreSQL");
+            let store = tripwright_store::PgStore::connect(url.expose())
+                .await
+                .map_err(startup)?;
+            Ok(Arc::new(store))
+        }
+        Some(url) => Err(AppError::Startup(format!(
+            "database_url {:?} is not a PostgreSQL URL (postgres://user:password@host/db); leave it unset for the SQLite file",
+            url.redacted()
+        ))),
+        None => tripwright_store::open(&config.store_path())
+            .await
+            .map_err(startup),
+    }
 }
 
 /// Builds the configured language model client, or says why there is none.

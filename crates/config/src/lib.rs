@@ -57,6 +57,52 @@ pub const SCRIPT_ONLY_ENV_VARS: &[&str] = &[
     "TRIPWRIGHT_EXPORT_SAMPLE_DIR",
 ];
 
+/// The usual name of a database URL in container platforms, read as `TRIPWRIGHT_DATABASE_URL`
+/// (which wins when both are set).
+pub const DATABASE_URL_ENV: &str = "DATABASE_URL";
+
+/// A database URL: shown without its password (`Debug`, logs), given whole to the driver.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The whole URL, password included: for the database driver only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it names a PostgreSQL database (`postgres://` or `postgresql://`).
+    pub fn is_postgres(&self) -> bool {
+        let lower = self.0.trim_start().to_ascii_lowercase();
+        lower.starts_with("postgres://") || lower.starts_with("postgresql://")
+    }
+
+    /// The URL with its password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match (self.0.find("://"), self.0.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                let user = &self.0[scheme + 3..at];
+                let user = user.split_once(':').map_or(user, |(u, _)| u);
+                format!("{}{user}:***{}", &self.0[..scheme + 3], &self.0[at..])
+            }
+            _ => self.0.clone(),
+        }
+    }
+}
+
+impl From<&str> for DatabaseUrl {
+    fn from(url: &str) -> Self {
+        Self(url.to_owned())
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
 /// A short environment name that stands for a canonical `TRIPWRIGHT_<TABLE>__<KEY>` name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EnvAlias {
@@ -118,6 +164,9 @@ pub struct Config {
     pub assets_dir: PathBuf,
     /// SQLite file of the store; defaults to `<data_dir>/tripwright.sqlite`.
     pub store_path: Option<PathBuf>,
+    /// A PostgreSQL database for the store instead of the SQLite file
+    /// (`postgres://user:password@host:5432/tripwright`); also `DATABASE_URL`. Unset: SQLite.
+    pub database_url: Option<DatabaseUrl>,
     /// Log filter in `RUST_LOG` syntax (`info`, `tripwright=debug` …).
     pub log: String,
     /// Log format: `text` or `json`.
@@ -144,6 +193,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             assets_dir: PathBuf::from("assets"),
             store_path: None,
+            database_url: None,
             log: "warn".into(),
             log_format: "text".into(),
             hotels: HotelConfig::default(),
@@ -685,6 +735,14 @@ fn env_overrides(env: &[(String, String)]) -> Vec<EnvOverride<'_>> {
     let mut aliased = Vec::new();
     let mut canonical = Vec::new();
     for (name, value) in env {
+        if name == DATABASE_URL_ENV && !value.is_empty() {
+            aliased.push(EnvOverride {
+                name,
+                path: vec!["database_url".to_owned()],
+                value: toml::Value::String(value.clone()),
+            });
+            continue;
+        }
         if !name.starts_with(ENV_PREFIX)
             || value.is_empty()
             || LOADER_ENV_VARS.contains(&name.as_str())
@@ -948,6 +1006,33 @@ mod tests {
         .expect("load");
         assert_eq!(c.assets_dir, PathBuf::from("/a"));
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/tripwright"));
+    }
+
+    #[test]
+    fn a_database_url_selects_postgres_from_the_environment_and_never_shows_its_password() {
+        let c = Config::load(None, env(&[])).expect("load");
+        assert_eq!(c.database_url, None);
+        let url = "postgres://tw:s3cret@db.internal:5432/tripwright";
+        let c = Config::load(None, env(&[("DATABASE_URL", url)])).expect("load");
+        let set = c.database_url.clone().expect("set");
+        assert!(set.is_postgres());
+        assert_eq!(set.expose(), url);
+        assert_eq!(set.redacted(), "postgres://tw:***@db.internal:5432/tripwright");
+        assert!(!format!("{c:?}").contains("s3cret"));
+        // The canonical name wins over DATABASE_URL, whatever the order.
+        let c = Config::load(
+            None,
+            env(&[
+                ("TRIPWRIGHT_DATABASE_URL", "postgresql://a@h/one"),
+                ("DATABASE_URL", url),
+            ]),
+        )
+        .expect("load");
+        assert_eq!(
+            c.database_url.as_ref().map(DatabaseUrl::expose),
+            Some("postgresql://a@h/one")
+        );
+        assert!(!DatabaseUrl::from("sqlite://x").is_postgres());
     }
 
     #[test]

@@ -12,6 +12,8 @@
 mod bbox;
 mod error;
 mod geometry;
+mod postgres;
+mod shared;
 mod sqlite;
 
 use std::collections::{BTreeMap, HashMap};
@@ -27,6 +29,7 @@ use tripwright_domain::{
 };
 
 pub use error::{Entity, StoreError};
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 /// One source of stored places ([`PlaceStore::place_sources`]).
 pub use tripwright_domain::PlaceSource;

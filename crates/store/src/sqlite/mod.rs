@@ -19,15 +19,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use tracing::instrument;
-use tripwright_domain::OwnerId;
-
-use crate::{Entity, Result, Store, StoreError};
+pub(crate) use crate::shared::{stored_time, time_text, unique_as_duplicate, validate_owner};
+use crate::{Result, Store, StoreError};
 
 /// The SQL migrations, embedded at build time.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -128,40 +126,5 @@ impl Store for SqliteStore {
             .await;
         self.writer.close().await;
         checkpoint.map(|_| ()).map_err(StoreError::from)
-    }
-}
-
-/// A time as stored: RFC 3339 in UTC with microseconds. Every such text has the same width,
-/// so sorting the column as text sorts by time (the `ORDER BY created_at` queries rely on it).
-fn time_text(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-/// A stored time read back; an unreadable one is [`StoreError::Corrupt`], naming the row
-/// (`entity` `id`) and `what` the time is.
-fn stored_time(entity: Entity, id: &str, what: &str, text: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StoreError::Corrupt(format!("{entity} {id} has the {what} {text:?}: {e}")))
-}
-
-/// The owner id must name someone: an empty one would make a plan or list nobody can find
-/// again.
-fn validate_owner(owner: &OwnerId) -> Result<()> {
-    if owner.as_str().trim().is_empty() {
-        return Err(StoreError::Invalid("the owner id is empty".into()));
-    }
-    Ok(())
-}
-
-/// Maps a write's error: a uniqueness violation becomes [`StoreError::Duplicate`] of `name`,
-/// anything else stays a query error.
-fn unique_as_duplicate(entity: Entity, name: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |e| match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate {
-            entity,
-            name: name.to_owned(),
-        },
-        _ => StoreError::Query(e),
     }
 }

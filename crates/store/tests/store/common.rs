@@ -1,16 +1,24 @@
 //! Shared test fixtures: temporary stores, a look beneath the trait, and a complete sample
 //! plan.
+//!
+//! The tests written against the traits ([`temp_store`], [`TestDb`]) run on SQLite files by
+//! default, and on PostgreSQL when `TRIPWRIGHT_TEST_POSTGRES_URL` names a server
+//! (`scripts/test.sh` starts one and runs them again): each test then gets a schema of its
+//! own. The tests that look at the SQLite file itself use [`temp_path`] and [`raw`].
 
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection, SqliteConnection};
 use tempfile::TempDir;
 use tripwright_domain::{
     Check, CostEstimate, CostLine, DayPlan, Destination, Hotel, Itinerary, MonthScore, OwnerId,
     PlaceId, Plan, PlanId, Stop, StopKind, Summary, TimeOfDay, TripRequest,
 };
-use tripwright_store::{SqliteStore, StoreError};
+use tripwright_store::{PgStore, SqliteStore, Store, StoreError};
 
 /// A new temporary folder and where a store file goes in it (not created yet).
 pub fn temp_path() -> (TempDir, PathBuf) {
@@ -24,10 +32,88 @@ pub async fn open(path: &Path) -> SqliteStore {
     SqliteStore::open(path).await.expect("open store")
 }
 
-/// A store in a new temporary folder (kept as long as the folder).
-pub async fn temp_store() -> (TempDir, SqliteStore) {
-    let (dir, path) = temp_path();
-    (dir, open(&path).await)
+/// The variable naming the PostgreSQL server the trait tests run on instead of SQLite.
+pub const POSTGRES_URL: &str = "TRIPWRIGHT_TEST_POSTGRES_URL";
+
+/// A new, empty database for one test: a SQLite file in a temporary folder, or a schema of
+/// its own on the PostgreSQL server of [`POSTGRES_URL`].
+pub enum TestDb {
+    /// A file in a folder removed with the value.
+    Sqlite(TempDir, PathBuf),
+    /// A schema on the server, with the options that select it.
+    Postgres(Box<PgConnectOptions>),
+}
+
+impl TestDb {
+    /// A new database, on the backend the environment chooses.
+    pub async fn new() -> Self {
+        match std::env::var(POSTGRES_URL) {
+            Ok(url) if !url.trim().is_empty() => {
+                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = PgConnection::connect(&url)
+                    .await
+                    .unwrap_or_else(|e| panic!("{POSTGRES_URL} cannot be reached: {e}"));
+                sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                    .execute(&mut admin)
+                    .await
+                    .expect("a schema for the test");
+                let options = PgConnectOptions::from_str(&url)
+                    .expect("a PostgreSQL URL")
+                    .options([("search_path", schema.as_str())]);
+                Self::Postgres(Box::new(options))
+            }
+            _ => {
+                let (dir, path) = temp_path();
+                Self::Sqlite(dir, path)
+            }
+        }
+    }
+
+    /// Opens a store on it: again after a first one, it is a restart (or, on PostgreSQL, a
+    /// second replica).
+    pub async fn open(&self) -> Arc<dyn Store> {
+        match self {
+            Self::Sqlite(_, path) => Arc::new(open(path).await),
+            Self::Postgres(options) => Arc::new(
+                PgStore::connect_with((**options).clone())
+                    .await
+                    .expect("open the PostgreSQL store"),
+            ),
+        }
+    }
+
+    /// Runs `sql` beneath the traits (plain SQL both databases speak).
+    pub async fn exec(&self, sql: &str) {
+        match self {
+            Self::Sqlite(_, path) => {
+                sqlx::query(sql).execute(&mut raw(path).await).await.map(|_| ())
+            }
+            Self::Postgres(options) => {
+                let mut conn = PgConnection::connect_with(options).await.expect("connect");
+                sqlx::query(sql).execute(&mut conn).await.map(|_| ())
+            }
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// The number of rows in `table`, read beneath the traits.
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        match self {
+            Self::Sqlite(_, path) => count_rows(&mut raw(path).await, table).await,
+            Self::Postgres(options) => {
+                let mut conn = PgConnection::connect_with(options).await.expect("connect");
+                sqlx::query_scalar(&sql).fetch_one(&mut conn).await.expect("count")
+            }
+        }
+    }
+}
+
+/// A store on a new, empty database (kept as long as the [`TestDb`]).
+pub async fn temp_store() -> (TestDb, Arc<dyn Store>) {
+    let db = TestDb::new().await;
+    let store = db.open().await;
+    (db, store)
 }
 
 /// A raw connection to the file, to look beneath the trait.

@@ -3,10 +3,10 @@
 //! everything as it was, versioned writes from two "tabs", and persistence across restarts.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::Utc;
 use sqlx::{Connection, SqliteConnection};
-use tempfile::TempDir;
 use tripwright_domain::{ItemId, ListId, ListItem, MAX_NOTES_CHARS, OwnerId, TripList};
 use tripwright_store::{
     CacheStore, Entity, ItemPatch, ListStore, PlanStore, PlanSummary, SqliteStore, StoppedPlan,
@@ -14,7 +14,7 @@ use tripwright_store::{
 };
 
 use super::common::{
-    assert_invalid, count_rows, o, open, pid, raw, sample_plan, temp_path, temp_store,
+    TestDb, assert_invalid, count_rows, o, open, pid, raw, sample_plan, temp_path, temp_store,
 };
 
 const ALICE: &str = "browser-alice";
@@ -95,7 +95,7 @@ fn renamed(name: &str) -> ItemPatch {
 }
 
 /// A new list of Alice's, attached to the plan `plan` if given.
-async fn new_list(store: &SqliteStore, title: &str, plan: Option<&str>) -> TripList {
+async fn new_list(store: &dyn Store, title: &str, plan: Option<&str>) -> TripList {
     store
         .create_list(&o(ALICE), title, plan.map(pid).as_ref())
         .await
@@ -103,14 +103,14 @@ async fn new_list(store: &SqliteStore, title: &str, plan: Option<&str>) -> TripL
 }
 
 /// A store in a new temporary folder holding Alice's empty "Trip list".
-async fn store_with_list() -> (TempDir, SqliteStore, TripList) {
+async fn store_with_list() -> (TestDb, Arc<dyn Store>, TripList) {
     let (dir, store) = temp_store().await;
     let list = new_list(&store, "Trip list", None).await;
     (dir, store, list)
 }
 
 /// Adds an item to Alice's list `list`.
-async fn add(store: &SqliteStore, list: &ListId, name: &str, home: i64, take: i64) -> ListItem {
+async fn add(store: &dyn Store, list: &ListId, name: &str, home: i64, take: i64) -> ListItem {
     store
         .add_item(&o(ALICE), list, name, home, take)
         .await
@@ -118,13 +118,13 @@ async fn add(store: &SqliteStore, list: &ListId, name: &str, home: i64, take: i6
 }
 
 /// Alice's list `id` as stored now.
-async fn current(store: &SqliteStore, id: &ListId) -> TripList {
+async fn current(store: &dyn Store, id: &ListId) -> TripList {
     store.list(&o(ALICE), id).await.expect("list")
 }
 
 /// Applies `patch` to an item of Alice's list.
 async fn update(
-    store: &SqliteStore,
+    store: &dyn Store,
     list: &ListId,
     item: &ItemId,
     patch: ItemPatch,
@@ -136,12 +136,12 @@ async fn update(
 }
 
 /// The owner of the saved plan `plan`.
-async fn owner_of(store: &SqliteStore, plan: &str) -> Option<OwnerId> {
+async fn owner_of(store: &dyn Store, plan: &str) -> Option<OwnerId> {
     store.plan_owner(&pid(plan)).await.expect("owner")
 }
 
 /// The share token of the saved plan `plan`, `new_token` if it had none.
-async fn share(store: &SqliteStore, plan: &str, new_token: &str) -> String {
+async fn share(store: &dyn Store, plan: &str, new_token: &str) -> String {
     store
         .share_token(&pid(plan), new_token)
         .await
@@ -876,8 +876,8 @@ async fn plans_are_counted_per_owner_and_expired_ones_deleted() {
 
 #[tokio::test]
 async fn stopped_plans_are_kept_until_they_expire_and_survive_a_restart() {
-    let (_dir, path) = temp_path();
-    let store = open(&path).await;
+    let db = TestDb::new().await;
+    let store = db.open().await;
     let at = |t: &str| t.parse::<chrono::DateTime<Utc>>().expect("a time");
     let sample = sample_plan("s1", "2025-05-01T10:00:00Z", "Helsinki");
     let stopped = StoppedPlan {
@@ -915,7 +915,7 @@ async fn stopped_plans_are_kept_until_they_expire_and_survive_a_restart() {
     );
     assert!(refused.contains("owner"), "{refused}");
     drop(store);
-    let store = open(&path).await;
+    let store = db.open().await;
     assert_eq!(
         store.stopped_plan(&pid("s1")).await.expect("get"),
         Some(stopped.clone())
@@ -962,8 +962,7 @@ async fn stopped_plans_are_kept_until_they_expire_and_survive_a_restart() {
 
 #[tokio::test]
 async fn cached_values_expire() {
-    let (_dir, path) = temp_path();
-    let store = open(&path).await;
+    let (db, store) = temp_store().await;
     let get = async |namespace: &str, key: &str, max_age_secs: u64| {
         store
             .cache_get(namespace, key, max_age_secs)
@@ -985,10 +984,8 @@ async fn cached_values_expire() {
     assert_eq!(get("nominatim", "helsinki", 0).await, None);
 
     // Age the entry by two hours, beneath the trait.
-    sqlx::query("UPDATE response_cache SET stored_at = stored_at - 7200000")
-        .execute(&mut raw(&path).await)
-        .await
-        .expect("age");
+    db.exec("UPDATE response_cache SET stored_at = stored_at - 7200000")
+        .await;
     assert_eq!(get("nominatim", "helsinki", 3600).await, None);
     for max_age in [3 * 3600, u64::MAX] {
         assert_eq!(
@@ -1012,10 +1009,10 @@ async fn cached_values_expire() {
 
 #[tokio::test]
 async fn everything_survives_a_restart() {
-    let (_dir, path) = temp_path();
+    let db = TestDb::new().await;
     let plan = sample_plan("plan-1", "2025-05-05T08:00:00Z", "Helsinki");
 
-    let store = open(&path).await;
+    let store = db.open().await;
     store.save_owned_plan(&o(ALICE), &plan).await.expect("save");
     share(&store, "plan-1", "tok").await;
     let list = new_list(&store, "Trip list", Some("plan-1")).await;
@@ -1035,7 +1032,7 @@ async fn everything_survives_a_restart() {
     store.cache_put("nominatim", "k", "v").await.expect("put");
     store.close().await.expect("close");
 
-    let store = open(&path).await;
+    let store = db.open().await;
     assert_eq!(current(&store, &list.id).await, list);
     assert_eq!(names(&list), ["Hat", "Socks"]);
     assert_eq!(
@@ -1070,7 +1067,7 @@ async fn everything_survives_a_restart() {
         .expect("delete");
     let other = new_list(&store, "Second", None).await;
     drop(store);
-    let store = open(&path).await;
+    let store = db.open().await;
     assert_eq!(store.lists(&o(ALICE)).await.expect("lists"), [other]);
 }
 

@@ -13,7 +13,7 @@ use tripwright_store::{
 };
 
 use super::common::{
-    assert_invalid, count_rows, ids, open, pid, raw, sample_plan, temp_path, temp_store,
+    TestDb, assert_invalid, count_rows, ids, open, pid, raw, sample_plan, temp_path, temp_store,
 };
 
 fn place(id: &str, category: PlaceCategory, lat: f64, lon: f64) -> Place {
@@ -605,9 +605,10 @@ async fn data_survives_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_saves_all_land() {
-    let (_dir, path) = temp_path();
-    // Two stores on one file, as a CLI import beside a running server would be.
-    let stores: [Arc<dyn Store>; 2] = [Arc::new(open(&path).await), Arc::new(open(&path).await)];
+    // Two stores on one database, as a CLI import beside a running server would be (or, on
+    // PostgreSQL, two replicas).
+    let db = TestDb::new().await;
+    let stores: [Arc<dyn Store>; 2] = [db.open().await, db.open().await];
     let mut tasks = Vec::new();
     for t in 0..16u32 {
         let store = Arc::clone(&stores[t as usize % 2]);
