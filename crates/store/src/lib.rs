@@ -452,4 +452,8 @@ pub trait Store: PlaceStore + PlanStore + ListStore + CacheStore + MapStore {
     /// afterwards the database holds everything committed (for SQLite, in the one file,
     /// without a WAL to replay). Later calls fail with [`StoreError::Query`].
     async fn close(&self) -> Result<()>;
+
+    /// Whether the store answers and its schema is this version's: how many migrations are
+    /// applied, of how many this build has. A newer or older schema, or no answer, is an error.
+    async fn ready(&self) -> Result<(usize, usize)>;
 }

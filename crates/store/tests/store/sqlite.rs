@@ -762,3 +762,28 @@ async fn the_store_opened_from_configuration_serves_each_focused_trait() {
         Some("v".to_owned())
     );
 }
+
+#[tokio::test]
+async fn ready_means_every_migration_of_this_version_is_applied() {
+    let (_dir, path) = temp_path();
+    let store = open(&path).await;
+    let (applied, known) = store.ready().await.expect("ready");
+    assert_eq!(applied, known);
+    assert!(known >= 7, "{known}");
+    // A migration this version does not know (a newer Tripwright wrote the file): not ready.
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99990101000000, 'from the future', TRUE, X'00', 0)",
+    )
+    .execute(&mut raw(&path).await)
+    .await
+    .expect("a newer migration");
+    let e = store.ready().await.expect_err("not ready");
+    assert!(
+        e.to_string().contains(&format!(
+            "{} migrations applied, this version has {known}",
+            known + 1
+        )),
+        "{e}"
+    );
+}
