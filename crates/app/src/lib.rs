@@ -236,6 +236,20 @@ pub struct Models {
     pub llm: Result<Arc<dyn LlmClient>, String>,
 }
 
+/// One check of [`App::readiness`].
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadyCheck {
+    /// What was checked: `store`, `model`.
+    pub name: &'static str,
+    /// Whether it passed.
+    pub ok: bool,
+    /// What was found, in words.
+    pub detail: String,
+}
+
+/// How long the readiness check waits for an OpenAI-compatible inference server.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// What [`App::import_region`] stored.
 #[derive(Debug)]
 pub struct RegionImport {
@@ -486,6 +500,54 @@ impl App {
         let places = self.store.delete_places_from(source).await?;
         self.streets.remove(source).await?;
         Ok(places)
+    }
+
+    /// Whether this replica can serve plans: the store answers with this version's schema,
+    /// and the configured language model is loaded (embedded) or its server answers
+    /// (`openai`; any HTTP answer of `{base_url}/models` within 2 s counts). A model that is
+    /// off by configuration passes: plans are made without prose.
+    pub async fn readiness(&self) -> Vec<ReadyCheck> {
+        let store = match self.store.ready().await {
+            Ok((applied, _)) => ReadyCheck {
+                name: "store",
+                ok: true,
+                detail: format!("answers; {applied} of {applied} migrations applied"),
+            },
+            Err(e) => ReadyCheck {
+                name: "store",
+                ok: false,
+                detail: e.to_string(),
+            },
+        };
+        let model = match (self.config.llm.provider, &self.llm) {
+            (LlmProvider::Off, _) => (true, "off by configuration: plans without prose".into()),
+            (LlmProvider::Embedded, Ok(llm)) => (true, format!("{} loaded", llm.model_id())),
+            (LlmProvider::OpenAi, Ok(_)) => {
+                let url = format!("{}/models", self.config.llm.base_url.trim_end_matches('/'));
+                let answer = reqwest::Client::new()
+                    .get(&url)
+                    .timeout(READY_TIMEOUT)
+                    .send()
+                    .await;
+                match answer {
+                    Ok(r) => (
+                        true,
+                        format!("{url} answers (HTTP {})", r.status().as_u16()),
+                    ),
+                    Err(e) if e.is_timeout() => (false, format!("{url} did not answer in 2 s")),
+                    Err(_) => (false, format!("{url} cannot be reached")),
+                }
+            }
+            (_, Err(why)) => (false, why.clone()),
+        };
+        vec![
+            store,
+            ReadyCheck {
+                name: "model",
+                ok: model.0,
+                detail: model.1,
+            },
+        ]
     }
 
     /// The street map: basemap tiles and walking graphs.

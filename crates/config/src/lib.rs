@@ -55,6 +55,8 @@ pub const SCRIPT_ONLY_ENV_VARS: &[&str] = &[
     "TRIPWRIGHT_BIN",
     // The PDF export test: where it writes a sample to look at.
     "TRIPWRIGHT_EXPORT_SAMPLE_DIR",
+    // scripts/test.sh: the throwaway PostgreSQL server the storage tests run on.
+    "TRIPWRIGHT_TEST_POSTGRES_URL",
 ];
 
 /// The usual name of a database URL in container platforms, read as `TRIPWRIGHT_DATABASE_URL`
@@ -1017,7 +1019,10 @@ mod tests {
         let set = c.database_url.clone().expect("set");
         assert!(set.is_postgres());
         assert_eq!(set.expose(), url);
-        assert_eq!(set.redacted(), "postgres://tw:***@db.internal:5432/tripwright");
+        assert_eq!(
+            set.redacted(),
+            "postgres://tw:***@db.internal:5432/tripwright"
+        );
         assert!(!format!("{c:?}").contains("s3cret"));
         // The canonical name wins over DATABASE_URL, whatever the order.
         let c = Config::load(

@@ -1,4 +1,5 @@
--- PostgreSQL copy of the SQLite migration of the same number.
+-- PostgreSQL copy of the SQLite migration of the same number. `seq` stands for SQLite's rowid:
+-- the order rows were made in, which breaks ties of `created_at` and `position`.
 ALTER TABLE plans ADD COLUMN owner TEXT;
 ALTER TABLE plans ADD COLUMN share_token TEXT;
 CREATE INDEX plans_owner_created_at ON plans (owner, created_at);
@@ -12,7 +13,8 @@ CREATE TABLE trip_lists (
     notes          TEXT NOT NULL DEFAULT '',
     notes_saved_at TEXT,
     created_at     TEXT NOT NULL,
-    version        BIGINT NOT NULL DEFAULT 1
+    version        BIGINT NOT NULL DEFAULT 1,
+    seq            BIGINT GENERATED ALWAYS AS IDENTITY
 );
 CREATE INDEX trip_lists_owner_created_at ON trip_lists (owner, created_at);
 CREATE INDEX trip_lists_owner_plan ON trip_lists (owner, plan_id);
@@ -27,6 +29,7 @@ CREATE TABLE list_items (
     taken    BIGINT NOT NULL DEFAULT 0 CHECK (taken IN (0, 1)),
     position BIGINT NOT NULL,
     version  BIGINT NOT NULL DEFAULT 1,
+    seq      BIGINT GENERATED ALWAYS AS IDENTITY,
     UNIQUE (list_id, name_key)
 );
 CREATE INDEX list_items_list_position ON list_items (list_id, position);

@@ -36,7 +36,9 @@ pub enum StoreError {
 
     /// The PostgreSQL database could not be reached or its schema brought up to date (the
     /// message never holds the URL, which may hold a password).
-    #[error("cannot use the database: {0} (check `database_url` / DATABASE_URL and that PostgreSQL is running)")]
+    #[error(
+        "cannot use the database: {0} (check `database_url` / DATABASE_URL and that PostgreSQL is running)"
+    )]
     Connect(String),
 
     /// A query failed (database locked for too long, disk full, connection lost …).

@@ -2,12 +2,13 @@
 //! and share links), trip lists, and a cache of online services' responses.
 //!
 //! Everything above this crate talks to backend-neutral traits, one per concern
-//! ([`PlaceStore`], [`PlanStore`], [`ListStore`], [`CacheStore`]; [`Store`] is all four), held
-//! as `Arc<dyn …>`, so the embedded SQLite file ([`SqliteStore`], the zero-config default) and
-//! PostgreSQL (for several app replicas, later) are interchangeable. [`open`] is the one place
-//! a backend is chosen. Each backend owns its migrations; this crate's SQLite ones live in
-//! `crates/store/migrations/`. Errors are typed ([`StoreError`], [`Entity`]): callers never
-//! read message text to tell them apart.
+//! ([`PlaceStore`], [`PlanStore`], [`ListStore`], [`CacheStore`], [`MapStore`]; [`Store`] is
+//! all of them), held as `Arc<dyn …>`, so the embedded SQLite file ([`SqliteStore`], the
+//! zero-config default) and PostgreSQL ([`PgStore`], for several app replicas sharing one
+//! database) are interchangeable. Each backend owns its migrations: SQLite's in
+//! `crates/store/migrations/`, PostgreSQL's copies in `crates/store/migrations_pg/`, numbered
+//! alike. Errors are typed ([`StoreError`], [`Entity`]): callers never read message text to
+//! tell them apart.
 
 mod bbox;
 mod error;
@@ -34,9 +35,8 @@ pub use sqlite::SqliteStore;
 /// One source of stored places ([`PlaceStore::place_sources`]).
 pub use tripwright_domain::PlaceSource;
 
-/// Opens the store at `path`, creating it when missing. This is where a backend is chosen:
-/// today the SQLite file; a PostgreSQL URL will select the second backend here, without
-/// touching any caller.
+/// Opens the SQLite store at `path`, creating it when missing ([`PgStore::connect`] opens the
+/// PostgreSQL one; the app's `open_store` chooses between them from the configuration).
 pub async fn open(path: &Path) -> Result<Arc<dyn Store>> {
     Ok(Arc::new(SqliteStore::open(path).await?))
 }
@@ -455,4 +455,8 @@ pub trait Store: PlaceStore + PlanStore + ListStore + CacheStore + MapStore {
     /// afterwards the database holds everything committed (for SQLite, in the one file,
     /// without a WAL to replay). Later calls fail with [`StoreError::Query`].
     async fn close(&self) -> Result<()>;
+
+    /// Whether the store answers and its schema is this version's: how many migrations are
+    /// applied, of how many this build has. A newer or older schema, or no answer, is an error.
+    async fn ready(&self) -> Result<(usize, usize)>;
 }

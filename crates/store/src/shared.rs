@@ -14,7 +14,12 @@ pub(crate) fn time_text(time: DateTime<Utc>) -> String {
 
 /// A stored time read back; an unreadable one is [`StoreError::Corrupt`], naming the row
 /// (`entity` `id`) and `what` the time is.
-pub(crate) fn stored_time(entity: Entity, id: &str, what: &str, text: &str) -> Result<DateTime<Utc>> {
+pub(crate) fn stored_time(
+    entity: Entity,
+    id: &str,
+    what: &str,
+    text: &str,
+) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt(format!("{entity} {id} has the {what} {text:?}: {e}")))
@@ -31,7 +36,10 @@ pub(crate) fn validate_owner(owner: &OwnerId) -> Result<()> {
 
 /// Maps a write's error: a uniqueness violation becomes [`StoreError::Duplicate`] of `name`,
 /// anything else stays a query error.
-pub(crate) fn unique_as_duplicate(entity: Entity, name: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(crate) fn unique_as_duplicate(
+    entity: Entity,
+    name: &str,
+) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |e| match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate {
             entity,

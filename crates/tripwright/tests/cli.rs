@@ -18,6 +18,8 @@ use tripwright_testkit::assets::{assets_dir, repo_root, smollm2};
 
 #[path = "cli/hostile.rs"]
 mod hostile;
+#[path = "cli/postgres.rs"]
+mod postgres;
 #[path = "cli/regions.rs"]
 mod regions;
 

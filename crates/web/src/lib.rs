@@ -17,8 +17,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, header};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{BoxError, Router, middleware};
 use tower::ServiceBuilder;
@@ -116,6 +117,7 @@ pub fn router(state: AppState) -> Router {
     let limits = state.limits;
     let mut router = Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .nest(
             "/v1",
             openai::routes(&state).layer(middleware::from_fn_with_state(
@@ -182,6 +184,33 @@ fn loggable_path(path: &str) -> String {
 /// Liveness probe: answers while the server accepts requests.
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// Readiness probe: 200 when this replica can serve plans (see `App::readiness`), else 503;
+/// JSON with each check. Without the web app (`/v1` only), the model alone is checked.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let checks = match &state.app {
+        Some(web) => web.app().readiness().await,
+        None => vec![tripwright_app::ReadyCheck {
+            name: "model",
+            ok: state.llm_unavailable.is_none(),
+            detail: state
+                .llm_unavailable
+                .clone()
+                .unwrap_or_else(|| format!("{} loaded", state.llm.model_id())),
+        }],
+    };
+    let ready = checks.iter().all(|c| c.ok);
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "ready": ready,
+        "checks": checks,
+    });
+    (status, axum::Json(body)).into_response()
 }
 
 #[cfg(test)]

@@ -10,7 +10,11 @@
 //!
 //! Each focused trait is implemented in the module named after it, as for SQLite.
 
-// TODO(pg): mod cache; mod lists; mod map; mod places; mod plans;
+mod cache;
+mod lists;
+mod map;
+mod places;
+mod plans;
 
 use std::time::Duration;
 
@@ -19,7 +23,6 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use tracing::instrument;
 
-#[allow(unused_imports)]
 pub(crate) use crate::shared::{stored_time, time_text, unique_as_duplicate, validate_owner};
 use crate::{Result, Store, StoreError};
 
@@ -48,7 +51,10 @@ impl PgStore {
     #[instrument(level = "debug", skip_all)]
     pub async fn connect(url: &str) -> Result<Self> {
         let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| {
-            StoreError::Connect(format!("the database URL is not valid: {}", without_url(&e)))
+            StoreError::Connect(format!(
+                "the database URL is not valid: {}",
+                without_url(&e)
+            ))
         })?;
         Self::connect_with(options).await
     }
@@ -89,10 +95,23 @@ fn without_url(e: &sqlx::Error) -> String {
     }
 }
 
-// TODO(pg): enabled once every trait is implemented.
-#[cfg(any())]
 #[async_trait]
 impl Store for PgStore {
+    async fn ready(&self) -> Result<(usize, usize)> {
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await?;
+        let known = MIGRATOR.iter().count();
+        let applied = usize::try_from(applied).unwrap_or(0);
+        if applied != known {
+            return Err(StoreError::Corrupt(format!(
+                "the schema has {applied} migrations applied, this version has {known}"
+            )));
+        }
+        Ok((applied, known))
+    }
+
     async fn close(&self) -> Result<()> {
         self.pool.close().await;
         Ok(())

@@ -18,14 +18,14 @@ mod plans;
 use std::path::Path;
 use std::time::Duration;
 
+pub(crate) use crate::shared::{stored_time, time_text, unique_as_duplicate, validate_owner};
+use crate::{Result, Store, StoreError};
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use tracing::instrument;
-pub(crate) use crate::shared::{stored_time, time_text, unique_as_duplicate, validate_owner};
-use crate::{Result, Store, StoreError};
 
 /// The SQL migrations, embedded at build time.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -116,6 +116,21 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn ready(&self) -> Result<(usize, usize)> {
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.readers)
+                .await?;
+        let known = MIGRATOR.iter().count();
+        let applied = usize::try_from(applied).unwrap_or(0);
+        if applied != known {
+            return Err(StoreError::Corrupt(format!(
+                "the schema has {applied} migrations applied, this version has {known}"
+            )));
+        }
+        Ok((applied, known))
+    }
+
     async fn close(&self) -> Result<()> {
         self.readers.close().await;
         // Fold the WAL into the main file so that the file alone is complete (a copy of it

@@ -28,8 +28,8 @@ pub fn temp_path() -> (TempDir, PathBuf) {
 }
 
 /// Opens the store at `path`.
-pub async fn open(path: &Path) -> SqliteStore {
-    SqliteStore::open(path).await.expect("open store")
+pub async fn open(path: &Path) -> Arc<dyn Store> {
+    Arc::new(SqliteStore::open(path).await.expect("open store"))
 }
 
 /// The variable naming the PostgreSQL server the trait tests run on instead of SQLite.
@@ -39,7 +39,7 @@ pub const POSTGRES_URL: &str = "TRIPWRIGHT_TEST_POSTGRES_URL";
 /// its own on the PostgreSQL server of [`POSTGRES_URL`].
 pub enum TestDb {
     /// A file in a folder removed with the value.
-    Sqlite(TempDir, PathBuf),
+    Sqlite(#[allow(dead_code)] TempDir, PathBuf),
     /// A schema on the server, with the options that select it.
     Postgres(Box<PgConnectOptions>),
 }
@@ -73,7 +73,7 @@ impl TestDb {
     /// second replica).
     pub async fn open(&self) -> Arc<dyn Store> {
         match self {
-            Self::Sqlite(_, path) => Arc::new(open(path).await),
+            Self::Sqlite(_, path) => open(path).await,
             Self::Postgres(options) => Arc::new(
                 PgStore::connect_with((**options).clone())
                     .await
@@ -85,27 +85,16 @@ impl TestDb {
     /// Runs `sql` beneath the traits (plain SQL both databases speak).
     pub async fn exec(&self, sql: &str) {
         match self {
-            Self::Sqlite(_, path) => {
-                sqlx::query(sql).execute(&mut raw(path).await).await.map(|_| ())
-            }
+            Self::Sqlite(_, path) => sqlx::query(sql)
+                .execute(&mut raw(path).await)
+                .await
+                .map(|_| ()),
             Self::Postgres(options) => {
                 let mut conn = PgConnection::connect_with(options).await.expect("connect");
                 sqlx::query(sql).execute(&mut conn).await.map(|_| ())
             }
         }
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
-
-    /// The number of rows in `table`, read beneath the traits.
-    pub async fn count(&self, table: &str) -> i64 {
-        let sql = format!("SELECT COUNT(*) FROM {table}");
-        match self {
-            Self::Sqlite(_, path) => count_rows(&mut raw(path).await, table).await,
-            Self::Postgres(options) => {
-                let mut conn = PgConnection::connect_with(options).await.expect("connect");
-                sqlx::query_scalar(&sql).fetch_one(&mut conn).await.expect("count")
-            }
-        }
     }
 }
 

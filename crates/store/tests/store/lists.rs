@@ -9,8 +9,7 @@ use chrono::Utc;
 use sqlx::{Connection, SqliteConnection};
 use tripwright_domain::{ItemId, ListId, ListItem, MAX_NOTES_CHARS, OwnerId, TripList};
 use tripwright_store::{
-    CacheStore, Entity, ItemPatch, ListStore, PlanStore, PlanSummary, SqliteStore, StoppedPlan,
-    Store, StoreError,
+    Entity, ItemPatch, PlanSummary, SqliteStore, StoppedPlan, Store, StoreError,
 };
 
 use super::common::{
@@ -95,7 +94,7 @@ fn renamed(name: &str) -> ItemPatch {
 }
 
 /// A new list of Alice's, attached to the plan `plan` if given.
-async fn new_list(store: &dyn Store, title: &str, plan: Option<&str>) -> TripList {
+async fn new_list(store: &Arc<dyn Store>, title: &str, plan: Option<&str>) -> TripList {
     store
         .create_list(&o(ALICE), title, plan.map(pid).as_ref())
         .await
@@ -110,7 +109,7 @@ async fn store_with_list() -> (TestDb, Arc<dyn Store>, TripList) {
 }
 
 /// Adds an item to Alice's list `list`.
-async fn add(store: &dyn Store, list: &ListId, name: &str, home: i64, take: i64) -> ListItem {
+async fn add(store: &Arc<dyn Store>, list: &ListId, name: &str, home: i64, take: i64) -> ListItem {
     store
         .add_item(&o(ALICE), list, name, home, take)
         .await
@@ -118,13 +117,13 @@ async fn add(store: &dyn Store, list: &ListId, name: &str, home: i64, take: i64)
 }
 
 /// Alice's list `id` as stored now.
-async fn current(store: &dyn Store, id: &ListId) -> TripList {
+async fn current(store: &Arc<dyn Store>, id: &ListId) -> TripList {
     store.list(&o(ALICE), id).await.expect("list")
 }
 
 /// Applies `patch` to an item of Alice's list.
 async fn update(
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     list: &ListId,
     item: &ItemId,
     patch: ItemPatch,
@@ -136,12 +135,12 @@ async fn update(
 }
 
 /// The owner of the saved plan `plan`.
-async fn owner_of(store: &dyn Store, plan: &str) -> Option<OwnerId> {
+async fn owner_of(store: &Arc<dyn Store>, plan: &str) -> Option<OwnerId> {
     store.plan_owner(&pid(plan)).await.expect("owner")
 }
 
 /// The share token of the saved plan `plan`, `new_token` if it had none.
-async fn share(store: &dyn Store, plan: &str, new_token: &str) -> String {
+async fn share(store: &Arc<dyn Store>, plan: &str, new_token: &str) -> String {
     store
         .share_token(&pid(plan), new_token)
         .await
@@ -1099,7 +1098,7 @@ async fn a_store_from_before_lists_is_upgraded() {
     .expect("insert");
     conn.close().await.expect("close");
 
-    let store = SqliteStore::open(&path).await.expect("upgrade");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.expect("upgrade"));
     assert_eq!(owner_of(&store, "old-plan").await, None);
     assert_eq!(store.list_plans(10).await.expect("plans").len(), 1);
     assert_eq!(share(&store, "old-plan", "t").await, "t");

@@ -2,7 +2,7 @@
 
 use sqlx::Executor;
 use tripwright_domain::{BBox, GeoPoint, MapFeature, MapLayer};
-use tripwright_store::{MapStore, StoreError};
+use tripwright_store::StoreError;
 
 use crate::common::{count_rows, open, raw, temp_path, temp_store};
 

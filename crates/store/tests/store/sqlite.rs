@@ -225,7 +225,7 @@ async fn places_by_ids_follows_the_requested_order_across_chunks() {
 /// Checks one `places_near` answer against the test's own distances: the same set, nearest
 /// first, only the asked categories. Returns how many places matched.
 async fn check_near(
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     all: &[Place],
     center: GeoPoint,
     radius_km: f64,
@@ -761,5 +761,30 @@ async fn the_store_opened_from_configuration_serves_each_focused_trait() {
     assert_eq!(
         store.cache_get("nominatim", "k", 60).await.expect("get"),
         Some("v".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn ready_means_every_migration_of_this_version_is_applied() {
+    let (_dir, path) = temp_path();
+    let store = open(&path).await;
+    let (applied, known) = store.ready().await.expect("ready");
+    assert_eq!(applied, known);
+    assert!(known >= 7, "{known}");
+    // A migration this version does not know (a newer Tripwright wrote the file): not ready.
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99990101000000, 'from the future', TRUE, X'00', 0)",
+    )
+    .execute(&mut raw(&path).await)
+    .await
+    .expect("a newer migration");
+    let e = store.ready().await.expect_err("not ready");
+    assert!(
+        e.to_string().contains(&format!(
+            "{} migrations applied, this version has {known}",
+            known + 1
+        )),
+        "{e}"
     );
 }

@@ -1,6 +1,6 @@
 //! Edits to a plan are saved with the plan as it was, and undone newest first.
 
-use tripwright_store::{PLAN_VERSIONS_KEPT, PlanStore, StoreError};
+use tripwright_store::{PLAN_VERSIONS_KEPT, StoreError};
 
 use crate::common::{o, sample_plan, temp_store};
 
@@ -117,7 +117,7 @@ async fn a_plans_name_is_in_its_summary() {
 /// first and then write wait their turn instead of failing with "database is locked".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_stores_on_one_file_read_then_write_without_locking_each_other_out() {
-    use tripwright_store::{ItemPatch, ListStore};
+    use tripwright_store::ItemPatch;
     let (dir, path) = crate::common::temp_path();
     let a = crate::common::open(&path).await;
     let b = crate::common::open(&path).await;
@@ -129,7 +129,7 @@ async fn two_stores_on_one_file_read_then_write_without_locking_each_other_out()
         .add_item(&o("ann"), &list.id, "Socks", 1, 1)
         .await
         .expect("an item");
-    let tick = |store: tripwright_store::SqliteStore, n: usize| {
+    let tick = |store: std::sync::Arc<dyn tripwright_store::Store>, n: usize| {
         let (list, item) = (list.id.clone(), item.id.clone());
         tokio::spawn(async move {
             for i in 0..n {

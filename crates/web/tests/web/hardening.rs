@@ -370,3 +370,52 @@ async fn malformed_and_oversized_requests_get_their_status_in_the_api_shape() {
     .expect("answered in time");
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readiness_checks_the_store_and_the_model_server() {
+    let mut b = Browser::on(base());
+    let a = b.get("/readyz").await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let j = a.json();
+    assert_eq!(j["ready"], true);
+    assert_eq!(j["checks"][0]["name"], "store");
+    assert!(
+        j["checks"][0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("migrations applied")),
+        "{j}"
+    );
+    assert_eq!(j["checks"][1]["name"], "model");
+    assert_eq!(
+        j["checks"][1]["ok"], true,
+        "the model is off by configuration"
+    );
+
+    // An inference server that cannot be reached: not ready, and it says which.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let unreachable = server(|c| {
+        c.llm.provider = tripwright_config::LlmProvider::OpenAi;
+        c.llm.base_url = format!("http://{closed}/v1");
+    });
+    let a = Browser::on(&unreachable.base).get("/readyz").await;
+    assert_eq!(a.status, 503, "{}", a.text());
+    let j = a.json();
+    assert_eq!(j["ready"], false);
+    assert_eq!(j["checks"][0]["ok"], true, "{j}");
+    assert_eq!(j["checks"][1]["ok"], false, "{j}");
+    assert!(
+        j["checks"][1]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&format!("http://{closed}/v1/models"))),
+        "{j}"
+    );
+    // One that answers (here the first server's own `/v1`): ready.
+    let answering = server(|c| {
+        c.llm.provider = tripwright_config::LlmProvider::OpenAi;
+        c.llm.base_url = format!("{}/v1", base());
+    });
+    let a = Browser::on(&answering.base).get("/readyz").await;
+    assert_eq!(a.status, 200, "{}", a.text());
+}

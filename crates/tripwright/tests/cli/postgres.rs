@@ -1,0 +1,104 @@
+//! The store in PostgreSQL: `DATABASE_URL` moves everything the SQLite file held (places, the
+//! street map, plans) to the database, and a database that cannot be reached is a clear error
+//! that never shows the password. `scripts/test.sh` starts a throwaway PostgreSQL server on
+//! loopback and names it in `TRIPWRIGHT_TEST_POSTGRES_URL`; in CI the test fails without it.
+
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+
+use super::{json, tripwright_env};
+
+/// The server's admin URL, when one is given.
+fn admin_url() -> Option<String> {
+    let url = std::env::var("TRIPWRIGHT_TEST_POSTGRES_URL").ok()?;
+    (!url.trim().is_empty()).then_some(url)
+}
+
+/// A new database on the server: its URL.
+fn new_database(admin: &str) -> String {
+    let name = format!("tw_cli_{}", uuid::Uuid::new_v4().simple());
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let mut conn = PgConnection::connect(admin).await.expect("the test server");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("a database");
+    });
+    let (base, _) = admin.rsplit_once('/').expect("a URL with a database");
+    format!("{base}/{name}")
+}
+
+/// `sql`'s one number, read from the database at `url`.
+fn scalar(url: &str, sql: &str) -> i64 {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let mut conn = PgConnection::connect(url).await.expect("connect");
+        sqlx::query_scalar(sql)
+            .fetch_one(&mut conn)
+            .await
+            .expect(sql)
+    })
+}
+
+#[test]
+fn database_url_keeps_the_store_in_postgres() {
+    let Some(admin) = admin_url() else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI runs this test on PostgreSQL: scripts/test.sh sets TRIPWRIGHT_TEST_POSTGRES_URL"
+        );
+        eprintln!("skipped: TRIPWRIGHT_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)");
+        return;
+    };
+    let url = new_database(&admin);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = [("DATABASE_URL", url.as_str())];
+    // The first start imports the demo extract into the empty database, then plans.
+    let out = tripwright_env(
+        dir.path(),
+        &["plan", "--destination", "Helsinki", "--days", "1", "--json"],
+        &env,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan = json(&out);
+    let id = plan["id"].as_str().expect("an id").to_owned();
+    assert!(
+        !dir.path().join("tripwright.sqlite").exists(),
+        "no SQLite file is made"
+    );
+    assert_eq!(scalar(&url, "SELECT COUNT(*) FROM plans"), 1);
+    assert!(scalar(&url, "SELECT COUNT(*) FROM places") > 500);
+    assert!(scalar(&url, "SELECT COUNT(*) FROM map_features") > 1000);
+    // The walks used the street map read back from PostgreSQL.
+    let stops = plan["itinerary"]["days"][0]["stops"]
+        .as_array()
+        .expect("stops");
+    assert!(
+        stops
+            .iter()
+            .all(|s| s["route"].as_array().is_some_and(|r| r.len() >= 2))
+    );
+    // Another process reads it back.
+    let listed = tripwright_env(dir.path(), &["plans", "list"], &env);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains(&id));
+
+    // A database that cannot be reached: a clear error, without the password.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let bad = format!("postgres://tw:s3cret-pw@{closed}/none");
+    let out = tripwright_env(
+        dir.path(),
+        &["plans", "list"],
+        &[("DATABASE_URL", bad.as_str())],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot use the database"), "{err}");
+    assert!(!err.contains("s3cret-pw"), "{err}");
+}
