@@ -167,6 +167,9 @@ pub struct ProseReport {
     pub dropped: usize,
     /// Texts not written again, though caught, because other plans were being written.
     pub skipped: usize,
+    /// Day intros the model left empty (every sentence caught), written from the day's
+    /// stops instead.
+    pub from_facts: usize,
 }
 
 impl ProseReport {
@@ -177,6 +180,7 @@ impl ProseReport {
         self.corrected += other.corrected;
         self.dropped += other.dropped;
         self.skipped += other.skipped;
+        self.from_facts += other.from_facts;
         for (k, v) in &other.caught {
             *self.caught.entry(*k).or_default() += v;
         }
@@ -210,6 +214,13 @@ impl ProseReport {
             format!(
                 "; {} not written again while other plans were written",
                 plural(self.skipped, "text", "texts")
+            )
+        } else {
+            String::new()
+        } + &if self.from_facts > 0 {
+            format!(
+                "; {} written from the day's stops",
+                plural(self.from_facts, "day intro", "day intros")
             )
         } else {
             String::new()
@@ -390,6 +401,9 @@ struct Task<'a> {
     max_tokens: u32,
     /// Sentences asked for: the generation stops once the model starts another.
     sentences: usize,
+    /// What to keep when every sentence the model wrote was caught (a day intro says which
+    /// places the day holds, from their data).
+    fallback: Option<String>,
 }
 
 impl ProseWriter {
@@ -494,6 +508,10 @@ impl ProseWriter {
                     },
                     max_tokens: self.max_tokens.min(60),
                     sentences: 1,
+                    fallback: Some(fact_intro(
+                        &day.weekday,
+                        &listed.iter().map(|s| s.stop).collect::<Vec<_>>(),
+                    )),
                 });
             }
             // Sights and artworks get a note; a meal or a coffee break shows its data (the
@@ -529,6 +547,7 @@ impl ProseWriter {
                     },
                     max_tokens: self.max_tokens.min(60),
                     sentences: 1,
+                    fallback: None,
                 });
             }
         }
@@ -564,6 +583,7 @@ impl ProseWriter {
                 },
                 max_tokens: self.max_tokens.min(100),
                 sentences: 2,
+                fallback: None,
             });
         }
         // Boxed, so that the compiler sees one `Send` future type (a closure returning
@@ -678,9 +698,15 @@ impl ProseWriter {
                 best = Some(r);
             }
         }
-        let best = best.unwrap_or_default();
+        let mut best = best.unwrap_or_default();
         report.corrected += best.corrected;
         report.dropped += best.caught.len();
+        if best.kept.is_empty()
+            && let Some(fallback) = &task.fallback
+        {
+            best.kept.clone_from(fallback);
+            report.from_facts += 1;
+        }
         on_text(TextEvent {
             slot: task.slot,
             text: &best.kept,
@@ -802,6 +828,69 @@ fn what(stop: &Stop) -> String {
     }
 }
 
+/// A day's introduction from its places' data, for when the model's was caught in full:
+/// "A Saturday with two museums, a gallery and a memorial: Ateneum, Kiasma, G12 Galleria and
+/// Elias Lönnrot." (at most four names, then "and N more").
+fn fact_intro(weekday: &str, stops: &[&Stop]) -> String {
+    let mut kinds: Vec<(String, usize)> = Vec::new();
+    for s in stops {
+        let kind = tripwright_domain::place_kind_words(&s.place_kind);
+        match kinds.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((kind, 1)),
+        }
+    }
+    let kinds: Vec<String> = kinds.iter().map(|(k, n)| counted_noun(*n, k)).collect();
+    let names: Vec<&str> = stops.iter().map(|s| s.name.as_str()).collect();
+    let shown = if names.len() > 4 {
+        let more = names.len() - 3;
+        let mut shown: Vec<String> = names[..3].iter().map(|n| (*n).to_owned()).collect();
+        shown.push(format!("{} more", number_word(more)));
+        and_list(&shown)
+    } else {
+        and_list(&names)
+    };
+    let day = if weekday.is_empty() { "day" } else { weekday };
+    format!("A {day} with {}: {shown}.", and_list(&kinds))
+}
+
+/// "a museum", "an artwork", "two galleries", "12 churches".
+fn counted_noun(n: usize, noun: &str) -> String {
+    if n == 1 {
+        let vowel = noun
+            .chars()
+            .next()
+            .is_some_and(|c| "aeiouAEIOU".contains(c));
+        return format!("{} {noun}", if vowel { "an" } else { "a" });
+    }
+    let (head, last) = noun.rsplit_once(' ').map_or(("", noun), |(h, l)| (h, l));
+    let plural = if let Some(stem) = last.strip_suffix('y')
+        && !stem.ends_with(['a', 'e', 'o', 'u'])
+    {
+        format!("{stem}ies")
+    } else if last.ends_with(['s', 'x']) || last.ends_with("ch") || last.ends_with("sh") {
+        format!("{last}es")
+    } else {
+        format!("{last}s")
+    };
+    let noun = if head.is_empty() {
+        plural
+    } else {
+        format!("{head} {plural}")
+    };
+    format!("{} {noun}", number_word(n))
+}
+
+/// "two" … "nine", then digits.
+fn number_word(n: usize) -> String {
+    const WORDS: [&str; 10] = [
+        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ];
+    WORDS
+        .get(n)
+        .map_or_else(|| n.to_string(), |w| (*w).to_owned())
+}
+
 /// "A", "A and B", "A, B and C".
 fn and_list<S: AsRef<str>>(items: &[S]) -> String {
     match items {
@@ -871,6 +960,31 @@ mod tests {
             true,
         );
         assert!(r.caught.contains(&Caught::Copied), "{r:?}");
+    }
+
+    #[test]
+    fn a_day_the_model_could_not_introduce_is_introduced_from_its_stops() {
+        let ateneum = stop("Ateneum", StopKind::Sight, "museum");
+        let kiasma = stop("Kiasma", StopKind::Sight, "museum");
+        let g12 = stop("G12 Galleria", StopKind::Sight, "gallery");
+        let lonnrot = stop("Elias Lönnrot", StopKind::Artwork, "historic:memorial");
+        let statue = stop("Havis Amanda", StopKind::Artwork, "artwork");
+        assert_eq!(
+            fact_intro("Saturday", &[&ateneum, &kiasma, &g12, &lonnrot]),
+            "A Saturday with two museums, a gallery and a memorial: Ateneum, Kiasma, G12 Galleria and Elias Lönnrot."
+        );
+        assert_eq!(
+            fact_intro("Monday", &[&statue, &ateneum, &kiasma, &g12, &lonnrot]),
+            "A Monday with an artwork, two museums, a gallery and a memorial: Havis Amanda, Ateneum, Kiasma and two more."
+        );
+        assert_eq!(
+            fact_intro("", &[&g12]),
+            "A day with a gallery: G12 Galleria."
+        );
+        assert_eq!(counted_noun(3, "art gallery"), "three art galleries");
+        assert_eq!(counted_noun(2, "church"), "two churches");
+        assert_eq!(counted_noun(2, "viewpoint"), "two viewpoints");
+        assert_eq!(counted_noun(12, "city gate"), "12 city gates");
     }
 
     #[test]

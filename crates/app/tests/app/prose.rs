@@ -394,17 +394,34 @@ async fn a_text_naming_another_place_is_written_again_or_loses_that_sentence() {
         .map(|(_, t)| t)
         .collect();
     assert_eq!(attempts.len(), 2, "{attempts:?}");
-    let intro = &plan.itinerary.days[0].intro;
+    // The one sentence of every attempt named it: the day is introduced from its stops'
+    // data instead of left without an intro.
+    let day = &plan.itinerary.days[0];
+    let intro = &day.intro;
     assert!(!intro.contains(&other), "{intro}");
     assert!(
-        intro.is_empty(),
-        "the one sentence of every attempt named {other}: {intro}"
+        intro.starts_with(&format!("A {} with ", day.weekday)),
+        "{intro}"
+    );
+    let sights: Vec<&str> = day
+        .stops
+        .iter()
+        .filter(|s| is_activity(s.kind))
+        .map(|s| s.name.as_str())
+        .collect();
+    assert!(!sights.is_empty());
+    assert!(
+        intro.contains(sights[0]) && !attempts.iter().any(|a| a == intro),
+        "{intro}"
     );
     let check = prose_check(&plan);
     assert!(check.passed, "what is kept is clean: {check:?}");
     assert!(
         check.detail.contains("caught: 2 another place named;")
-            && check.detail.contains("1 sentence removed"),
+            && check.detail.contains("1 sentence removed")
+            && check
+                .detail
+                .contains("1 day intro written from the day's stops"),
         "{check:?}"
     );
     planner.close().await.expect("the store closes");
