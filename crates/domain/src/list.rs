@@ -120,7 +120,8 @@ pub fn validate_list_title(title: &str) -> Result<String, String> {
     Ok(t.to_owned())
 }
 
-/// Checks notes: at most [`MAX_NOTES_CHARS`] characters.
+/// Checks notes: at most [`MAX_NOTES_CHARS`] characters, no control characters but line
+/// breaks and tabs.
 ///
 /// # Errors
 /// A sentence for the user.
@@ -130,6 +131,14 @@ pub fn validate_notes(notes: &str) -> Result<(), String> {
         return Err(format!(
             "notes are at most {MAX_NOTES_CHARS} characters, these have {n}"
         ));
+    }
+    // Line breaks and tabs are part of notes; a NUL (which PostgreSQL cannot store) or an
+    // escape is not.
+    if notes
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err("notes cannot contain control characters".into());
     }
     Ok(())
 }
@@ -221,6 +230,9 @@ mod tests {
         assert!(validate_notes(&"n".repeat(MAX_NOTES_CHARS)).is_ok());
         let e = validate_notes(&"n".repeat(MAX_NOTES_CHARS + 1)).expect_err("long");
         assert!(e.contains("20000"), "{e}");
+        assert!(validate_notes("Passport\n\tand tickets\r\n").is_ok());
+        let e = validate_notes("Passport\0").expect_err("NUL");
+        assert!(e.contains("control characters"), "{e}");
     }
 
     #[test]

@@ -95,6 +95,16 @@ impl TripRequest {
                 "shorten the text",
             ));
         }
+        // Line breaks and tabs are text; a NUL, an escape or a bell is not, and a NUL cannot
+        // even be stored in PostgreSQL.
+        let control = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+        if self.destination.chars().any(char::is_control) || self.prefs.chars().any(control) {
+            return Err(ValidationError::new(
+                InvalidRequest::ControlCharacters,
+                "the destination or the preferences hold a control character",
+                "type the text again without special characters",
+            ));
+        }
         if !(1..=MAX_DAYS).contains(&self.days) {
             return Err(ValidationError::new(
                 InvalidRequest::DaysOutOfRange,
@@ -196,11 +206,13 @@ pub enum InvalidRequest {
     StarsOutOfRange,
     /// The currency is not a three-letter code.
     CurrencyInvalid,
+    /// The destination or the preferences hold a control character (a NUL, an escape …).
+    ControlCharacters,
 }
 
 impl InvalidRequest {
     /// Every code, for documentation.
-    pub const ALL: [InvalidRequest; 10] = [
+    pub const ALL: [InvalidRequest; 11] = [
         InvalidRequest::DestinationEmpty,
         InvalidRequest::TextTooLong,
         InvalidRequest::DaysOutOfRange,
@@ -211,6 +223,7 @@ impl InvalidRequest {
         InvalidRequest::AmountInvalid,
         InvalidRequest::StarsOutOfRange,
         InvalidRequest::CurrencyInvalid,
+        InvalidRequest::ControlCharacters,
     ];
 
     /// The code as clients see it, e.g. `days_out_of_range`.
@@ -226,6 +239,7 @@ impl InvalidRequest {
             InvalidRequest::AmountInvalid => "amount_invalid",
             InvalidRequest::StarsOutOfRange => "stars_out_of_range",
             InvalidRequest::CurrencyInvalid => "currency_invalid",
+            InvalidRequest::ControlCharacters => "control_characters",
         }
     }
 }
@@ -353,6 +367,20 @@ mod tests {
                     ..ok()
                 },
                 "text_too_long",
+            ),
+            (
+                TripRequest {
+                    prefs: "museums\0and coffee".into(),
+                    ..ok()
+                },
+                "control_characters",
+            ),
+            (
+                TripRequest {
+                    destination: "Hel\u{1b}[31msinki".into(),
+                    ..ok()
+                },
+                "control_characters",
             ),
         ];
         for (req, code) in cases {
