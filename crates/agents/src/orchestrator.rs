@@ -57,6 +57,18 @@ pub enum AgentName {
     Summary,
 }
 
+impl AgentName {
+    /// Its key: `weather`, `hotels`, `itinerary` or `summary`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentName::Weather => "weather",
+            AgentName::Hotels => "hotels",
+            AgentName::Itinerary => "itinerary",
+            AgentName::Summary => "summary",
+        }
+    }
+}
+
 /// What an agent is doing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]

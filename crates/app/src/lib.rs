@@ -95,7 +95,7 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, AppError> {
 
 /// Builds the configured language model client, or says why there is none.
 pub async fn load_llm(config: &Config, secrets: &Secrets) -> Result<Arc<dyn LlmClient>, String> {
-    match config.llm.provider {
+    let llm: Arc<dyn LlmClient> = match config.llm.provider {
         LlmProvider::Off => Err("the language model is off (llm.provider = \"off\")".into()),
         LlmProvider::Embedded => {
             let path = config.llm_model_path();
@@ -111,7 +111,7 @@ pub async fn load_llm(config: &Config, secrets: &Secrets) -> Result<Arc<dyn LlmC
                     .await
                     .map_err(|e| e.to_string())?;
             match loaded {
-                Ok(e) => Ok(Arc::new(e)),
+                Ok(e) => Ok(Arc::new(e) as Arc<dyn LlmClient>),
                 Err(e) => Err(format!(
                     "the local model {} could not be loaded: {e}",
                     path.display()
@@ -126,7 +126,9 @@ pub async fn load_llm(config: &Config, secrets: &Secrets) -> Result<Arc<dyn LlmC
                 .map(|c| Arc::new(c) as Arc<dyn LlmClient>)
                 .map_err(|e| e.to_string())
         }
-    }
+    }?;
+    // Counted and timed for the metrics, whichever model it is.
+    Ok(Arc::new(tripwright_llm::metered::Metered::new(llm)))
 }
 
 async fn blocking<T: Send + 'static>(

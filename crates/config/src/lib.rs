@@ -379,13 +379,41 @@ impl Config {
     }
 }
 
-/// The web app that `tripwright serve` runs (`[web]`). `addr`, `tile_url` and
-/// `secure_cookies` have `serve` flags too, which win over this.
+/// What `tripwright serve` serves; `web.role` in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServeRole {
+    /// The web app, its JSON API and `/v1` (`app`).
+    #[default]
+    App,
+    /// Only `/v1` from the embedded engine, with `/healthz` and `/readyz`: the inference tier
+    /// that app replicas reach with `llm.provider = "openai"` (`inference`). It loads no
+    /// store, place data or embedding model.
+    Inference,
+}
+
+impl ServeRole {
+    /// The name used in the configuration: `app` or `inference`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServeRole::App => "app",
+            ServeRole::Inference => "inference",
+        }
+    }
+}
+
+/// The web app that `tripwright serve` runs (`[web]`). `addr`, `tile_url`,
+/// `secure_cookies`, `role` and `metrics_addr` have `serve` flags too, which win over this.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebConfig {
     /// Address the server listens on (`127.0.0.1:8080`).
     pub addr: SocketAddr,
+    /// What it serves: the web app (`app`, the default) or only the model (`inference`).
+    pub role: ServeRole,
+    /// Where Prometheus metrics are served (`GET /metrics`), apart from the app's address;
+    /// unset (the default): nowhere.
+    pub metrics_addr: Option<SocketAddr>,
     /// Raster tile URL template for the map, e.g. `https://tile.example.org/{z}/{x}/{y}.png`;
     /// its origin is added to the Content-Security-Policy. Unset (the default): the map draws
     /// the offline country outlines.
@@ -423,6 +451,8 @@ impl Default for WebConfig {
     fn default() -> Self {
         Self {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+            role: ServeRole::App,
+            metrics_addr: None,
             tile_url: None,
             secure_cookies: false,
             max_running: 4,

@@ -3,6 +3,7 @@
 //! typed error taxonomy both map their failures to.
 
 pub mod engine;
+pub mod metered;
 pub mod openai;
 
 use std::pin::Pin;

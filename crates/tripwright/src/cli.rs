@@ -3,11 +3,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use tripwright_app::{AgentEvent, AgentStatus, App, AppError};
-use tripwright_config::{Config, LlmProvider, Secrets};
+use tripwright_config::{Config, LlmProvider, Secrets, ServeRole};
 use tripwright_domain::{PlanId, TripRequest};
 
 use crate::{bench, render};
@@ -102,6 +102,14 @@ pub struct ServeArgs {
     /// Mark the user cookie `Secure` (when served over HTTPS; default web.secure_cookies).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// What to serve: `app` (the web app, its API and /v1) or `inference` (only /v1 from the
+    /// embedded model, for app replicas to share; default web.role, app).
+    #[arg(long, value_parser = ["app", "inference"])]
+    pub role: Option<String>,
+    /// Serve Prometheus metrics at GET /metrics on this address (default web.metrics_addr:
+    /// none).
+    #[arg(long)]
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// `tripwright eval` options.
@@ -224,6 +232,21 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2000)]
         pairs: usize,
     },
+    /// `kill -9` of a server while trip lists are edited, a restart on the same store, and
+    /// every acknowledged change read back (exit 1 if one is lost). Starts its own server on a
+    /// loopback port, on a scratch SQLite store or on `--database-url`.
+    Durability {
+        /// Clients editing at once, each on its own list.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// About how long to edit before the kill, in seconds.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// A PostgreSQL database to run on instead of a scratch SQLite file (its tables are
+        /// created if missing; the run adds lists to it).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// The embedded engine: bare loop vs actor, concurrency 1/4/8, prefix cache and
     /// prompt-lookup speculation on and off, peak RSS. Takes a few minutes.
     Llm {
@@ -312,24 +335,10 @@ pub fn load_config(global: &GlobalArgs) -> Result<Config> {
     Ok(config)
 }
 
-fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    // A second init (tests run commands in one process) is harmless: keep the first.
-    let _ = if config.log_format == "json" {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
-}
-
 /// Runs one command.
 pub async fn run(cli: Cli) -> Result<()> {
     let config = load_config(&cli.global)?;
-    init_logging(&config);
+    crate::observe::init_logging(&config);
     // Secrets are loaded (and validated) up front so a malformed secrets.toml is reported
     // early; the LLM layer will use them.
     let secrets = Secrets::load(std::env::vars())?;
@@ -382,6 +391,22 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Bench {
             what: BenchCommand::Map { pairs },
         } => bench::map(config, pairs).await,
+        Command::Bench {
+            what:
+                BenchCommand::Durability {
+                    clients,
+                    seconds,
+                    database_url,
+                },
+        } => {
+            crate::durability::run(
+                &config.assets_dir,
+                clients.max(1),
+                seconds,
+                database_url.as_deref(),
+            )
+            .await
+        }
         Command::Serve(args) => serve(config, &secrets, args).await,
         Command::Eval(args) => crate::eval::run(config, &secrets, args).await,
         Command::Assets => {
@@ -529,12 +554,46 @@ async fn serve(mut config: Config, secrets: &Secrets, args: ServeArgs) -> Result
     if args.secure_cookies {
         config.web.secure_cookies = true;
     }
+    match args.role.as_deref() {
+        Some("inference") => config.web.role = ServeRole::Inference,
+        Some(_) => config.web.role = ServeRole::App,
+        None => {}
+    }
+    if let Some(addr) = args.metrics_addr {
+        config.web.metrics_addr = Some(addr);
+    }
     let addr = config.web.addr;
     eprintln!("Loading data and models…");
-    let (app, _) = App::load(config, secrets).await?;
-    let app = std::sync::Arc::new(app);
-    let web = tripwright_web::WebApp::new(std::sync::Arc::clone(&app), secrets)?;
-    let state = tripwright_web::AppState::with_app(std::sync::Arc::new(web));
+    let (state, app) = match config.web.role {
+        ServeRole::App => {
+            let (app, _) = App::load(config.clone(), secrets).await?;
+            let app = std::sync::Arc::new(app);
+            let web = tripwright_web::WebApp::new(std::sync::Arc::clone(&app), secrets)?;
+            let state = tripwright_web::AppState::with_app(std::sync::Arc::new(web));
+            (state, Some(app))
+        }
+        // The model alone: no store, place data or embedding model to load.
+        ServeRole::Inference => {
+            if config.llm.provider != LlmProvider::Embedded {
+                bail!(
+                    "the inference role serves the embedded model; llm.provider is \"{}\"",
+                    config.llm.provider
+                );
+            }
+            let llm = tripwright_app::load_llm(&config, secrets)
+                .await
+                .map_err(|why| anyhow::anyhow!(why))?;
+            (tripwright_web::AppState::new(llm), None)
+        }
+    };
+    if let Some(metrics_addr) = config.web.metrics_addr {
+        let local = state
+            .llm_unavailable
+            .is_none()
+            .then(|| std::sync::Arc::clone(&state.llm));
+        let bound = crate::observe::serve_metrics(metrics_addr, local).await?;
+        eprintln!("Metrics at http://{bound}/metrics");
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("could not listen on {addr}"))?;
@@ -548,11 +607,18 @@ async fn serve(mut config: Config, secrets: &Secrets, args: ServeArgs) -> Result
             "no language model ({why}): plans have no prose and /v1 answers 503; Ctrl-C stops"
         ),
     }
-    println!("Tripwright is running at http://{addr}/");
-    let options = tripwright_web::ServeOptions::from(&app.config().web);
+    match config.web.role {
+        ServeRole::App => println!("Tripwright is running at http://{addr}/"),
+        ServeRole::Inference => {
+            println!("Tripwright's inference tier is running at http://{addr}/v1")
+        }
+    }
+    let options = tripwright_web::ServeOptions::from(&config.web);
     tripwright_web::serve(listener, state, stop_signal(), options).await?;
     eprintln!("Stopped.");
-    app.close().await?;
+    if let Some(app) = app {
+        app.close().await?;
+    }
     Ok(())
 }
 

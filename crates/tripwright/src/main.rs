@@ -2,8 +2,10 @@
 
 mod bench;
 mod cli;
+mod durability;
 mod eval;
 mod loadgen;
+mod observe;
 mod render;
 
 use std::process::ExitCode;

@@ -2,18 +2,13 @@
 
 use std::fmt::Write;
 
-use tripwright_app::{AgentEvent, AgentName, AgentStatus};
+use tripwright_app::{AgentEvent, AgentStatus};
 use tripwright_domain::Money;
 use tripwright_domain::{MonthScore, Plan, StopKind};
 
 /// One progress line for stderr.
 pub fn event_line(ev: &AgentEvent) -> String {
-    let name = match ev.agent {
-        AgentName::Weather => "weather",
-        AgentName::Hotels => "hotels",
-        AgentName::Itinerary => "itinerary",
-        AgentName::Summary => "summary",
-    };
+    let name = ev.agent.as_str();
     match &ev.status {
         AgentStatus::Started => format!("  … {name} agent running"),
         AgentStatus::Finished { elapsed_ms } => format!("  ✓ {name} agent done in {elapsed_ms} ms"),

@@ -18,10 +18,14 @@ use tripwright_testkit::assets::{assets_dir, repo_root, smollm2};
 
 #[path = "cli/hostile.rs"]
 mod hostile;
+#[path = "cli/ops.rs"]
+mod ops;
 #[path = "cli/postgres.rs"]
 mod postgres;
 #[path = "cli/regions.rs"]
 mod regions;
+#[path = "cli/serve.rs"]
+mod serve;
 
 /// A data dir shared by the tests of this binary, with the demo extract imported once.
 fn shared_data_dir() -> &'static Path {

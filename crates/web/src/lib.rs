@@ -6,11 +6,13 @@
 //! binary binds `--addr`, tests bind `127.0.0.1:0` and read the port back.
 
 mod app;
+mod metrics;
 mod openai;
 mod ratelimit;
 mod server;
 
 pub use app::{WebApp, WebAppError, openapi_document};
+pub use metrics::{metrics_router, serve_metrics};
 pub use server::{ServeOptions, serve};
 
 use std::sync::Arc;
@@ -23,6 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{BoxError, Router, middleware};
 use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tripwright_llm::LlmClient;
@@ -147,14 +150,30 @@ pub fn router(state: AppState) -> Router {
         ));
     }
     router
+        // Inside the request id and trace layers, so every route (the fallback too) is timed
+        // under its template.
+        .layer(middleware::from_fn(metrics::record))
         .layer(
             ServiceBuilder::new()
+                // A request id for every request (a proxy's `x-request-id` is kept), on its
+                // log lines and sent back with the answer.
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(TraceLayer::new_for_http().make_span_with(
                     |request: &axum::http::Request<axum::body::Body>| {
+                        let id = request
+                            .headers()
+                            .get("x-request-id")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("");
+                        // The headers help when a client misbehaves; the log's redaction
+                        // layer keeps their cookies, tokens and keys out of the log.
                         tracing::debug_span!(
                             "request",
+                            id,
                             method = %request.method(),
                             path = %loggable_path(request.uri().path()),
+                            headers = ?request.headers(),
                         )
                     },
                 ))

@@ -577,6 +577,18 @@ impl PlanJob {
                 return;
             }
         };
+        if let Some(ms) = elapsed_ms {
+            let agent = ev.agent.as_str();
+            let outcome = if state == AgentState::Done {
+                "done"
+            } else {
+                "failed"
+            };
+            metrics::counter!("tripwright_agent_runs_total", "agent" => agent, "outcome" => outcome)
+                .increment(1);
+            metrics::histogram!("tripwright_agent_duration_seconds", "agent" => agent)
+                .record(ms as f64 / 1000.0);
+        }
         inner.agents[i] = AgentProgress {
             state,
             elapsed_ms,
@@ -595,6 +607,7 @@ impl PlanJob {
     }
 
     fn complete(&self, inner: &mut Inner, plan: Plan) {
+        metrics::counter!("tripwright_plans_total", "outcome" => "done").increment(1);
         inner.parts = Arc::new(Parts::of(&plan));
         inner.state = JobState::Done;
         inner.abort = None;
@@ -642,6 +655,7 @@ impl PlanJob {
             self.end_rewrite(day.unwrap_or(1), (*plan).clone(), 0, Some(message));
             return;
         }
+        metrics::counter!("tripwright_plans_total", "outcome" => "failed").increment(1);
         inner.state = JobState::Failed(message.clone());
         inner.finished_at = Some(Instant::now());
         stop_running(&mut inner.agents);
@@ -664,6 +678,7 @@ impl PlanJob {
             inner.state = JobState::Done;
             inner.agents[agent_index(AgentName::Itinerary)].state = AgentState::Done;
         } else {
+            metrics::counter!("tripwright_plans_total", "outcome" => "cancelled").increment(1);
             inner.state = JobState::Cancelled;
             stop_running(&mut inner.agents);
         }

@@ -173,6 +173,9 @@ impl Planner {
         if shared.closing.load(Ordering::Relaxed) {
             return Err(AppError::Busy);
         }
+        // The wishes are the traveller's words: the log's redaction layer keeps any e-mail
+        // address or phone number in them out of the log.
+        tracing::debug!(owner = ?owner, destination = %req.destination, days = req.days, prefs = %req.prefs, "plan requested");
         req.validate()?;
         let destination = shared.gazetteer.geocode(&req.destination)?;
         if shared.plans_per_day > 0 {
@@ -184,7 +187,13 @@ impl Planner {
         }
         let id = PlanId::random();
         let key = PlanCache::key(&req, Utc::now().date_naive());
-        if let Some(mut plan) = shared.cache.get(&key) {
+        let cached = shared.cache.get(&key);
+        metrics::counter!(
+            "tripwright_plan_cache_total",
+            "result" => if cached.is_some() { "hit" } else { "miss" },
+        )
+        .increment(1);
+        if let Some(mut plan) = cached {
             plan.id = id;
             plan.created_at = Utc::now();
             save(shared, owner, &plan, expires).await?;
@@ -283,7 +292,11 @@ impl Planner {
         let plans = Arc::clone(&self.shared.plans);
         tokio::spawn(async move {
             let _permit = permit;
-            match tokio::time::timeout(deadline, handle).await {
+            let running = metrics::gauge!("tripwright_plans_running");
+            running.increment(1.0);
+            let ended = tokio::time::timeout(deadline, handle).await;
+            running.decrement(1.0);
+            match ended {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) if e.is_panic() => {
                     tracing::error!(plan = %job.id, "a plan's task panicked");

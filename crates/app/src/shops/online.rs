@@ -907,7 +907,14 @@ impl Online {
         service: Service,
         key: &str,
     ) -> Option<T> {
-        match store.cache_get(service.name(), key, self.cache_secs).await {
+        let found = store.cache_get(service.name(), key, self.cache_secs).await;
+        metrics::counter!(
+            "tripwright_online_cache_total",
+            "service" => service.name(),
+            "result" => if matches!(found, Ok(Some(_))) { "hit" } else { "miss" },
+        )
+        .increment(1);
+        match found {
             Ok(Some(text)) => serde_json::from_str(&text).ok(),
             Ok(None) => None,
             Err(e) => {
@@ -958,6 +965,12 @@ impl Online {
             }
             let answer = fetch(request(), max_bytes).await;
             *last = Some(Instant::now());
+            metrics::counter!(
+                "tripwright_online_requests_total",
+                "service" => service.name(),
+                "outcome" => if answer.is_ok() { "ok" } else { "failed" },
+            )
+            .increment(1);
             match answer {
                 Err(OnlineError::RateLimited(Some(wait)))
                     if !retried && wait <= MAX_RETRY_AFTER =>
@@ -968,6 +981,8 @@ impl Online {
                         "rate limited: retrying once after Retry-After"
                     );
                     retried = true;
+                    metrics::counter!("tripwright_online_retries_total", "service" => service.name())
+                        .increment(1);
                     tokio::time::sleep(wait).await;
                 }
                 Err(e) => {
@@ -1003,6 +1018,8 @@ impl Online {
         let mut down = self.unreachable.lock().unwrap_or_else(|e| e.into_inner());
         down.retain(|(name, _, _)| *name != service.name());
         down.push((service.name(), Instant::now(), detail.to_owned()));
+        metrics::counter!("tripwright_online_unreachable_total", "service" => service.name())
+            .increment(1);
         tracing::warn!(
             service = service.name(),
             pause_secs = UNREACHABLE_PAUSE.as_secs(),

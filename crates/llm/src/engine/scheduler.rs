@@ -343,6 +343,12 @@ impl<'m> Scheduler<'m> {
             return self.fail_batch(&fed, &message);
         }
         Counters::add(&self.counters.decode_calls, 1);
+        // How many requests each decode call served together: the batching, visible.
+        let sequences = fed
+            .iter()
+            .filter(|f| matches!(f.owner, Owner::Slot(_)))
+            .count();
+        metrics::histogram!("tripwright_engine_batch_sequences").record(sequences as f64);
         self.counters
             .max_batch_sequences
             .fetch_max(fed.len() as u64, Ordering::Relaxed);

@@ -63,6 +63,7 @@ impl Breaker {
                     });
                 }
                 *state = State::HalfOpen;
+                publish(*state);
                 true
             }
             State::HalfOpen => {
@@ -90,6 +91,7 @@ impl Breaker {
             },
             _ => open,
         };
+        publish(*state);
         if matches!(*state, State::Open { .. }) {
             tracing::warn!(
                 cooldown_ms = self.cooldown.as_millis() as u64,
@@ -104,12 +106,24 @@ impl Breaker {
             tracing::info!("language model circuit breaker closed");
         }
         *state = State::Closed { failures: 0 };
+        publish(*state);
     }
 
     /// The state is a plain value that is always valid, so a panic elsewhere cannot corrupt it.
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The state as the metric `tripwright_llm_breaker_state` shows it: 0 closed, 1 open, 2
+/// half-open (one trial call in flight).
+fn publish(state: State) {
+    let value = match state {
+        State::Closed { .. } => 0.0,
+        State::Open { .. } => 1.0,
+        State::HalfOpen => 2.0,
+    };
+    metrics::gauge!("tripwright_llm_breaker_state").set(value);
 }
 
 impl Permit {

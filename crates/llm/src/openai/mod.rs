@@ -221,6 +221,7 @@ impl OpenAiClient {
                     error => error,
                 });
             }
+            metrics::counter!("tripwright_llm_retries_total").increment(1);
             tracing::warn!(
                 attempt = attempts,
                 status = failure.status.map(|s| s.as_u16()),

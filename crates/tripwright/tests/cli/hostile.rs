@@ -5,111 +5,10 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{assets_dir, shared_data_dir};
-
-/// A running `tripwright serve` on a free loopback port, killed when dropped.
-struct Serve {
-    child: Child,
-    addr: String,
-    /// Where its standard error goes.
-    log: tempfile::NamedTempFile,
-}
-
-impl Serve {
-    fn start(data_dir: &Path, env: &[(&str, &str)]) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tripwright"));
-        cmd.arg("--data-dir")
-            .arg(data_dir)
-            .arg("--assets-dir")
-            .arg(assets_dir())
-            .args(["serve", "--addr", &addr])
-            .env_remove("TRIPWRIGHT_CONFIG")
-            .env("TRIPWRIGHT_LLM__PROVIDER", "off")
-            .env("TRIPWRIGHT_ONLINE__ENABLED", "false")
-            .stdout(Stdio::null());
-        let log = tempfile::NamedTempFile::new().expect("a log file");
-        cmd.stderr(log.reopen().expect("the log opens"));
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = cmd.spawn().expect("tripwright serve starts");
-        let mut serve = Self { child, addr, log };
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while !serve
-            .request("GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-            .is_some_and(|a| a.starts_with("HTTP/1.1 200"))
-        {
-            let exited = serve.child.try_wait().expect("waits");
-            assert!(
-                exited.is_none() && Instant::now() < deadline,
-                "the server does not answer /healthz ({exited:?}): {}",
-                serve.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        serve
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(self.log.path()).unwrap_or_default()
-    }
-
-    fn connect(&self) -> TcpStream {
-        let s = TcpStream::connect(&self.addr).expect("connects");
-        s.set_read_timeout(Some(Duration::from_secs(30)))
-            .expect("timeout");
-        s
-    }
-
-    /// Sends raw `request` and reads the whole answer (the server closes after it).
-    fn request(&self, request: &str) -> Option<String> {
-        let mut s = TcpStream::connect(&self.addr).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-        s.write_all(request.as_bytes()).ok()?;
-        let mut answer = String::new();
-        s.read_to_string(&mut answer).ok()?;
-        Some(answer)
-    }
-
-    fn terminate(&self) {
-        let ok = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill runs")
-            .success();
-        assert!(ok, "SIGTERM is sent");
-    }
-
-    /// Waits up to `limit` for the process to exit; its exit status.
-    fn wait(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("waits") {
-                return Some(status);
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use super::serve::Serve;
+use super::shared_data_dir;
 
 /// A stand-in OpenAI server that accepts connections and never answers (a stalled
 /// provider). Its connections are held until the test ends.
@@ -140,39 +39,10 @@ fn sigterm_ends_a_stuck_plan_with_a_final_event_exits_in_time_and_the_plan_says_
         ],
     );
     // A browser's identity: the cookie and the CSRF token.
-    let session = serve
-        .request("GET /api/session HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-        .expect("a session");
-    let cookie = session
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .starts_with("set-cookie:")
-                .then(|| l[11..].trim())
-        })
-        .and_then(|v| v.split(';').next())
-        .expect("a cookie")
-        .to_owned();
-    let csrf = session
-        .split("\"csrf\":\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("a token")
-        .to_owned();
+    let session = serve.session();
+    let cookie = &session.cookie;
     let body = r#"{"destination":"Helsinki","days":1,"prefs":"sigterm: a stalled model"}"#;
-    let answer = serve
-        .request(&format!(
-            "POST /api/plans HTTP/1.1\r\nHost: t\r\nCookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ))
-        .expect("answers");
-    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
-    let id = answer
-        .split("\"id\":\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("a plan id")
-        .to_owned();
+    let id = serve.start_plan(&session, body);
     // Follow the plan until the itinerary waits on the model.
     let mut events = serve.connect();
     write!(

@@ -732,12 +732,13 @@ pub(crate) fn writing_words(w: &tripwright_app::planning::Writing) -> String {
 
 /// An agent's key (its `data-agent`) and its name on the page.
 pub(crate) fn agent_label(agent: AgentName) -> (&'static str, &'static str) {
-    match agent {
-        AgentName::Weather => ("weather", "Weather"),
-        AgentName::Hotels => ("hotels", "Hotels"),
-        AgentName::Itinerary => ("itinerary", "Itinerary"),
-        AgentName::Summary => ("summary", "Summary"),
-    }
+    let name = match agent {
+        AgentName::Weather => "Weather",
+        AgentName::Hotels => "Hotels",
+        AgentName::Itinerary => "Itinerary",
+        AgentName::Summary => "Summary",
+    };
+    (agent.as_str(), name)
 }
 
 /// An agent state's name in the page's `data-status`.
