@@ -43,7 +43,11 @@ fn documented_env_names() -> BTreeSet<String> {
         root.join("run"),
         root.join("e2e/run.sh"),
     ];
-    for (dir, ext) in [("docs", "md"), ("scripts", "sh")] {
+    for (dir, ext) in [
+        ("docs", "md"),
+        ("scripts", "sh"),
+        ("deploy/kubernetes", "yaml"),
+    ] {
         for entry in std::fs::read_dir(root.join(dir)).expect("list the folder") {
             let path = entry.expect("folder entry").path();
             if path.extension().is_some_and(|e| e == ext) {
@@ -112,6 +116,8 @@ fn plausible_value(name: &str, default: Option<&toml::Value>) -> String {
             "/srv/tripwright/{}",
             name[ENV_PREFIX.len()..].to_lowercase()
         )
+    } else if ends(&["WEB__ROLE"]) {
+        "inference".into()
     } else if ends(&["PROVIDER"]) {
         "off".into()
     } else if ends(&["EMBEDDED_MODEL"]) {
@@ -340,7 +346,8 @@ fn configuration_md_lists_every_setting() {
                 } else {
                     format!("[{table}]\n")
                 };
-                std::fs::write(&file, format!("{header}{leaf} = \"/x\"\n")).expect("write");
+                let value = plausible_value(&canonical, None);
+                std::fs::write(&file, format!("{header}{leaf} = \"{value}\"\n")).expect("write");
                 match Config::load(Some(&file), Vec::new()) {
                     Ok(c) if lookup(&as_table(&c), &path).is_some() => {}
                     Ok(_) => failures.push(format!("{key}: setting it has no effect")),
