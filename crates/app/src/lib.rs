@@ -557,6 +557,21 @@ impl App {
         &self.streets
     }
 
+    /// Whether other replicas may share this store (PostgreSQL): rate limits then count in it
+    /// ([`App::count_request`]), not in this process alone.
+    pub fn store_is_shared(&self) -> bool {
+        self.config.database_url.is_some()
+    }
+
+    /// Counts one request of `key` in the window starting at `window_start` (Unix seconds)
+    /// in the store, every replica's together: the window's count so far, this one included.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn count_request(&self, key: &str, window_start: i64) -> Result<u64, AppError> {
+        Ok(self.store.count_request(key, window_start).await?)
+    }
+
     /// The configuration it was loaded with.
     pub fn config(&self) -> &Config {
         &self.config

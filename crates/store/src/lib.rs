@@ -402,7 +402,16 @@ pub trait CacheStore: Send + Sync {
     /// Stores (or replaces) the cached value for `(namespace, key)`, stamped with the
     /// current time.
     async fn cache_put(&self, namespace: &str, key: &str, value: &str) -> Result<()>;
+
+    /// Counts one request of `key` in the fixed window starting at `window_start` (Unix
+    /// seconds) and returns the window's count so far, this request included: the rate limits
+    /// that replicas sharing a database share. The first request of a window deletes the
+    /// windows that began more than [`RATE_WINDOWS_KEPT_SECS`] before it.
+    async fn count_request(&self, key: &str, window_start: i64) -> Result<u64>;
 }
+
+/// How long counted request windows are kept (the limits look at the current one only).
+pub const RATE_WINDOWS_KEPT_SECS: i64 = 300;
 
 /// How many earlier versions of an edited plan are kept for undoing.
 pub const PLAN_VERSIONS_KEPT: u32 = 20;

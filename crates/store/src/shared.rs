@@ -48,3 +48,13 @@ pub(crate) fn unique_as_duplicate(
         _ => StoreError::Query(e),
     }
 }
+
+/// Whether a cache entry stored at `stored_ms` is younger than `max_age_secs` at `now_ms`
+/// (Unix milliseconds). An entry from the future (the clock was set back) counts as new.
+pub(crate) fn is_fresh(stored_ms: i64, now_ms: i64, max_age_secs: u64) -> bool {
+    let max_age_ms = max_age_secs.saturating_mul(1000);
+    match u64::try_from(now_ms.saturating_sub(stored_ms)) {
+        Ok(age_ms) => age_ms < max_age_ms,
+        Err(_) => max_age_ms > 0,
+    }
+}

@@ -100,7 +100,7 @@ impl AppState {
         };
         Self {
             llm_unavailable: unavailable,
-            rates: Arc::new(RateLimits::new(&app.app().config().limits)),
+            rates: Arc::new(RateLimits::of(app.app())),
             app: Some(app),
             ..Self::new(llm)
         }

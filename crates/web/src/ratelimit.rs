@@ -7,6 +7,14 @@
 //! The address is the TCP peer (`ConnectInfo`, inserted by [`crate::serve`]). Behind a reverse
 //! proxy every client shares the proxy's address, so there the proxy should limit instead (or
 //! the rates be raised); requests without a peer (in-process tests) are not limited.
+//!
+//! **Across replicas.** When the store is shared (PostgreSQL), a request that this process's
+//! limiter lets through is counted again in the store, per class, client and minute (a fixed
+//! window): every replica's requests of a client add up there, and beyond the minute's rate
+//! the answer is the same 429, with `Retry-After` until the next minute. The local limiter
+//! still answers first, so a client flooding one replica costs the database nothing. Should
+//! the store fail, the request is let through (the local limit still holds) and the failure
+//! logged.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -74,6 +82,19 @@ impl Class {
     }
 }
 
+impl Class {
+    /// Its name in the store's counters.
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Plan => "plan",
+            Self::ListEdit => "list_edit",
+            Self::Export => "export",
+            Self::Api => "api",
+            Self::Tile => "tile",
+        }
+    }
+}
+
 /// One limiter per class; `None` where the configured rate is 0 (off).
 #[derive(Default)]
 pub struct RateLimits {
@@ -82,6 +103,8 @@ pub struct RateLimits {
     export: Option<DefaultKeyedRateLimiter<IpAddr>>,
     api: Option<DefaultKeyedRateLimiter<IpAddr>>,
     tile: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// The shared store's counts, when replicas share one, and each class's rate.
+    shared: Option<(Arc<tripwright_app::App>, LimitsConfig)>,
 }
 
 impl std::fmt::Debug for RateLimits {
@@ -92,6 +115,7 @@ impl std::fmt::Debug for RateLimits {
             .field("export", &self.export.is_some())
             .field("api", &self.api.is_some())
             .field("tile", &self.tile.is_some())
+            .field("shared", &self.shared.is_some())
             .finish()
     }
 }
@@ -109,6 +133,51 @@ impl RateLimits {
             export: per_minute(config.exports_per_minute),
             api: per_minute(config.api_requests_per_minute),
             tile: per_minute(config.tiles_per_minute),
+            shared: None,
+        }
+    }
+
+    /// The limits of the `[limits]` settings of `app`, counted across replicas when its store
+    /// is shared.
+    pub fn of(app: &Arc<tripwright_app::App>) -> Self {
+        let limits = &app.config().limits;
+        Self {
+            shared: app
+                .store_is_shared()
+                .then(|| (Arc::clone(app), limits.clone())),
+            ..Self::new(limits)
+        }
+    }
+
+    /// The whole seconds to wait when `peer` is over its rate of `class` counted across the
+    /// replicas sharing the store; `None` when it is not, or the store is not shared.
+    async fn check_shared(&self, class: Class, peer: IpAddr) -> Option<u64> {
+        let (app, config) = self.shared.as_ref()?;
+        let rate = match class {
+            Class::Plan => config.plan_requests_per_minute,
+            Class::ListEdit => config.list_edits_per_minute,
+            Class::Export => config.exports_per_minute,
+            Class::Api => config.api_requests_per_minute,
+            Class::Tile => config.tiles_per_minute,
+        };
+        if rate == 0 {
+            return None;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let window = now - now % 60;
+        let key = format!("{}:{peer}", class.as_str());
+        match app
+            .count_request(&key, i64::try_from(window).unwrap_or(i64::MAX))
+            .await
+        {
+            Ok(hits) if hits > u64::from(rate) => Some((window + 60 - now).max(1)),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "the shared rate limit could not be counted; letting the request through");
+                None
+            }
         }
     }
 
@@ -135,14 +204,32 @@ impl RateLimits {
     }
 }
 
-/// The seconds `request` (of `class`) must wait, when its client is over its rate.
-pub(crate) fn wait_for(rates: &RateLimits, class: Class, request: &Request) -> Option<u64> {
+/// The seconds `request` (of `class`) must wait, when its client is over its rate: in this
+/// process first, then across the replicas sharing the store.
+pub(crate) fn wait_for<'a>(
+    rates: &'a RateLimits,
+    class: Class,
+    request: &Request,
+) -> impl std::future::Future<Output = Option<u64>> + Send + 'a {
+    // The address only: the request itself is not `Sync`, so it cannot be held across the
+    // shared count's await.
     let peer = request
         .extensions()
-        .get::<ConnectInfo<SocketAddr>>()?
-        .0
-        .ip();
-    rates.check(class, peer)
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    async move {
+        match peer {
+            Some(peer) => wait_for_peer(rates, class, peer).await,
+            None => None,
+        }
+    }
+}
+
+async fn wait_for_peer(rates: &RateLimits, class: Class, peer: IpAddr) -> Option<u64> {
+    match rates.check(class, peer) {
+        Some(secs) => Some(secs),
+        None => rates.check_shared(class, peer).await,
+    }
 }
 
 /// The middleware for `/v1`: OpenAI's 429.
@@ -152,7 +239,7 @@ pub(crate) async fn limit_api(
     next: Next,
 ) -> Response {
     // Nested under `/v1`, which the path no longer shows.
-    match wait_for(&rates, Class::Api, &request) {
+    match wait_for(&rates, Class::Api, &request).await {
         Some(secs) => {
             axum::response::IntoResponse::into_response(crate::openai::ApiError::rate_limited(secs))
         }

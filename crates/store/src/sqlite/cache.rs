@@ -1,25 +1,16 @@
-//! The cache of online services' answers in SQLite.
+//! The cache of online services' answers, and the counted request windows, in SQLite.
 
 use async_trait::async_trait;
 use chrono::Utc;
 
 use super::SqliteStore;
-use crate::{CacheStore, Result};
+use crate::shared::is_fresh;
+use crate::{CacheStore, RATE_WINDOWS_KEPT_SECS, Result};
 
 const UPSERT_CACHE: &str = "\
     INSERT INTO response_cache (namespace, key, value, stored_at) VALUES (?, ?, ?, ?) \
     ON CONFLICT (namespace, key) DO UPDATE SET \
         value = excluded.value, stored_at = excluded.stored_at";
-
-/// Whether a cache entry stored at `stored_ms` is younger than `max_age_secs` at `now_ms`
-/// (Unix milliseconds). An entry from the future (the clock was set back) counts as new.
-fn is_fresh(stored_ms: i64, now_ms: i64, max_age_secs: u64) -> bool {
-    let max_age_ms = max_age_secs.saturating_mul(1000);
-    match u64::try_from(now_ms.saturating_sub(stored_ms)) {
-        Ok(age_ms) => age_ms < max_age_ms,
-        Err(_) => max_age_ms > 0,
-    }
-}
 
 #[async_trait]
 impl CacheStore for SqliteStore {
@@ -51,5 +42,24 @@ impl CacheStore for SqliteStore {
             .execute(&self.writer)
             .await?;
         Ok(())
+    }
+
+    async fn count_request(&self, key: &str, window_start: i64) -> Result<u64> {
+        // One statement: concurrent requests (of any replica) each get their own count.
+        let hits: i64 = sqlx::query_scalar(
+            "INSERT INTO rate_windows (key, window_start, hits) VALUES (?, ?, 1) \
+             ON CONFLICT (key, window_start) DO UPDATE SET hits = hits + 1 RETURNING hits",
+        )
+        .bind(key)
+        .bind(window_start)
+        .fetch_one(&self.writer)
+        .await?;
+        if hits == 1 {
+            sqlx::query("DELETE FROM rate_windows WHERE window_start < ?")
+                .bind(window_start - RATE_WINDOWS_KEPT_SECS)
+                .execute(&self.writer)
+                .await?;
+        }
+        Ok(u64::try_from(hits).unwrap_or(0))
     }
 }

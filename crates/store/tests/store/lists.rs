@@ -1142,3 +1142,72 @@ async fn concurrent_adds_keep_names_unique_and_positions_distinct() {
     positions.dedup();
     assert_eq!(positions.len(), 20);
 }
+
+#[tokio::test]
+async fn requests_are_counted_per_key_and_window_across_stores_on_one_database() {
+    let (db, store) = temp_store().await;
+    // A second replica on the same database.
+    let other = db.open().await;
+    let start = 1_800_000_000;
+    // 40 requests at once, half through each store: every one gets its own count.
+    let counts = futures::future::join_all((0..40).map(|i| {
+        let s = if i % 2 == 0 { &store } else { &other };
+        async move {
+            s.count_request("plan:127.0.0.1", start)
+                .await
+                .expect("count")
+        }
+    }))
+    .await;
+    let mut sorted = counts.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (1..=40).collect::<Vec<u64>>());
+    // Another key, another window: counted apart.
+    assert_eq!(
+        store
+            .count_request("plan:10.0.0.2", start)
+            .await
+            .expect("count"),
+        1
+    );
+    assert_eq!(
+        store
+            .count_request("tile:127.0.0.1", start)
+            .await
+            .expect("count"),
+        1
+    );
+    assert_eq!(
+        store
+            .count_request("plan:127.0.0.1", start + 60)
+            .await
+            .expect("count"),
+        1
+    );
+    // A window begun long after forgets the old ones: counting in the first window again
+    // starts from one.
+    let later = start + tripwright_store::RATE_WINDOWS_KEPT_SECS + 60;
+    assert_eq!(
+        other
+            .count_request("plan:127.0.0.1", later)
+            .await
+            .expect("count"),
+        1
+    );
+    assert_eq!(
+        store
+            .count_request("plan:127.0.0.1", start)
+            .await
+            .expect("count"),
+        1
+    );
+    assert_eq!(
+        store
+            .count_request("plan:127.0.0.1", later)
+            .await
+            .expect("count"),
+        2
+    );
+    other.close().await.expect("close");
+    store.close().await.expect("close");
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tripwright_testkit::assets::smollm2;
 
-use super::serve::{Serve, free_addr, status_and_body};
+use super::serve::{Serve, free_addr, started_plan, status_and_body};
 use super::shared_data_dir;
 
 /// The metrics served at `addr`, scraped.
@@ -273,14 +273,7 @@ fn a_debug_log_holds_no_credential_and_no_contact_detail() {
     );
     let bearer = "Bearer tok_live_abcdef0123456789";
     let answer = serve.post_plan(&session, &body, &format!("Authorization: {bearer}\r\n"));
-    let (status, text) = status_and_body(&answer);
-    assert_eq!(status, 202, "{text}");
-    let id = text
-        .split("\"id\":\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("a plan id")
-        .to_owned();
+    let id = started_plan(&answer);
     let request_id = answer
         .lines()
         .find_map(|l| {

@@ -6,6 +6,7 @@
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
+use super::serve::{Serve, status_and_body};
 use super::{json, tripwright_env};
 
 /// The server's admin URL, when one is given.
@@ -101,4 +102,70 @@ fn database_url_keeps_the_store_in_postgres() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot use the database"), "{err}");
     assert!(!err.contains("s3cret-pw"), "{err}");
+}
+
+/// Two replicas on one database share a client's rate: 3 plan requests a minute in all, not
+/// 3 on each. (The requests are invalid, answered 400 after the limit lets them through, so
+/// nothing is planned.)
+#[test]
+fn rate_limits_count_across_replicas_sharing_the_database() {
+    let Some(admin) = admin_url() else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI runs this test on PostgreSQL: scripts/test.sh sets TRIPWRIGHT_TEST_POSTGRES_URL"
+        );
+        eprintln!("skipped: TRIPWRIGHT_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)");
+        return;
+    };
+    let url = new_database(&admin);
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("TRIPWRIGHT_LIMITS__PLAN_REQUESTS_PER_MINUTE", "3"),
+    ];
+    let dirs = [
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    ];
+    let replicas: Vec<Serve> = dirs.iter().map(|d| Serve::start(d.path(), &env)).collect();
+    let body = r#"{"destination":"Helsinki","days":0}"#;
+    let request = format!(
+        "POST /api/plans HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    // A minute's window could turn over mid-way: then the run is repeated in the next one.
+    for _ in 0..2 {
+        let minute = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("a clock")
+                .as_secs()
+                / 60
+        };
+        let began = minute();
+        let statuses: Vec<(u16, String)> = (0..6)
+            .map(|i| {
+                let answer = replicas[i % 2].request(&request).expect("an answer");
+                let (status, _) = status_and_body(&answer);
+                (status, answer)
+            })
+            .collect();
+        if minute() != began {
+            continue;
+        }
+        let codes: Vec<u16> = statuses.iter().map(|(s, _)| *s).collect();
+        assert_eq!(codes, [400, 400, 400, 429, 429, 429], "{statuses:?}");
+        let refused = &statuses[3].1;
+        let retry: u64 = refused
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("retry-after:")
+                    .map(|v| v.trim().to_owned())
+            })
+            .and_then(|v| v.parse().ok())
+            .expect("a Retry-After");
+        assert!((1..=60).contains(&retry), "{refused}");
+        return;
+    }
+    panic!("two minutes turned over during two runs of six requests");
 }

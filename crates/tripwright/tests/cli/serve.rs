@@ -114,6 +114,17 @@ impl Drop for Serve {
     }
 }
 
+/// The id of the plan an answer to `POST /api/plans` started (it must be a 202).
+pub(super) fn started_plan(answer: &str) -> String {
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    answer
+        .split("\"id\":\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a plan id")
+        .to_owned()
+}
+
 /// A free loopback address, `127.0.0.1:PORT`.
 pub(super) fn free_addr() -> String {
     let port = TcpListener::bind("127.0.0.1:0")
@@ -191,14 +202,7 @@ impl Serve {
 
     /// Starts a plan of `body` as `session`: its id.
     pub(super) fn start_plan(&self, session: &Session, body: &str) -> String {
-        let answer = self.post_plan(session, body, "");
-        assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
-        answer
-            .split("\"id\":\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .expect("a plan id")
-            .to_owned()
+        started_plan(&self.post_plan(session, body, ""))
     }
 
     /// Waits (up to `limit`) until plan `id` is made: the plan.

@@ -64,7 +64,11 @@ where
 /// error box for htmx, else a page.
 async fn limit(State(rates): State<Arc<RateLimits>>, request: Request, next: Next) -> Response {
     let class = Class::of(request.method(), request.uri().path());
-    let Some(secs) = class.and_then(|class| wait_for(&rates, class, &request)) else {
+    let wait = match class {
+        Some(class) => wait_for(&rates, class, &request).await,
+        None => None,
+    };
+    let Some(secs) = wait else {
         return next.run(request).await;
     };
     let e = error::WebError::rate_limited(secs);
