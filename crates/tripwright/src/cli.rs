@@ -71,6 +71,13 @@ pub enum Command {
         #[command(subcommand)]
         what: PlansCommand,
     },
+    /// Copy the SQLite store to a new file while it is in use (a server may be running);
+    /// restore by putting the copy in the store's place while no server runs. A PostgreSQL
+    /// store is backed up with pg_dump instead (docs/operations.md).
+    Backup {
+        /// The new file to write.
+        to: PathBuf,
+    },
     /// Benchmarks that print their figures and method.
     Bench {
         #[command(subcommand)]
@@ -407,6 +414,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             )
             .await
         }
+        Command::Backup { to } => backup(&config, &to).await,
         Command::Serve(args) => serve(config, &secrets, args).await,
         Command::Eval(args) => crate::eval::run(config, &secrets, args).await,
         Command::Assets => {
@@ -619,6 +627,31 @@ async fn serve(mut config: Config, secrets: &Secrets, args: ServeArgs) -> Result
     if let Some(app) = app {
         app.close().await?;
     }
+    Ok(())
+}
+
+/// `tripwright backup FILE`.
+async fn backup(config: &Config, to: &std::path::Path) -> Result<()> {
+    if config.database_url.is_some() {
+        bail!(
+            "the store is in PostgreSQL (database_url): back it up with pg_dump --format=custom, restore with pg_restore (docs/operations.md)"
+        );
+    }
+    let from = config.store_path();
+    if !from.exists() {
+        bail!("there is no store at {} to back up", from.display());
+    }
+    let store = tripwright_store::SqliteStore::open(&from).await?;
+    let copied = store.backup(to).await;
+    tripwright_store::Store::close(&store).await?;
+    copied?;
+    let size = std::fs::metadata(to).map_or(0, |m| m.len());
+    println!(
+        "backed up {} to {} ({:.1} MB); to restore, stop the server and put it in the store's place",
+        from.display(),
+        to.display(),
+        size as f64 / 1e6
+    );
     Ok(())
 }
 

@@ -112,6 +112,26 @@ impl SqliteStore {
     async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
+
+    /// Writes a consistent copy of the whole store to the new file `to` (`VACUUM INTO`), while
+    /// it is in use: readers and the writer go on meanwhile. Restoring is putting the copy in
+    /// the store's place while no server runs.
+    ///
+    /// # Errors
+    /// `to` exists already, or cannot be written.
+    pub async fn backup(&self, to: &Path) -> Result<()> {
+        if to.exists() {
+            return Err(StoreError::Invalid(format!(
+                "{} exists already; back up to a new file",
+                to.display()
+            )));
+        }
+        sqlx::query("VACUUM INTO ?")
+            .bind(to.to_string_lossy().into_owned())
+            .execute(&self.readers)
+            .await?;
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -428,3 +428,65 @@ fn the_binary_runs_as_the_image_runs_it() {
         assert!(written.is_empty(), "written outside /data: {written:?}");
     }
 }
+
+/// A backup taken while the server runs and edits come in, restored as the store of a new
+/// server, holds the plan and the list as they were acknowledged.
+#[test]
+fn a_backup_taken_while_serving_restores_into_a_new_server() {
+    let key = [(
+        "TRIPWRIGHT_SESSION_KEY",
+        "one key for the server and its restore",
+    )];
+    let live = tempfile::tempdir().expect("tempdir");
+    let serve = Serve::start(live.path(), &key);
+    let session = serve.session();
+    let id = serve.start_plan(
+        &session,
+        r#"{"destination":"Helsinki","days":1,"prefs":"backed up"}"#,
+    );
+    let plan = serve.wait_plan(&session, &id, Duration::from_secs(120));
+    let post = |path: &str, body: &str| {
+        let answer = serve
+            .request(&format!(
+                "POST {path} HTTP/1.1\r\nHost: t\r\nCookie: {}\r\nX-CSRF-Token: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                session.cookie,
+                session.csrf,
+                body.len()
+            ))
+            .expect("answers");
+        let (status, body) = status_and_body(&answer);
+        assert_eq!(status, 201, "{answer}");
+        serde_json::from_str::<Value>(body).expect("JSON")
+    };
+    let list = post("/api/lists", r#"{"title":"Backed up"}"#);
+    let list_id = list["id"].as_str().expect("a list id").to_owned();
+    post(
+        &format!("/api/lists/{list_id}/items"),
+        r#"{"name":"Passport"}"#,
+    );
+
+    let copy = tempfile::tempdir().expect("tempdir");
+    let file = copy.path().join("tripwright.sqlite");
+    let file_arg = file.to_str().expect("UTF-8");
+    let out = super::tripwright(live.path(), &["backup", file_arg]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("backed up"));
+    // A second backup to the same file is refused, the first left as it was.
+    let again = super::tripwright(live.path(), &["backup", file_arg]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    drop(serve);
+
+    let restored = Serve::start(copy.path(), &key);
+    let (status, body) = restored.get(&format!("/api/plans/{id}"), Some(&session));
+    assert_eq!(status, 200, "{body}");
+    let back: Value = serde_json::from_str(&body).expect("a plan");
+    assert_eq!(back["itinerary"], plan["itinerary"]);
+    let (status, body) = restored.get(&format!("/api/lists/{list_id}"), Some(&session));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Passport"), "{body}");
+}

@@ -88,6 +88,38 @@ fn database_url_keeps_the_store_in_postgres() {
     let listed = tripwright_env(dir.path(), &["plans", "list"], &env);
     assert!(String::from_utf8_lossy(&listed.stdout).contains(&id));
 
+    // Backed up with pg_dump and restored into a new database, as docs/operations.md says:
+    // the restored database serves the plan (its migrations came with it).
+    let dump = dir.path().join("tripwright.dump");
+    let ok = std::process::Command::new("pg_dump")
+        .args(["--format=custom", "--dbname", &url, "--file"])
+        .arg(&dump)
+        .status()
+        .expect("pg_dump runs");
+    assert!(ok.success());
+    let restored = new_database(&admin);
+    let ok = std::process::Command::new("pg_restore")
+        .args(["--no-owner", "--dbname", &restored])
+        .arg(&dump)
+        .status()
+        .expect("pg_restore runs");
+    assert!(ok.success());
+    let shown = tripwright_env(
+        dir.path(),
+        &["plans", "show", &id],
+        &[("DATABASE_URL", restored.as_str())],
+    );
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    assert_eq!(json(&shown)["itinerary"], plan["itinerary"]);
+    // `tripwright backup` is for the SQLite file; here it says what to use.
+    let out = tripwright_env(dir.path(), &["backup", "copy.sqlite"], &env);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+
     // A database that cannot be reached: a clear error, without the password.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
