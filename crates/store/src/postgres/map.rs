@@ -37,27 +37,31 @@ impl MapStore for PgStore {
         .bind(time_text(Utc::now()))
         .execute(&mut *tx)
         .await?;
-        let mut written = 0;
-        for f in features {
-            let Some(b) = f.bbox() else { continue };
-            sqlx::query(
+        let drawn: Vec<_> = features
+            .iter()
+            .filter_map(|f| f.bbox().map(|b| (f, b)))
+            .collect();
+        // Many rows a statement: one round trip per thousand features.
+        for chunk in drawn.chunks(super::places::ROWS_PER_INSERT) {
+            let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new(
                 "INSERT INTO map_features (source, layer, class, name, walkable, min_lat, \
-                 min_lon, max_lat, max_lon, geometry) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(source)
-            .bind(f.layer.as_str())
-            .bind(&f.class)
-            .bind(&f.name)
-            .bind(i64::from(f.walkable))
-            .bind(b.min_lat)
-            .bind(b.min_lon)
-            .bind(b.max_lat)
-            .bind(b.max_lon)
-            .bind(encode(&f.rings, &f.nodes))
-            .execute(&mut *tx)
-            .await?;
-            written += 1;
+                 min_lon, max_lat, max_lon, geometry) ",
+            );
+            query.push_values(chunk, |mut row, (f, b)| {
+                row.push_bind(source)
+                    .push_bind(f.layer.as_str())
+                    .push_bind(&f.class)
+                    .push_bind(&f.name)
+                    .push_bind(i64::from(f.walkable))
+                    .push_bind(b.min_lat)
+                    .push_bind(b.min_lon)
+                    .push_bind(b.max_lat)
+                    .push_bind(b.max_lon)
+                    .push_bind(encode(&f.rings, &f.nodes));
+            });
+            query.build().execute(&mut *tx).await?;
         }
+        let written = drawn.len();
         tx.commit().await?;
         Ok(written)
     }

@@ -21,16 +21,17 @@ const PLACE_COLUMNS: &str = "id, name, category, kind, lat, lon, opening_hours, 
 
 /// Replaces a place by id (`ON CONFLICT … DO UPDATE` rather than `INSERT OR REPLACE`, which
 /// PostgreSQL lacks).
-const UPSERT_PLACE: &str = "\
-    INSERT INTO places (id, name, category, kind, lat, lon, opening_hours, tags, source, imported_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+/// Rows written by one multi-row `INSERT` (10 values each: well under PostgreSQL's 65,535
+/// parameters a statement).
+pub(super) const ROWS_PER_INSERT: usize = 1000;
+
+const UPSERT_PLACE_CONFLICT: &str = " \
     ON CONFLICT (id) DO UPDATE SET \
         name = excluded.name, category = excluded.category, kind = excluded.kind, \
         lat = excluded.lat, lon = excluded.lon, opening_hours = excluded.opening_hours, \
         tags = excluded.tags, source = excluded.source, imported_at = excluded.imported_at";
 
-const UPSERT_EMBEDDING: &str = "\
-    INSERT INTO place_embeddings (place_id, model, text_hash, vector) VALUES ($1, $2, $3, $4) \
+const UPSERT_EMBEDDING_CONFLICT: &str = " \
     ON CONFLICT (place_id, model) DO UPDATE SET \
         text_hash = excluded.text_hash, vector = excluded.vector";
 
@@ -77,6 +78,21 @@ impl TryFrom<PlaceRow> for Place {
 }
 
 /// `SELECT <place columns> FROM places WHERE `, for the caller to finish.
+/// Each item of `items` whose key no later item repeats, in order: one multi-row upsert may
+/// not touch a row twice, and the last one wins, as it does for SQLite's one-by-one writes.
+pub(super) fn last_of_each<T>(items: &[T], key: impl Fn(&T) -> &str) -> Vec<&T> {
+    let mut last = HashMap::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        last.insert(key(item), i);
+    }
+    items
+        .iter()
+        .enumerate()
+        .filter(|(i, item)| last.get(key(item)) == Some(i))
+        .map(|(_, item)| item)
+        .collect()
+}
+
 fn select_places<'a>() -> QueryBuilder<'a, Postgres> {
     QueryBuilder::new(format!("SELECT {PLACE_COLUMNS} FROM places WHERE "))
 }
@@ -134,24 +150,34 @@ impl PlaceStore for PgStore {
             )));
         }
         let imported_at = time_text(Utc::now());
-        let mut tx = self.write().await?;
-        for p in places {
+        let mut rows = Vec::with_capacity(places.len());
+        for p in last_of_each(places, |p| p.id.as_str()) {
             let tags = serde_json::to_string(&p.tags).map_err(|e| {
                 StoreError::Invalid(format!("the tags of place {} cannot be encoded: {e}", p.id))
             })?;
-            sqlx::query(UPSERT_PLACE)
-                .bind(p.id.as_str())
-                .bind(&p.name)
-                .bind(p.category.as_str())
-                .bind(&p.kind)
-                .bind(p.lat)
-                .bind(p.lon)
-                .bind(&p.opening_hours)
-                .bind(tags)
-                .bind(source)
-                .bind(&imported_at)
-                .execute(&mut *tx)
-                .await?;
+            rows.push((p, tags));
+        }
+        let mut tx = self.write().await?;
+        // Many rows a statement: one round trip per thousand places, not per place.
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let mut query = QueryBuilder::<Postgres>::new(
+                "INSERT INTO places (id, name, category, kind, lat, lon, opening_hours, tags, \
+                 source, imported_at) ",
+            );
+            query.push_values(chunk, |mut row, (p, tags)| {
+                row.push_bind(p.id.as_str())
+                    .push_bind(&p.name)
+                    .push_bind(p.category.as_str())
+                    .push_bind(&p.kind)
+                    .push_bind(p.lat)
+                    .push_bind(p.lon)
+                    .push_bind(&p.opening_hours)
+                    .push_bind(tags)
+                    .push_bind(source)
+                    .push_bind(&imported_at);
+            });
+            query.push(UPSERT_PLACE_CONFLICT);
+            query.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(places.len())
@@ -364,15 +390,20 @@ impl PlaceStore for PgStore {
 
     #[instrument(level = "debug", skip_all, fields(model, items = items.len()))]
     async fn save_embeddings(&self, model: &str, items: &[(PlaceId, u64, Vec<f32>)]) -> Result<()> {
+        let items = last_of_each(items, |(id, _, _)| id.as_str());
         let mut tx = self.write().await?;
-        for (id, hash, vector) in items {
-            sqlx::query(UPSERT_EMBEDDING)
-                .bind(id.as_str())
-                .bind(model)
-                .bind(hash_to_sql(*hash))
-                .bind(encode_vector(vector))
-                .execute(&mut *tx)
-                .await?;
+        for chunk in items.chunks(ROWS_PER_INSERT) {
+            let mut query = QueryBuilder::<Postgres>::new(
+                "INSERT INTO place_embeddings (place_id, model, text_hash, vector) ",
+            );
+            query.push_values(chunk, |mut row, (id, hash, vector)| {
+                row.push_bind(id.as_str())
+                    .push_bind(model)
+                    .push_bind(hash_to_sql(*hash))
+                    .push_bind(encode_vector(vector));
+            });
+            query.push(UPSERT_EMBEDDING_CONFLICT);
+            query.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

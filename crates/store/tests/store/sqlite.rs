@@ -788,3 +788,38 @@ async fn ready_means_every_migration_of_this_version_is_applied() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn one_upsert_of_thousands_of_places_keeps_the_last_of_a_repeated_id() {
+    let (_db, store) = temp_store().await;
+    // More places than one multi-row statement holds, with one id twice.
+    let mut batch: Vec<Place> = (0..2500)
+        .map(|i| {
+            place(
+                &format!("osm:node/{i}"),
+                PlaceCategory::Food,
+                60.0 + f64::from(i) * 1e-4,
+                25.0,
+            )
+        })
+        .collect();
+    batch[10].name = "First spelling".into();
+    let mut again = batch[10].clone();
+    again.name = "Last spelling".into();
+    batch.insert(2400, again);
+    let written = store.upsert_places("bulk", &batch).await.expect("upsert");
+    assert_eq!(written, batch.len());
+    assert_eq!(store.place_count().await.expect("count"), 2500);
+    let got = store
+        .place(&PlaceId::from("osm:node/10"))
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(got.name, "Last spelling");
+    let last = store
+        .place(&PlaceId::from("osm:node/2499"))
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(last, batch[2500]);
+}
