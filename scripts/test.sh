@@ -3,8 +3,8 @@
 # Dockerfile, the Kubernetes manifests' validation and policy scan, the dependency audit
 # (cargo-deny), clippy with warnings as errors, the whole Rust test suite (unit, integration,
 # CLI end to end), the storage tests again on a throwaway PostgreSQL server (`apt-get install
-# postgresql`), the kill -9 durability run on both databases, and the browser end-to-end tests
-# (needs Chromium: `apt-get install chromium`; .ci/run installs both).
+# postgresql`), the kill -9 durability run on both databases, 1,000 held event streams, and the
+# browser end-to-end tests (needs Chromium: `apt-get install chromium`; .ci/run installs both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/fetch_assets.sh
@@ -77,6 +77,8 @@ rm -rf "$eval_dir"
 # store, and every acknowledged item read back, on SQLite and on the throwaway PostgreSQL.
 "$bin" bench durability --seconds 2
 "$bin" bench durability --seconds 2 --database-url "$TRIPWRIGHT_TEST_POSTGRES_URL"
+# Load: 1,000 plan-progress streams held open while health checks and pages must still answer.
+"$bin" bench streams --streams 1000 --seconds 2
 # Browser end-to-end tests in headless Chromium against the binary `cargo test` just built for
 # the CLI tests (a separate `cargo build` would compile the dependencies again with other
 # features: minutes for the same code).

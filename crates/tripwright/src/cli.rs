@@ -254,6 +254,17 @@ pub enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Many plan-progress event streams held open while other requests must still answer
+    /// quickly. Starts its own server on a loopback port, its model a stand-in that never
+    /// answers (so the plan stays in progress).
+    Streams {
+        /// Event streams held at once.
+        #[arg(long, default_value_t = 1000)]
+        streams: usize,
+        /// Seconds of requests while they are held.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+    },
     /// The embedded engine: bare loop vs actor, concurrency 1/4/8, prefix cache and
     /// prompt-lookup speculation on and off, peak RSS. Takes a few minutes.
     Llm {
@@ -398,6 +409,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Bench {
             what: BenchCommand::Map { pairs },
         } => bench::map(config, pairs).await,
+        Command::Bench {
+            what: BenchCommand::Streams { streams, seconds },
+        } => crate::streams::run(&config.assets_dir, streams.max(1), seconds).await,
         Command::Bench {
             what:
                 BenchCommand::Durability {

@@ -23,14 +23,27 @@ use serde_json::Value;
 use crate::loadgen::Conn;
 
 /// A `tripwright serve` child on a loopback port.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
 }
 
 impl Server {
     /// Starts one on `data_dir` (and `database_url`) and waits until `/readyz` says ready.
     async fn start(data_dir: &Path, assets: &Path, database_url: Option<&str>) -> Result<Self> {
+        Self::start_with(data_dir, assets, database_url, &[], "/readyz").await
+    }
+
+    /// [`Server::start`] with more settings in its environment, waiting until `probe`
+    /// answers 200 (`/healthz` for a server whose model never answers, which is never
+    /// ready).
+    pub(crate) async fn start_with(
+        data_dir: &Path,
+        assets: &Path,
+        database_url: Option<&str>,
+        env: &[(&str, &str)],
+        probe: &str,
+    ) -> Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -53,6 +66,9 @@ impl Server {
         if let Some(url) = database_url {
             cmd.env("TRIPWRIGHT_DATABASE_URL", url);
         }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let child = cmd.spawn().context("cannot start tripwright serve")?;
         let mut server = Self { child, addr };
         let deadline = Instant::now() + Duration::from_secs(120);
@@ -61,13 +77,13 @@ impl Server {
                 bail!("the server exited at start ({status})");
             }
             if let Ok(mut c) = Conn::open(addr).await
-                && let Ok(r) = c.request("GET", "/readyz", &[], b"").await
+                && let Ok(r) = c.request("GET", probe, &[], b"").await
                 && r.status == 200
             {
                 return Ok(server);
             }
             if Instant::now() > deadline {
-                bail!("the server was not ready within 120 s");
+                bail!("the server did not answer {probe} within 120 s");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -7,6 +7,7 @@ mod eval;
 mod loadgen;
 mod observe;
 mod render;
+mod streams;
 
 use std::process::ExitCode;
 
