@@ -150,9 +150,6 @@ pub fn router(state: AppState) -> Router {
         ));
     }
     router
-        // Inside the request id and trace layers, so every route (the fallback too) is timed
-        // under its template.
-        .layer(middleware::from_fn(metrics::record))
         .layer(
             ServiceBuilder::new()
                 // A request id for every request (a proxy's `x-request-id` is kept), on its
@@ -185,6 +182,9 @@ pub fn router(state: AppState) -> Router {
                 .timeout(limits.request_timeout)
                 .layer(DefaultBodyLimit::max(limits.max_body_bytes)),
         )
+        // Outside the timeout and error layers, so their answers (504, 413) are counted too;
+        // still per route, so every route (the fallback too) is counted under its template.
+        .layer(middleware::from_fn(metrics::record))
         .with_state(state)
 }
 
