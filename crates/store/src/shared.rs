@@ -58,3 +58,15 @@ pub(crate) fn is_fresh(stored_ms: i64, now_ms: i64, max_age_secs: u64) -> bool {
         Err(_) => max_age_ms > 0,
     }
 }
+
+/// What `Store::ready` answers from the count of migrations applied in the database: both
+/// counts when they are exactly this version's, else why not.
+pub(crate) fn migrations_ready(applied: i64, known: usize) -> Result<(usize, usize)> {
+    let applied = usize::try_from(applied).unwrap_or(0);
+    if applied != known {
+        return Err(StoreError::Corrupt(format!(
+            "the schema has {applied} migrations applied, this version has {known}"
+        )));
+    }
+    Ok((applied, known))
+}

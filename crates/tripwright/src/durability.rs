@@ -114,16 +114,7 @@ struct Browser {
 impl Browser {
     async fn new(addr: SocketAddr) -> Result<Self> {
         let mut c = Conn::open(addr).await?;
-        let r = c.request("GET", "/api/session", &[], b"").await?;
-        let cookie = r
-            .header("set-cookie")
-            .and_then(|v| v.split(';').next())
-            .context("no cookie")?
-            .to_owned();
-        let csrf = serde_json::from_slice::<Value>(&r.body)?["csrf"]
-            .as_str()
-            .context("no CSRF token")?
-            .to_owned();
+        let (cookie, csrf) = c.session().await?;
         let r = c
             .request(
                 "POST",

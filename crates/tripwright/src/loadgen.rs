@@ -135,6 +135,21 @@ impl Conn {
         Ok((status, headers))
     }
 
+    /// A new browser session: `GET /api/session`'s cookie (`name=value`) and CSRF token.
+    pub async fn session(&mut self) -> Result<(String, String)> {
+        let r = self.request("GET", "/api/session", &[], b"").await?;
+        let cookie = r
+            .header("set-cookie")
+            .and_then(|v| v.split(';').next())
+            .context("GET /api/session set no cookie")?
+            .to_owned();
+        let csrf = serde_json::from_slice::<serde_json::Value>(&r.body)?["csrf"]
+            .as_str()
+            .context("GET /api/session gave no CSRF token")?
+            .to_owned();
+        Ok((cookie, csrf))
+    }
+
     /// Sends a GET for an event stream and returns once its response head has arrived.
     pub async fn open_events(&mut self, path: &str, headers: &[(&str, &str)]) -> Result<()> {
         self.send("GET", path, headers, b"").await?;

@@ -58,16 +58,7 @@ pub async fn run(assets: &Path, streams: usize, seconds: f64) -> Result<()> {
     );
     // A browser: its cookie and CSRF token; one plan, which waits on the model.
     let mut c = Conn::open(addr).await?;
-    let r = c.request("GET", "/api/session", &[], b"").await?;
-    let cookie = r
-        .header("set-cookie")
-        .and_then(|v| v.split(';').next())
-        .context("no cookie")?
-        .to_owned();
-    let csrf = serde_json::from_slice::<Value>(&r.body)?["csrf"]
-        .as_str()
-        .context("no CSRF token")?
-        .to_owned();
+    let (cookie, csrf) = c.session().await?;
     let r = c
         .request(
             "POST",

@@ -102,14 +102,7 @@ impl Store for PgStore {
             sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
                 .fetch_one(&self.pool)
                 .await?;
-        let known = MIGRATOR.iter().count();
-        let applied = usize::try_from(applied).unwrap_or(0);
-        if applied != known {
-            return Err(StoreError::Corrupt(format!(
-                "the schema has {applied} migrations applied, this version has {known}"
-            )));
-        }
-        Ok((applied, known))
+        crate::shared::migrations_ready(applied, MIGRATOR.iter().count())
     }
 
     async fn close(&self) -> Result<()> {

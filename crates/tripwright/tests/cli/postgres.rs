@@ -9,10 +9,20 @@ use sqlx::postgres::PgConnection;
 use super::serve::{Serve, status_and_body};
 use super::{json, tripwright_env};
 
-/// The server's admin URL, when one is given.
+/// The server's admin URL, when one is given; without one the calling test is skipped,
+/// which fails in CI (it always gives one).
 fn admin_url() -> Option<String> {
-    let url = std::env::var("TRIPWRIGHT_TEST_POSTGRES_URL").ok()?;
-    (!url.trim().is_empty()).then_some(url)
+    let url = std::env::var("TRIPWRIGHT_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty());
+    if url.is_none() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI runs this test on PostgreSQL: scripts/test.sh sets TRIPWRIGHT_TEST_POSTGRES_URL"
+        );
+        eprintln!("skipped: TRIPWRIGHT_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)");
+    }
+    url
 }
 
 /// A new database on the server: its URL.
@@ -45,11 +55,6 @@ fn scalar(url: &str, sql: &str) -> i64 {
 #[test]
 fn database_url_keeps_the_store_in_postgres() {
     let Some(admin) = admin_url() else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI runs this test on PostgreSQL: scripts/test.sh sets TRIPWRIGHT_TEST_POSTGRES_URL"
-        );
-        eprintln!("skipped: TRIPWRIGHT_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)");
         return;
     };
     let url = new_database(&admin);
@@ -142,11 +147,6 @@ fn database_url_keeps_the_store_in_postgres() {
 #[test]
 fn rate_limits_count_across_replicas_sharing_the_database() {
     let Some(admin) = admin_url() else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI runs this test on PostgreSQL: scripts/test.sh sets TRIPWRIGHT_TEST_POSTGRES_URL"
-        );
-        eprintln!("skipped: TRIPWRIGHT_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)");
         return;
     };
     let url = new_database(&admin);
