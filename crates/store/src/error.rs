@@ -116,6 +116,25 @@ pub enum Entity {
     Map,
 }
 
+impl StoreError {
+    /// Whether trying again soon may succeed: the database could not be reached, a connection
+    /// broke or the pool had none free, PostgreSQL was restarting (SQLSTATE classes 08 and
+    /// 57P), or SQLite was busy. Anything else fails the same way again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Connect(_) => true,
+            StoreError::Query(e) => match e {
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Protocol(_) => true,
+                sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                    code.starts_with("08") || code.starts_with("57P") || code == "5" || code == "6"
+                }),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
 impl std::fmt::Display for Entity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

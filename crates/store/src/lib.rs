@@ -456,10 +456,144 @@ pub trait MapStore: Send + Sync {
     async fn delete_map(&self, source: &str) -> Result<u64>;
 }
 
+/// A plan being made, as the job queue holds it: enough for any replica to make it again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRecord {
+    /// The id its plan will have.
+    pub id: PlanId,
+    /// Who asked for it.
+    pub owner: OwnerId,
+    /// What was asked.
+    pub request: TripRequest,
+    /// Where, as geocoded.
+    pub destination: Destination,
+    /// The plan-cache key of the request (the day it was asked included).
+    pub cache_key: String,
+    /// When it was asked for.
+    pub started_at: DateTime<Utc>,
+    /// When the plan made is deleted (an anonymous requester's); `None`: kept.
+    pub expires: Option<DateTime<Utc>>,
+    /// The claim that holds it: 1 for the replica that took the request, one more for each
+    /// replica that claimed it since. Every write of a job names its attempt and is refused
+    /// once a later claim holds the job, so a replica that lost its lease writes nothing.
+    pub attempt: u32,
+}
+
+/// Where a job stands in the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    /// Waiting for a replica to claim it (handed back by a replica that shut down).
+    Queued,
+    /// Claimed by a replica, whose lease runs until the time given (Unix milliseconds).
+    Running {
+        /// When the lease runs out unless renewed.
+        lease_until_ms: i64,
+    },
+    /// Over: its last event (done, failed or cancelled) is in its log.
+    Ended,
+}
+
+/// What renewing a lease found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lease {
+    /// The lease is renewed.
+    Held,
+    /// The lease is renewed, and its owner asked (through another replica) to cancel it.
+    CancelRequested,
+    /// Another claim holds the job now, or it ended: stop working on it.
+    Lost,
+}
+
+/// Something changed in the job queue, as another replica announced it (PostgreSQL's
+/// `LISTEN/NOTIFY`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobNews {
+    /// New events were appended to the log of this plan's job.
+    Events(PlanId),
+    /// A job was queued (handed back by a replica that shut down), or cancelled.
+    Queued,
+}
+
+/// How long an ended job and its event log are kept (a page opened later reads the saved plan).
+pub const ENDED_JOBS_KEPT: chrono::Duration = chrono::Duration::hours(24);
+
+/// The queue of plans being made, and each one's log of events, shared by every replica of a
+/// database: a job is claimed with a lease that its replica renews while it works; when the
+/// lease runs out (the replica died) another claims it. Events are JSON text, numbered from 0
+/// per plan; their meaning is the app's.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Records `job` as claimed by `worker` until `lease` from now (its `attempt` is stored
+    /// as given, normally 1). A job with that id already recorded is
+    /// [`StoreError::Duplicate`].
+    async fn start_job(
+        &self,
+        job: &JobRecord,
+        worker: &str,
+        lease: std::time::Duration,
+    ) -> Result<()>;
+
+    /// Claims the oldest job that is queued, or running with a lease that ran out, for
+    /// `worker` until `lease` from now, counting one more attempt; `None` when there is none.
+    /// Two replicas claiming at once never get the same job (PostgreSQL: `FOR UPDATE SKIP
+    /// LOCKED`; SQLite: one writer).
+    async fn claim_job(
+        &self,
+        worker: &str,
+        lease: std::time::Duration,
+    ) -> Result<Option<JobRecord>>;
+
+    /// Renews the lease of `attempt` of job `id` until `lease` from now.
+    async fn renew_job_lease(
+        &self,
+        id: &PlanId,
+        attempt: u32,
+        lease: std::time::Duration,
+    ) -> Result<Lease>;
+
+    /// Appends `events` to the log of job `id` as numbers `first_seq`, `first_seq + 1`, …, in
+    /// one transaction, if `attempt` still holds the job (`false`, nothing written,
+    /// otherwise), and announces them to the other replicas ([`JobNews::Events`]).
+    async fn append_job_events(
+        &self,
+        id: &PlanId,
+        attempt: u32,
+        first_seq: u64,
+        events: &[String],
+    ) -> Result<bool>;
+
+    /// The events of job `id` numbered `from` and after, in order (at most `limit`).
+    async fn job_events(&self, id: &PlanId, from: u64, limit: u32) -> Result<Vec<String>>;
+
+    /// Ends job `id` (its last event is logged) if `attempt` still holds it; deletes the jobs
+    /// that ended more than [`ENDED_JOBS_KEPT`] ago, with their events.
+    async fn end_job(&self, id: &PlanId, attempt: u32) -> Result<bool>;
+
+    /// Hands job `id` back to the queue if `attempt` holds it (a replica shutting down),
+    /// announcing it ([`JobNews::Queued`]).
+    async fn requeue_job(&self, id: &PlanId, attempt: u32) -> Result<bool>;
+
+    /// Asks whichever replica holds job `id` to cancel it: its next [`JobStore::renew_job_lease`]
+    /// answers [`Lease::CancelRequested`] (a queued job's claimer learns it on its first
+    /// renewal). `false` when the job is not queued or running.
+    async fn request_job_cancel(&self, id: &PlanId) -> Result<bool>;
+
+    /// Job `id` and where it stands.
+    async fn job(&self, id: &PlanId) -> Result<Option<(JobRecord, JobStatus)>>;
+
+    /// `owner`'s jobs not ended (queued or running), newest first.
+    async fn owned_jobs(&self, owner: &OwnerId) -> Result<Vec<JobRecord>>;
+
+    /// The news of every replica's jobs as they happen, for as long as the stream is held
+    /// (news sent while its connection was down is lost: followers read the log again on a
+    /// timer too). `None` for a store only one process uses (SQLite).
+    async fn job_news(&self) -> Result<Option<futures::stream::BoxStream<'static, JobNews>>>;
+}
+
 /// The storage operations Tripwright needs, whatever the database behind them: every focused
 /// trait, and closing.
 #[async_trait]
-pub trait Store: PlaceStore + PlanStore + ListStore + CacheStore + MapStore {
+pub trait Store: PlaceStore + PlanStore + ListStore + CacheStore + MapStore + JobStore {
     /// Waits for queries in flight, then closes every connection, for a clean shutdown:
     /// afterwards the database holds everything committed (for SQLite, in the one file,
     /// without a WAL to replay). Later calls fail with [`StoreError::Query`].

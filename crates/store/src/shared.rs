@@ -1,10 +1,10 @@
-//! What both backends share: times as stored, owner checks, and the mapping of a uniqueness
-//! violation.
+//! What both backends share: times as stored, owner checks, the mapping of a uniqueness
+//! violation, and the rows of the job queue.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use tripwright_domain::OwnerId;
+use tripwright_domain::{Destination, OwnerId, PlanId, TripRequest};
 
-use crate::{Entity, Result, StoreError};
+use crate::{Entity, JobRecord, JobStatus, Result, StoreError};
 
 /// A time as stored: RFC 3339 in UTC with microseconds. Every such text has the same width,
 /// so sorting the column as text sorts by time (the `ORDER BY created_at` queries rely on it).
@@ -69,4 +69,165 @@ pub(crate) fn migrations_ready(applied: i64, known: usize) -> Result<(usize, usi
         )));
     }
     Ok((applied, known))
+}
+
+/// A time in Unix milliseconds read back; one out of chrono's range is
+/// [`StoreError::Corrupt`], naming the row (`entity` `id`) and `what` the time is.
+pub(crate) fn stored_millis(
+    entity: Entity,
+    id: &str,
+    what: &str,
+    ms: i64,
+) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| StoreError::Corrupt(format!("{entity} {id} has the {what} {ms} ms")))
+}
+
+/// `lease` after `now_ms` (Unix milliseconds): when a lease taken now runs out. A lease too
+/// long to count runs until the end of time.
+pub(crate) fn lease_until(now_ms: i64, lease: std::time::Duration) -> i64 {
+    now_ms.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The number `first_seq + offset` of an appended event, as stored; one beyond the column's
+/// range is [`StoreError::Invalid`].
+pub(crate) fn event_seq(id: &PlanId, first_seq: u64, offset: usize) -> Result<i64> {
+    u64::try_from(offset)
+        .ok()
+        .and_then(|offset| first_seq.checked_add(offset))
+        .and_then(|seq| i64::try_from(seq).ok())
+        .ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "event {first_seq} + {offset} of job {id} is beyond the numbers the store keeps"
+            ))
+        })
+}
+
+/// The columns of a [`JobRecord`] in `plan_jobs`, in the order of [`JobRow`].
+pub(crate) const JOB_COLUMNS: &str =
+    "id, owner, request, destination, cache_key, started_at, expires_at, attempt";
+
+/// A row of [`JOB_COLUMNS`]: id, owner, request and destination (JSON), cache key, start
+/// and expiry (Unix milliseconds), attempt.
+pub(crate) type JobRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    i64,
+);
+
+/// A job as `plan_jobs` stores it: the columns a new job is written with.
+pub(crate) struct JobColumns {
+    /// The request as JSON.
+    pub(crate) request: String,
+    /// The destination as JSON.
+    pub(crate) destination: String,
+    /// When it was asked for, in Unix milliseconds.
+    pub(crate) started_at: i64,
+    /// When its plan is deleted, in Unix milliseconds.
+    pub(crate) expires_at: Option<i64>,
+    /// Its attempt.
+    pub(crate) attempt: i64,
+}
+
+/// `job` as stored, checked to read back: a request or destination that would not (a NaN
+/// coordinate, which JSON writes as `null`) would make the job unreadable to every replica, so
+/// it is [`StoreError::Invalid`] now, as is an empty owner.
+pub(crate) fn job_columns(job: &JobRecord) -> Result<JobColumns> {
+    validate_owner(&job.owner)?;
+    let invalid = |what: &str, e: serde_json::Error| {
+        StoreError::Invalid(format!(
+            "the {what} of job {} cannot be stored: {e}",
+            job.id
+        ))
+    };
+    let request = serde_json::to_string(&job.request).map_err(|e| invalid("request", e))?;
+    serde_json::from_str::<TripRequest>(&request)
+        .map_err(|e| invalid("request (a NaN or infinite number?)", e))?;
+    let destination =
+        serde_json::to_string(&job.destination).map_err(|e| invalid("destination", e))?;
+    serde_json::from_str::<Destination>(&destination)
+        .map_err(|e| invalid("destination (a NaN or infinite number?)", e))?;
+    Ok(JobColumns {
+        request,
+        destination,
+        started_at: job.started_at.timestamp_millis(),
+        expires_at: job.expires.map(|t| t.timestamp_millis()),
+        attempt: i64::from(job.attempt),
+    })
+}
+
+/// A [`JobRow`] as a [`JobRecord`]; unreadable JSON, times or attempt are
+/// [`StoreError::Corrupt`].
+pub(crate) fn job_record(
+    (id, owner, request, destination, cache_key, started_at, expires_at, attempt): JobRow,
+) -> Result<JobRecord> {
+    let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+        StoreError::Corrupt(format!("job {id} has an unreadable {what}: {e}"))
+    };
+    Ok(JobRecord {
+        request: serde_json::from_str(&request).map_err(|e| corrupt("request", &e))?,
+        destination: serde_json::from_str(&destination).map_err(|e| corrupt("destination", &e))?,
+        started_at: stored_millis(Entity::Plan, &id, "job start time", started_at)?,
+        expires: expires_at
+            .map(|ms| stored_millis(Entity::Plan, &id, "job expiry time", ms))
+            .transpose()?,
+        attempt: u32::try_from(attempt).map_err(|e| corrupt("attempt", &e))?,
+        owner: OwnerId::from(owner),
+        cache_key,
+        id: PlanId::from(id),
+    })
+}
+
+/// The columns of a [`JobRecord`] and where it stands, in the order of [`JobStatusRow`].
+pub(crate) const JOB_STATUS_COLUMNS: &str = "id, owner, request, destination, cache_key, started_at, expires_at, attempt, status, \
+     lease_until";
+
+/// A row of [`JOB_STATUS_COLUMNS`]: a [`JobRow`], then the status and the lease's end.
+pub(crate) type JobStatusRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    i64,
+    String,
+    Option<i64>,
+);
+
+/// A [`JobStatusRow`] as the job and where it stands.
+pub(crate) fn job_and_status(
+    (id, owner, request, destination, cache_key, started_at, expires_at, attempt, status, lease): JobStatusRow,
+) -> Result<(JobRecord, JobStatus)> {
+    let status = job_status(&id, &status, lease)?;
+    let record = job_record((
+        id,
+        owner,
+        request,
+        destination,
+        cache_key,
+        started_at,
+        expires_at,
+        attempt,
+    ))?;
+    Ok((record, status))
+}
+
+/// Where job `id` stands, from its `status` and `lease_until` columns; an unknown status, or
+/// a running job without lease, is [`StoreError::Corrupt`].
+fn job_status(id: &str, status: &str, lease_until: Option<i64>) -> Result<JobStatus> {
+    match (status, lease_until) {
+        ("queued", _) => Ok(JobStatus::Queued),
+        ("running", Some(lease_until_ms)) => Ok(JobStatus::Running { lease_until_ms }),
+        ("ended", _) => Ok(JobStatus::Ended),
+        _ => Err(StoreError::Corrupt(format!(
+            "job {id} has the status {status:?} with the lease {lease_until:?}"
+        ))),
+    }
 }

@@ -11,6 +11,7 @@
 //! Each focused trait is implemented in the module named after it, as for SQLite.
 
 mod cache;
+mod jobs;
 mod lists;
 mod map;
 mod places;

@@ -7,9 +7,11 @@
 //! separate small pool and run side by side.
 //!
 //! Each focused trait of the store is implemented in the module named after it: [`places`],
-//! [`plans`], [`lists`] and [`cache`]; this module opens the file and holds what they share.
+//! [`plans`], [`lists`], [`cache`], [`map`] and [`jobs`]; this module opens the file and holds
+//! what they share.
 
 mod cache;
+mod jobs;
 mod lists;
 mod map;
 mod places;
