@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{Datelike, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 use tripwright_config::{Config, LlmProvider};
 use tripwright_data::gazetteer::Gazetteer;
@@ -44,7 +44,7 @@ use crate::weather::WeatherAgent;
 use tripwright_map::route::StreetGraph;
 
 /// The four agents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentName {
     /// WeatherAnalysisAgent.

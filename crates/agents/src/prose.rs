@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 
 use futures::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tripwright_domain::{DayPlan, Destination, Stop, StopKind, month_name, plural};
 use tripwright_llm::{ChatMessage, ChatRequest, FinishReason, LlmClient, LlmError, StreamEvent};
 
@@ -47,7 +47,7 @@ Answer: Serralves Museum is a bright modern museum designed by Álvaro Siza, and
 rooms invite an unhurried look.";
 
 /// Where a piece of prose goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "slot", rename_all = "snake_case")]
 pub enum Slot {
     /// The introduction of day `day`.

@@ -419,11 +419,13 @@ impl App {
             Arc::clone(&orchestrator),
             Arc::clone(&gazetteer),
             Arc::clone(&store) as Arc<dyn tripwright_store::PlanStore>,
+            Arc::clone(&store) as Arc<dyn tripwright_store::JobStore>,
             on_demand.clone(),
             PlannerLimits {
                 max_running: web.max_running,
                 max_jobs: web.max_jobs,
                 job_ttl: Duration::from_secs(web.job_ttl_secs),
+                lease: Duration::from_secs(web.job_lease_secs.max(1)),
                 plan_cache: web.plan_cache,
                 deadline: Duration::from_secs(web.plan_deadline_secs.max(1)),
                 plans_per_day: config.limits.plans_per_day,

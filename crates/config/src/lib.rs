@@ -437,8 +437,12 @@ pub struct WebConfig {
     /// Connections open at once; beyond it new ones wait until one closes (512).
     pub max_connections: usize,
     /// On SIGTERM or Ctrl-C: seconds running plans and open connections get to finish
-    /// before they are stopped (20). Plans still running at half of it end as failed.
+    /// before they are stopped (20). Plans still running at half of it are handed back to be
+    /// made by another replica (or by this server when it starts again).
     pub shutdown_grace_secs: u64,
+    /// Seconds a replica's claim on a plan it makes holds without being renewed (15; renewed
+    /// every third of it): when a replica dies, another finishes its plans after this long.
+    pub job_lease_secs: u64,
     /// The vendored front-end libraries served under `/static/vendor/`; unset (the default):
     /// `{assets_dir}/web`, see [`Config::vendor_dir`].
     pub vendor_dir: Option<PathBuf>,
@@ -463,6 +467,7 @@ impl Default for WebConfig {
             header_timeout_secs: 10,
             max_connections: 512,
             shutdown_grace_secs: 20,
+            job_lease_secs: 15,
             vendor_dir: None,
             font_dirs: vec![
                 PathBuf::from("/usr/share/fonts/truetype/dejavu"),
@@ -1208,9 +1213,10 @@ mod tests {
                 c.web.max_running,
                 c.web.max_jobs,
                 c.web.job_ttl_secs,
-                c.web.plan_cache
+                c.web.plan_cache,
+                c.web.job_lease_secs
             ),
-            (4, 256, 600, 64)
+            (4, 256, 600, 64, 15)
         );
         assert_eq!(c.vendor_dir(), PathBuf::from("assets/web"));
         assert_eq!(
@@ -1236,6 +1242,7 @@ mod tests {
                 ("TRIPWRIGHT_WEB_TILE_URL", tiles),
                 ("TRIPWRIGHT_SECURE_COOKIES", "true"),
                 ("TRIPWRIGHT_WEB__JOB_TTL_SECS", "60"),
+                ("TRIPWRIGHT_WEB__JOB_LEASE_SECS", "3"),
             ]),
         )
         .expect("load");
@@ -1243,6 +1250,7 @@ mod tests {
         assert_eq!(c.web.tile_url.as_deref(), Some(tiles));
         assert!(c.web.secure_cookies);
         assert_eq!(c.web.job_ttl_secs, 60);
+        assert_eq!(c.web.job_lease_secs, 3);
         assert_eq!(c.web.plan_cache, 0);
         assert_eq!(c.vendor_dir(), PathBuf::from("/srv/vendor"));
     }

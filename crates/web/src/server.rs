@@ -59,8 +59,8 @@ impl From<&tripwright_config::WebConfig> for ServeOptions {
 }
 
 /// Serves [`router`] on `listener` until `shutdown` completes. Then it stops accepting, tells
-/// the web app (whose running plans end as failed, with a message, so every open stream gets
-/// its final event), and waits at most `options.grace` for connections in flight.
+/// the web app (whose plans still running at half the grace are handed back to the store's
+/// queue, for another replica), and waits at most `options.grace` for connections in flight.
 ///
 /// # Errors
 /// None today: accept errors (such as running out of file descriptors) are logged and retried.
@@ -72,6 +72,14 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let web = state.app.clone();
     let sweeper = web.clone().map(|web| tokio::spawn(sweep_expired(web)));
+    // Plans left by a replica that died or shut down (or by this server's last run) are
+    // claimed and made here.
+    let queue = web.clone().map(|web| {
+        tokio::spawn(async move {
+            let planner = web.app.planner().clone();
+            planner.run_queue().await;
+        })
+    });
     let app = router(state);
     let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
@@ -120,6 +128,9 @@ pub async fn serve(
     drop(listener);
     if let Some(sweeper) = sweeper {
         sweeper.abort();
+    }
+    if let Some(queue) = queue {
+        queue.abort();
     }
 
     tracing::info!("shutting down: no new connections");

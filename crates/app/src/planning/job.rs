@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use futures::Stream;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 use tripwright_agents::prose::{Slot, TextEvent};
@@ -32,7 +33,7 @@ pub const AGENTS: [AgentName; 4] = [
 ];
 
 /// Where an agent stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentState {
     /// Not started yet.
@@ -69,7 +70,8 @@ impl AgentProgress {
 }
 
 /// A part of a plan a front end shows on its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Section {
     /// The 12 months ranked.
     Months,
@@ -101,7 +103,7 @@ impl Section {
 }
 
 /// The parts of a plan known so far (all of them once it is done).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Parts {
     /// The months, once ranked.
     pub months: Option<Vec<MonthScore>>,
@@ -140,7 +142,12 @@ impl Parts {
 
 /// What happened to a job, in order. The stream of a job ends with `Done`, `Failed` or
 /// `Cancelled` (or when the log starts over for a day being rewritten).
-#[derive(Debug, Clone, PartialEq)]
+///
+/// A plan's events are kept in the store as they happen (JSON, tagged by `event`), so any
+/// replica can replay and follow them, and one that claims the plan after its maker died can
+/// pick its state up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum PlanEvent {
     /// An agent started, finished or failed.
     Agent {
@@ -250,7 +257,7 @@ pub struct JobSnapshot {
 }
 
 /// How far the writing of a plan's texts is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Writing {
     /// Texts written.
     pub done: usize,
@@ -286,6 +293,13 @@ struct Inner {
     plan: Option<Arc<Plan>>,
     abort: Option<AbortHandle>,
     finished_at: Option<Instant>,
+    /// Where each new event also goes while the plan is made: the writer of its log in the
+    /// store.
+    sink: Option<UnboundedSender<Arc<PlanEvent>>>,
+    /// Followed from the store: another replica makes the plan.
+    mirror: bool,
+    /// Let go by this replica (handed back to the store's queue): streams end after the log.
+    released: bool,
 }
 
 /// One plan being made, or made recently.
@@ -336,6 +350,18 @@ impl PlanJob {
         request: TripRequest,
         destination: Destination,
     ) -> Arc<Self> {
+        Self::asked_at(id, owner, request, destination, chrono::Utc::now())
+    }
+
+    /// A running job with an empty log, asked for at `started_at` (a job claimed from the
+    /// store keeps its first time).
+    pub(crate) fn asked_at(
+        id: PlanId,
+        owner: OwnerId,
+        request: TripRequest,
+        destination: Destination,
+        started_at: chrono::DateTime<chrono::Utc>,
+    ) -> Arc<Self> {
         let currency = request
             .currency
             .clone()
@@ -346,7 +372,7 @@ impl PlanJob {
             owner,
             request,
             destination,
-            started_at: chrono::Utc::now(),
+            started_at,
             inner: Mutex::new(Inner {
                 state: JobState::Running,
                 log: Vec::new(),
@@ -361,6 +387,9 @@ impl PlanJob {
                 plan: None,
                 abort: None,
                 finished_at: None,
+                sink: None,
+                mirror: false,
+                released: false,
             }),
             notify: watch::channel(0).0,
             changing: tokio::sync::Mutex::new(()),
@@ -455,7 +484,136 @@ impl PlanJob {
     }
 
     fn push(&self, inner: &mut Inner, event: PlanEvent) {
-        inner.log.push(Arc::new(event));
+        let event = Arc::new(event);
+        if let Some(sink) = &inner.sink {
+            // A writer that stopped (its lease was lost) takes no more: the job goes on here.
+            let _ = sink.send(Arc::clone(&event));
+        }
+        inner.log.push(event);
+        self.notify.send_modify(|n| *n += 1);
+    }
+
+    /// Sends every event from now on to `sink` too (the writer of the job's log in the
+    /// store); returns the number the next event has in the log.
+    pub(crate) fn attach_sink(&self, sink: UnboundedSender<Arc<PlanEvent>>) -> u64 {
+        let mut inner = self.lock();
+        inner.sink = Some(sink);
+        inner.log.len() as u64
+    }
+
+    /// Stops sending events to the store's log (the writer then writes what it holds and
+    /// ends). Whether there was a sink.
+    pub(crate) fn detach_sink(&self) -> bool {
+        self.lock().sink.take().is_some()
+    }
+
+    /// Whether another replica makes this plan and this job follows its log in the store.
+    pub fn is_mirror(&self) -> bool {
+        self.lock().mirror
+    }
+
+    /// Marks the job as following another replica's work ([`PlanJob::is_mirror`]).
+    pub(crate) fn set_mirror(&self, mirror: bool) {
+        self.lock().mirror = mirror;
+    }
+
+    /// Events in the current log.
+    pub(crate) fn logged(&self) -> u64 {
+        self.lock().log.len() as u64
+    }
+
+    /// Takes in an event made elsewhere (replayed from the store's log, or followed live): the
+    /// job's state follows it as it followed the event's maker. `plan` is the saved plan,
+    /// for a `Done`. Ignored once the job stopped.
+    pub(crate) fn apply(&self, event: PlanEvent, plan: Option<Plan>) {
+        let mut inner = self.lock();
+        if inner.state != JobState::Running {
+            return;
+        }
+        match &event {
+            PlanEvent::Agent {
+                agent,
+                state,
+                elapsed_ms,
+                ..
+            } => {
+                let running = *state == AgentState::Running;
+                inner.agents[agent_index(*agent)] = AgentProgress {
+                    state: *state,
+                    elapsed_ms: (!running && *state != AgentState::Waiting).then_some(*elapsed_ms),
+                    started: running.then(Instant::now),
+                };
+            }
+            PlanEvent::Sections { parts, .. } => inner.parts = Arc::clone(parts),
+            PlanEvent::Writing(w) => inner.writing = Some(*w),
+            PlanEvent::Text { .. } | PlanEvent::Notice { .. } => {}
+            PlanEvent::Done { .. } => {
+                inner.state = JobState::Done;
+                inner.finished_at = Some(Instant::now());
+                if let Some(plan) = plan {
+                    inner.parts = Arc::new(Parts::of(&plan));
+                    inner.plan = Some(Arc::new(plan));
+                }
+            }
+            PlanEvent::Failed { message } => {
+                inner.state = JobState::Failed(message.clone());
+                inner.finished_at = Some(Instant::now());
+                stop_running(&mut inner.agents);
+            }
+            PlanEvent::Cancelled => {
+                inner.state = JobState::Cancelled;
+                inner.finished_at = Some(Instant::now());
+                stop_running(&mut inner.agents);
+            }
+        }
+        self.push(&mut inner, event);
+    }
+
+    /// Starts the plan over (the replica making it died or shut down, and this one makes it
+    /// again): the agents wait again, every section shows nothing yet (so the text already
+    /// streamed is cleared, not added to), and `message` says why.
+    pub(crate) fn restart(&self, message: String) {
+        let mut inner = self.lock();
+        if inner.state != JobState::Running {
+            return;
+        }
+        for agent in AGENTS {
+            let i = agent_index(agent);
+            if inner.agents[i].state != AgentState::Waiting {
+                inner.agents[i] = AgentProgress::default();
+                self.push(
+                    &mut inner,
+                    PlanEvent::Agent {
+                        agent,
+                        state: AgentState::Waiting,
+                        elapsed_ms: 0,
+                        error: None,
+                        day: None,
+                    },
+                );
+            }
+        }
+        inner.writing = None;
+        inner.writing_started = None;
+        inner.parts = Arc::new(Parts {
+            currency: inner.parts.currency.clone(),
+            ..Parts::default()
+        });
+        self.push_sections(&mut inner, Section::ALL.to_vec(), None);
+        self.push(&mut inner, PlanEvent::Notice { message });
+    }
+
+    /// Ends every stream following this job here after the events so far, without a last
+    /// event (this replica hands the plan back to be finished elsewhere): a client reconnects
+    /// and follows it there. The task is stopped.
+    pub(crate) fn let_go(&self) {
+        let mut inner = self.lock();
+        if let Some(handle) = inner.abort.take() {
+            handle.abort();
+        }
+        inner.sink = None;
+        inner.released = true;
+        inner.finished_at = Some(Instant::now());
         self.notify.send_modify(|n| *n += 1);
     }
 
@@ -832,7 +990,7 @@ impl PlanJob {
                         let end = event.is_terminal();
                         return Some((event, (job, rx, pos, end)));
                     }
-                    if inner.state != JobState::Running {
+                    if inner.state != JobState::Running || inner.released {
                         return None;
                     }
                 }

@@ -6,6 +6,7 @@
 //! stopped and marked failed, and the registry never keeps a dead "running" entry.
 
 mod job;
+mod queue;
 mod registry;
 
 use std::future::Future;
@@ -22,12 +23,14 @@ use tokio::sync::mpsc::UnboundedSender;
 use tripwright_agents::{AgentError, AgentEvent, Orchestrator};
 use tripwright_data::gazetteer::Gazetteer;
 use tripwright_domain::{OwnerId, Plan, PlanId, TripRequest};
-use tripwright_store::{PlanStore, PlanSummary};
+use tripwright_store::{JobRecord, JobStatus, JobStore, PlanStore, PlanSummary};
 
 pub use job::{
     AGENTS, AgentProgress, AgentState, JobSnapshot, JobState, JobVersion, Parts, PlanEvent,
     PlanJob, Section, Writing,
 };
+pub use queue::{HANDED_BACK_MESSAGE, RESTARTED_MESSAGE};
+use queue::{MAX_ATTEMPTS, Queue};
 use registry::{Jobs, PlanCache};
 /// A change to a finished plan.
 pub use tripwright_agents::editing::PlanEdit;
@@ -55,6 +58,10 @@ pub struct PlannerLimits {
     pub plans_per_day: u32,
     /// How long the plans of anonymous requesters are kept (`None`: for ever).
     pub anonymous_keep: Option<Duration>,
+    /// How long a replica's claim on a plan it makes holds without being renewed (it is
+    /// renewed every third of it): how soon another replica finishes the plan of one that
+    /// died.
+    pub lease: Duration,
 }
 
 impl Default for PlannerLimits {
@@ -67,12 +74,13 @@ impl Default for PlannerLimits {
             deadline: Duration::from_secs(30 * 60),
             plans_per_day: 100,
             anonymous_keep: Some(Duration::from_secs(7 * 24 * 3600)),
+            lease: Duration::from_secs(15),
         }
     }
 }
 
 /// What the planner's tasks share.
-struct Shared {
+pub(crate) struct Shared {
     orchestrator: Arc<Orchestrator>,
     gazetteer: Arc<Gazetteer>,
     plans: Arc<dyn PlanStore>,
@@ -85,14 +93,15 @@ struct Shared {
     anonymous_keep: Option<Duration>,
     /// Set by [`Planner::shut_down`]: no new plans.
     closing: AtomicBool,
+    /// The plans being made, in the store.
+    queue: Queue,
 }
 
 /// How long the address of a plan that stopped before it was made keeps saying why.
 const STOPPED_KEEP: chrono::Duration = chrono::Duration::days(7);
 
-/// What a plan that the server's shutdown stopped says.
-pub const SHUTDOWN_MESSAGE: &str =
-    "the server was restarted before this plan was finished; please plan it again";
+/// What a plan that stopped its servers too often says.
+pub const GIVEN_UP_MESSAGE: &str = "the servers making this plan stopped several times while making it; please plan it again, perhaps with fewer days";
 
 /// The planning use cases. Cheap to clone.
 #[derive(Clone)]
@@ -121,6 +130,7 @@ impl Planner {
         orchestrator: Arc<Orchestrator>,
         gazetteer: Arc<Gazetteer>,
         plans: Arc<dyn PlanStore>,
+        jobs: Arc<dyn JobStore>,
         on_demand: OnDemand,
         limits: PlannerLimits,
     ) -> Self {
@@ -136,6 +146,7 @@ impl Planner {
                 plans_per_day: limits.plans_per_day,
                 anonymous_keep: limits.anonymous_keep,
                 closing: AtomicBool::new(false),
+                queue: Queue::new(jobs, limits.lease),
             }),
         }
     }
@@ -202,37 +213,191 @@ impl Planner {
             return Ok(job);
         }
         let permit = shared.jobs.permit()?;
-        let job = PlanJob::new(id, owner.clone(), req.clone(), destination);
+        let job = PlanJob::new(id, owner.clone(), req.clone(), destination.clone());
         shared.jobs.insert(Arc::clone(&job))?;
-        let task = {
-            let shared = Arc::clone(shared);
-            let job = Arc::clone(&job);
-            async move { make_owned(&shared, job, req, key, expires).await }
+        let record = JobRecord {
+            id: job.id.clone(),
+            owner: owner.clone(),
+            request: req,
+            destination,
+            cache_key: key,
+            started_at: job.started_at,
+            expires,
+            attempt: 1,
         };
-        self.supervise(Arc::clone(&job), permit, task);
+        if let Err(e) = shared
+            .queue
+            .store
+            .start_job(&record, &shared.queue.worker, shared.queue.lease)
+            .await
+        {
+            shared.jobs.remove(&job.id);
+            return Err(e.into());
+        }
+        self.run(Arc::clone(&job), record, permit, false);
         Ok(job)
     }
 
-    /// Stops taking plans, gives the running ones up to `wait` to finish, then stops the rest
-    /// as failed with [`SHUTDOWN_MESSAGE`], so that everyone following them gets a final
-    /// event. For a server's shutdown.
+    /// Makes the plan of `record` for `job`, which this replica holds: its events go to the
+    /// store's log too, and its lease is renewed while it runs. `restart`: the log holds an
+    /// earlier attempt's events, which the plan starts over from.
+    fn run(
+        &self,
+        job: Arc<PlanJob>,
+        record: JobRecord,
+        permit: OwnedSemaphorePermit,
+        restart: bool,
+    ) {
+        let writer = log_to_store(&self.shared, &job, record.attempt);
+        if restart {
+            job.restart(RESTARTED_MESSAGE.to_owned());
+        }
+        let attempt = record.attempt;
+        let task = {
+            let shared = Arc::clone(&self.shared);
+            let job = Arc::clone(&job);
+            async move {
+                make_owned(
+                    &shared,
+                    job,
+                    record.request,
+                    record.cache_key,
+                    record.expires,
+                )
+                .await;
+            }
+        };
+        self.supervise(job, permit, task, Some((attempt, writer)));
+    }
+
+    /// Claims the plans this replica can make (handed back by a replica that shut down, or
+    /// left by one that died) for as long as the server runs: at once when another replica
+    /// says one was handed back, and every half lease. For the server (`tripwright serve`);
+    /// returns when [`Planner::shut_down`] begins.
+    pub async fn run_queue(&self) {
+        let shared = &self.shared;
+        let _listening = queue::listen(Arc::clone(shared)).await;
+        while !shared.closing.load(Ordering::Relaxed) {
+            while !shared.closing.load(Ordering::Relaxed) {
+                let Ok(permit) = shared.jobs.permit() else {
+                    break;
+                };
+                match shared
+                    .queue
+                    .store
+                    .claim_job(&shared.queue.worker, shared.queue.lease)
+                    .await
+                {
+                    Ok(Some(record)) => self.resume(record, permit).await,
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not look for plans to make");
+                        break;
+                    }
+                }
+            }
+            tokio::select! {
+                () = shared.queue.wake.notified() => {}
+                () = tokio::time::sleep(shared.queue.lease / 2) => {}
+            }
+        }
+    }
+
+    /// Makes a plan this replica claimed: its log so far is replayed, then the plan starts
+    /// over (or, claimed too often, fails).
+    async fn resume(&self, record: JobRecord, permit: OwnedSemaphorePermit) {
+        let shared = &self.shared;
+        tracing::info!(plan = %record.id, attempt = record.attempt, "claimed a plan another replica left");
+        metrics::counter!("tripwright_jobs_reclaimed_total").increment(1);
+        let job = PlanJob::asked_at(
+            record.id.clone(),
+            record.owner.clone(),
+            record.request.clone(),
+            record.destination.clone(),
+            record.started_at,
+        );
+        if let Err(e) = queue::catch_up(shared, &job, 0).await {
+            tracing::warn!(plan = %job.id, error = %e, "a claimed plan's log could not be read; handing it back");
+            let _ = shared
+                .queue
+                .store
+                .requeue_job(&job.id, record.attempt)
+                .await;
+            return;
+        }
+        if job.state() != JobState::Running {
+            // Its maker logged its end, then died before it could say so.
+            if let Err(e) = shared.queue.store.end_job(&job.id, record.attempt).await {
+                tracing::warn!(plan = %job.id, error = %e, "a plan could not be marked ended");
+            }
+            return;
+        }
+        if shared.jobs.insert(Arc::clone(&job)).is_err() {
+            let _ = shared
+                .queue
+                .store
+                .requeue_job(&job.id, record.attempt)
+                .await;
+            return;
+        }
+        if record.attempt > MAX_ATTEMPTS {
+            let writer = log_to_store(shared, &job, record.attempt);
+            job.fail(GIVEN_UP_MESSAGE.to_owned());
+            keep_stopped(shared.plans.as_ref(), &job).await;
+            job.detach_sink();
+            let _ = writer.await;
+            release(shared, &job, record.attempt).await;
+            return;
+        }
+        let restart = job.logged() > 0;
+        self.run(job, record, permit, restart);
+    }
+
+    /// Stops taking plans, gives the ones it makes up to `wait` to finish, then hands the
+    /// rest back to the store's queue, saying so to everyone following them
+    /// ([`HANDED_BACK_MESSAGE`]), for another replica (or this server, started again) to make
+    /// from the start. Their streams here end without a last event: a client reconnects and
+    /// follows the plan wherever it is made. A day being rewritten is not in the store: it is
+    /// stopped, and the plan stays as it was. For a server's shutdown.
     pub async fn shut_down(&self, wait: Duration) {
-        self.shared.closing.store(true, Ordering::Relaxed);
+        let shared = &self.shared;
+        shared.closing.store(true, Ordering::Relaxed);
+        shared.queue.wake.notify_one();
         let until = Instant::now() + wait;
         loop {
-            let running = self.shared.jobs.running();
+            let running: Vec<_> = shared
+                .jobs
+                .running()
+                .into_iter()
+                .filter(|j| !j.is_mirror())
+                .collect();
             if running.is_empty() {
-                return;
+                break;
             }
             if Instant::now() >= until {
-                tracing::warn!(plans = running.len(), "stopping the plans still running");
+                tracing::warn!(
+                    plans = running.len(),
+                    "handing back the plans still running"
+                );
                 for job in running {
-                    job.fail(SHUTDOWN_MESSAGE.to_owned());
-                    keep_stopped(self.shared.plans.as_ref(), &job).await;
+                    if job.plan().is_some() {
+                        job.fail("the server was restarted; the day keeps its text".into());
+                    } else {
+                        job.notice(HANDED_BACK_MESSAGE.to_owned());
+                        job.let_go();
+                    }
                 }
-                return;
+                break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Each supervisor gives its slot back once the plan's log is written and the job
+        // ended or handed back.
+        if tokio::time::timeout(Duration::from_secs(10), shared.jobs.all_idle())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some plans were still being handed back when the server stopped");
         }
     }
 
@@ -279,19 +444,33 @@ impl Planner {
     /// Runs `task` (a plan or a rewrite of `job`) under a supervisor that keeps `permit`
     /// until the task ends, marks the job failed when the task panics, and stops it at the
     /// deadline.
+    ///
+    /// `lease`: the claim this replica holds on the plan in the store, with the writer of its
+    /// log. The lease is renewed while the task runs; once it ends, the log is written to its
+    /// end, and the job is ended in the store (or handed back, when the server let it go).
     fn supervise(
         &self,
         job: Arc<PlanJob>,
         permit: OwnedSemaphorePermit,
         task: impl Future<Output = ()> + Send + 'static,
+        lease: Option<(u32, tokio::task::JoinHandle<()>)>,
     ) {
         let handle = tokio::spawn(task);
         let abort = handle.abort_handle();
         job.set_abort(abort.clone());
         let deadline = self.shared.deadline;
+        let shared = Arc::clone(&self.shared);
         let plans = Arc::clone(&self.shared.plans);
+        let renewing = lease.as_ref().map(|(attempt, _)| {
+            tokio::spawn(queue::keep_lease(
+                Arc::clone(&shared),
+                Arc::clone(&job),
+                *attempt,
+            ))
+        });
+        let supervising = self.shared.jobs.supervising();
         tokio::spawn(async move {
-            let _permit = permit;
+            let _supervising = supervising;
             let running = metrics::gauge!("tripwright_plans_running");
             running.increment(1.0);
             let ended = tokio::time::timeout(deadline, handle).await;
@@ -315,6 +494,16 @@ impl Planner {
                     keep_stopped(plans.as_ref(), &job).await;
                 }
             }
+            // The slot is free once the work is: what is left is bookkeeping.
+            drop(permit);
+            if let Some(renewing) = renewing {
+                renewing.abort();
+            }
+            if let Some((attempt, writer)) = lease {
+                job.detach_sink();
+                let _ = writer.await;
+                release(&shared, &job, attempt).await;
+            }
         });
     }
 
@@ -331,11 +520,19 @@ impl Planner {
         }
         if shared.plans.plan_owner(id).await?.as_ref() != Some(owner) {
             // A plan that stopped before it was made still says why.
-            return match shared.plans.stopped_plan(id).await? {
-                Some(stopped) if stopped.owner == *owner => {
+            if let Some(stopped) = shared.plans.stopped_plan(id).await? {
+                return if stopped.owner == *owner {
                     let job = PlanJob::stopped(stopped);
                     let _ = shared.jobs.insert(Arc::clone(&job));
                     Ok(job)
+                } else {
+                    Err(AppError::NotFound(Missing::Plan))
+                };
+            }
+            // A plan another replica is making (or will make again) is followed from its log.
+            return match shared.queue.store.job(id).await? {
+                Some((record, status)) if record.owner == *owner && status != JobStatus::Ended => {
+                    self.follow(record).await
                 }
                 _ => Err(AppError::NotFound(Missing::Plan)),
             };
@@ -349,6 +546,30 @@ impl Planner {
         // Registered again, so that the next request needs no store round trip; when every
         // slot holds a running plan it is simply not kept.
         let _ = shared.jobs.insert(Arc::clone(&job));
+        Ok(job)
+    }
+
+    /// A job following the log of a plan another replica makes: what it shows so far at
+    /// once, then each event as it is logged.
+    async fn follow(&self, record: JobRecord) -> Result<Arc<PlanJob>, AppError> {
+        let shared = &self.shared;
+        let job = PlanJob::asked_at(
+            record.id,
+            record.owner,
+            record.request,
+            record.destination,
+            record.started_at,
+        );
+        job.set_mirror(true);
+        let from = queue::catch_up(shared, &job, 0).await?;
+        let known = shared.jobs.insert_unless_known(Arc::clone(&job));
+        if !Arc::ptr_eq(&known, &job) {
+            // Claimed here meanwhile (or followed by another request): that job it is.
+            return Ok(known);
+        }
+        if job.state() == JobState::Running {
+            tokio::spawn(queue::follow(Arc::clone(shared), Arc::clone(&job), from));
+        }
         Ok(job)
     }
 
@@ -367,6 +588,16 @@ impl Planner {
     /// Cancels `owner`'s running plan `id`.
     pub async fn cancel(&self, owner: &OwnerId, id: &PlanId) -> Result<(), AppError> {
         let job = self.owned(owner, id).await?;
+        if job.is_mirror() {
+            // Made by another replica: it cancels it when it next renews its lease.
+            return if job.state() == JobState::Running
+                && self.shared.queue.store.request_job_cancel(id).await?
+            {
+                Ok(())
+            } else {
+                Err(AppError::NotRunning)
+            };
+        }
         if job.cancel() {
             keep_stopped(self.shared.plans.as_ref(), &job).await;
             Ok(())
@@ -431,7 +662,7 @@ impl Planner {
             let job = Arc::clone(&job);
             async move { rewrite(&shared, job, plan, day).await }
         };
-        self.supervise(Arc::clone(&job), permit, task);
+        self.supervise(Arc::clone(&job), permit, task, None);
         Ok(job)
     }
 
@@ -600,6 +831,24 @@ impl Planner {
                 ..MyPlan::asked(s.id, state, s.stopped_at, &s.request, &s.destination)
             }
         }));
+        // Those other replicas make (or will make again), unless this one knows better: the
+        // store marks a job ended only once its log is written, after the plan was saved or
+        // stopped, so a saved or stopped record wins below.
+        let elsewhere = self.shared.queue.store.owned_jobs(owner).await?;
+        plans.extend(
+            elsewhere
+                .into_iter()
+                .filter(|j| self.shared.jobs.get(&j.id).is_none())
+                .map(|j| {
+                    MyPlan::asked(
+                        j.id,
+                        MyPlanState::Making,
+                        j.started_at,
+                        &j.request,
+                        &j.destination,
+                    )
+                }),
+        );
         // A plan saved as it stopped (or still registered as it finished) is listed once.
         let mut seen = std::collections::HashSet::new();
         plans.retain(|p| seen.insert(p.id.clone()));
@@ -728,7 +977,7 @@ impl MyPlan {
 /// Records `job` when it stopped before its plan was made (failed or cancelled), so that its
 /// address answers with the reason after the job has left memory or the server restarted. A
 /// store that cannot take it is logged: the job itself already told its followers.
-async fn keep_stopped(plans: &dyn PlanStore, job: &PlanJob) {
+pub(crate) async fn keep_stopped(plans: &dyn PlanStore, job: &PlanJob) {
     let Some(record) = job.stopped_record() else {
         return;
     };
@@ -738,18 +987,75 @@ async fn keep_stopped(plans: &dyn PlanStore, job: &PlanJob) {
     }
 }
 
+/// Sends `job`'s events from now on to its log in the store, as claim `attempt`; returns the
+/// writer, which ends once the job's sink is detached and every event is written.
+fn log_to_store(shared: &Shared, job: &PlanJob, attempt: u32) -> tokio::task::JoinHandle<()> {
+    let (sink, events) = tokio::sync::mpsc::unbounded_channel();
+    let seq = job.attach_sink(sink);
+    tokio::spawn(queue::write_log(
+        Arc::clone(&shared.queue.store),
+        job.id.clone(),
+        attempt,
+        seq,
+        events,
+    ))
+}
+
+/// Ends `job` (claim `attempt`) in the store once its log is written: ended when it stopped
+/// (made, failed, cancelled), handed back to the queue when it still runs (the server let
+/// it go, see [`Planner::shut_down`]).
+async fn release(shared: &Shared, job: &PlanJob, attempt: u32) {
+    let store = &shared.queue.store;
+    let (what, result) = if job.state() == JobState::Running {
+        ("handed back", store.requeue_job(&job.id, attempt).await)
+    } else {
+        ("ended", store.end_job(&job.id, attempt).await)
+    };
+    match result {
+        Ok(true) => tracing::debug!(plan = %job.id, attempt, "plan {what}"),
+        Ok(false) => tracing::info!(plan = %job.id, attempt, "another replica holds the plan now"),
+        Err(e) => {
+            tracing::warn!(plan = %job.id, error = %e, "the plan could not be {what} in the store")
+        }
+    }
+}
+
 /// Saves `owner`'s plan, to be deleted at `expires` when given.
 async fn save(
     shared: &Shared,
     owner: &OwnerId,
     plan: &Plan,
     expires: Option<DateTime<Utc>>,
-) -> Result<(), AppError> {
+) -> Result<(), tripwright_store::StoreError> {
     shared.plans.save_owned_plan(owner, plan).await?;
     if let Some(at) = expires {
         shared.plans.expire_plan(&plan.id, at).await?;
     }
     Ok(())
+}
+
+/// How long a made plan waits for a store that does not answer (a database restarting)
+/// before it is given up.
+const SAVE_PATIENCE: Duration = Duration::from_secs(30);
+
+/// [`save`], tried again every half second while the store's error is transient, for up to
+/// [`SAVE_PATIENCE`]: a plan made while the database restarts is not lost for it.
+async fn save_patiently(
+    shared: &Shared,
+    owner: &OwnerId,
+    plan: &Plan,
+    expires: Option<DateTime<Utc>>,
+) -> Result<(), tripwright_store::StoreError> {
+    let since = Instant::now();
+    loop {
+        match save(shared, owner, plan, expires).await {
+            Err(e) if e.is_transient() && since.elapsed() < SAVE_PATIENCE => {
+                tracing::warn!(plan = %plan.id, error = %e, "a plan could not be saved yet; trying again");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Runs the agents for an owner's `job`, streaming their events, then saves the plan.
@@ -785,7 +1091,7 @@ async fn make_owned(
             if job.state() != JobState::Running {
                 return;
             }
-            match save(shared, &job.owner, &plan, expires).await {
+            match save_patiently(shared, &job.owner, &plan, expires).await {
                 Ok(()) => {
                     shared.cache.put(key, plan.clone());
                     job.finish(plan);

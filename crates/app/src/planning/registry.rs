@@ -3,6 +3,7 @@
 //! cache that answers an identical request made the same day.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -13,10 +14,20 @@ use tripwright_domain::{Plan, PlanId, TripRequest};
 use super::job::PlanJob;
 use crate::AppError;
 
+/// A supervisor at work, counted until dropped.
+pub(crate) struct Supervising(Arc<AtomicUsize>);
+
+impl Drop for Supervising {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// The registry of jobs.
 pub(crate) struct Jobs {
     map: Mutex<HashMap<PlanId, Arc<PlanJob>>>,
     permits: Arc<Semaphore>,
+    supervisors: Arc<AtomicUsize>,
     ttl: Duration,
     max_jobs: usize,
 }
@@ -28,6 +39,7 @@ impl Jobs {
         Self {
             map: Mutex::new(HashMap::new()),
             permits: Arc::new(Semaphore::new(max_running.max(1))),
+            supervisors: Arc::new(AtomicUsize::new(0)),
             ttl,
             max_jobs: max_jobs.max(1),
         }
@@ -44,6 +56,20 @@ impl Jobs {
             .map_err(|_| AppError::Busy)
     }
 
+    /// Counts a supervisor until the guard is dropped ([`Jobs::all_idle`] waits for it).
+    pub(crate) fn supervising(&self) -> Supervising {
+        self.supervisors.fetch_add(1, Ordering::SeqCst);
+        Supervising(Arc::clone(&self.supervisors))
+    }
+
+    /// Waits until every supervisor has ended: each plan is ended or handed back in the
+    /// store.
+    pub(crate) async fn all_idle(&self) {
+        while self.supervisors.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// The job of plan `id`, if it is (still) registered.
     pub(crate) fn get(&self, id: &PlanId) -> Option<Arc<PlanJob>> {
         self.map().get(id).cloned()
@@ -53,7 +79,14 @@ impl Jobs {
     /// full) the oldest finished ones. [`AppError::Busy`] when every slot holds a running
     /// job (running jobs end by their deadline, so this cannot last).
     pub(crate) fn insert(&self, job: Arc<PlanJob>) -> Result<(), AppError> {
-        let mut map = self.map();
+        self.insert_into(&mut self.map(), job)
+    }
+
+    fn insert_into(
+        &self,
+        map: &mut HashMap<PlanId, Arc<PlanJob>>,
+        job: Arc<PlanJob>,
+    ) -> Result<(), AppError> {
         let now = Instant::now();
         map.retain(|_, j| {
             j.finished_at()
@@ -73,6 +106,19 @@ impl Jobs {
         }
         map.insert(job.id.clone(), job);
         Ok(())
+    }
+
+    /// Registers `job` unless a job of its plan is registered already (then that one is
+    /// returned, and `job` is not kept): a follower made while this replica claimed the plan
+    /// never replaces the job that makes it.
+    pub(crate) fn insert_unless_known(&self, job: Arc<PlanJob>) -> Arc<PlanJob> {
+        let mut map = self.map();
+        if let Some(known) = map.get(&job.id) {
+            return Arc::clone(known);
+        }
+        // Not kept when every slot holds a running plan: it is still followed.
+        let _ = self.insert_into(&mut map, Arc::clone(&job));
+        job
     }
 
     /// Forgets the job of plan `id` (a deleted plan is not opened from memory).

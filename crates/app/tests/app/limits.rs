@@ -1,14 +1,16 @@
 //! What one user may keep and what a shutdown does to running plans: the plans-per-day,
-//! lists and items quotas refuse with their typed reason (other users unaffected), and a
-//! shutdown fails a plan stuck on the model with a final event, then refuses new ones, and a
-//! plan stopped by a shutdown or a cancel still says so after a restart.
+//! lists and items quotas refuse with their typed reason (other users unaffected), a shutdown
+//! hands a plan stuck on the model back (then refuses new ones) and the next server makes it,
+//! and a cancelled plan still says so after a restart.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tripwright_app::lists::NewItem;
-use tripwright_app::planning::{JobState, PlanEvent, PlanJob, SHUTDOWN_MESSAGE};
+use tripwright_app::planning::{
+    HANDED_BACK_MESSAGE, JobState, PlanEvent, PlanJob, RESTARTED_MESSAGE,
+};
 use tripwright_app::{AppError, Quota};
 use tripwright_domain::OwnerId;
 use tripwright_llm::ChatRequest;
@@ -110,8 +112,24 @@ async fn writing(
     (app, job)
 }
 
+/// A store of this test's own (a copy of the shared one, with its places), so that the plan a
+/// shutdown hands back is claimed by this test's next server and no other test's.
+async fn own_store() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shared = tripwright_store::SqliteStore::open(&crate::support::config().store_path())
+        .await
+        .expect("the shared store opens");
+    shared
+        .backup(&dir.path().join("tripwright.sqlite"))
+        .await
+        .expect("a copy of the shared store");
+    dir
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn a_shutdown_fails_a_stuck_plan_with_a_final_event_and_refuses_new_ones() {
+async fn a_shutdown_hands_a_stuck_plan_back_and_the_next_server_makes_it() {
+    let dir = own_store().await;
+    let data_dir = dir.path().to_path_buf();
     let hang = Arc::new(AtomicBool::new(true));
     let llm = {
         let hang = Arc::clone(&hang);
@@ -121,7 +139,13 @@ async fn a_shutdown_fails_a_stuck_plan_with_a_final_event_and_refuses_new_ones()
         })
     };
     let owner = OwnerId::new("shutdown-owner");
-    let (app, job) = writing(llm, &owner, "shutdown: a stuck model").await;
+    let app = app(Some(llm), |c| c.data_dir.clone_from(&data_dir)).await;
+    let job = app
+        .planner()
+        .start(&owner, trip(1, "shutdown: a stuck model"))
+        .await
+        .expect("starts");
+    until_text(&job).await;
     let started = tokio::time::Instant::now();
     app.planner().shut_down(Duration::from_millis(200)).await;
     assert!(
@@ -129,13 +153,15 @@ async fn a_shutdown_fails_a_stuck_plan_with_a_final_event_and_refuses_new_ones()
         "the wait is bounded: {:?}",
         started.elapsed()
     );
+    // The stream here ends on the notice: the plan is handed back, not failed.
     let events = follow(&job).await;
     assert_eq!(
         events.last().map(|e| &**e),
-        Some(&PlanEvent::Failed {
-            message: SHUTDOWN_MESSAGE.to_owned()
+        Some(&PlanEvent::Notice {
+            message: HANDED_BACK_MESSAGE.to_owned()
         })
     );
+    assert!(!events.iter().any(|e| e.is_terminal()), "{events:?}");
     assert!(matches!(
         app.planner()
             .start(&owner, trip(1, "shutdown: after"))
@@ -143,23 +169,74 @@ async fn a_shutdown_fails_a_stuck_plan_with_a_final_event_and_refuses_new_ones()
         Err(AppError::Busy)
     ));
     app.close().await.expect("the store closes");
-    // The next server over the same store still answers the plan's address with the reason,
-    // to its owner only.
-    let next = crate::support::app(None, |_| {}).await;
-    let again = next
-        .planner()
-        .owned(&owner, &job.id)
-        .await
-        .expect("the stopped plan is found after the restart");
-    assert_eq!(again.state(), JobState::Failed(SHUTDOWN_MESSAGE.to_owned()));
-    assert_eq!(again.request.prefs, "shutdown: a stuck model");
+
+    // The next server over the same store claims the plan and makes it again; its page says
+    // why it starts over. Its owner sees it, no one else does.
+    let llm = ScriptedLlm::new(|_: &ChatRequest| Reply::Text("A calm day of museums.".into()));
+    let next = app_with(Some(llm), &data_dir).await;
+    let queue = {
+        let planner = next.planner().clone();
+        tokio::spawn(async move { planner.run_queue().await })
+    };
     assert!(matches!(
         next.planner()
             .owned(&OwnerId::new("shutdown-stranger"), &job.id)
             .await,
         Err(AppError::NotFound(_))
     ));
+    let again = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let job = next
+                .planner()
+                .owned(&owner, &job.id)
+                .await
+                .expect("the owner finds the plan after the restart");
+            if !job.is_mirror() {
+                return job;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the next server claims the plan");
+    let events = follow(&again).await;
+    assert_eq!(
+        events.last().map(|e| &**e),
+        Some(&PlanEvent::Done { id: job.id.clone() })
+    );
+    assert!(
+        events.iter().any(|e| **e
+            == PlanEvent::Notice {
+                message: HANDED_BACK_MESSAGE.to_owned()
+            }),
+        "the replayed log keeps the first server's words"
+    );
+    assert!(events.iter().any(|e| **e
+        == PlanEvent::Notice {
+            message: RESTARTED_MESSAGE.to_owned()
+        }));
+    assert_eq!(again.request.prefs, "shutdown: a stuck model");
+    let plan = next
+        .planner()
+        .finished(&owner, &job.id)
+        .await
+        .expect("the plan is made and saved");
+    assert_eq!(plan.itinerary.days.len(), 1);
+    queue.abort();
     next.close().await.expect("the store closes");
+}
+
+/// An app over the store in `data_dir` with `llm`.
+async fn app_with(
+    llm: Option<Arc<ScriptedLlm>>,
+    data_dir: &std::path::Path,
+) -> tripwright_app::App {
+    let data_dir = data_dir.to_path_buf();
+    app(
+        llm.map(|l| l as Arc<dyn tripwright_llm::LlmClient>),
+        move |c| c.data_dir = data_dir,
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
