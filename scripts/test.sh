@@ -77,6 +77,12 @@ rm -rf "$eval_dir"
 # store, and every acknowledged item read back, on SQLite and on the throwaway PostgreSQL.
 "$bin" bench durability --seconds 2
 "$bin" bench durability --seconds 2 --database-url "$TRIPWRIGHT_TEST_POSTGRES_URL"
+# Load with a fault: 4 clients planning one after another on the throwaway PostgreSQL, which is
+# restarted half-way; every accepted plan must end, and plans must be made again afterwards.
+pg_restart="$pg_bin/pg_ctl -D $pg_dir/data -l $pg_dir/log -m fast -w restart"
+if [ "$(id -u)" = 0 ]; then pg_restart="runuser -u postgres -- $pg_restart"; fi
+"$bin" bench plans --clients 4 --seconds 12 --database-url "$TRIPWRIGHT_TEST_POSTGRES_URL" \
+  --restart-command "$pg_restart"
 # Load: 1,000 plan-progress streams held open while health checks and pages must still answer.
 "$bin" bench streams --streams 1000 --seconds 2
 # Browser end-to-end tests in headless Chromium against the binary `cargo test` just built for

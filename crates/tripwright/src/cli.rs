@@ -254,6 +254,24 @@ pub enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Concurrent plan requests for some seconds against a server of its own, optionally
+    /// with the database restarted half-way (`--restart-command`), and what became of every
+    /// plan: exit 1 if an accepted plan never ends, or the server does not recover.
+    Plans {
+        /// Clients planning at once, each one plan after another.
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// How long to plan, in seconds.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// A PostgreSQL database to run on instead of a scratch SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// A shell command run half-way that restarts the database (e.g. `pg_ctl -D DIR -m
+        /// fast restart`); the run then checks plans are made again afterwards.
+        #[arg(long)]
+        restart_command: Option<String>,
+    },
     /// Many plan-progress event streams held open while other requests must still answer
     /// quickly. Starts its own server on a loopback port, its model a stand-in that never
     /// answers (so the plan stays in progress).
@@ -409,6 +427,24 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Bench {
             what: BenchCommand::Map { pairs },
         } => bench::map(config, pairs).await,
+        Command::Bench {
+            what:
+                BenchCommand::Plans {
+                    clients,
+                    seconds,
+                    database_url,
+                    restart_command,
+                },
+        } => {
+            crate::planload::run(
+                &config.assets_dir,
+                clients.max(1),
+                seconds,
+                database_url.as_deref(),
+                restart_command.as_deref(),
+            )
+            .await
+        }
         Command::Bench {
             what: BenchCommand::Streams { streams, seconds },
         } => crate::streams::run(&config.assets_dir, streams.max(1), seconds).await,

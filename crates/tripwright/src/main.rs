@@ -6,6 +6,7 @@ mod durability;
 mod eval;
 mod loadgen;
 mod observe;
+mod planload;
 mod render;
 mod streams;
 

@@ -16,6 +16,8 @@ use tripwright_domain::PlaceId;
 use tripwright_store::{PlaceStore, SqliteStore};
 use tripwright_testkit::assets::{assets_dir, repo_root, smollm2};
 
+#[path = "cli/handover.rs"]
+mod handover;
 #[path = "cli/hostile.rs"]
 mod hostile;
 #[path = "cli/ops.rs"]
@@ -45,6 +47,30 @@ fn shared_data_dir() -> &'static Path {
         d
     })
     .path()
+}
+
+/// A data dir of the calling test's own, a copy of [`shared_data_dir`] (its store copied with
+/// `tripwright backup`, its trained forest with it): for a test whose server hands plans back
+/// to the store's queue, which another test's server on the shared store would claim.
+fn own_data_dir() -> tempfile::TempDir {
+    let shared = shared_data_dir();
+    let d = tempfile::tempdir().expect("tempdir");
+    let copy = d.path().join("tripwright.sqlite");
+    let out = tripwright(shared, &["backup", copy.to_str().expect("a UTF-8 path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cache = d.path().join("cache");
+    std::fs::create_dir_all(&cache).expect("a cache dir");
+    for entry in std::fs::read_dir(shared.join("cache")).expect("the shared cache") {
+        let entry = entry.expect("an entry");
+        if entry.file_type().is_ok_and(|t| t.is_file()) {
+            std::fs::copy(entry.path(), cache.join(entry.file_name())).expect("copied");
+        }
+    }
+    d
 }
 
 fn tripwright(data_dir: &Path, args: &[&str]) -> Output {

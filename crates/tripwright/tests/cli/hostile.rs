@@ -1,14 +1,15 @@
 //! `tripwright serve` as a hostile client meets it, over raw TCP on loopback: SIGTERM while a
-//! plan waits on a stalled language model (the stream gets its final `failed` event and the
-//! process exits within the grace period), and slow clients holding partial headers (closed
-//! after the header timeout; the connection cap makes others wait, not fail).
+//! plan waits on a stalled language model (the plan is handed back to the store's queue, the
+//! stream says so, the process exits within the grace period, and the server started again
+//! makes the plan), and slow clients holding partial headers (closed after the header
+//! timeout; the connection cap makes others wait, not fail).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use super::serve::Serve;
-use super::shared_data_dir;
+use super::{own_data_dir, shared_data_dir};
 
 /// A stand-in OpenAI server that accepts connections and never answers (a stalled
 /// provider). Its connections are held until the test ends.
@@ -25,11 +26,11 @@ fn stalled_provider() -> String {
 }
 
 #[test]
-fn sigterm_ends_a_stuck_plan_with_a_final_event_exits_in_time_and_the_plan_says_why_after_a_restart()
- {
+fn sigterm_hands_a_stuck_plan_back_exits_in_time_and_the_server_started_again_makes_it() {
     let provider = stalled_provider();
+    let dir = own_data_dir();
     let mut serve = Serve::start(
-        shared_data_dir(),
+        dir.path(),
         &[
             ("TRIPWRIGHT_LLM__PROVIDER", "openai"),
             ("TRIPWRIGHT_LLM__BASE_URL", &provider),
@@ -71,8 +72,11 @@ fn sigterm_ends_a_stuck_plan_with_a_final_event_exits_in_time_and_the_plan_says_
         }
     }
     let stream = String::from_utf8_lossy(&seen);
-    assert!(stream.contains("event: failed"), "a final event: {stream}");
-    assert!(stream.contains("restart"), "the message says why: {stream}");
+    assert!(
+        stream.contains("event: notice") && stream.contains("made again from the start"),
+        "the stream says the plan is handed back: {stream}"
+    );
+    assert!(!stream.contains("event: failed"), "{stream}");
     let status = serve
         .wait(Duration::from_secs(15))
         .expect("the server exits after SIGTERM");
@@ -82,19 +86,12 @@ fn sigterm_ends_a_stuck_plan_with_a_final_event_exits_in_time_and_the_plan_says_
         "within the 4 s grace period (and some slack): {:?}",
         sent.elapsed()
     );
-    // After the restart the plan's address still says what happened, to its owner only.
-    let restarted = Serve::start(shared_data_dir(), &[]);
-    let page = restarted
-        .request(&format!(
-            "GET /plans/{id} HTTP/1.1\r\nHost: t\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
-        ))
-        .expect("the plan's page");
-    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
-    assert!(
-        page.contains("restarted before this plan was finished"),
-        "{page}"
-    );
-    assert!(page.contains("Try again"), "{page}");
+    // Started again (without a model now), the server claims the plan and makes it; its
+    // owner gets it, a stranger does not.
+    let restarted = Serve::start(dir.path(), &[]);
+    let plan = restarted.wait_plan(&session, &id, Duration::from_secs(120));
+    assert_eq!(plan["request"]["prefs"], "sigterm: a stalled model");
+    assert_eq!(plan["itinerary"]["days"].as_array().map(Vec::len), Some(1));
     let stranger = restarted
         .request(&format!(
             "GET /api/plans/{id} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"

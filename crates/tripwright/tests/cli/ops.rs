@@ -13,7 +13,7 @@ use super::serve::{Serve, free_addr, started_plan, status_and_body};
 use super::shared_data_dir;
 
 /// The metrics served at `addr`, scraped.
-fn scrape(addr: &str) -> String {
+pub(super) fn scrape(addr: &str) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).expect("the metrics listener answers");
     write!(
@@ -30,7 +30,7 @@ fn scrape(addr: &str) -> String {
 
 /// The value of the sample `series` (name with its labels, as printed) in `metrics`, 0 when
 /// absent.
-fn sample(metrics: &str, series: &str) -> f64 {
+pub(super) fn sample(metrics: &str, series: &str) -> f64 {
     metrics
         .lines()
         .find_map(|l| {

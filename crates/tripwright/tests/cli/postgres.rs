@@ -11,7 +11,7 @@ use super::{json, tripwright_env};
 
 /// The server's admin URL, when one is given; without one the calling test is skipped,
 /// which fails in CI (it always gives one).
-fn admin_url() -> Option<String> {
+pub(super) fn admin_url() -> Option<String> {
     let url = std::env::var("TRIPWRIGHT_TEST_POSTGRES_URL")
         .ok()
         .filter(|u| !u.trim().is_empty());
@@ -26,7 +26,7 @@ fn admin_url() -> Option<String> {
 }
 
 /// A new database on the server: its URL.
-fn new_database(admin: &str) -> String {
+pub(super) fn new_database(admin: &str) -> String {
     let name = format!("tw_cli_{}", uuid::Uuid::new_v4().simple());
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
@@ -41,7 +41,7 @@ fn new_database(admin: &str) -> String {
 }
 
 /// `sql`'s one number, read from the database at `url`.
-fn scalar(url: &str, sql: &str) -> i64 {
+pub(super) fn scalar(url: &str, sql: &str) -> i64 {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let mut conn = PgConnection::connect(url).await.expect("connect");
