@@ -103,14 +103,9 @@ pub async fn web(
             "prefs": format!("{} #{i}", PREFS[i % PREFS.len()]),
         })
         .to_string();
-        let headers = [
-            ("Cookie", cookie.as_str()),
-            ("X-CSRF-Token", csrf.as_str()),
-            ("Content-Type", "application/json"),
-        ];
         let t = Instant::now();
         let created = conn
-            .request("POST", "/api/plans", &headers, body.as_bytes())
+            .post_json("/api/plans", &cookie, &csrf, body.as_bytes())
             .await?;
         if created.status != 202 {
             bail!(
@@ -147,7 +142,7 @@ pub async fn web(
                 .as_str()
                 .context("POST /api/plans gave no id")?;
             let cancelled = conn
-                .request("POST", &format!("/api/plans/{id}/cancel"), &headers, b"{}")
+                .post_json(&format!("/api/plans/{id}/cancel"), &cookie, &csrf, b"{}")
                 .await?;
             // 409: it ended before the cancel arrived; its stream still ends.
             if !(200..300).contains(&cancelled.status) && cancelled.status != 409 {

@@ -116,14 +116,10 @@ impl Browser {
         let mut c = Conn::open(addr).await?;
         let (cookie, csrf) = c.session().await?;
         let r = c
-            .request(
-                "POST",
+            .post_json(
                 "/api/lists",
-                &[
-                    ("Cookie", &cookie),
-                    ("X-CSRF-Token", &csrf),
-                    ("Content-Type", "application/json"),
-                ],
+                &cookie,
+                &csrf,
                 br#"{"title":"Durability run"}"#,
             )
             .await?;
@@ -157,16 +153,7 @@ impl Browser {
             let name = format!("item {who}-{n}");
             let body = serde_json::json!({ "name": name }).to_string();
             let answer = c
-                .request(
-                    "POST",
-                    &path,
-                    &[
-                        ("Cookie", &self.cookie),
-                        ("X-CSRF-Token", &self.csrf),
-                        ("Content-Type", "application/json"),
-                    ],
-                    body.as_bytes(),
-                )
+                .post_json(&path, &self.cookie, &self.csrf, body.as_bytes())
                 .await;
             match answer {
                 Ok(r) if r.status == 201 => acknowledged.push(name),

@@ -150,6 +150,27 @@ impl Conn {
         Ok((cookie, csrf))
     }
 
+    /// `POST path` with a JSON `body` as the browser of `cookie` and `csrf` does it.
+    pub async fn post_json(
+        &mut self,
+        path: &str,
+        cookie: &str,
+        csrf: &str,
+        body: &[u8],
+    ) -> Result<Response> {
+        self.request(
+            "POST",
+            path,
+            &[
+                ("Cookie", cookie),
+                ("X-CSRF-Token", csrf),
+                ("Content-Type", "application/json"),
+            ],
+            body,
+        )
+        .await
+    }
+
     /// Sends a GET for an event stream and returns once its response head has arrived.
     pub async fn open_events(&mut self, path: &str, headers: &[(&str, &str)]) -> Result<()> {
         self.send("GET", path, headers, b"").await?;

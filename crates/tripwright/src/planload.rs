@@ -85,16 +85,7 @@ async fn one_plan(
     );
     let started = Instant::now();
     let r = c
-        .request(
-            "POST",
-            "/api/plans",
-            &[
-                ("Cookie", &cookie),
-                ("X-CSRF-Token", &csrf),
-                ("Content-Type", "application/json"),
-            ],
-            body.as_bytes(),
-        )
+        .post_json("/api/plans", &cookie, &csrf, body.as_bytes())
         .await?;
     if r.status != 202 {
         return Ok(Outcome::Refused(r.status));

@@ -60,14 +60,10 @@ pub async fn run(assets: &Path, streams: usize, seconds: f64) -> Result<()> {
     let mut c = Conn::open(addr).await?;
     let (cookie, csrf) = c.session().await?;
     let r = c
-        .request(
-            "POST",
+        .post_json(
             "/api/plans",
-            &[
-                ("Cookie", &cookie),
-                ("X-CSRF-Token", &csrf),
-                ("Content-Type", "application/json"),
-            ],
+            &cookie,
+            &csrf,
             br#"{"destination":"Helsinki","days":1,"prefs":"streams held"}"#,
         )
         .await?;

@@ -318,11 +318,7 @@ impl Planner {
         );
         if let Err(e) = queue::catch_up(shared, &job, 0).await {
             tracing::warn!(plan = %job.id, error = %e, "a claimed plan's log could not be read; handing it back");
-            let _ = shared
-                .queue
-                .store
-                .requeue_job(&job.id, record.attempt)
-                .await;
+            release(shared, &job, record.attempt).await;
             return;
         }
         if job.state() != JobState::Running {
@@ -333,11 +329,8 @@ impl Planner {
             return;
         }
         if shared.jobs.insert(Arc::clone(&job)).is_err() {
-            let _ = shared
-                .queue
-                .store
-                .requeue_job(&job.id, record.attempt)
-                .await;
+            // Every slot holds a running plan: another replica (or this one, later) takes it.
+            release(shared, &job, record.attempt).await;
             return;
         }
         if record.attempt > MAX_ATTEMPTS {
