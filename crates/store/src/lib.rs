@@ -13,6 +13,7 @@
 mod bbox;
 mod error;
 mod geometry;
+mod jobs_sql;
 mod postgres;
 mod shared;
 mod sqlite;

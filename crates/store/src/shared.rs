@@ -4,7 +4,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use tripwright_domain::{Destination, OwnerId, PlanId, TripRequest};
 
-use crate::{Entity, JobRecord, JobStatus, Result, StoreError};
+use crate::{Entity, JobRecord, JobStatus, Lease, Result, StoreError};
 
 /// A time as stored: RFC 3339 in UTC with microseconds. Every such text has the same width,
 /// so sorting the column as text sorts by time (the `ORDER BY created_at` queries rely on it).
@@ -89,6 +89,16 @@ pub(crate) fn lease_until(now_ms: i64, lease: std::time::Duration) -> i64 {
     now_ms.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// What a renewal answers from the `cancel_requested` column it returned: `None` when no row
+/// was renewed (the attempt no longer holds the job).
+pub(crate) fn lease_renewed(cancel_requested: Option<i64>) -> Lease {
+    match cancel_requested {
+        None => Lease::Lost,
+        Some(0) => Lease::Held,
+        Some(_) => Lease::CancelRequested,
+    }
+}
+
 /// The number `first_seq + offset` of an appended event, as stored; one beyond the column's
 /// range is [`StoreError::Invalid`].
 pub(crate) fn event_seq(id: &PlanId, first_seq: u64, offset: usize) -> Result<i64> {
@@ -103,22 +113,27 @@ pub(crate) fn event_seq(id: &PlanId, first_seq: u64, offset: usize) -> Result<i6
         })
 }
 
-/// The columns of a [`JobRecord`] in `plan_jobs`, in the order of [`JobRow`].
-pub(crate) const JOB_COLUMNS: &str =
-    "id, owner, request, destination, cache_key, started_at, expires_at, attempt";
-
-/// A row of [`JOB_COLUMNS`]: id, owner, request and destination (JSON), cache key, start
-/// and expiry (Unix milliseconds), attempt.
-pub(crate) type JobRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<i64>,
-    i64,
-);
+/// A row of `plan_jobs` as a [`JobRecord`] is read back (the columns of
+/// [`job_columns!`](crate::jobs_sql::job_columns)), by column name.
+#[derive(sqlx::FromRow)]
+pub(crate) struct JobRow {
+    /// The plan id.
+    id: String,
+    /// The owner's id.
+    owner: String,
+    /// The request as JSON.
+    request: String,
+    /// The destination as JSON.
+    destination: String,
+    /// The key of the cached plan it makes.
+    cache_key: String,
+    /// When it was asked for, in Unix milliseconds.
+    started_at: i64,
+    /// When its plan is deleted, in Unix milliseconds.
+    expires_at: Option<i64>,
+    /// Its attempt.
+    attempt: i64,
+}
 
 /// A job as `plan_jobs` stores it: the columns a new job is written with.
 pub(crate) struct JobColumns {
@@ -164,7 +179,16 @@ pub(crate) fn job_columns(job: &JobRecord) -> Result<JobColumns> {
 /// A [`JobRow`] as a [`JobRecord`]; unreadable JSON, times or attempt are
 /// [`StoreError::Corrupt`].
 pub(crate) fn job_record(
-    (id, owner, request, destination, cache_key, started_at, expires_at, attempt): JobRow,
+    JobRow {
+        id,
+        owner,
+        request,
+        destination,
+        cache_key,
+        started_at,
+        expires_at,
+        attempt,
+    }: JobRow,
 ) -> Result<JobRecord> {
     let corrupt = |what: &str, e: &dyn std::fmt::Display| {
         StoreError::Corrupt(format!("job {id} has an unreadable {what}: {e}"))
@@ -183,40 +207,22 @@ pub(crate) fn job_record(
     })
 }
 
-/// The columns of a [`JobRecord`] and where it stands, in the order of [`JobStatusRow`].
-pub(crate) const JOB_STATUS_COLUMNS: &str = "id, owner, request, destination, cache_key, started_at, expires_at, attempt, status, \
-     lease_until";
-
-/// A row of [`JOB_STATUS_COLUMNS`]: a [`JobRow`], then the status and the lease's end.
-pub(crate) type JobStatusRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<i64>,
-    i64,
-    String,
-    Option<i64>,
-);
+/// A [`JobRow`] with where the job stands, by column name.
+#[derive(sqlx::FromRow)]
+pub(crate) struct JobStatusRow {
+    /// The job.
+    #[sqlx(flatten)]
+    job: JobRow,
+    /// Its status: `queued`, `running` or `ended`.
+    status: String,
+    /// When the lease of a running job runs out, in Unix milliseconds.
+    lease_until: Option<i64>,
+}
 
 /// A [`JobStatusRow`] as the job and where it stands.
-pub(crate) fn job_and_status(
-    (id, owner, request, destination, cache_key, started_at, expires_at, attempt, status, lease): JobStatusRow,
-) -> Result<(JobRecord, JobStatus)> {
-    let status = job_status(&id, &status, lease)?;
-    let record = job_record((
-        id,
-        owner,
-        request,
-        destination,
-        cache_key,
-        started_at,
-        expires_at,
-        attempt,
-    ))?;
-    Ok((record, status))
+pub(crate) fn job_and_status(row: JobStatusRow) -> Result<(JobRecord, JobStatus)> {
+    let status = job_status(&row.job.id, &row.status, row.lease_until)?;
+    Ok((job_record(row.job)?, status))
 }
 
 /// Where job `id` stands, from its `status` and `lease_until` columns; an unknown status, or

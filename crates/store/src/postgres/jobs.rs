@@ -14,16 +14,21 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use futures::stream::BoxStream;
-use sqlx::postgres::{PgListener, PgNotification};
+use sqlx::postgres::{PgArguments, PgListener, PgNotification};
+use sqlx::query::Query;
 use sqlx::{Postgres, QueryBuilder};
 use tracing::{instrument, warn};
 use tripwright_domain::{OwnerId, PlanId};
 
 use super::places::ROWS_PER_INSERT;
 use super::{PgStore, unique_as_duplicate};
+use crate::jobs_sql::{
+    END_JOB, INSERT_EVENTS, JOB, JOB_EVENTS, RENEW_JOB_LEASE, REQUEST_JOB_CANCEL, REQUEUE_JOB,
+    START_JOB, claim_job, holds_job, owned_jobs,
+};
 use crate::shared::{
-    JOB_COLUMNS, JOB_STATUS_COLUMNS, JobRow, JobStatusRow, event_seq, job_and_status, job_columns,
-    job_record, lease_until,
+    JobRow, JobStatusRow, event_seq, job_and_status, job_columns, job_record, lease_renewed,
+    lease_until,
 };
 use crate::{ENDED_JOBS_KEPT, Entity, JobNews, JobRecord, JobStatus, JobStore, Lease, Result};
 
@@ -35,14 +40,16 @@ const CHANNEL: &str = "tripwright_jobs";
 /// in a row, so that a database that is down is not asked in a tight loop.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
-/// Claims the oldest claimable job (`$1` the worker, `$2` the new lease end, `$3` now), skipping
-/// the jobs another replica is claiming or writing at the same moment.
-const CLAIM_JOB: &str = "\
-    UPDATE plan_jobs SET status = 'running', worker = $1, attempt = attempt + 1, lease_until = $2 \
-    WHERE id = (SELECT id FROM plan_jobs \
-                WHERE status = 'queued' OR (status = 'running' AND lease_until < $3) \
-                ORDER BY started_at, id COLLATE \"C\" LIMIT 1 FOR UPDATE SKIP LOCKED) \
-    RETURNING ";
+/// Claims the oldest claimable job ([`claim_job!`]), skipping the jobs another replica is
+/// claiming or writing at the same moment. Ids sort byte by byte, as on SQLite.
+const CLAIM_JOB: &str = claim_job!("id COLLATE \"C\"", " FOR UPDATE SKIP LOCKED");
+
+/// Answers whether an attempt holds its job ([`holds_job!`]), locking the job's row until the
+/// transaction ends.
+const HOLDS_JOB: &str = holds_job!(" FOR UPDATE");
+
+/// An owner's jobs that have not ended ([`owned_jobs!`]), ids sorting byte by byte.
+const OWNED_JOBS: &str = owned_jobs!("id COLLATE \"C\"");
 
 /// Deletes the jobs that ended before `$1`, with their events. Rows another transaction holds
 /// are skipped (the next end deletes them), so two replicas ending jobs never wait on, or
@@ -73,6 +80,22 @@ impl PgStore {
             .await?;
         Ok(())
     }
+
+    /// Runs `update` in a transaction and, if it changed a row, announces
+    /// [`JobNews::Queued`] with it; whether it changed one.
+    async fn write_announcing_queued(
+        &self,
+        update: Query<'_, Postgres, PgArguments>,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let done = update.execute(&mut *tx).await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        Self::notify(&mut tx, "").await?;
+        tx.commit().await?;
+        Ok(true)
+    }
 }
 
 #[async_trait]
@@ -88,24 +111,20 @@ impl JobStore for PgStore {
     ) -> Result<()> {
         let columns = job_columns(job)?;
         let now_ms = Utc::now().timestamp_millis();
-        sqlx::query(
-            "INSERT INTO plan_jobs (id, owner, request, destination, cache_key, started_at, \
-             expires_at, status, worker, attempt, lease_until) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8, $9, $10)",
-        )
-        .bind(job.id.as_str())
-        .bind(job.owner.as_str())
-        .bind(columns.request)
-        .bind(columns.destination)
-        .bind(&job.cache_key)
-        .bind(columns.started_at)
-        .bind(columns.expires_at)
-        .bind(worker)
-        .bind(columns.attempt)
-        .bind(lease_until(now_ms, lease))
-        .execute(&self.pool)
-        .await
-        .map_err(unique_as_duplicate(Entity::Plan, job.id.as_str()))?;
+        sqlx::query(START_JOB)
+            .bind(job.id.as_str())
+            .bind(job.owner.as_str())
+            .bind(columns.request)
+            .bind(columns.destination)
+            .bind(&job.cache_key)
+            .bind(columns.started_at)
+            .bind(columns.expires_at)
+            .bind(worker)
+            .bind(columns.attempt)
+            .bind(lease_until(now_ms, lease))
+            .execute(&self.pool)
+            .await
+            .map_err(unique_as_duplicate(Entity::Plan, job.id.as_str()))?;
         Ok(())
     }
 
@@ -116,7 +135,7 @@ impl JobStore for PgStore {
         lease: std::time::Duration,
     ) -> Result<Option<JobRecord>> {
         let now_ms = Utc::now().timestamp_millis();
-        let row: Option<JobRow> = sqlx::query_as(&format!("{CLAIM_JOB}{JOB_COLUMNS}"))
+        let row: Option<JobRow> = sqlx::query_as(CLAIM_JOB)
             .bind(worker)
             .bind(lease_until(now_ms, lease))
             .bind(now_ms)
@@ -132,20 +151,13 @@ impl JobStore for PgStore {
         lease: std::time::Duration,
     ) -> Result<Lease> {
         let now_ms = Utc::now().timestamp_millis();
-        let cancel: Option<i64> = sqlx::query_scalar(
-            "UPDATE plan_jobs SET lease_until = $1 \
-             WHERE id = $2 AND attempt = $3 AND status = 'running' RETURNING cancel_requested",
-        )
-        .bind(lease_until(now_ms, lease))
-        .bind(id.as_str())
-        .bind(i64::from(attempt))
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(match cancel {
-            None => Lease::Lost,
-            Some(0) => Lease::Held,
-            Some(_) => Lease::CancelRequested,
-        })
+        let cancel: Option<i64> = sqlx::query_scalar(RENEW_JOB_LEASE)
+            .bind(lease_until(now_ms, lease))
+            .bind(id.as_str())
+            .bind(i64::from(attempt))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(lease_renewed(cancel))
     }
 
     /// The job's row stays locked until the events are committed, so no claim takes the job
@@ -164,14 +176,11 @@ impl JobStore for PgStore {
             rows.push((event_seq(id, first_seq, offset)?, event));
         }
         let mut tx = self.pool.begin().await?;
-        let holds: Option<i32> = sqlx::query_scalar(
-            "SELECT 1 FROM plan_jobs WHERE id = $1 AND attempt = $2 AND status = 'running' \
-             FOR UPDATE",
-        )
-        .bind(id.as_str())
-        .bind(i64::from(attempt))
-        .fetch_optional(&mut *tx)
-        .await?;
+        let holds: Option<i32> = sqlx::query_scalar(HOLDS_JOB)
+            .bind(id.as_str())
+            .bind(i64::from(attempt))
+            .fetch_optional(&mut *tx)
+            .await?;
         if holds.is_none() {
             return Ok(false);
         }
@@ -179,8 +188,7 @@ impl JobStore for PgStore {
             return Ok(true);
         }
         for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let mut query =
-                QueryBuilder::<Postgres>::new("INSERT INTO plan_events (plan_id, seq, event) ");
+            let mut query = QueryBuilder::<Postgres>::new(INSERT_EVENTS);
             query.push_values(chunk, |mut row, (seq, event)| {
                 row.push_bind(id.as_str())
                     .push_bind(*seq)
@@ -197,14 +205,12 @@ impl JobStore for PgStore {
         let Ok(from) = i64::try_from(from) else {
             return Ok(Vec::new());
         };
-        Ok(sqlx::query_scalar(
-            "SELECT event FROM plan_events WHERE plan_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
-        )
-        .bind(id.as_str())
-        .bind(from)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(sqlx::query_scalar(JOB_EVENTS)
+            .bind(id.as_str())
+            .bind(from)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     #[instrument(level = "debug", skip_all, fields(id = %id, attempt))]
@@ -212,15 +218,12 @@ impl JobStore for PgStore {
         let now_ms = Utc::now().timestamp_millis();
         let cutoff = now_ms.saturating_sub(ENDED_JOBS_KEPT.num_milliseconds());
         let mut tx = self.pool.begin().await?;
-        let ended = sqlx::query(
-            "UPDATE plan_jobs SET status = 'ended', ended_at = $1, lease_until = NULL \
-             WHERE id = $2 AND attempt = $3 AND status != 'ended'",
-        )
-        .bind(now_ms)
-        .bind(id.as_str())
-        .bind(i64::from(attempt))
-        .execute(&mut *tx)
-        .await?;
+        let ended = sqlx::query(END_JOB)
+            .bind(now_ms)
+            .bind(id.as_str())
+            .bind(i64::from(attempt))
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(DELETE_ENDED)
             .bind(cutoff)
             .execute(&mut *tx)
@@ -231,61 +234,35 @@ impl JobStore for PgStore {
 
     #[instrument(level = "debug", skip_all, fields(id = %id, attempt))]
     async fn requeue_job(&self, id: &PlanId, attempt: u32) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE plan_jobs SET status = 'queued', worker = NULL, lease_until = NULL \
-             WHERE id = $1 AND attempt = $2 AND status = 'running'",
+        self.write_announcing_queued(
+            sqlx::query(REQUEUE_JOB)
+                .bind(id.as_str())
+                .bind(i64::from(attempt)),
         )
-        .bind(id.as_str())
-        .bind(i64::from(attempt))
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        Self::notify(&mut tx, "").await?;
-        tx.commit().await?;
-        Ok(true)
+        .await
     }
 
     /// Announced as [`JobNews::Queued`], so that the replica holding the job hears of it
     /// before its next renewal if it listens.
     #[instrument(level = "debug", skip_all, fields(id = %id))]
     async fn request_job_cancel(&self, id: &PlanId) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE plan_jobs SET cancel_requested = 1 \
-             WHERE id = $1 AND status IN ('queued', 'running')",
-        )
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        Self::notify(&mut tx, "").await?;
-        tx.commit().await?;
-        Ok(true)
+        self.write_announcing_queued(sqlx::query(REQUEST_JOB_CANCEL).bind(id.as_str()))
+            .await
     }
 
     async fn job(&self, id: &PlanId) -> Result<Option<(JobRecord, JobStatus)>> {
-        let row: Option<JobStatusRow> = sqlx::query_as(&format!(
-            "SELECT {JOB_STATUS_COLUMNS} FROM plan_jobs WHERE id = $1"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<JobStatusRow> = sqlx::query_as(JOB)
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(job_and_status).transpose()
     }
 
     async fn owned_jobs(&self, owner: &OwnerId) -> Result<Vec<JobRecord>> {
-        let rows: Vec<JobRow> = sqlx::query_as(&format!(
-            "SELECT {JOB_COLUMNS} FROM plan_jobs WHERE owner = $1 AND status != 'ended' \
-             ORDER BY started_at DESC, id COLLATE \"C\" DESC"
-        ))
-        .bind(owner.as_str())
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<JobRow> = sqlx::query_as(OWNED_JOBS)
+            .bind(owner.as_str())
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(job_record).collect()
     }
 

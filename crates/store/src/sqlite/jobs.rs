@@ -14,23 +14,29 @@ use tracing::instrument;
 use tripwright_domain::{OwnerId, PlanId};
 
 use super::{SqliteStore, unique_as_duplicate};
+use crate::jobs_sql::{
+    END_JOB, INSERT_EVENTS, JOB, JOB_EVENTS, RENEW_JOB_LEASE, REQUEST_JOB_CANCEL, REQUEUE_JOB,
+    START_JOB, claim_job, holds_job, owned_jobs,
+};
 use crate::shared::{
-    JOB_COLUMNS, JOB_STATUS_COLUMNS, JobRow, JobStatusRow, event_seq, job_and_status, job_columns,
-    job_record, lease_until,
+    JobRow, JobStatusRow, event_seq, job_and_status, job_columns, job_record, lease_renewed,
+    lease_until,
 };
 use crate::{ENDED_JOBS_KEPT, Entity, JobNews, JobRecord, JobStatus, JobStore, Lease, Result};
 
 /// Events written by one `INSERT` (three parameters each, far below SQLite's limit).
 const EVENTS_PER_INSERT: usize = 1000;
 
-/// Claims the oldest claimable job (`?1` the worker, `?2` the new lease end, `?3` now): one
-/// statement, so that the one writer takes the job whole.
-const CLAIM_JOB: &str = "\
-    UPDATE plan_jobs SET status = 'running', worker = ?1, attempt = attempt + 1, lease_until = ?2 \
-    WHERE id = (SELECT id FROM plan_jobs \
-                WHERE status = 'queued' OR (status = 'running' AND lease_until < ?3) \
-                ORDER BY started_at, id LIMIT 1) \
-    RETURNING ";
+/// Claims the oldest claimable job ([`claim_job!`]): one statement, so that the one writer
+/// takes the job whole. SQLite compares ids byte by byte already.
+const CLAIM_JOB: &str = claim_job!("id", "");
+
+/// Answers whether an attempt holds its job ([`holds_job!`]); the transaction's write lock
+/// keeps it so.
+const HOLDS_JOB: &str = holds_job!("");
+
+/// An owner's jobs that have not ended ([`owned_jobs!`]).
+const OWNED_JOBS: &str = owned_jobs!("id");
 
 #[async_trait]
 impl JobStore for SqliteStore {
@@ -45,24 +51,20 @@ impl JobStore for SqliteStore {
     ) -> Result<()> {
         let columns = job_columns(job)?;
         let now_ms = Utc::now().timestamp_millis();
-        sqlx::query(
-            "INSERT INTO plan_jobs (id, owner, request, destination, cache_key, started_at, \
-             expires_at, status, worker, attempt, lease_until) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
-        )
-        .bind(job.id.as_str())
-        .bind(job.owner.as_str())
-        .bind(columns.request)
-        .bind(columns.destination)
-        .bind(&job.cache_key)
-        .bind(columns.started_at)
-        .bind(columns.expires_at)
-        .bind(worker)
-        .bind(columns.attempt)
-        .bind(lease_until(now_ms, lease))
-        .execute(&self.writer)
-        .await
-        .map_err(unique_as_duplicate(Entity::Plan, job.id.as_str()))?;
+        sqlx::query(START_JOB)
+            .bind(job.id.as_str())
+            .bind(job.owner.as_str())
+            .bind(columns.request)
+            .bind(columns.destination)
+            .bind(&job.cache_key)
+            .bind(columns.started_at)
+            .bind(columns.expires_at)
+            .bind(worker)
+            .bind(columns.attempt)
+            .bind(lease_until(now_ms, lease))
+            .execute(&self.writer)
+            .await
+            .map_err(unique_as_duplicate(Entity::Plan, job.id.as_str()))?;
         Ok(())
     }
 
@@ -73,7 +75,7 @@ impl JobStore for SqliteStore {
         lease: std::time::Duration,
     ) -> Result<Option<JobRecord>> {
         let now_ms = Utc::now().timestamp_millis();
-        let row: Option<JobRow> = sqlx::query_as(&format!("{CLAIM_JOB}{JOB_COLUMNS}"))
+        let row: Option<JobRow> = sqlx::query_as(CLAIM_JOB)
             .bind(worker)
             .bind(lease_until(now_ms, lease))
             .bind(now_ms)
@@ -89,20 +91,13 @@ impl JobStore for SqliteStore {
         lease: std::time::Duration,
     ) -> Result<Lease> {
         let now_ms = Utc::now().timestamp_millis();
-        let cancel: Option<i64> = sqlx::query_scalar(
-            "UPDATE plan_jobs SET lease_until = ? \
-             WHERE id = ? AND attempt = ? AND status = 'running' RETURNING cancel_requested",
-        )
-        .bind(lease_until(now_ms, lease))
-        .bind(id.as_str())
-        .bind(i64::from(attempt))
-        .fetch_optional(&self.writer)
-        .await?;
-        Ok(match cancel {
-            None => Lease::Lost,
-            Some(0) => Lease::Held,
-            Some(_) => Lease::CancelRequested,
-        })
+        let cancel: Option<i64> = sqlx::query_scalar(RENEW_JOB_LEASE)
+            .bind(lease_until(now_ms, lease))
+            .bind(id.as_str())
+            .bind(i64::from(attempt))
+            .fetch_optional(&self.writer)
+            .await?;
+        Ok(lease_renewed(cancel))
     }
 
     /// A number already in the log is a query error (a unique key), and nothing is written.
@@ -119,19 +114,16 @@ impl JobStore for SqliteStore {
             rows.push((event_seq(id, first_seq, offset)?, event));
         }
         let mut tx = self.write().await?;
-        let holds: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM plan_jobs WHERE id = ? AND attempt = ? AND status = 'running'",
-        )
-        .bind(id.as_str())
-        .bind(i64::from(attempt))
-        .fetch_optional(&mut *tx)
-        .await?;
+        let holds: Option<i64> = sqlx::query_scalar(HOLDS_JOB)
+            .bind(id.as_str())
+            .bind(i64::from(attempt))
+            .fetch_optional(&mut *tx)
+            .await?;
         if holds.is_none() {
             return Ok(false);
         }
         for chunk in rows.chunks(EVENTS_PER_INSERT) {
-            let mut query =
-                QueryBuilder::<Sqlite>::new("INSERT INTO plan_events (plan_id, seq, event) ");
+            let mut query = QueryBuilder::<Sqlite>::new(INSERT_EVENTS);
             query.push_values(chunk, |mut row, (seq, event)| {
                 row.push_bind(id.as_str())
                     .push_bind(*seq)
@@ -147,14 +139,12 @@ impl JobStore for SqliteStore {
         let Ok(from) = i64::try_from(from) else {
             return Ok(Vec::new());
         };
-        Ok(sqlx::query_scalar(
-            "SELECT event FROM plan_events WHERE plan_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
-        )
-        .bind(id.as_str())
-        .bind(from)
-        .bind(i64::from(limit))
-        .fetch_all(&self.readers)
-        .await?)
+        Ok(sqlx::query_scalar(JOB_EVENTS)
+            .bind(id.as_str())
+            .bind(from)
+            .bind(i64::from(limit))
+            .fetch_all(&self.readers)
+            .await?)
     }
 
     #[instrument(level = "debug", skip_all, fields(id = %id, attempt))]
@@ -162,15 +152,12 @@ impl JobStore for SqliteStore {
         let now_ms = Utc::now().timestamp_millis();
         let cutoff = now_ms.saturating_sub(ENDED_JOBS_KEPT.num_milliseconds());
         let mut tx = self.write().await?;
-        let ended = sqlx::query(
-            "UPDATE plan_jobs SET status = 'ended', ended_at = ?, lease_until = NULL \
-             WHERE id = ? AND attempt = ? AND status != 'ended'",
-        )
-        .bind(now_ms)
-        .bind(id.as_str())
-        .bind(i64::from(attempt))
-        .execute(&mut *tx)
-        .await?;
+        let ended = sqlx::query(END_JOB)
+            .bind(now_ms)
+            .bind(id.as_str())
+            .bind(i64::from(attempt))
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "DELETE FROM plan_events WHERE plan_id IN \
              (SELECT id FROM plan_jobs WHERE status = 'ended' AND ended_at < ?)",
@@ -188,47 +175,36 @@ impl JobStore for SqliteStore {
 
     #[instrument(level = "debug", skip_all, fields(id = %id, attempt))]
     async fn requeue_job(&self, id: &PlanId, attempt: u32) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE plan_jobs SET status = 'queued', worker = NULL, lease_until = NULL \
-             WHERE id = ? AND attempt = ? AND status = 'running'",
-        )
-        .bind(id.as_str())
-        .bind(i64::from(attempt))
-        .execute(&self.writer)
-        .await?;
+        let done = sqlx::query(REQUEUE_JOB)
+            .bind(id.as_str())
+            .bind(i64::from(attempt))
+            .execute(&self.writer)
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 
     #[instrument(level = "debug", skip_all, fields(id = %id))]
     async fn request_job_cancel(&self, id: &PlanId) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE plan_jobs SET cancel_requested = 1 \
-             WHERE id = ? AND status IN ('queued', 'running')",
-        )
-        .bind(id.as_str())
-        .execute(&self.writer)
-        .await?;
+        let done = sqlx::query(REQUEST_JOB_CANCEL)
+            .bind(id.as_str())
+            .execute(&self.writer)
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 
     async fn job(&self, id: &PlanId) -> Result<Option<(JobRecord, JobStatus)>> {
-        let row: Option<JobStatusRow> = sqlx::query_as(&format!(
-            "SELECT {JOB_STATUS_COLUMNS} FROM plan_jobs WHERE id = ?"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&self.readers)
-        .await?;
+        let row: Option<JobStatusRow> = sqlx::query_as(JOB)
+            .bind(id.as_str())
+            .fetch_optional(&self.readers)
+            .await?;
         row.map(job_and_status).transpose()
     }
 
     async fn owned_jobs(&self, owner: &OwnerId) -> Result<Vec<JobRecord>> {
-        let rows: Vec<JobRow> = sqlx::query_as(&format!(
-            "SELECT {JOB_COLUMNS} FROM plan_jobs WHERE owner = ? AND status != 'ended' \
-             ORDER BY started_at DESC, id DESC"
-        ))
-        .bind(owner.as_str())
-        .fetch_all(&self.readers)
-        .await?;
+        let rows: Vec<JobRow> = sqlx::query_as(OWNED_JOBS)
+            .bind(owner.as_str())
+            .fetch_all(&self.readers)
+            .await?;
         rows.into_iter().map(job_record).collect()
     }
 

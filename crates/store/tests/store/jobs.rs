@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use tripwright_domain::PlanId;
 use tripwright_store::{ENDED_JOBS_KEPT, JobNews, JobRecord, JobStatus, Lease, Store, StoreError};
 
 use crate::common::{TestDb, o, pid, sample_plan, temp_store};
@@ -57,6 +58,63 @@ async fn status(store: &dyn Store, id: &str) -> JobStatus {
         .1
 }
 
+/// Starts `job` as `replica-a`, with a lease of `lease`.
+async fn start(store: &dyn Store, job: &JobRecord, lease: Duration) {
+    store
+        .start_job(job, "replica-a", lease)
+        .await
+        .expect("started");
+}
+
+/// Starts jobs `j1` and `j2` of `ann`, asked for at the same time, and gives their ids.
+async fn start_j1_and_j2(store: &dyn Store) -> (PlanId, PlanId) {
+    for id in ["j1", "j2"] {
+        start(store, &job(id, "ann", "2026-07-01T10:00:00Z"), LONG).await;
+    }
+    (pid("j1"), pid("j2"))
+}
+
+/// What `worker` claims next, for a [`LONG`] lease.
+async fn claim(store: &dyn Store, worker: &str) -> Option<JobRecord> {
+    store.claim_job(worker, LONG).await.expect("claim")
+}
+
+/// What renewing attempt `attempt` of job `id` for `lease` answers.
+async fn renew(store: &dyn Store, id: &PlanId, attempt: u32, lease: Duration) -> Lease {
+    store
+        .renew_job_lease(id, attempt, lease)
+        .await
+        .expect("renew")
+}
+
+/// Whether attempt `attempt` of job `id` may append `events` numbered from `first_seq`.
+async fn append(
+    store: &dyn Store,
+    id: &PlanId,
+    attempt: u32,
+    first_seq: u64,
+    events: &[String],
+) -> bool {
+    store
+        .append_job_events(id, attempt, first_seq, events)
+        .await
+        .expect("append")
+}
+
+/// Up to `limit` events of job `id` from number `from`.
+async fn read_events(store: &dyn Store, id: &PlanId, from: u64, limit: u32) -> Vec<String> {
+    store.job_events(id, from, limit).await.expect("read")
+}
+
+/// Asserts that job `id` is running.
+async fn assert_running(store: &dyn Store, id: &str) {
+    let status = status(store, id).await;
+    assert!(
+        matches!(status, JobStatus::Running { .. }),
+        "{id} is {status:?}"
+    );
+}
+
 /// The ids of `jobs`, in order.
 fn ids_of(jobs: &[JobRecord]) -> Vec<&str> {
     jobs.iter().map(|j| j.id.as_str()).collect()
@@ -70,10 +128,7 @@ async fn a_started_job_is_running_and_reads_back_whole() {
     assert_eq!(store.job(&pid("j1")).await.expect("read"), None);
 
     let before = Utc::now().timestamp_millis();
-    store
-        .start_job(&first, "replica-a", LONG)
-        .await
-        .expect("started");
+    start(&*store, &first, LONG).await;
     let after = Utc::now().timestamp_millis();
     let (record, status) = store.job(&pid("j1")).await.expect("read").expect("stored");
     assert_eq!(record, first);
@@ -125,88 +180,36 @@ async fn a_job_that_would_not_read_back_is_refused() {
 
     assert_eq!(store.job(&pid("j1")).await.expect("read"), None);
     assert_eq!(store.job(&pid("j2")).await.expect("read"), None);
-    assert_eq!(
-        store.claim_job("replica-b", LONG).await.expect("claim"),
-        None
-    );
+    assert_eq!(claim(&*store, "replica-b").await, None);
 }
 
 #[tokio::test]
 async fn a_job_is_claimed_when_its_lease_ran_out_and_the_old_attempt_is_fenced() {
     let (_db, store) = temp_store().await;
     let first = job("j1", "ann", "2026-07-01T10:00:00Z");
-    store
-        .start_job(&first, "replica-a", LONG)
-        .await
-        .expect("started");
-    assert_eq!(
-        store.claim_job("replica-b", LONG).await.expect("claim"),
-        None
-    );
+    start(&*store, &first, LONG).await;
+    assert_eq!(claim(&*store, "replica-b").await, None);
 
     // The holder renews it for a moment only, then dies.
-    assert_eq!(
-        store
-            .renew_job_lease(&pid("j1"), 1, SHORT)
-            .await
-            .expect("renew"),
-        Lease::Held
-    );
+    assert_eq!(renew(&*store, &pid("j1"), 1, SHORT).await, Lease::Held);
     tokio::time::sleep(RUN_OUT).await;
-    assert_eq!(
-        store.claim_job("replica-b", LONG).await.expect("claim"),
-        Some(claimed(&first, 2))
-    );
-    assert!(matches!(
-        status(&*store, "j1").await,
-        JobStatus::Running { .. }
-    ));
-    assert_eq!(
-        store.claim_job("replica-c", LONG).await.expect("claim"),
-        None
-    );
+    assert_eq!(claim(&*store, "replica-b").await, Some(claimed(&first, 2)));
+    assert_running(&*store, "j1").await;
+    assert_eq!(claim(&*store, "replica-c").await, None);
 
     // The first attempt writes nothing any more.
     let id = pid("j1");
-    assert!(
-        !store
-            .append_job_events(&id, 1, 0, &events(0..2))
-            .await
-            .expect("append")
-    );
-    assert_eq!(
-        store.renew_job_lease(&id, 1, LONG).await.expect("renew"),
-        Lease::Lost
-    );
+    assert!(!append(&*store, &id, 1, 0, &events(0..2)).await);
+    assert_eq!(renew(&*store, &id, 1, LONG).await, Lease::Lost);
     assert!(!store.requeue_job(&id, 1).await.expect("requeue"));
     assert!(!store.end_job(&id, 1).await.expect("end"));
-    assert!(
-        store
-            .job_events(&id, 0, 100)
-            .await
-            .expect("read")
-            .is_empty()
-    );
-    assert!(matches!(
-        status(&*store, "j1").await,
-        JobStatus::Running { .. }
-    ));
+    assert!(read_events(&*store, &id, 0, 100).await.is_empty());
+    assert_running(&*store, "j1").await;
 
     // The second one does.
-    assert_eq!(
-        store.renew_job_lease(&id, 2, LONG).await.expect("renew"),
-        Lease::Held
-    );
-    assert!(
-        store
-            .append_job_events(&id, 2, 0, &events(10..12))
-            .await
-            .expect("append")
-    );
-    assert_eq!(
-        store.job_events(&id, 0, 100).await.expect("read"),
-        events(10..12)
-    );
+    assert_eq!(renew(&*store, &id, 2, LONG).await, Lease::Held);
+    assert!(append(&*store, &id, 2, 0, &events(10..12)).await);
+    assert_eq!(read_events(&*store, &id, 0, 100).await, events(10..12));
     assert!(store.end_job(&id, 2).await.expect("end"));
     assert_eq!(status(&*store, "j1").await, JobStatus::Ended);
 }
@@ -214,31 +217,10 @@ async fn a_job_is_claimed_when_its_lease_ran_out_and_the_old_attempt_is_fenced()
 #[tokio::test]
 async fn events_are_read_in_order_from_a_number() {
     let (_db, store) = temp_store().await;
-    for id in ["j1", "j2"] {
-        store
-            .start_job(&job(id, "ann", "2026-07-01T10:00:00Z"), "replica-a", LONG)
-            .await
-            .expect("started");
-    }
-    let (j1, j2) = (pid("j1"), pid("j2"));
-    assert!(
-        store
-            .append_job_events(&j1, 1, 0, &events(0..3))
-            .await
-            .expect("append")
-    );
-    assert!(
-        store
-            .append_job_events(&j2, 1, 0, &events(100..102))
-            .await
-            .expect("append")
-    );
-    assert!(
-        store
-            .append_job_events(&j1, 1, 3, &events(3..5))
-            .await
-            .expect("append")
-    );
+    let (j1, j2) = start_j1_and_j2(&*store).await;
+    assert!(append(&*store, &j1, 1, 0, &events(0..3)).await);
+    assert!(append(&*store, &j2, 1, 0, &events(100..102)).await);
+    assert!(append(&*store, &j1, 1, 3, &events(3..5)).await);
     assert!(
         store
             .append_job_events(&j1, 1, 5, &[])
@@ -246,154 +228,64 @@ async fn events_are_read_in_order_from_a_number() {
             .expect("nothing to append")
     );
 
-    assert_eq!(
-        store.job_events(&j1, 0, 100).await.expect("read"),
-        events(0..5)
-    );
-    assert_eq!(
-        store.job_events(&j1, 2, 2).await.expect("read"),
-        events(2..4)
-    );
-    assert_eq!(
-        store.job_events(&j1, 4, 100).await.expect("read"),
-        events(4..5)
-    );
-    assert!(
-        store
-            .job_events(&j1, 5, 100)
-            .await
-            .expect("read")
-            .is_empty()
-    );
-    assert!(
-        store
-            .job_events(&j1, u64::MAX, 100)
-            .await
-            .expect("read")
-            .is_empty()
-    );
-    assert_eq!(
-        store.job_events(&j2, 0, 100).await.expect("read"),
-        events(100..102)
-    );
-    assert!(
-        store
-            .job_events(&pid("j3"), 0, 100)
-            .await
-            .expect("read")
-            .is_empty()
-    );
+    assert_eq!(read_events(&*store, &j1, 0, 100).await, events(0..5));
+    assert_eq!(read_events(&*store, &j1, 2, 2).await, events(2..4));
+    assert_eq!(read_events(&*store, &j1, 4, 100).await, events(4..5));
+    assert!(read_events(&*store, &j1, 5, 100).await.is_empty());
+    assert!(read_events(&*store, &j1, u64::MAX, 100).await.is_empty());
+    assert_eq!(read_events(&*store, &j2, 0, 100).await, events(100..102));
+    assert!(read_events(&*store, &pid("j3"), 0, 100).await.is_empty());
 
     // A batch reusing a number is refused whole: its new event 5 is not written either.
     store
         .append_job_events(&j1, 1, 4, &events(4..6))
         .await
         .expect_err("number 4 is taken");
-    assert_eq!(
-        store.job_events(&j1, 0, 100).await.expect("read"),
-        events(0..5)
-    );
+    assert_eq!(read_events(&*store, &j1, 0, 100).await, events(0..5));
 
     // A batch of a few hundred, in one go.
-    assert!(
-        store
-            .append_job_events(&j1, 1, 5, &events(5..400))
-            .await
-            .expect("append")
-    );
-    assert_eq!(
-        store.job_events(&j1, 0, 1000).await.expect("read"),
-        events(0..400)
-    );
+    assert!(append(&*store, &j1, 1, 5, &events(5..400)).await);
+    assert_eq!(read_events(&*store, &j1, 0, 1000).await, events(0..400));
 }
 
 #[tokio::test]
 async fn a_requeued_job_is_claimed_at_once_with_the_next_attempt() {
     let (_db, store) = temp_store().await;
     let first = job("j1", "ann", "2026-07-01T10:00:00Z");
-    store
-        .start_job(&first, "replica-a", LONG)
-        .await
-        .expect("started");
+    start(&*store, &first, LONG).await;
     let id = pid("j1");
     assert!(!store.requeue_job(&id, 2).await.expect("not its attempt"));
     assert!(store.requeue_job(&id, 1).await.expect("requeue"));
     assert_eq!(status(&*store, "j1").await, JobStatus::Queued);
     assert!(!store.requeue_job(&id, 1).await.expect("queued already"));
     // Queued, it is held by no attempt.
-    assert!(
-        !store
-            .append_job_events(&id, 1, 0, &events(0..1))
-            .await
-            .expect("append")
-    );
-    assert_eq!(
-        store.renew_job_lease(&id, 1, LONG).await.expect("renew"),
-        Lease::Lost
-    );
+    assert!(!append(&*store, &id, 1, 0, &events(0..1)).await);
+    assert_eq!(renew(&*store, &id, 1, LONG).await, Lease::Lost);
 
-    assert_eq!(
-        store.claim_job("replica-b", LONG).await.expect("claim"),
-        Some(claimed(&first, 2))
-    );
-    assert!(matches!(
-        status(&*store, "j1").await,
-        JobStatus::Running { .. }
-    ));
-    assert_eq!(
-        store.claim_job("replica-c", LONG).await.expect("claim"),
-        None
-    );
-    assert!(
-        store
-            .append_job_events(&id, 2, 0, &events(0..1))
-            .await
-            .expect("append")
-    );
+    assert_eq!(claim(&*store, "replica-b").await, Some(claimed(&first, 2)));
+    assert_running(&*store, "j1").await;
+    assert_eq!(claim(&*store, "replica-c").await, None);
+    assert!(append(&*store, &id, 2, 0, &events(0..1)).await);
 }
 
 #[tokio::test]
 async fn a_cancel_request_reaches_the_next_renewal() {
     let (_db, store) = temp_store().await;
-    for id in ["j1", "j2"] {
-        store
-            .start_job(&job(id, "ann", "2026-07-01T10:00:00Z"), "replica-a", LONG)
-            .await
-            .expect("started");
-    }
-    let (j1, j2) = (pid("j1"), pid("j2"));
-    assert_eq!(
-        store.renew_job_lease(&j1, 1, LONG).await.expect("renew"),
-        Lease::Held
-    );
+    let (j1, j2) = start_j1_and_j2(&*store).await;
+    assert_eq!(renew(&*store, &j1, 1, LONG).await, Lease::Held);
     assert!(store.request_job_cancel(&j1).await.expect("cancel"));
-    assert_eq!(
-        store.renew_job_lease(&j1, 1, LONG).await.expect("renew"),
-        Lease::CancelRequested
-    );
-    assert_eq!(
-        store.renew_job_lease(&j1, 1, LONG).await.expect("renew"),
-        Lease::CancelRequested
-    );
+    assert_eq!(renew(&*store, &j1, 1, LONG).await, Lease::CancelRequested);
+    assert_eq!(renew(&*store, &j1, 1, LONG).await, Lease::CancelRequested);
     // Another job is not touched, and a wrong attempt still loses.
-    assert_eq!(
-        store.renew_job_lease(&j2, 1, LONG).await.expect("renew"),
-        Lease::Held
-    );
-    assert_eq!(
-        store.renew_job_lease(&j1, 2, LONG).await.expect("renew"),
-        Lease::Lost
-    );
+    assert_eq!(renew(&*store, &j2, 1, LONG).await, Lease::Held);
+    assert_eq!(renew(&*store, &j1, 2, LONG).await, Lease::Lost);
 
     // A queued job's next claimer learns it on its first renewal.
     assert!(store.requeue_job(&j2, 1).await.expect("requeue"));
     assert!(store.request_job_cancel(&j2).await.expect("cancel"));
-    let claim = store.claim_job("replica-b", LONG).await.expect("claim");
+    let claim = claim(&*store, "replica-b").await;
     assert_eq!(claim.map(|j| (j.id, j.attempt)), Some((j2.clone(), 2)));
-    assert_eq!(
-        store.renew_job_lease(&j2, 2, LONG).await.expect("renew"),
-        Lease::CancelRequested
-    );
+    assert_eq!(renew(&*store, &j2, 2, LONG).await, Lease::CancelRequested);
 
     // Ended or unknown jobs cannot be cancelled.
     assert!(store.end_job(&j1, 1).await.expect("end"));
@@ -405,58 +297,28 @@ async fn a_cancel_request_reaches_the_next_renewal() {
 async fn an_ended_job_is_neither_claimable_nor_listed() {
     let (db, store) = temp_store().await;
     let first = job("j1", "ann", "2026-07-01T10:00:00Z");
-    store
-        .start_job(&first, "replica-a", SHORT)
-        .await
-        .expect("started");
+    start(&*store, &first, SHORT).await;
     let id = pid("j1");
-    assert!(
-        store
-            .append_job_events(&id, 1, 0, &events(0..3))
-            .await
-            .expect("append")
-    );
+    assert!(append(&*store, &id, 1, 0, &events(0..3)).await);
     assert!(!store.end_job(&id, 2).await.expect("not its attempt"));
     assert!(store.end_job(&id, 1).await.expect("end"));
     assert!(!store.end_job(&id, 1).await.expect("ended already"));
     assert_eq!(status(&*store, "j1").await, JobStatus::Ended);
     assert_eq!(store.job(&id).await.expect("read").expect("kept").0, first);
-    assert_eq!(
-        store.job_events(&id, 0, 100).await.expect("read"),
-        events(0..3)
-    );
+    assert_eq!(read_events(&*store, &id, 0, 100).await, events(0..3));
 
     tokio::time::sleep(RUN_OUT).await;
-    assert_eq!(
-        store.claim_job("replica-b", LONG).await.expect("claim"),
-        None
-    );
+    assert_eq!(claim(&*store, "replica-b").await, None);
     assert!(store.owned_jobs(&o("ann")).await.expect("list").is_empty());
-    assert_eq!(
-        store.renew_job_lease(&id, 1, LONG).await.expect("renew"),
-        Lease::Lost
-    );
-    assert!(
-        !store
-            .append_job_events(&id, 1, 3, &events(3..4))
-            .await
-            .expect("append")
-    );
+    assert_eq!(renew(&*store, &id, 1, LONG).await, Lease::Lost);
+    assert!(!append(&*store, &id, 1, 3, &events(3..4)).await);
     assert!(!store.requeue_job(&id, 1).await.expect("requeue"));
 
     // A day later, the next end deletes it with its log (and only it).
     let second = job("j2", "ann", "2026-07-01T11:00:00Z");
-    store
-        .start_job(&second, "replica-a", LONG)
-        .await
-        .expect("started");
+    start(&*store, &second, LONG).await;
     let j2 = pid("j2");
-    assert!(
-        store
-            .append_job_events(&j2, 1, 0, &events(0..2))
-            .await
-            .expect("append")
-    );
+    assert!(append(&*store, &j2, 1, 0, &events(0..2)).await);
     let day = ENDED_JOBS_KEPT.num_milliseconds();
     db.exec(&format!(
         "UPDATE plan_jobs SET ended_at = ended_at - {} WHERE id = 'j1'",
@@ -472,18 +334,9 @@ async fn an_ended_job_is_neither_claimable_nor_listed() {
         .await;
     assert!(!store.end_job(&j2, 1).await.expect("ended already"));
     assert_eq!(store.job(&id).await.expect("read"), None);
-    assert!(
-        store
-            .job_events(&id, 0, 100)
-            .await
-            .expect("read")
-            .is_empty()
-    );
+    assert!(read_events(&*store, &id, 0, 100).await.is_empty());
     assert_eq!(status(&*store, "j2").await, JobStatus::Ended);
-    assert_eq!(
-        store.job_events(&j2, 0, 100).await.expect("read"),
-        events(0..2)
-    );
+    assert_eq!(read_events(&*store, &j2, 0, 100).await, events(0..2));
 }
 
 #[tokio::test]
@@ -497,10 +350,7 @@ async fn owned_jobs_lists_the_owners_unended_jobs_newest_first() {
         job("b1", "bob", "2026-07-01T13:00:00Z"),
     ];
     for j in &jobs {
-        store
-            .start_job(j, "replica-a", LONG)
-            .await
-            .expect("started");
+        start(&*store, j, LONG).await;
     }
     assert!(store.end_job(&pid("a3"), 1).await.expect("end"));
     assert!(store.requeue_job(&pid("a4"), 1).await.expect("requeue"));
@@ -521,7 +371,7 @@ async fn owned_jobs_lists_the_owners_unended_jobs_newest_first() {
     );
 
     // The oldest claimable job is claimed first: the queued one.
-    let claim = store.claim_job("replica-b", LONG).await.expect("claim");
+    let claim = claim(&*store, "replica-b").await;
     assert_eq!(claim.map(|j| (j.id, j.attempt)), Some((pid("a4"), 2)));
     let ann = store.owned_jobs(&o("ann")).await.expect("list");
     assert_eq!(ids_of(&ann), ["a2", "a1", "a4"]);
@@ -535,9 +385,7 @@ async fn two_replicas_claiming_at_once_get_different_jobs() {
     for round in 0..5 {
         let ids = [format!("r{round}-x"), format!("r{round}-y")];
         for id in &ids {
-            one.start_job(&job(id, "ann", "2026-07-01T10:00:00Z"), "replica-a", LONG)
-                .await
-                .expect("started");
+            start(&*one, &job(id, "ann", "2026-07-01T10:00:00Z"), LONG).await;
             assert!(one.requeue_job(&pid(id), 1).await.expect("requeue"));
         }
         let (a, b) = tokio::join!(
@@ -553,22 +401,14 @@ async fn two_replicas_claiming_at_once_get_different_jobs() {
         let want: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
         assert_eq!(got, want, "round {round}");
         assert_eq!((a.attempt, b.attempt), (2, 2), "round {round}");
-        assert_eq!(
-            one.claim_job("replica-one", LONG).await.expect("claim"),
-            None
-        );
-        assert_eq!(
-            two.claim_job("replica-two", LONG).await.expect("claim"),
-            None
-        );
+        assert_eq!(claim(&*one, "replica-one").await, None);
+        assert_eq!(claim(&*two, "replica-two").await, None);
     }
 
     // Many claims at once, from tasks of both replicas: each job is taken exactly once.
     let ids: Vec<String> = (0..16).map(|n| format!("many-{n:02}")).collect();
     for id in &ids {
-        one.start_job(&job(id, "ann", "2026-07-01T10:00:00Z"), "replica-a", LONG)
-            .await
-            .expect("started");
+        start(&*one, &job(id, "ann", "2026-07-01T10:00:00Z"), LONG).await;
         assert!(one.requeue_job(&pid(id), 1).await.expect("requeue"));
     }
     let claims: Vec<_> = (0..16)
@@ -632,23 +472,15 @@ async fn appends_are_announced_to_the_other_replicas() {
         }
     });
     // Ids of their own: the channel is the whole server's, tests run side by side.
-    let id = tripwright_domain::PlanId::random();
+    let id = PlanId::random();
     let record = job(id.as_str(), "ann", "2026-07-01T10:00:00Z");
     one.start_job(&record, "replica-one", LONG)
         .await
         .expect("started");
 
     // A refused append announces nothing; the accepted one does, once committed.
-    assert!(
-        !one.append_job_events(&id, 2, 0, &events(0..1))
-            .await
-            .expect("append")
-    );
-    assert!(
-        one.append_job_events(&id, 1, 0, &events(0..2))
-            .await
-            .expect("append")
-    );
+    assert!(!append(&*one, &id, 2, 0, &events(0..1)).await);
+    assert!(append(&*one, &id, 1, 0, &events(0..2)).await);
     let ours = JobNews::Events(id.clone());
     assert_eq!(next_news(&mut news, |n| *n == ours).await, ours);
     // Once only: the refused append was not announced.
@@ -661,10 +493,7 @@ async fn appends_are_announced_to_the_other_replicas() {
     })
     .await;
     assert!(again.is_err(), "our events were announced twice");
-    assert_eq!(
-        two.job_events(&id, 0, 10).await.expect("read"),
-        events(0..2)
-    );
+    assert_eq!(read_events(&*two, &id, 0, 10).await, events(0..2));
 
     assert!(one.requeue_job(&id, 1).await.expect("requeue"));
     assert_eq!(
@@ -691,11 +520,8 @@ async fn a_claimed_job_keeps_its_times_to_the_millisecond() {
     let mut first = job("j1", "ann", "2026-07-01T10:00:00Z");
     first.started_at = started;
     first.expires = Some("2027-01-01T00:00:00.001Z".parse().expect("a time"));
-    store
-        .start_job(&first, "replica-a", LONG)
-        .await
-        .expect("started");
+    start(&*store, &first, LONG).await;
     assert!(store.requeue_job(&pid("j1"), 1).await.expect("requeue"));
-    let claim = store.claim_job("replica-b", LONG).await.expect("claim");
+    let claim = claim(&*store, "replica-b").await;
     assert_eq!(claim, Some(claimed(&first, 2)));
 }
