@@ -171,6 +171,27 @@ describe('a plan made in the browser', () => {
     await page.locator('#map').screenshot({ path: path.join(ARTIFACTS, 'plan-map.png') });
   });
 
+  test('a plan made again from the start (its server died) clears the map, markers and legend', async () => {
+    // Another page of the same plan, so the main page keeps its map.
+    const other = await ctxA.newPage();
+    await other.goto(planPath);
+    await other.locator('#map .marker-stop').first().waitFor({ timeout: 15_000 });
+    assert.equal(await other.locator('.map-legend').count(), 1);
+    // The fragment a restart streams: the map section of a plan with no hotel and no stops yet,
+    // swapped in as htmx swaps an out-of-band fragment.
+    await other.evaluate(() => {
+      const fragment = document.createElement('template');
+      fragment.innerHTML =
+        '<section id="map-section"><div id="map" data-plan=\'{"hotel":null,"days":[],"tile_url":null,"attribution":""}\'></div></section>';
+      const detail = { target: document.getElementById('map-section'), fragment: fragment.content, shouldSwap: true };
+      document.dispatchEvent(new CustomEvent('htmx:oobBeforeSwap', { detail }));
+    });
+    assert.equal(await other.locator('#map .marker-stop, #map .marker-hotel').count(), 0, 'no marker is left');
+    assert.equal(await other.locator('#map .route').count(), 0, 'no walk is left');
+    assert.equal(await other.locator('.map-legend').count(), 0, 'no legend is left');
+    await other.close();
+  });
+
   test('the itinerary has both days with timed stops and notes', async () => {
     const days = page.locator('#itinerary section.day');
     assert.equal(await days.count(), 2);

@@ -112,7 +112,12 @@ export class PlanMap {
     if (!element || !data) return;
     element.setAttribute('data-plan', JSON.stringify(data));
     const days = Array.isArray(data.days) ? data.days : [];
-    if (!validPoint(data.hotel) && !days.some((d) => (d.stops || []).some(validPoint))) return;
+    if (!validPoint(data.hotel) && !days.some((d) => (d.stops || []).some(validPoint))) {
+      // Nothing to show (a plan made again from the start): what was drawn goes.
+      this.overlay?.clearLayers();
+      this.drawLegend([], false);
+      return;
+    }
     if (!window.L) {
       unavailable(element, 'The map could not be loaded.');
       return;
