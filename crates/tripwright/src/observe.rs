@@ -74,12 +74,14 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         // Phone numbers: an international number (+ and 7 to 15 digits, spaced or not), or
         // three or more groups of digits split by spaces or dashes with 7 to 15 digits in all
         // (040 123 4567, 555-123-4567). Dates (2026-12-05), times, versions and addresses
-        // (127.0.0.1) have too few digits per group or other separators.
+        // (127.0.0.1) have too few digits per group or other separators. A UUID (a request or
+        // plan id) is matched whole first and kept: its middle groups can be all digits
+        // (`32f715ac-1234-4567-8901-ce2a14745255`).
         rule(
-            r"(?:\+\d[\d \-().]{5,20}\d|\(?\b\d{2,5}\)?[ \-]\d{2,5}[ \-]\d{2,5}(?:[ \-]\d{2,5})?\b)",
+            r"(?i)(?P<uuid>\b[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\b)|(?:\+\d[\d \-().]{5,20}\d|\(?\b\d{2,5}\)?[ \-]\d{2,5}[ \-]\d{2,5}(?:[ \-]\d{2,5})?\b)",
             |c| {
                 let digits = c[0].chars().filter(char::is_ascii_digit).count();
-                if (7..=15).contains(&digits) && !is_date(&c[0]) {
+                if c.name("uuid").is_none() && (7..=15).contains(&digits) && !is_date(&c[0]) {
                     "[phone]".to_owned()
                 } else {
                     c[0].to_owned()
@@ -248,6 +250,9 @@ mod tests {
             "listening on 127.0.0.1:8080; 16 sequences, 2048 tokens",
             "a 3-day plan for Helsinki from 2027-07-03: 4 sights, 12.5 km",
             "version 1.95.0 of 2026-03-21",
+            // A request id whose middle groups are all digits (seen in CI as `[phone]`).
+            r#"{"span":{"id":"32f715ac-1234-4567-8901-ce2a14745255","method":"POST"}}"#,
+            "plan 32F715AC-1234-4567-8901-CE2A14745255 saved",
         ] {
             assert_eq!(redact(line), line);
         }
