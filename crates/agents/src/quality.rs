@@ -291,6 +291,22 @@ const CLAIMS: &[&str] = &[
     "unesco",
     "skyline",
     "nightlife",
+    // Features and contents a stop has only when its data says so, invented by the small model
+    // next ("Suomen Pankin rahamuseo … with its unique architecture and beautiful gardens",
+    // "Päivälehden museo … celebrates the traditions and culture of Päivälehti", a gallery as
+    // "a collection of stunning buildings"). A garden, a viewpoint or a building designed by
+    // a named architect keeps the word: its kind, its name or its facts hold it.
+    "garden",
+    "courtyard",
+    "terrace",
+    "rooftop",
+    "fountain",
+    "architect",
+    "view",
+    "panoram",
+    "collection",
+    "history of",
+    "tradition",
 ];
 
 /// The claims of `sentence` ([`CLAIMS`]) that `facts` do not hold.
@@ -633,6 +649,56 @@ mod tests {
             .is_empty()
         );
         assert!(unsupported_claims("An unrestored hall.", "").is_empty());
+        // Features and contents, written by qwen2.5-coder-0.5b for Helsinki (2026-12-05), are
+        // claims too; the data's own words keep them.
+        assert_eq!(
+            unsupported_claims(
+                "Suomen Pankin rahamuseo is a historic Finnish museum, with its unique architecture and beautiful gardens.",
+                "Suomen Pankin rahamuseo museum English name: Bank of Finland Museum"
+            ),
+            ["garden", "architect"]
+        );
+        assert_eq!(
+            trim_claim(
+                "Suomen Pankin rahamuseo is a historic Finnish museum, with its unique architecture and beautiful gardens.",
+                "Suomen Pankin rahamuseo museum"
+            )
+            .as_deref(),
+            Some("Suomen Pankin rahamuseo is a historic Finnish museum.")
+        );
+        assert_eq!(
+            unsupported_claims(
+                "Päivälehden museo celebrates the traditions and culture of Päivälehti and the history of Finnish art.",
+                "Päivälehden museo museum English name: Päivälehti museum"
+            ),
+            ["history of", "tradition"]
+        );
+        assert_eq!(
+            unsupported_claims(
+                "Galleria B5 is a collection of stunning buildings.",
+                "Galleria B5 gallery"
+            ),
+            ["collection"]
+        );
+        assert!(
+            unsupported_claims(
+                "Kaisaniemi Botanic Garden has a fine view of the bay.",
+                "Kaisaniemi Botanic Garden garden viewpoint"
+            )
+            .is_empty(),
+            "the kind and the name hold the words"
+        );
+        assert!(
+            unsupported_claims(
+                "Ateneum was designed by the architect Theodor Höijer.",
+                "Ateneum museum architect: Theodor Höijer"
+            )
+            .is_empty()
+        );
+        assert!(
+            unsupported_claims("It has a rooftop, an overview and a preview.", "rooftop")
+                .is_empty()
+        );
         // The clause that claims is cut off when the rest still says something.
         assert_eq!(
             trim_claim(
