@@ -29,6 +29,15 @@ mod regions;
 #[path = "cli/serve.rs"]
 mod serve;
 
+/// Held by each test that runs a language model in its servers: one such test at a time, so
+/// that on two cores their models do not starve each other's into the prose timeout (seen in
+/// CI when the hand-over's two servers ran beside the inference-tier test).
+fn one_model_test_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A data dir shared by the tests of this binary, with the demo extract imported once.
 fn shared_data_dir() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
@@ -599,6 +608,7 @@ fn hotel_filters_apply_and_an_empty_result_is_explained() {
 
 #[test]
 fn prose_from_the_embedded_model_names_only_real_stops() {
+    let _model_test = one_model_test_at_a_time();
     let model = smollm2();
     let out = tripwright_env(
         shared_data_dir(),

@@ -99,6 +99,7 @@ fn a_plan_survives_the_replica_making_it() {
     let Some(admin) = admin_url() else {
         return;
     };
+    let _model_test = super::one_model_test_at_a_time();
     let url = new_database(&admin);
     let model = smollm2();
     let model = model.to_str().expect("a UTF-8 path");

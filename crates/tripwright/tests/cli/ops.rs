@@ -62,6 +62,7 @@ fn check<'a>(plan: &'a Value, name: &str) -> Option<&'a Value> {
 
 #[test]
 fn two_app_replicas_share_one_inference_tier_and_plan_without_it_when_it_dies() {
+    let _model_test = super::one_model_test_at_a_time();
     let model = smollm2();
     let inference_metrics = free_addr();
     let inference_dir = tempfile::tempdir().expect("tempdir");
@@ -132,7 +133,12 @@ fn two_app_replicas_share_one_inference_tier_and_plan_without_it_when_it_dies() 
         .collect();
     for ((app, session), id) in apps.iter().zip(&sessions).zip(&ids) {
         let plan = app.wait_plan(session, id, Duration::from_secs(600));
-        let prose = check(&plan, "prose").expect("a prose check: the prose was written");
+        let prose = check(&plan, "prose").unwrap_or_else(|| {
+            panic!(
+                "no prose check, so the prose was not written: {}",
+                plan["warnings"]
+            )
+        });
         assert!(
             prose["detail"]
                 .as_str()
