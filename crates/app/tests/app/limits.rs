@@ -1,6 +1,7 @@
 //! What one user may keep and what a shutdown does to running plans: the plans-per-day,
 //! lists and items quotas refuse with their typed reason (other users unaffected), a shutdown
-//! hands a plan stuck on the model back (then refuses new ones) and the next server makes it,
+//! hands a plan stuck on the model back (then refuses new ones) and the next server makes it, a
+//! replica that lost its lease stops the plan without writing to the store,
 //! and a cancelled plan still says so after a restart.
 
 use std::sync::Arc;
@@ -224,6 +225,69 @@ async fn a_shutdown_hands_a_stuck_plan_back_and_the_next_server_makes_it() {
     assert_eq!(plan.itinerary.days.len(), 1);
     queue.abort();
     next.close().await.expect("the store closes");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replica_that_lost_its_lease_stops_the_plan_here_and_writes_nothing_more() {
+    use tripwright_store::{JobStatus, JobStore as _};
+    let dir = own_store().await;
+    let data_dir = dir.path().to_path_buf();
+    let llm = ScriptedLlm::new(|_: &ChatRequest| Reply::Hang("This day".into()));
+    let owner = OwnerId::new("lost-lease-owner");
+    let app = app(Some(llm), |c| {
+        c.data_dir.clone_from(&data_dir);
+        c.web.job_lease_secs = 1;
+    })
+    .await;
+    let job = app
+        .planner()
+        .start(&owner, trip(1, "lost lease: a stuck model"))
+        .await
+        .expect("starts");
+    until_text(&job).await;
+    // Another replica takes the plan over behind this one's back (as after a database outage
+    // longer than the lease): attempt 2 holds it now.
+    let other = tripwright_store::SqliteStore::open(&data_dir.join("tripwright.sqlite"))
+        .await
+        .expect("a second connection to the store");
+    assert!(other.requeue_job(&job.id, 1).await.expect("requeues"));
+    let taken = other
+        .claim_job("another replica", Duration::from_secs(60))
+        .await
+        .expect("claims")
+        .expect("the plan is claimable");
+    assert_eq!((taken.id.clone(), taken.attempt), (job.id.clone(), 2));
+    // At its next renewal this replica learns it and stops the plan here, in words.
+    let events = follow(&job).await;
+    match events.last().map(|e| &**e) {
+        Some(PlanEvent::Failed { message }) => {
+            assert!(message.contains("reload the page"), "{message}");
+        }
+        other => panic!("the stream ends with the reason, not {other:?}"),
+    }
+    // Nothing of that is written to the store: the log and the job are the other replica's.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = other
+        .job_events(&job.id, 0, 10_000)
+        .await
+        .expect("the log reads");
+    assert!(!log.is_empty());
+    assert!(
+        log.iter().all(|e| !e.contains(r#""event":"failed""#)),
+        "{log:?}"
+    );
+    assert!(matches!(
+        other.job(&job.id).await.expect("reads").map(|(_, s)| s),
+        Some(JobStatus::Running { .. })
+    ));
+    // Asked again, this replica follows the plan from the store.
+    let again = app
+        .planner()
+        .owned(&owner, &job.id)
+        .await
+        .expect("the owner still finds the plan");
+    assert!(again.is_mirror());
+    app.close().await.expect("the store closes");
 }
 
 /// An app over the store in `data_dir` with `llm`.
