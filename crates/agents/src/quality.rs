@@ -321,11 +321,30 @@ pub(crate) fn unsupported_claims(sentence: &str, facts: &str) -> Vec<&'static st
     };
     let sentence = sentence.to_lowercase();
     let facts = facts.to_lowercase();
-    CLAIMS
+    let mut claims: Vec<&'static str> = CLAIMS
         .iter()
         .copied()
         .filter(|c| at_word_start(&sentence, c) && !at_word_start(&facts, c))
-        .collect()
+        .collect();
+    // "Ateneum is a modern museum" of a place open since 1887: the data says otherwise.
+    if dated_before(&facts, 1950) {
+        claims.extend(
+            ["modern", "contemporary"]
+                .into_iter()
+                .filter(|c| at_word_start(&sentence, c) && !at_word_start(&facts, c)),
+        );
+    }
+    claims
+}
+
+/// Whether `facts` date the place before `year` ("since 1887", as [`crate::facts`] writes it).
+fn dated_before(facts: &str, year: u32) -> bool {
+    facts.match_indices("since ").any(|(i, m)| {
+        facts[i + m.len()..]
+            .get(..4)
+            .and_then(|y| y.parse::<u32>().ok())
+            .is_some_and(|y| y < year)
+    })
 }
 
 /// `sentence` without the clause that makes an unsupported claim, when what is left still says
@@ -699,6 +718,22 @@ mod tests {
             unsupported_claims("It has a rooftop, an overview and a preview.", "rooftop")
                 .is_empty()
         );
+        // "Modern" of a place the data dates before 1950 is a claim; of a newer one it is not.
+        assert_eq!(
+            unsupported_claims(
+                "Ateneum is a modern museum that was founded in 1887.",
+                "Ateneum museum architect: Theodor Höijer; since 1887"
+            ),
+            ["modern"]
+        );
+        assert!(
+            unsupported_claims(
+                "Kiasma is a modern museum of contemporary art.",
+                "Kiasma museum since 1998"
+            )
+            .is_empty()
+        );
+        assert!(unsupported_claims("Kiasma is a modern museum.", "Kiasma museum").is_empty());
         // The clause that claims is cut off when the rest still says something.
         assert_eq!(
             trim_claim(
