@@ -126,10 +126,7 @@ impl Browser {
         if r.status != 201 {
             bail!("a list was not made: {}", r.status);
         }
-        let list = serde_json::from_slice::<Value>(&r.body)?["id"]
-            .as_str()
-            .context("no list id")?
-            .to_owned();
+        let list = r.id()?;
         Ok(Self { cookie, csrf, list })
     }
 
@@ -188,6 +185,15 @@ impl Browser {
     }
 }
 
+/// What a bench runs on: `PostgreSQL` with a database URL, else `SQLite`.
+pub(crate) fn backend_name(database_url: Option<&str>) -> &'static str {
+    if database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    }
+}
+
 /// Runs the durability check; see the module.
 pub async fn run(
     assets: &Path,
@@ -198,11 +204,7 @@ pub async fn run(
     let scratch = tempfile::Builder::new()
         .prefix("tripwright-durability")
         .tempdir()?;
-    let backend = if database_url.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = backend_name(database_url);
     println!(
         "tripwright bench durability — {backend}, {clients} clients adding trip-list items, kill -9 after ~{seconds} s"
     );

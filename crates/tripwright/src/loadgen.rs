@@ -40,6 +40,14 @@ impl Response {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
+
+    /// The `id` of the JSON body (of a plan or list just made).
+    pub fn id(&self) -> Result<String> {
+        serde_json::from_slice::<serde_json::Value>(&self.body)?["id"]
+            .as_str()
+            .map(str::to_owned)
+            .context("the answer has no id")
+    }
 }
 
 impl Conn {

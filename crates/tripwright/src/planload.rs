@@ -90,10 +90,7 @@ async fn one_plan(
     if r.status != 202 {
         return Ok(Outcome::Refused(r.status));
     }
-    let id = serde_json::from_slice::<Value>(&r.body)?["id"]
-        .as_str()
-        .context("no plan id")?
-        .to_owned();
+    let id = r.id()?;
     let path = format!("/api/plans/{id}");
     while started.elapsed() < PLAN_LIMIT {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -140,11 +137,7 @@ pub async fn run(
     let scratch = tempfile::Builder::new()
         .prefix("tripwright-plans")
         .tempdir()?;
-    let backend = if database_url.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = crate::durability::backend_name(database_url);
     let server = Server::start_with(
         scratch.path(),
         assets,

@@ -13,7 +13,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use serde_json::Value;
 
 use crate::durability::Server;
 use crate::loadgen::{Conn, hammer};
@@ -70,10 +69,7 @@ pub async fn run(assets: &Path, streams: usize, seconds: f64) -> Result<()> {
     if r.status != 202 {
         bail!("the plan was not started: HTTP {}", r.status);
     }
-    let id = serde_json::from_slice::<Value>(&r.body)?["id"]
-        .as_str()
-        .context("no plan id")?
-        .to_owned();
+    let id = r.id()?;
     let path = format!("/api/plans/{id}/events");
 
     let opening = Instant::now();

@@ -502,9 +502,9 @@ impl PlanJob {
     }
 
     /// Stops sending events to the store's log (the writer then writes what it holds and
-    /// ends). Whether there was a sink.
-    pub(crate) fn detach_sink(&self) -> bool {
-        self.lock().sink.take().is_some()
+    /// ends).
+    pub(crate) fn detach_sink(&self) {
+        self.lock().sink = None;
     }
 
     /// Whether another replica makes this plan and this job follows its log in the store.

@@ -322,10 +322,8 @@ impl Planner {
             return;
         }
         if job.state() != JobState::Running {
-            // Its maker logged its end, then died before it could say so.
-            if let Err(e) = shared.queue.store.end_job(&job.id, record.attempt).await {
-                tracing::warn!(plan = %job.id, error = %e, "a plan could not be marked ended");
-            }
+            // Its maker logged its end, then died before it could say so: it is ended.
+            release(shared, &job, record.attempt).await;
             return;
         }
         if shared.jobs.insert(Arc::clone(&job)).is_err() {
@@ -453,7 +451,6 @@ impl Planner {
         job.set_abort(abort.clone());
         let deadline = self.shared.deadline;
         let shared = Arc::clone(&self.shared);
-        let plans = Arc::clone(&self.shared.plans);
         let renewing = lease.as_ref().map(|(attempt, _)| {
             tokio::spawn(queue::keep_lease(
                 Arc::clone(&shared),
@@ -473,7 +470,7 @@ impl Planner {
                 Ok(Err(e)) if e.is_panic() => {
                     tracing::error!(plan = %job.id, "a plan's task panicked");
                     job.fail("an internal error stopped this plan; please try again".into());
-                    keep_stopped(plans.as_ref(), &job).await;
+                    keep_stopped(shared.plans.as_ref(), &job).await;
                 }
                 // Aborted by a cancel, which has recorded it.
                 Ok(Err(_)) => {}
@@ -484,7 +481,7 @@ impl Planner {
                         "the plan took longer than {} minutes and was stopped; try again, perhaps with fewer days",
                         deadline.as_secs().div_ceil(60)
                     ));
-                    keep_stopped(plans.as_ref(), &job).await;
+                    keep_stopped(shared.plans.as_ref(), &job).await;
                 }
             }
             // The slot is free once the work is: what is left is bookkeeping.
