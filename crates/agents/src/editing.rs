@@ -77,12 +77,6 @@ pub fn apply(
     ctx: &EditContext<'_>,
 ) -> Result<String, EditRefused> {
     let days = plan.itinerary.days.len();
-    let before: Vec<Vec<String>> = plan
-        .itinerary
-        .days
-        .iter()
-        .map(|d| d.stops.iter().map(|s| s.name.clone()).collect())
-        .collect();
     let day_index = |day: u8| {
         (1..=days)
             .contains(&usize::from(day))
@@ -243,29 +237,11 @@ pub fn apply(
     for d in touched {
         let day = &mut plan.itinerary.days[d];
         retime_day(day, ctx.base, ctx.walker);
-        // A text that names a place no longer in the day would now be false: it goes
-        // ("Rewrite day" writes a new one).
-        if names_gone(&day.intro, &before[d], &day.stops) {
-            day.intro.clear();
-        }
-    }
-    let all: Vec<Stop> = plan
-        .itinerary
-        .days
-        .iter()
-        .flat_map(|d| d.stops.iter().cloned())
-        .collect();
-    if names_gone(&plan.summary.text, &before.concat(), &all) {
-        plan.summary.text.clear();
+        // The intro says which places the day holds: it is built again from them (the
+        // summary is, by the orchestrator, with the new cost).
+        day.intro = crate::intros::day_intro(&day.weekday, &day.stops);
     }
     Ok(said)
-}
-
-/// Whether `text` names one of the places in `was` that `now` no longer has.
-fn names_gone(text: &str, was: &[String], now: &[Stop]) -> bool {
-    was.iter()
-        .filter(|name| !now.iter().any(|s| &s.name == *name))
-        .any(|name| !name.trim().is_empty() && text.contains(name.as_str()))
 }
 
 /// The places a plan uses: its stops and its hotels.
@@ -463,11 +439,17 @@ mod tests {
             .collect();
         p.itinerary.days[0].intro = "Start at Vanha Kauppahalli, then the cathedral.".into();
         p.itinerary.days[1].intro = "Ateneum first.".into();
-        p.summary.text = "Two days: Vanha Kauppahalli, Ateneum and more.".into();
         let said = edit(&mut p, PlanEdit::Remove { day: 1, stop: 0 }, &[]).expect("removed");
-        // Texts naming the removed place go; the other day's stays.
-        assert_eq!(p.itinerary.days[0].intro, "");
-        assert_eq!(p.summary.text, "");
+        // The edited day's intro is built again from its stops; the other day's stays.
+        let intro = &p.itinerary.days[0].intro;
+        assert_eq!(
+            *intro,
+            crate::intros::day_intro(&p.itinerary.days[0].weekday, &p.itinerary.days[0].stops)
+        );
+        assert!(
+            !intro.contains("Vanha Kauppahalli") && intro.contains("Helsingin tuomiokirkko"),
+            "{intro}"
+        );
         assert_eq!(p.itinerary.days[1].intro, "Ateneum first.");
         assert_eq!(said, "Removed Vanha Kauppahalli from day 1.");
         assert_eq!(p.itinerary.days[0].stops.len(), 6);

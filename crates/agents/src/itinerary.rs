@@ -136,12 +136,13 @@ pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> Itiner
         let walk_km =
             stops.iter().map(|s| s.walk_km).sum::<f64>() + back.as_ref().map_or(0.0, |b| b.km);
         let title = day_title(&stops);
+        let weekday = tripwright_domain::weekday_name(date.weekday());
         day_plans.push(DayPlan {
             day: (i + 1) as u8,
             date,
-            weekday: tripwright_domain::weekday_name(date.weekday()).to_owned(),
+            weekday: weekday.to_owned(),
             title,
-            intro: String::new(),
+            intro: crate::intros::day_intro(weekday, &stops),
             stops,
             walk_km: round2(walk_km),
             route_back: back.map(|b| stored_path(&b.path)).unwrap_or_default(),

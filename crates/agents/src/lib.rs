@@ -7,6 +7,7 @@ pub mod encyclopedia;
 pub mod facts;
 pub mod grounding;
 pub mod hotels;
+pub mod intros;
 pub mod itinerary;
 pub mod kinds;
 pub mod orchestrator;

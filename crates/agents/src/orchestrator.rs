@@ -37,7 +37,7 @@ use crate::facts::place_facts;
 use crate::grounding::check_text;
 use crate::hotels::{HotelAgent, HotelFilters};
 use crate::itinerary::{ItineraryInput, default_start_date, plan_itinerary};
-use crate::prose::{DayInput, ProseWriter, Sampling, Slot, StopInput, TextEvent, TripInput};
+use crate::prose::{DayInput, ProseWriter, Sampling, Slot, StopInput, TextEvent};
 use crate::streets::{Streets, Walker};
 use crate::summary::{Prices, estimate_cost};
 use crate::weather::WeatherAgent;
@@ -217,8 +217,7 @@ impl Sink {
     /// Streams prose as it is written.
     fn text(&self, event: TextEvent<'_>) {
         let agent = match event.slot {
-            Slot::Summary => AgentName::Summary,
-            Slot::Intro { .. } | Slot::Note { .. } => AgentName::Itinerary,
+            Slot::Note { .. } => AgentName::Itinerary,
         };
         self.send(
             agent,
@@ -332,37 +331,28 @@ impl Orchestrator {
             AgentName::Itinerary,
             AgentOutput::Itinerary(itinerary.clone()),
         );
-        // The summary's cost needs only the schedule: it runs beside the prose, whose summary
-        // text is written with the days' texts.
-        let ts = sink.started(AgentName::Summary);
         if self.describe_stops(&mut itinerary, &gathered.places).await {
             sink.output(
                 AgentName::Itinerary,
                 AgentOutput::Itinerary(itinerary.clone()),
             );
         }
-        let prose = self
+        // The summary needs only the schedule (its text is built from the data), so it is
+        // done before the notes are written.
+        let ts = sink.started(AgentName::Summary);
+        let summary = self.summarise(&req, &dest, &itinerary, &gathered, &pricing, &mut warnings);
+        sink.output(AgentName::Summary, AgentOutput::Summary(summary.clone()));
+        sink.finished(AgentName::Summary, ts);
+        let prose_check = self
             .write_prose(&dest, &mut itinerary, &gathered, &sink, &mut warnings)
             .await;
-        if prose.is_some() {
+        if prose_check.is_some() {
             sink.output(
                 AgentName::Itinerary,
                 AgentOutput::Itinerary(itinerary.clone()),
             );
         }
         sink.finished(AgentName::Itinerary, t);
-        let (prose_check, summary_prose) = prose.unzip();
-        let summary = self.summarise(
-            &req,
-            &dest,
-            &itinerary,
-            &gathered,
-            &pricing,
-            summary_prose.flatten(),
-            &mut warnings,
-        );
-        sink.output(AgentName::Summary, AgentOutput::Summary(summary.clone()));
-        sink.finished(AgentName::Summary, ts);
         let mut plan = Plan {
             title: None,
             id,
@@ -601,10 +591,9 @@ impl Orchestrator {
         outcome.itinerary
     }
 
-    /// Writes the days' prose and the summary's when a model is there and the days have
-    /// stops, all at once; returns the detail of the `prose` check and the summary's prose, or
-    /// `None` when no prose was written (with a warning saying why, unless the model is
-    /// configured off).
+    /// Writes the notes of the days' sights when a model is there and the days have stops,
+    /// all at once; returns the detail of the `prose` check, or `None` when no prose was
+    /// written (with a warning saying why, unless the model is configured off).
     async fn write_prose(
         &self,
         dest: &Destination,
@@ -612,7 +601,7 @@ impl Orchestrator {
         gathered: &Gathered,
         sink: &Sink,
         warnings: &mut Vec<String>,
-    ) -> Option<(String, Option<String>)> {
+    ) -> Option<String> {
         let writer = match &self.prose {
             Ok(w) if !itinerary.days.iter().all(|d| d.stops.is_empty()) => w,
             Ok(_) => return None,
@@ -626,19 +615,12 @@ impl Orchestrator {
                 return None;
             }
         };
-        // The hotel is not given: the computed part of the summary names it, and a small
-        // model handed its name describes it ("a historic hotel with stunning views").
-        let trip = TripInput {
-            destination: dest,
-            month: itinerary.month,
-        };
         let on_text = |e: TextEvent<'_>| sink.text(e);
         let days = day_inputs(itinerary, &gathered.places, None);
         let others: Vec<&str> = gathered.places.iter().map(|p| p.name.as_str()).collect();
         let written = writer
             .write(
                 &days,
-                Some(&trip),
                 dest,
                 &others,
                 Sampling {
@@ -652,8 +634,7 @@ impl Orchestrator {
         match written {
             Ok(mut w) => {
                 apply_texts(itinerary, &mut w.texts);
-                let summary = w.texts.remove(&Slot::Summary).filter(|s| !s.is_empty());
-                Some((w.report.detail(writer.model_id()), summary))
+                Some(w.report.detail(writer.model_id()))
             }
             Err(e) => {
                 tracing::warn!(error = %e, "the itinerary prose could not be written");
@@ -666,9 +647,8 @@ impl Orchestrator {
         }
     }
 
-    /// SummaryAgent: the cost against the budget, and the summary text (figures from the
-    /// computed values; the model's prose in front when it wrote one).
-    #[allow(clippy::too_many_arguments)]
+    /// SummaryAgent: the cost against the budget, and the summary text, built from the
+    /// computed values.
     fn summarise(
         &self,
         req: &TripRequest,
@@ -676,7 +656,6 @@ impl Orchestrator {
         itinerary: &Itinerary,
         gathered: &Gathered,
         pricing: &Pricing,
-        prose: Option<String>,
         warnings: &mut Vec<String>,
     ) -> Summary {
         let hotel = gathered.hotels.first();
@@ -694,7 +673,7 @@ impl Orchestrator {
                 Money::new(pricing.budget.unwrap_or_default(), &cost.currency)
             ));
         }
-        let mut text = summary_text(
+        let text = summary_text(
             dest,
             itinerary,
             &gathered.months,
@@ -702,9 +681,6 @@ impl Orchestrator {
             &cost,
             req.travelers,
         );
-        if let Some(prose) = prose {
-            text = format!("{prose} {text}");
-        }
         Summary { text, cost }
     }
 
@@ -736,7 +712,6 @@ impl Orchestrator {
         let mut written = writer
             .write(
                 &inputs,
-                None,
                 &plan.destination,
                 &others,
                 Sampling { seed, warmer: true },
@@ -780,6 +755,15 @@ impl Orchestrator {
                 &prices,
             );
         }
+        // The summary names the days' sights and the total: both may have changed.
+        plan.summary.text = summary_text(
+            &plan.destination,
+            &plan.itinerary,
+            &plan.best_months,
+            plan.itinerary.hotel_among(&plan.hotels),
+            &plan.summary.cost,
+            plan.request.travelers,
+        );
         let fresh = self.check(plan).await?;
         let kept: Vec<tripwright_domain::Check> = plan
             .checks
@@ -931,12 +915,9 @@ fn day_inputs<'a>(
         .collect()
 }
 
-/// Puts the written intros and notes into the itinerary.
+/// Puts the written notes into the itinerary.
 fn apply_texts(itinerary: &mut Itinerary, texts: &mut std::collections::BTreeMap<Slot, String>) {
     for day in &mut itinerary.days {
-        if let Some(intro) = texts.remove(&Slot::Intro { day: day.day }) {
-            day.intro = intro;
-        }
         for (i, stop) in day.stops.iter_mut().enumerate() {
             let slot = Slot::Note {
                 day: day.day,
@@ -1051,9 +1032,16 @@ fn summary_text(
                 .count()
         })
         .sum();
+    let named = crate::intros::highlights(&it.days, 3);
     s.push_str(&format!(
-        " The itinerary has {sights} sights over {} days.",
-        it.days.len()
+        " The itinerary has {} over {}{}.",
+        tripwright_domain::plural(sights, "sight", "sights"),
+        tripwright_domain::plural(it.days.len(), "day", "days"),
+        if named.is_empty() || sights <= named.len() {
+            String::new()
+        } else {
+            format!(", among them {}", crate::intros::and_list(&named))
+        }
     ));
     s.push_str(&format!(
         " Estimated total for {}: {}",

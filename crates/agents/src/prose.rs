@@ -2,10 +2,11 @@
 //! around a plan that is already fixed.
 //!
 //! The model is asked for little, and told what is true: a short note per sight or artwork
-//! from the stop's own facts (a meal or a coffee break shows its data instead) (its kind and the descriptive tags of the place data), an introduction per
-//! day from the day's stops, and a summary of the trip. Each is an independent request, so
-//! the embedded engine batches them together (continuous batching), and every request shares
-//! one system prompt, which its prefix cache serves.
+//! from the stop's own facts (its kind and the descriptive tags of the place data). A meal or
+//! a coffee break shows its data instead, and the day intros and the summary are built from
+//! the data ([`crate::intros`]): those were where a small model went most wrong. Each note is
+//! an independent request, so the embedded engine batches them together (continuous
+//! batching), and every request shares one system prompt, which its prefix cache serves.
 //!
 //! Every text is reviewed before it is kept ([`review`]): near-miss spellings of stop names
 //! are corrected; a sentence that names another real place or an invented venue, calls the
@@ -22,7 +23,7 @@ use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use tripwright_domain::{DayPlan, Destination, Stop, StopKind, month_name, plural};
+use tripwright_domain::{DayPlan, Destination, Stop, StopKind, plural};
 use tripwright_llm::{ChatMessage, ChatRequest, FinishReason, LlmClient, LlmError, StreamEvent};
 
 use crate::grounding::{abbreviated, check_text, correct_near_misses, split_sentences};
@@ -37,7 +38,6 @@ use crate::quality::{
 /// copies the example's words is caught as copied.
 const SYSTEM: &str = "You are the travel writer of Tripwright, a trip planner. You are given one \
 small task at a time. For a place, write one sentence of at most 15 words for a traveller about \
-it. For a day, write one sentence introducing it. For a trip, write two sentences summarising \
 it. Rules: write plain sentences only, no lists, headings or quotes. Use only the facts you are \
 given and call each place what its kind says it is. Never mention any other place, street, \
 shop, restaurant, museum, hotel or business. Never invent numbers, years, dates, times, prices, \
@@ -50,11 +50,6 @@ rooms invite an unhurried look.";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "slot", rename_all = "snake_case")]
 pub enum Slot {
-    /// The introduction of day `day`.
-    Intro {
-        /// The day, 1-based.
-        day: u8,
-    },
     /// The note of stop `stop` (0-based) of day `day`.
     Note {
         /// The day, 1-based.
@@ -62,8 +57,6 @@ pub enum Slot {
         /// The stop's index in the day.
         stop: u8,
     },
-    /// The trip summary.
-    Summary,
 }
 
 /// Prose as it streams: a piece to append to `slot`, or (`replace`) the slot's whole new text
@@ -140,16 +133,6 @@ pub struct DayInput<'a> {
     pub stops: Vec<StopInput<'a>>,
 }
 
-/// The trip, for the summary. (Neither the hotel nor the traveller's wishes are given: a
-/// small model turns "a hotel with a sauna" into "the hotel has a sauna".)
-#[derive(Debug, Clone)]
-pub struct TripInput<'a> {
-    /// Where.
-    pub destination: &'a Destination,
-    /// Travel month 1..=12.
-    pub month: u8,
-}
-
 /// What the writer did: for the `prose` check's detail.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ProseReport {
@@ -167,9 +150,6 @@ pub struct ProseReport {
     pub dropped: usize,
     /// Texts not written again, though caught, because other plans were being written.
     pub skipped: usize,
-    /// Day intros the model left empty (every sentence caught), written from the day's
-    /// stops instead.
-    pub from_facts: usize,
 }
 
 impl ProseReport {
@@ -180,7 +160,6 @@ impl ProseReport {
         self.corrected += other.corrected;
         self.dropped += other.dropped;
         self.skipped += other.skipped;
-        self.from_facts += other.from_facts;
         for (k, v) in &other.caught {
             *self.caught.entry(*k).or_default() += v;
         }
@@ -214,13 +193,6 @@ impl ProseReport {
             format!(
                 "; {} not written again while other plans were written",
                 plural(self.skipped, "text", "texts")
-            )
-        } else {
-            String::new()
-        } + &if self.from_facts > 0 {
-            format!(
-                "; {} written from the day's stops",
-                plural(self.from_facts, "day intro", "day intros")
             )
         } else {
             String::new()
@@ -401,9 +373,6 @@ struct Task<'a> {
     max_tokens: u32,
     /// Sentences asked for: the generation stops once the model starts another.
     sentences: usize,
-    /// What to keep when every sentence the model wrote was caught (a day intro says which
-    /// places the day holds, from their data).
-    fallback: Option<String>,
 }
 
 impl ProseWriter {
@@ -437,16 +406,15 @@ impl ProseWriter {
         self.llm.model_id()
     }
 
-    /// Writes the days' intros and notes and (with `trip`) the summary, all at once, about
-    /// `destination`, where `others` are the names of the places the texts must not name.
-    /// Text streams to `on_text` as it is generated.
+    /// Writes the notes of the days' sights and artworks, all at once, about `destination`,
+    /// where `others` are the names of the places the texts must not name. Text streams to
+    /// `on_text` as it is generated.
     ///
     /// # Errors
     /// The first failure of the model; nothing is kept then.
     pub async fn write(
         &self,
         days: &[DayInput<'_>],
-        trip: Option<&TripInput<'_>>,
         destination: &Destination,
         others: &[&str],
         sampling: Sampling,
@@ -465,55 +433,6 @@ impl ProseWriter {
                 .flat_map(Stop::names)
                 .chain([destination.name.as_str(), destination.country.as_str()])
                 .collect();
-            if !day.stops.is_empty() {
-                // The sights only (the meals and coffee breaks are in every day), unless the
-                // day has none.
-                let sights = d
-                    .stops
-                    .iter()
-                    .any(|s| crate::itinerary::is_activity(s.stop.kind));
-                let listed: Vec<&StopInput<'_>> = d
-                    .stops
-                    .iter()
-                    .filter(|s| !sights || crate::itinerary::is_activity(s.stop.kind))
-                    .collect();
-                // Not a form to fill ("Day 1 … visits: Ateneum (museum)"), which the model
-                // copied, digits and brackets too.
-                let places: Vec<String> = listed
-                    .iter()
-                    .map(|s| {
-                        format!(
-                            "{}, a {}",
-                            s.stop.name,
-                            s.stop.place_kind.replace(['_', ':'], " ")
-                        )
-                    })
-                    .collect();
-                tasks.push(Task {
-                    slot: Slot::Intro { day: day.day },
-                    prompt: format!(
-                        "Introduce a {} in {city} spent at these places: {}. Name at most two of them.",
-                        day.weekday,
-                        places.join("; "),
-                    ),
-                    subject: Subject {
-                        allowed: names.clone(),
-                        others,
-                        stop: None,
-                        facts: listed
-                            .iter()
-                            .flat_map(|s| s.stop.names())
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    },
-                    max_tokens: self.max_tokens.min(60),
-                    sentences: 1,
-                    fallback: Some(fact_intro(
-                        &day.weekday,
-                        &listed.iter().map(|s| s.stop).collect::<Vec<_>>(),
-                    )),
-                });
-            }
             // Sights and artworks get a note; a meal or a coffee break shows its data (the
             // cuisine, outdoor seating), which is all that is known of it: the model's notes
             // about eateries were where it went wrong most ("a cozy cafe" for a steakhouse),
@@ -547,44 +466,8 @@ impl ProseWriter {
                     },
                     max_tokens: self.max_tokens.min(60),
                     sentences: 1,
-                    fallback: None,
                 });
             }
-        }
-        if let Some(t) = trip {
-            let sights: Vec<&str> = days
-                .iter()
-                .flat_map(|d| &d.stops)
-                .filter(|s| crate::itinerary::is_activity(s.stop.kind))
-                .map(|s| s.stop.name.as_str())
-                .take(5)
-                .collect();
-            let allowed: Vec<&str> = days
-                .iter()
-                .flat_map(|d| d.day.stops.iter().flat_map(Stop::names))
-                .chain([destination.name.as_str(), destination.country.as_str()])
-                .collect();
-            tasks.push(Task {
-                slot: Slot::Summary,
-                prompt: if sights.is_empty() {
-                    format!("Summarise a trip to {city} in {}.", month_name(t.month))
-                } else {
-                    format!(
-                        "Summarise a trip to {city} in {} that sees {}.",
-                        month_name(t.month),
-                        and_list(&sights),
-                    )
-                },
-                subject: Subject {
-                    allowed,
-                    others,
-                    stop: None,
-                    facts: sights.join("; "),
-                },
-                max_tokens: self.max_tokens.min(100),
-                sentences: 2,
-                fallback: None,
-            });
         }
         // Boxed, so that the compiler sees one `Send` future type (a closure returning
         // borrowing futures trips its higher-ranked lifetime inference when spawned).
@@ -698,15 +581,9 @@ impl ProseWriter {
                 best = Some(r);
             }
         }
-        let mut best = best.unwrap_or_default();
+        let best = best.unwrap_or_default();
         report.corrected += best.corrected;
         report.dropped += best.caught.len();
-        if best.kept.is_empty()
-            && let Some(fallback) = &task.fallback
-        {
-            best.kept.clone_from(fallback);
-            report.from_facts += 1;
-        }
         on_text(TextEvent {
             slot: task.slot,
             text: &best.kept,
@@ -811,9 +688,7 @@ const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 /// A number per slot, so that each text samples differently under one seed.
 fn slot_seed(slot: Slot) -> u64 {
     match slot {
-        Slot::Intro { day } => u64::from(day) * 100,
         Slot::Note { day, stop } => u64::from(day) * 100 + 1 + u64::from(stop),
-        Slot::Summary => 99_999,
     }
 }
 
@@ -825,85 +700,6 @@ fn what(stop: &Stop) -> String {
         StopKind::Dinner => format!("{kind}, for dinner"),
         StopKind::Cafe => format!("{kind}, for a coffee break"),
         StopKind::Sight | StopKind::Artwork => kind,
-    }
-}
-
-/// A day's introduction from its places' data, for when the model's was caught in full:
-/// "A Saturday with two museums, a gallery and a memorial: Ateneum, Kiasma, G12 Galleria and
-/// Elias Lönnrot." (at most four names, then "and N more").
-fn fact_intro(weekday: &str, stops: &[&Stop]) -> String {
-    let mut kinds: Vec<(String, usize)> = Vec::new();
-    for s in stops {
-        let kind = tripwright_domain::place_kind_words(&s.place_kind);
-        match kinds.iter_mut().find(|(k, _)| *k == kind) {
-            Some((_, n)) => *n += 1,
-            None => kinds.push((kind, 1)),
-        }
-    }
-    let kinds: Vec<String> = kinds.iter().map(|(k, n)| counted_noun(*n, k)).collect();
-    let names: Vec<&str> = stops.iter().map(|s| s.name.as_str()).collect();
-    let shown = if names.len() > 4 {
-        let more = names.len() - 3;
-        let mut shown: Vec<String> = names[..3].iter().map(|n| (*n).to_owned()).collect();
-        shown.push(format!("{} more", number_word(more)));
-        and_list(&shown)
-    } else {
-        and_list(&names)
-    };
-    let day = if weekday.is_empty() { "day" } else { weekday };
-    format!("A {day} with {}: {shown}.", and_list(&kinds))
-}
-
-/// "a museum", "an artwork", "two galleries", "12 churches".
-fn counted_noun(n: usize, noun: &str) -> String {
-    if n == 1 {
-        let vowel = noun
-            .chars()
-            .next()
-            .is_some_and(|c| "aeiouAEIOU".contains(c));
-        return format!("{} {noun}", if vowel { "an" } else { "a" });
-    }
-    let (head, last) = noun.rsplit_once(' ').map_or(("", noun), |(h, l)| (h, l));
-    let plural = if let Some(stem) = last.strip_suffix('y')
-        && !stem.ends_with(['a', 'e', 'o', 'u'])
-    {
-        format!("{stem}ies")
-    } else if last.ends_with(['s', 'x']) || last.ends_with("ch") || last.ends_with("sh") {
-        format!("{last}es")
-    } else {
-        format!("{last}s")
-    };
-    let noun = if head.is_empty() {
-        plural
-    } else {
-        format!("{head} {plural}")
-    };
-    format!("{} {noun}", number_word(n))
-}
-
-/// "two" … "nine", then digits.
-fn number_word(n: usize) -> String {
-    const WORDS: [&str; 10] = [
-        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-    ];
-    WORDS
-        .get(n)
-        .map_or_else(|| n.to_string(), |w| (*w).to_owned())
-}
-
-/// "A", "A and B", "A, B and C".
-fn and_list<S: AsRef<str>>(items: &[S]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.as_ref().to_owned(),
-        [init @ .., last] => format!(
-            "{} and {}",
-            init.iter()
-                .map(AsRef::as_ref)
-                .collect::<Vec<_>>()
-                .join(", "),
-            last.as_ref()
-        ),
     }
 }
 
@@ -960,31 +756,6 @@ mod tests {
             true,
         );
         assert!(r.caught.contains(&Caught::Copied), "{r:?}");
-    }
-
-    #[test]
-    fn a_day_the_model_could_not_introduce_is_introduced_from_its_stops() {
-        let ateneum = stop("Ateneum", StopKind::Sight, "museum");
-        let kiasma = stop("Kiasma", StopKind::Sight, "museum");
-        let g12 = stop("G12 Galleria", StopKind::Sight, "gallery");
-        let lonnrot = stop("Elias Lönnrot", StopKind::Artwork, "historic:memorial");
-        let statue = stop("Havis Amanda", StopKind::Artwork, "artwork");
-        assert_eq!(
-            fact_intro("Saturday", &[&ateneum, &kiasma, &g12, &lonnrot]),
-            "A Saturday with two museums, a gallery and a memorial: Ateneum, Kiasma, G12 Galleria and Elias Lönnrot."
-        );
-        assert_eq!(
-            fact_intro("Monday", &[&statue, &ateneum, &kiasma, &g12, &lonnrot]),
-            "A Monday with an artwork, two museums, a gallery and a memorial: Havis Amanda, Ateneum, Kiasma and two more."
-        );
-        assert_eq!(
-            fact_intro("", &[&g12]),
-            "A day with a gallery: G12 Galleria."
-        );
-        assert_eq!(counted_noun(3, "art gallery"), "three art galleries");
-        assert_eq!(counted_noun(2, "church"), "two churches");
-        assert_eq!(counted_noun(2, "viewpoint"), "two viewpoints");
-        assert_eq!(counted_noun(12, "city gate"), "12 city gates");
     }
 
     #[test]

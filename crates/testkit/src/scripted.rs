@@ -108,19 +108,10 @@ impl ScriptedLlm {
     }
 }
 
-/// What the planner's prose writer asked the model for, read back from a request: a day's
-/// introduction, one stop's note, or the trip's summary (one text per request).
+/// What the planner's prose writer asked the model for, read back from a request: one stop's
+/// note (one text per request; the day intros and the summary are built from the data).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Prompt {
-    /// The introduction of a day on `weekday`, which visits `stops` (names in order).
-    Intro {
-        /// The day's weekday ("Saturday").
-        weekday: String,
-        /// The names of the stops listed, in order.
-        stops: Vec<String>,
-        /// The names a second attempt is told not to mention.
-        avoid: Vec<String>,
-    },
     /// The note about one stop.
     Note {
         /// The stop's name.
@@ -129,11 +120,6 @@ pub enum Prompt {
         kind: String,
         /// The place data's facts, as the prompt gives them.
         facts: String,
-        /// The names a second attempt is told not to mention.
-        avoid: Vec<String>,
-    },
-    /// The trip's summary.
-    Summary {
         /// The names a second attempt is told not to mention.
         avoid: Vec<String>,
     },
@@ -157,21 +143,9 @@ fn avoided(prompt: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The names of a list like `A, a museum; B, a restaurant`.
-fn listed_names(list: &str) -> Vec<String> {
-    list.split("; ")
-        .map(|item| {
-            item.split_once(", a ")
-                .map_or(item, |(name, _)| name)
-                .to_owned()
-        })
-        .collect()
-}
-
 impl Prompt {
-    /// Reads the last user message of a prose request: "Introduce a WEEKDAY in CITY spent at
-    /// these places: A, a KIND; B, a KIND. …", "Place: A, a KIND in CITY. Facts: ….", or
-    /// "Summarise a trip …", each perhaps followed by " Do not mention: X, Y.".
+    /// Reads the last user message of a prose request: "Place: A, a KIND in CITY. Facts: ….",
+    /// perhaps followed by " Do not mention: X, Y.".
     pub fn of(request: &ChatRequest) -> Self {
         let Some(last) = request.messages.last().filter(|m| m.role == Role::User) else {
             return Prompt::Other;
@@ -191,23 +165,6 @@ impl Prompt {
                 place: place.to_owned(),
                 kind: kind.to_owned(),
                 facts: facts.to_owned(),
-                avoid,
-            };
-        }
-        if asked.starts_with("Summarise a trip") {
-            return Prompt::Summary { avoid };
-        }
-        if let Some(rest) = asked.strip_prefix("Introduce a ") {
-            let weekday = rest.split(' ').next().unwrap_or_default();
-            let stops = rest
-                .split(" these places: ")
-                .nth(1)
-                .and_then(|v| v.split(". Name ").next())
-                .map(listed_names)
-                .unwrap_or_default();
-            return Prompt::Intro {
-                weekday: weekday.to_owned(),
-                stops,
                 avoid,
             };
         }
@@ -233,7 +190,7 @@ const NOUNS: [&str; 10] = [
     "rhythm",
 ];
 
-/// A scripted travel writer: it answers each introduction, note and summary with a short
+/// A scripted travel writer: it answers each note with a short
 /// sentence that passes the writer's review (no figures, no other place, nothing copied,
 /// nothing called another kind of place), different for each text it writes (up to a hundred),
 /// and remembers what it wrote for which prompt.
@@ -254,9 +211,7 @@ impl Writer {
         let n = written.len();
         let tone = format!("{} {}", TONES[n % 10], NOUNS[(n / 10) % 10]);
         let text = match prompt {
-            Prompt::Intro { .. } => format!("This day has a {tone} feel from start to end."),
             Prompt::Note { place, .. } => format!("{place} gives the day a {tone} feel."),
-            Prompt::Summary { .. } => format!("This trip has a {tone} feel throughout."),
             Prompt::Other => return None,
         };
         written.push((prompt.clone(), text.clone()));
@@ -280,24 +235,9 @@ impl Writer {
             .map(|(_, t)| t)
     }
 
-    /// The last introduction written for a day of these stops (the intro lists a day's
-    /// sights, or all its stops if it has none; a stop is in one day only).
-    pub fn intro<S: AsRef<str>>(&self, day_stops: &[S]) -> Option<String> {
-        self.last(|p| {
-            matches!(p, Prompt::Intro { stops, .. }
-                if !stops.is_empty()
-                    && stops.iter().all(|s| day_stops.iter().any(|d| d.as_ref() == s)))
-        })
-    }
-
     /// The last note written about `place`.
     pub fn note(&self, place: &str) -> Option<String> {
         self.last(|p| matches!(p, Prompt::Note { place: n, .. } if n == place))
-    }
-
-    /// The last summary written.
-    pub fn summary(&self) -> Option<String> {
-        self.last(|p| matches!(p, Prompt::Summary { .. }))
     }
 
     /// A model that writes with this writer (and refuses prompts that are not prose).
@@ -425,17 +365,6 @@ mod tests {
 
     #[test]
     fn the_writers_prompts_are_read_and_answered_differently() {
-        let intro = prose_request(
-            "Introduce a Sunday in Helsinki, Finland spent at these places: Ateneum, a museum; Savoy, a restaurant; Kiasma, a museum. Name at most two of them. Do not mention: Amos Rex, Kappeli.",
-        );
-        assert_eq!(
-            Prompt::of(&intro),
-            Prompt::Intro {
-                weekday: "Sunday".into(),
-                stops: vec!["Ateneum".into(), "Savoy".into(), "Kiasma".into()],
-                avoid: vec!["Amos Rex".into(), "Kappeli".into()],
-            }
-        );
         let note = prose_request(
             "Place: Savoy, a restaurant, for lunch in Helsinki, Finland. Facts: cuisine: finnish.",
         );
@@ -448,9 +377,21 @@ mod tests {
                 avoid: Vec::new(),
             }
         );
+        let told = prose_request(
+            "Place: Kiasma, a museum in Helsinki, Finland. Facts: none beyond its kind. Do not mention: Amos Rex, Kappeli.",
+        );
+        assert_eq!(
+            Prompt::of(&told),
+            Prompt::Note {
+                place: "Kiasma".into(),
+                kind: "museum".into(),
+                facts: "none beyond its kind".into(),
+                avoid: vec!["Amos Rex".into(), "Kappeli".into()],
+            }
+        );
         let summary =
             prose_request("Summarise a trip to Helsinki, Finland in July that sees Ateneum.");
-        assert_eq!(Prompt::of(&summary), Prompt::Summary { avoid: Vec::new() });
+        assert_eq!(Prompt::of(&summary), Prompt::Other);
         assert_eq!(Prompt::of(&request()), Prompt::Other);
 
         let writer = Writer::new();
@@ -459,11 +400,13 @@ mod tests {
         assert!(first.starts_with("Savoy ") && second.starts_with("Savoy "));
         assert_ne!(first, second);
         assert_eq!(writer.note("Savoy"), Some(second));
-        let day = ["Savoy", "Ateneum", "Cafe Regatta", "Kiasma"];
-        assert!(writer.intro(&day).is_none());
-        writer.answer(&Prompt::of(&intro));
-        assert!(writer.intro(&day).is_some());
-        assert!(writer.intro(&["Ateneum"]).is_none());
+        assert!(writer.note("Kiasma").is_none());
+        writer.answer(&Prompt::of(&told));
+        assert!(
+            writer
+                .note("Kiasma")
+                .is_some_and(|n| n.starts_with("Kiasma "))
+        );
         assert_eq!(writer.answer(&Prompt::Other), None);
         assert_eq!(writer.written().len(), 3);
     }

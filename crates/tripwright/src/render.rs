@@ -24,12 +24,8 @@ pub fn event_line(ev: &AgentEvent) -> String {
 /// A kept text of the prose, for the progress on stderr: "  ✎ day 2, stop 3: Kiasma shows…".
 pub fn text_line(slot: tripwright_app::planning::Slot, text: &str) -> String {
     use tripwright_app::planning::Slot;
-    let place = match slot {
-        Slot::Intro { day } => format!("day {day}"),
-        Slot::Note { day, stop } => format!("day {day}, stop {}", u16::from(stop) + 1),
-        Slot::Summary => "summary".to_owned(),
-    };
-    format!("  ✎ {place}: {text}")
+    let Slot::Note { day, stop } = slot;
+    format!("  ✎ day {day}, stop {}: {text}", u16::from(stop) + 1)
 }
 
 /// The months as a bar chart, best first.

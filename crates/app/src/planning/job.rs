@@ -1043,7 +1043,7 @@ pub(crate) mod tests {
         job.on_agent_event(AgentEvent {
             agent: AgentName::Weather,
             status: AgentStatus::Text {
-                slot: Slot::Intro { day: 1 },
+                slot: Slot::Note { day: 1, stop: 0 },
                 text: "<i>hi</i>".into(),
                 replace: false,
             },
@@ -1066,7 +1066,7 @@ pub(crate) mod tests {
             *got[1],
             PlanEvent::Text {
                 agent: AgentName::Weather,
-                slot: Slot::Intro { day: 1 },
+                slot: Slot::Note { day: 1, stop: 0 },
                 text: "<i>hi</i>".into(),
                 replace: false,
             }

@@ -238,16 +238,13 @@ async fn a_plan_past_its_deadline_is_stopped_and_fails_with_a_message() {
     app.close().await.expect("the store closes");
 }
 
-/// The names of a day's stops.
-fn names(day: &tripwright_domain::DayPlan) -> Vec<&str> {
-    day.stops.iter().map(|s| s.name.as_str()).collect()
-}
-
-/// The texts of day `day` of `plan`: its intro and notes.
+/// The texts the model wrote for day `day` of `plan`: its notes (the intro is built from the
+/// stops).
 fn texts(plan: &Plan, day: u8) -> Vec<String> {
     let d = &plan.itinerary.days[usize::from(day) - 1];
-    std::iter::once(d.intro.clone())
-        .chain(d.stops.iter().map(|s| s.note.clone()))
+    d.stops
+        .iter()
+        .map(|s| s.note.clone())
         // Meals and coffee breaks have no note.
         .filter(|t| !t.is_empty())
         .collect()
@@ -290,28 +287,34 @@ async fn a_day_is_rewritten_streamed_and_saved_but_not_while_the_plan_is_made() 
         .await
         .expect("in time");
     assert_rewrite_events(&events, 1, &plan.id);
+    let new = job.plan().expect("the plan");
+    let (first, stop) = new.itinerary.days[0]
+        .stops
+        .iter()
+        .enumerate()
+        .find(|(_, s)| !s.note.is_empty())
+        .expect("day 1 has a note");
+    let slot = Slot::Note {
+        day: 1,
+        stop: u8::try_from(first).expect("few stops"),
+    };
     let streamed: String = events
         .iter()
         .filter_map(|e| match &**e {
             PlanEvent::Text {
-                slot: Slot::Intro { day: 1 },
+                slot: s,
                 text,
                 replace: false,
                 ..
-            } => Some(text.as_str()),
+            } if *s == slot => Some(text.as_str()),
             _ => None,
         })
         .collect();
-    let new = job.plan().expect("the plan");
+    assert_eq!(streamed, stop.note, "the new note streamed");
+    assert_eq!(stop.note, writer.note(&stop.name).expect("written"));
     assert_eq!(
-        streamed, new.itinerary.days[0].intro,
-        "the new intro streamed"
-    );
-    assert_eq!(
-        new.itinerary.days[0].intro,
-        writer
-            .intro(&names(&new.itinerary.days[0]))
-            .expect("written")
+        new.itinerary.days[0].intro, plan.itinerary.days[0].intro,
+        "the intro says what the day holds, as before"
     );
     let after = texts(&new, 1);
     for (old, new) in before.iter().zip(&after) {

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tripwright_agents::AgentName;
+use tripwright_agents::intros::day_intro;
 use tripwright_agents::itinerary::is_activity;
 use tripwright_app::planning::{AgentState, JobState, PlanEvent, Slot};
 use tripwright_app::{App, SavedPlans};
@@ -36,12 +37,7 @@ fn streamed(events: &[Arc<PlanEvent>]) -> BTreeMap<Slot, Streamed> {
             replace,
         } = &**e
         {
-            let expected = if *slot == Slot::Summary {
-                AgentName::Summary
-            } else {
-                AgentName::Itinerary
-            };
-            assert_eq!(*agent, expected, "{slot:?}");
+            assert_eq!(*agent, AgentName::Itinerary, "{slot:?}");
             let s = slots.entry(*slot).or_default();
             if *replace {
                 if text.is_empty() && s.kept.is_none() {
@@ -160,29 +156,8 @@ async fn a_plans_prose_streams_for_each_day_and_is_kept_as_written_with_names_re
     assert_eq!(plan.itinerary.days.len(), 2);
     for day in &plan.itinerary.days {
         assert!(!day.stops.is_empty(), "day {}", day.day);
-        // The intro's prompt lists the sights; meals and coffee are in every day.
-        let names: Vec<String> = day
-            .stops
-            .iter()
-            .filter(|s| is_activity(s.kind))
-            .map(|s| s.name.clone())
-            .collect();
-        let listed = writer
-            .written()
-            .into_iter()
-            .find_map(|(p, _)| match p {
-                Prompt::Intro { weekday, stops, .. } if weekday == day.weekday => Some(stops),
-                _ => None,
-            })
-            .expect("an intro was asked for");
-        assert_eq!(listed, names);
-        let intro = writer.intro(&names).expect("an intro");
-        assert_eq!(day.intro, intro);
-        let s = &slots[&Slot::Intro { day: day.day }];
-        assert_eq!(
-            (s.pieces.as_str(), s.kept.as_deref()),
-            (intro.as_str(), Some(intro.as_str()))
-        );
+        // The intro is built from the day's stops, not asked of the model.
+        assert_eq!(day.intro, day_intro(&day.weekday, &day.stops));
         for (i, stop) in day.stops.iter().enumerate() {
             let slot = Slot::Note {
                 day: day.day,
@@ -208,18 +183,13 @@ async fn a_plans_prose_streams_for_each_day_and_is_kept_as_written_with_names_re
             }
         }
     }
-    let summary = writer.summary().expect("a summary");
-    assert_eq!(
-        slots[&Slot::Summary].kept.as_deref(),
-        Some(summary.as_str())
-    );
+    // The summary is built from the data too: no text streams into it.
     assert!(
-        plan.summary
-            .text
-            .starts_with(&format!("{summary} A 2-day trip to Helsinki")),
+        plan.summary.text.starts_with("A 2-day trip to Helsinki"),
         "{}",
         plan.summary.text
     );
+    assert_eq!(slots.len(), writer.written().len());
     let check = prose_check(&plan);
     assert!(check.passed, "{check:?}");
     assert!(
@@ -232,15 +202,13 @@ async fn a_plans_prose_streams_for_each_day_and_is_kept_as_written_with_names_re
                 .contains("0 sentences removed, 1 name respelled"),
         "{check:?}"
     );
-    // Every request went through the scripted model, one per text: an intro and a note per
-    // sight for each day, and the summary.
+    // Every request went through the scripted model, one per text: a note per sight.
     let texts = plan
         .itinerary
         .days
         .iter()
-        .map(|d| d.stops.iter().filter(|s| is_activity(s.kind)).count() + 1)
-        .sum::<usize>()
-        + 1;
+        .map(|d| d.stops.iter().filter(|s| is_activity(s.kind)).count())
+        .sum::<usize>();
     assert_eq!(llm.requests().len(), texts);
     // The plan was saved as it was made.
     let saved = SavedPlans::open(app.config())
@@ -254,35 +222,54 @@ async fn a_plans_prose_streams_for_each_day_and_is_kept_as_written_with_names_re
     app.close().await.expect("the store closes");
 }
 
-/// Places of Helsinki's data: the stops of a plan made first.
-async fn real_places() -> Vec<String> {
+/// The prefs of the grounding tests' plans: every plan made with them (on a new app, so not
+/// from a cache) has the same stops, so the model can be scripted to name a place of day 2 in
+/// a note of day 1.
+const GROUNDING: &str = "grounding: the places";
+
+/// The stops of a 2-day plan made with [`GROUNDING`]: (the first sight of day 1, the names of
+/// day 2 that the grounding check matches and day 1 does not contain).
+async fn grounding_days() -> (String, Vec<String>) {
     let app = app(Some(Writer::new().model()), |_| {}).await;
-    let (_, plan) = make(
-        &app,
-        &OwnerId::new("grounding-source"),
-        2,
-        "grounding: the places",
-    )
-    .await;
+    let (_, plan) = make(&app, &OwnerId::new("grounding-source"), 2, GROUNDING).await;
     app.close().await.expect("the store closes");
-    plan.itinerary
-        .days
+    let day1: Vec<String> = plan.itinerary.days[0]
+        .stops
         .iter()
-        .flat_map(|d| d.stops.iter().map(|s| s.name.clone()))
+        .map(|s| s.name.to_lowercase())
+        .collect();
+    let first = plan.itinerary.days[0]
+        .stops
+        .iter()
+        .find(|s| is_activity(s.kind))
+        .expect("day 1 has a sight")
+        .name
+        .clone();
+    let others = plan.itinerary.days[1]
+        .stops
+        .iter()
+        .map(|s| s.name.clone())
         // Names the grounding check matches (five letters or more), and only that check: a
         // figure in a name would be caught as well.
         .filter(|n| {
             n.chars().count() >= 5 && n.chars().all(|c| c.is_alphabetic() || " -'".contains(c))
         })
-        .collect()
+        .filter(|n| {
+            let n = n.to_lowercase();
+            day1.iter()
+                .all(|d| !d.contains(&n) && !n.contains(d.as_str()))
+        })
+        .collect();
+    (first, others)
 }
 
-/// A model that writes with `writer`, but names another place of the city in day 1's
-/// introduction: on its first attempt only, or (`always`) on every attempt. Returns the
-/// model and the place it named.
+/// A model that writes with `writer`, but names a place of day 2 in the note of day 1's
+/// first sight `target`: on its first attempt only, or (`always`) on every attempt. Returns
+/// the model and the place it named.
 fn naming_another_place(
     writer: &Arc<Writer>,
-    places: Vec<String>,
+    target: String,
+    day2: Vec<String>,
     always: bool,
 ) -> (Arc<ScriptedLlm>, Arc<Mutex<Option<String>>>) {
     let named: Arc<Mutex<Option<String>>> = Arc::default();
@@ -294,19 +281,10 @@ fn naming_another_place(
                 return Reply::Fail(LlmError::BadRequest("not prose".into()));
             };
             match &prompt {
-                // The plans are of one day: every intro is day 1's.
-                Prompt::Intro { stops, avoid, .. } if always || avoid.is_empty() => {
-                    let other = places
-                        .iter()
-                        .find(|p| {
-                            let p = p.to_lowercase();
-                            stops.iter().all(|s| {
-                                let s = s.to_lowercase();
-                                !s.contains(&p) && !p.contains(&s)
-                            })
-                        })
-                        .expect("a place that is not a stop of the day")
-                        .clone();
+                Prompt::Note { place, avoid, .. }
+                    if *place == target && (always || avoid.is_empty()) =>
+                {
+                    let other = day2.first().expect("a place of day 2").clone();
                     *named.lock().expect("lock") = Some(other.clone());
                     // In the one sentence asked for: a second one is never generated.
                     Reply::Text(format!(
@@ -321,47 +299,64 @@ fn naming_another_place(
     (llm, named)
 }
 
+/// The attempts at the note about `place`, with their prompts.
+fn notes_about(writer: &Writer, place: &str) -> Vec<(Prompt, String)> {
+    writer
+        .written()
+        .into_iter()
+        .filter(|(p, _)| matches!(p, Prompt::Note { place: n, .. } if n == place))
+        .collect()
+}
+
+/// Where stop `name` is in day 1 of `plan`, as a slot.
+fn slot_of(plan: &Plan, name: &str) -> Slot {
+    let i = plan.itinerary.days[0]
+        .stops
+        .iter()
+        .position(|s| s.name == name)
+        .unwrap_or_else(|| panic!("{name} is in day 1 as planned before"));
+    Slot::Note {
+        day: 1,
+        stop: u8::try_from(i).expect("few stops"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_text_naming_another_place_is_written_again_or_loses_that_sentence() {
-    let places = real_places().await;
+    let (target, day2) = grounding_days().await;
+    assert!(!day2.is_empty(), "day 2 has a place the check can match");
 
     // Named on the first attempt: written again, told not to mention it.
     let writer = Writer::new();
-    let (llm, named) = naming_another_place(&writer, places.clone(), false);
+    let (llm, named) = naming_another_place(&writer, target.clone(), day2.clone(), false);
     let planner = app(Some(Arc::clone(&llm) as Arc<dyn LlmClient>), |_| {}).await;
-    let (events, plan) = make(
-        &planner,
-        &OwnerId::new("grounding-once"),
-        1,
-        "grounding: once",
-    )
-    .await;
+    let (events, plan) = make(&planner, &OwnerId::new("grounding-once"), 2, GROUNDING).await;
     let other = named
         .lock()
         .expect("lock")
         .clone()
         .expect("a place was named");
-    let intros: Vec<(Prompt, String)> = writer
-        .written()
-        .into_iter()
-        .filter(|(p, _)| matches!(p, Prompt::Intro { .. }))
-        .collect();
-    assert_eq!(intros.len(), 2, "{intros:?}");
-    assert!(matches!(&intros[0].0, Prompt::Intro { avoid, .. } if avoid.is_empty()));
+    let notes = notes_about(&writer, &target);
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(matches!(&notes[0].0, Prompt::Note { avoid, .. } if avoid.is_empty()));
     assert!(
-        matches!(&intros[1].0, Prompt::Intro { avoid, .. } if *avoid == [other.clone()]),
-        "{intros:?}"
+        matches!(&notes[1].0, Prompt::Note { avoid, .. } if *avoid == [other.clone()]),
+        "{notes:?}"
     );
-    let day = &plan.itinerary.days[0];
-    assert_eq!(day.intro, intros[1].1);
-    let s = &streamed(&events)[&Slot::Intro { day: 1 }];
+    let slot = slot_of(&plan, &target);
+    let Slot::Note { stop, .. } = slot;
+    assert_eq!(
+        plan.itinerary.days[0].stops[usize::from(stop)].note,
+        notes[1].1
+    );
+    let s = &streamed(&events)[&slot];
     assert!(
         s.all_pieces.contains(&other),
         "the first attempt streamed: {s:?}"
     );
     assert_eq!(s.refused, 1, "then was replaced: {s:?}");
-    assert_eq!(s.pieces, intros[1].1);
-    assert_eq!(s.kept.as_deref(), Some(intros[1].1.as_str()));
+    assert_eq!(s.pieces, notes[1].1);
+    assert_eq!(s.kept.as_deref(), Some(notes[1].1.as_str()));
     let check = prose_check(&plan);
     assert!(check.passed, "{check:?}");
     assert!(
@@ -371,87 +366,67 @@ async fn a_text_naming_another_place_is_written_again_or_loses_that_sentence() {
     );
     planner.close().await.expect("the store closes");
 
-    // Named on every attempt: the sentence is dropped, and the check says so.
+    // Named on every attempt: the sentence is dropped, the note is left empty rather than
+    // false, and the check says both.
     let writer = Writer::new();
-    let (llm, named) = naming_another_place(&writer, places, true);
+    let (llm, named) = naming_another_place(&writer, target.clone(), day2.clone(), true);
     let planner = app(Some(Arc::clone(&llm) as Arc<dyn LlmClient>), |_| {}).await;
-    let (_, plan) = make(
-        &planner,
-        &OwnerId::new("grounding-always"),
-        1,
-        "grounding: always",
-    )
-    .await;
+    let (_, plan) = make(&planner, &OwnerId::new("grounding-always"), 2, GROUNDING).await;
     let other = named
         .lock()
         .expect("lock")
         .clone()
         .expect("a place was named");
-    let attempts: Vec<String> = writer
-        .written()
-        .into_iter()
-        .filter(|(p, _)| matches!(p, Prompt::Intro { .. }))
-        .map(|(_, t)| t)
-        .collect();
+    let attempts = notes_about(&writer, &target);
     assert_eq!(attempts.len(), 2, "{attempts:?}");
-    // The one sentence of every attempt named it: the day is introduced from its stops'
-    // data instead of left without an intro.
-    let day = &plan.itinerary.days[0];
-    let intro = &day.intro;
-    assert!(!intro.contains(&other), "{intro}");
     assert!(
-        intro.starts_with(&format!("A {} with ", day.weekday)),
-        "{intro}"
+        matches!(&attempts[1].0, Prompt::Note { avoid, .. } if *avoid == [other.clone()]),
+        "{attempts:?}"
     );
-    let sights: Vec<&str> = day
-        .stops
-        .iter()
-        .filter(|s| is_activity(s.kind))
-        .map(|s| s.name.as_str())
-        .collect();
-    assert!(!sights.is_empty());
-    assert!(
-        intro.contains(sights[0]) && !attempts.iter().any(|a| a == intro),
-        "{intro}"
-    );
+    let Slot::Note { stop, .. } = slot_of(&plan, &target);
+    assert_eq!(plan.itinerary.days[0].stops[usize::from(stop)].note, "");
     let check = prose_check(&plan);
-    assert!(check.passed, "what is kept is clean: {check:?}");
+    assert!(!check.passed, "a missing note is reported: {check:?}");
     assert!(
-        check.detail.contains("caught: 2 another place named;")
-            && check.detail.contains("1 sentence removed")
-            && check
-                .detail
-                .contains("1 day intro written from the day's stops"),
+        check.detail.starts_with("1 note missing;")
+            && check.detail.contains("caught: 2 another place named;")
+            && check.detail.contains("1 sentence removed"),
         "{check:?}"
     );
     planner.close().await.expect("the store closes");
 
-    // Two plans written at once (each intro takes 3 s, so their writing overlaps): a caught
-    // text is not written again while the other plan waits for the model, and its check
-    // says so; alone, it was written again (above).
+    // Two plans written at once (each note about the target takes 3 s, so their writing
+    // overlaps): a caught text is not written again while the other plan waits for the
+    // model, and its check says so; alone, it was written again (above).
     let writer = Writer::new();
-    let (named_llm, _) = naming_another_place(&writer, real_places().await, true);
+    let (named_llm, _) = naming_another_place(&writer, target.clone(), day2, true);
+    let slow_place = target.clone();
     let slow = ScriptedLlm::new(move |request: &ChatRequest| {
         let reply = named_llm.reply_to(request);
         match Prompt::of(request) {
-            Prompt::Intro { .. } => Reply::Stall(Duration::from_secs(3), Box::new(reply)),
+            Prompt::Note { place, .. } if place == slow_place => {
+                Reply::Stall(Duration::from_secs(3), Box::new(reply))
+            }
             _ => reply,
         }
     });
-    let planner = app(Some(Arc::clone(&slow) as Arc<dyn LlmClient>), |_| {}).await;
-    let owner = OwnerId::new("grounding-busy");
-    let (a, b) = tokio::join!(
-        make(&planner, &owner, 1, "grounding: busy one"),
-        make(&planner, &owner, 1, "grounding: busy two"),
+    // No plan cache: the second plan, asked for the same trip, is made too.
+    let planner = app(Some(Arc::clone(&slow) as Arc<dyn LlmClient>), |c| {
+        c.web.plan_cache = 0;
+    })
+    .await;
+    let (one, two) = (
+        OwnerId::new("grounding-busy-one"),
+        OwnerId::new("grounding-busy-two"),
     );
-    let intros = writer
-        .written()
-        .into_iter()
-        .filter(|(p, _)| matches!(p, Prompt::Intro { .. }))
-        .count();
+    let (a, b) = tokio::join!(
+        make(&planner, &one, 2, GROUNDING),
+        make(&planner, &two, 2, GROUNDING),
+    );
+    let tries = notes_about(&writer, &target).len();
     assert!(
-        intros < 4,
-        "{intros} intros: every caught one was written again"
+        tries < 4,
+        "{tries} notes about {target}: every caught one was written again"
     );
     let details: Vec<String> = [&a.1, &b.1]
         .iter()
@@ -509,7 +484,7 @@ async fn complete_without_prose(
     assert!(!plan.itinerary.days.is_empty());
     for day in &plan.itinerary.days {
         assert!(!day.stops.is_empty(), "the stops are planned all the same");
-        assert_eq!(day.intro, "");
+        assert_eq!(day.intro, day_intro(&day.weekday, &day.stops));
         assert!(day.stops.iter().all(|s| s.note.is_empty()));
     }
     assert!(
@@ -606,7 +581,12 @@ async fn a_failing_cut_off_or_stalled_model_leaves_a_complete_plan_with_a_warnin
     .await
     .expect("in time");
     assert!(prose_check(&plan).passed);
-    assert!(!plan.itinerary.days[0].intro.is_empty());
+    assert!(
+        plan.itinerary.days[0]
+            .stops
+            .iter()
+            .any(|s| !s.note.is_empty())
+    );
     assert!(
         plan.warnings.iter().all(|w| !w.contains("prose")),
         "{:?}",

@@ -151,8 +151,13 @@ fn two_app_replicas_share_one_inference_tier_and_plan_without_it_when_it_dies() 
             .iter()
             .filter(|s| !s["note"].as_str().unwrap_or("").is_empty())
             .count();
-        let intro = plan["itinerary"]["days"][0]["intro"].as_str().unwrap_or("");
-        assert!(notes > 0 || !intro.is_empty(), "{plan}");
+        // The test model's notes may all be caught and dropped; the texts were written all
+        // the same (the tier's metrics below count them).
+        let detail = prose["detail"].as_str().unwrap_or("");
+        assert!(
+            notes > 0 || (detail.contains(" generation") && !detail.contains("(0 generations")),
+            "{plan}"
+        );
     }
 
     // The inference tier's metrics show its requests, tokens and batching: on average more

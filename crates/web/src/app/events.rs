@@ -91,13 +91,13 @@ struct AgentData<'a> {
     day: Option<u8>,
 }
 
-/// A `text` event: `day` and `stop` say where it goes (a day's intro has no `stop`; the
-/// summary has neither); `replace` says it replaces that place's text instead of adding to it.
+/// A `text` event: `day` and `stop` say which stop's note it goes to; `replace` says it
+/// replaces that note instead of adding to it.
 #[derive(Serialize)]
 struct TextData<'a> {
     agent: AgentName,
-    day: Option<u8>,
-    stop: Option<u8>,
+    day: u8,
+    stop: u8,
     text: &'a str,
     replace: bool,
 }
@@ -162,11 +162,7 @@ fn json_events_of(event: &PlanEvent, tile_url: Option<&str>) -> Vec<Event> {
             text,
             replace,
         } => {
-            let (day, stop) = match *slot {
-                Slot::Intro { day } => (Some(day), None),
-                Slot::Note { day, stop } => (Some(day), Some(stop)),
-                Slot::Summary => (None, None),
-            };
+            let Slot::Note { day, stop } = *slot;
             vec![sse(
                 "text",
                 &TextData {
@@ -236,19 +232,14 @@ struct TextPiece<'a> {
 
 /// Where a slot's text is on the page (ids from `sections/itinerary.html` and `summary.html`).
 fn slot_target(slot: Slot) -> String {
-    match slot {
-        Slot::Intro { day } => format!("#day-{day}-intro"),
-        Slot::Note { day, stop } => format!("#day-{day}-stop-{stop} .stop-note"),
-        Slot::Summary => "#summary-text".to_owned(),
-    }
+    let Slot::Note { day, stop } = slot;
+    format!("#day-{day}-stop-{stop} .stop-note")
 }
 
 /// Whether re-rendering `section` resets the text shown in `slot`.
 fn shows(section: Section, slot: Slot) -> bool {
-    match slot {
-        Slot::Intro { .. } | Slot::Note { .. } => section == Section::Itinerary,
-        Slot::Summary => section == Section::Summary,
-    }
+    let Slot::Note { .. } = slot;
+    section == Section::Itinerary
 }
 
 /// A section as the page has it, marked to replace the page's element of the same id.
@@ -639,24 +630,23 @@ mod tests {
             assert_eq!(events[0].0, "text");
             events[0].1.clone()
         };
-        let intro = Slot::Intro { day: 1 };
+        let first = Slot::Note { day: 1, stop: 0 };
         assert_eq!(
-            text(intro, "<b>Sauna</b>", false),
-            "<span hx-swap-oob=\"innerHTML:#day-1-intro\">&#60;b&#62;Sauna&#60;/b&#62;</span>"
+            text(first, "<b>Sauna</b>", false),
+            "<span hx-swap-oob=\"innerHTML:#day-1-stop-0 .stop-note\">&#60;b&#62;Sauna&#60;/b&#62;</span>"
         );
         assert_eq!(
-            text(intro, " day", false),
-            "<span hx-swap-oob=\"beforeend:#day-1-intro\"> day</span>"
+            text(first, " day", false),
+            "<span hx-swap-oob=\"beforeend:#day-1-stop-0 .stop-note\"> day</span>"
         );
-        assert!(text(intro, "Again", true).starts_with("<span hx-swap-oob=\"innerHTML:"));
+        assert!(text(first, "Again", true).starts_with("<span hx-swap-oob=\"innerHTML:"));
         let note = Slot::Note { day: 2, stop: 0 };
         assert!(
             text(note, "A note", false)
                 .starts_with("<span hx-swap-oob=\"innerHTML:#day-2-stop-0 .stop-note\">")
         );
-        assert!(text(Slot::Summary, "Helsinki", false).contains("innerHTML:#summary-text"));
-        assert!(text(Slot::Summary, " in June", false).contains("beforeend:#summary-text"));
-        // The itinerary shown again resets its places (not the summary's).
+        assert!(text(note, " more", false).contains("beforeend:#day-2-stop-0"));
+        // The itinerary shown again resets its places.
         let parts = Arc::new(Parts::of(&plan()));
         page.events_of(&PlanEvent::Sections {
             sections: vec![Section::Itinerary],
@@ -673,8 +663,8 @@ mod tests {
                 .1
                 .clone()
         };
-        assert!(text(intro).contains("innerHTML:#day-1-intro"));
-        assert!(text(Slot::Summary).contains("beforeend:"));
+        assert!(text(first).contains("innerHTML:#day-1-stop-0"));
+        assert!(text(note).contains("innerHTML:#day-2-stop-0"));
     }
 
     #[test]
