@@ -17,7 +17,7 @@ use tripwright_store::PlaceStore;
 
 use crate::AgentError;
 use crate::summary::Prices;
-use crate::wishes::{class_of, fit, wishes_of};
+use crate::wishes::{Surroundings, class_of, fit, wishes_of};
 
 /// What a confirmed wish adds to a hotel's score (similarities differ by a few hundredths).
 const WISH_MATCH: f64 = 0.1;
@@ -75,15 +75,25 @@ impl HotelAgent {
             .places_near(dest.point(), self.config.radius_km, &[PlaceCategory::Hotel])
             .await?;
         let considered = places.len();
+        // What is around each lodging: bars for "quiet", a sight and cafés for its description.
+        let around = self
+            .store
+            .places_near(
+                dest.point(),
+                self.config.radius_km + 0.5,
+                &[PlaceCategory::Food, PlaceCategory::Attraction],
+            )
+            .await?;
         let wishes = wishes_of(prefs);
-        let candidates: Vec<(Place, String, f64, bool)> = places
+        let candidates: Vec<(Place, String, f64, bool, Surroundings)> = places
             .into_iter()
             .map(|p| {
                 let (price, estimated) = prices.room_night(&p);
-                let text = describe_hotel(&p, dest);
-                (p, text, price, estimated)
+                let near = Surroundings::of(&p, &around);
+                let text = describe_hotel(&p, dest, &near);
+                (p, text, price, estimated, near)
             })
-            .filter(|(p, _, price, _)| {
+            .filter(|(p, _, price, _, _)| {
                 filters.max_price.is_none_or(|m| *price <= m)
                     && filters
                         .min_stars
@@ -102,7 +112,7 @@ impl HotelAgent {
             .description_vectors(
                 candidates
                     .iter()
-                    .map(|(p, t, _, _)| (p.id.clone(), t.clone()))
+                    .map(|(p, t, _, _, _)| (p.id.clone(), t.clone()))
                     .collect(),
             )
             .await?;
@@ -119,9 +129,9 @@ impl HotelAgent {
         let mut hotels: Vec<Hotel> = candidates
             .into_iter()
             .zip(vectors)
-            .map(|((p, description, price, estimated), v)| {
+            .map(|((p, description, price, estimated, near), v)| {
                 let km = p.point().distance_km(&dest.point());
-                let fit = fit(&wishes, &p, km, class_of(&p));
+                let fit = fit(&wishes, &p, km, class_of(&p), &near);
                 let similarity = f64::from(cosine(&query, &v));
                 // A confirmed wish is worth more than the embedding's fine differences; a
                 // contradicted one more still (a hostel for "quiet" should not come first).
@@ -250,8 +260,9 @@ pub fn amenities(p: &Place) -> Vec<String> {
 }
 
 /// A description of a lodging composed from its data (and its own `description` tag): what
-/// it is, where, what it has. The name is shown beside it, so it is not repeated.
-pub fn describe_hotel(p: &Place, dest: &Destination) -> String {
+/// it is, where, what it has, what is around it. The name is shown beside it, so it is not
+/// repeated.
+pub fn describe_hotel(p: &Place, dest: &Destination, around: &Surroundings) -> String {
     let kind = p.kind.replace('_', " ");
     let mut s = match (stars(p), crate::wishes::class_of(p)) {
         (Some(n), _) => format!("A {n}-star {kind}"),
@@ -296,6 +307,17 @@ pub fn describe_hotel(p: &Place, dest: &Destination) -> String {
         if !d.trim().ends_with('.') {
             s.push('.');
         }
+    }
+    let near: Vec<String> = around
+        .nearest_sight
+        .iter()
+        .map(|(name, m)| format!("{m} m from {name}"))
+        .chain(around.nightlife_words())
+        .collect();
+    if !near.is_empty() {
+        s.push(' ');
+        s.push_str(&tripwright_domain::capitalised(&near.join("; ")));
+        s.push('.');
     }
     s
 }
@@ -343,10 +365,22 @@ mod tests {
             ("internet_access", "wlan"),
             ("addr:street", "Pohjoisesplanadi"),
         ]);
-        let d = describe_hotel(&p, &helsinki());
+        let d = describe_hotel(&p, &helsinki(), &Surroundings::default());
         assert_eq!(
             d,
             "A 5-star hotel in the centre of Helsinki, on Pohjoisesplanadi. It has a sauna, wifi."
+        );
+        let around = Surroundings {
+            bars_100: 0,
+            bars_200: 2,
+            cafes_200: 15,
+            food_300: 30,
+            nearest_sight: Some(("Ateneum".into(), 260)),
+        };
+        assert_eq!(
+            describe_hotel(&hotel(&[]), &helsinki(), &around),
+            "An upscale hotel in the centre of Helsinki. 260 m from Ateneum; 15 cafés and 2 bars or pubs \
+             within 200 m."
         );
         assert_eq!(amenities(&p), ["sauna", "wifi"]);
     }

@@ -275,6 +275,92 @@ pub fn class_of(p: &Place) -> Option<Class> {
     None
 }
 
+/// What is around a lodging, from the place data: for the "quiet" wish and the description.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Surroundings {
+    /// Bars, pubs and nightclubs within 100 m.
+    pub bars_100: usize,
+    /// Bars, pubs and nightclubs within 200 m.
+    pub bars_200: usize,
+    /// Cafés within 200 m.
+    pub cafes_200: usize,
+    /// Eateries of any kind within 300 m: none means the data does not cover the street, so
+    /// no bar in it says nothing.
+    pub food_300: usize,
+    /// The nearest museum, gallery or sight within 500 m (not a memorial or an artwork), and
+    /// how far it is in metres.
+    pub nearest_sight: Option<(String, u32)>,
+}
+
+/// Places that are loud at night.
+const NIGHTLIFE: [&str; 4] = ["bar", "pub", "nightclub", "biergarten"];
+/// Sights worth naming as a lodging's neighbour.
+const LANDMARK_KINDS: [&str; 9] = [
+    "museum",
+    "gallery",
+    "attraction",
+    "viewpoint",
+    "zoo",
+    "aquarium",
+    "theme_park",
+    "historic:castle",
+    "historic:monument",
+];
+
+impl Surroundings {
+    /// What of `around` (eateries and sights near the destination) is near `p`.
+    pub fn of(p: &Place, around: &[Place]) -> Self {
+        let mut s = Surroundings::default();
+        let here = p.point();
+        let mut nearest: Option<(&str, f64)> = None;
+        for q in around {
+            let m = here.distance_km(&q.point()) * 1000.0;
+            match q.category {
+                tripwright_domain::PlaceCategory::Food => {
+                    let loud = NIGHTLIFE.contains(&q.kind.as_str());
+                    s.bars_100 += usize::from(loud && m <= 100.0);
+                    s.bars_200 += usize::from(loud && m <= 200.0);
+                    s.cafes_200 += usize::from(q.kind == "cafe" && m <= 200.0);
+                    s.food_300 += usize::from(m <= 300.0);
+                }
+                tripwright_domain::PlaceCategory::Attraction
+                    if LANDMARK_KINDS.contains(&q.kind.as_str())
+                        && m <= 500.0
+                        && nearest.is_none_or(|(_, d)| m < d) =>
+                {
+                    nearest = Some((&q.name, m));
+                }
+                _ => {}
+            }
+        }
+        s.nearest_sight = nearest.map(|(n, m)| (n.to_owned(), (m / 10.0).round() as u32 * 10));
+        s
+    }
+
+    /// "4 cafés and 2 bars or pubs within 200 m", "no bar or pub within 200 m"; `None` where
+    /// the data has no eatery nearby.
+    pub fn nightlife_words(&self) -> Option<String> {
+        if self.food_300 == 0 {
+            return None;
+        }
+        let bars = match self.bars_200 {
+            0 => "no bar or pub".to_owned(),
+            1 => "1 bar or pub".to_owned(),
+            n => format!("{n} bars or pubs"),
+        };
+        Some(match self.cafes_200 {
+            0 => format!("{bars} within 200 m"),
+            1 => format!("1 café and {bars} within 200 m"),
+            n => format!("{n} cafés and {bars} within 200 m"),
+        })
+    }
+}
+
+/// Bars and pubs within 100 m from which a lodging is not quiet, and the most within 200 m
+/// for it to be.
+const LOUD_WITHIN_100: usize = 3;
+const QUIET_WITHIN_200: usize = 1;
+
 /// What the data says about a wish.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -294,8 +380,15 @@ fn tag_says(p: &Place, keys: &[&str]) -> Option<bool> {
     })
 }
 
-/// Judges one wish against a lodging `km` from the centre, of class `class`.
-pub fn judge(wish: Wish, p: &Place, km: f64, class: Option<Class>) -> Verdict {
+/// Judges one wish against a lodging `km` from the centre, of class `class`, with `around`
+/// it.
+pub fn judge(
+    wish: Wish,
+    p: &Place,
+    km: f64,
+    class: Option<Class>,
+    around: &Surroundings,
+) -> Verdict {
     let level = class.map(|c| c.level);
     let yes_no = |keys: &[&str], what: &str| match tag_says(p, keys) {
         Some(true) => Verdict::Matches,
@@ -334,6 +427,10 @@ pub fn judge(wish: Wish, p: &Place, km: f64, class: Option<Class>) -> Verdict {
         }
         Wish::Quiet => match p.kind.as_str() {
             "hostel" => Verdict::Conflicts("a hostel, with shared rooms".into()),
+            _ if around.bars_100 >= LOUD_WITHIN_100 => {
+                Verdict::Conflicts(format!("{} bars or pubs within 100 m", around.bars_100))
+            }
+            _ if around.food_300 > 0 && around.bars_200 <= QUIET_WITHIN_200 => Verdict::Matches,
             _ => Verdict::Unknown,
         },
         Wish::Family => match p.kind.as_str() {
@@ -370,10 +467,16 @@ pub struct Fit {
 }
 
 /// How `p` fits `wishes`.
-pub fn fit(wishes: &[Wish], p: &Place, km: f64, class: Option<Class>) -> Fit {
+pub fn fit(
+    wishes: &[Wish],
+    p: &Place,
+    km: f64,
+    class: Option<Class>,
+    around: &Surroundings,
+) -> Fit {
     let mut f = Fit::default();
     for w in wishes {
-        match judge(*w, p, km, class) {
+        match judge(*w, p, km, class, around) {
             Verdict::Matches => f.matches.push(w.label().to_owned()),
             Verdict::Conflicts(why) => f.conflicts.push(format!("{}: {why}", w.label())),
             Verdict::Unknown => f.unknown.push(w.label().to_owned()),
@@ -430,12 +533,25 @@ pub(crate) mod tests {
     #[test]
     fn a_hostel_is_not_quiet_and_a_budget_chain_not_luxury() {
         let hostel = lodging("Hostel Margarita", "hostel", &[]);
-        let f = fit(&[Wish::Quiet, Wish::Sauna], &hostel, 0.5, class_of(&hostel));
+        let none = Surroundings::default();
+        let f = fit(
+            &[Wish::Quiet, Wish::Sauna],
+            &hostel,
+            0.5,
+            class_of(&hostel),
+            &none,
+        );
         assert_eq!(f.conflicts, ["quiet: a hostel, with shared rooms"]);
         assert_eq!(f.unknown, ["sauna"]);
         let omena = lodging("Omenahotelli Yrjönkatu", "hotel", &[]);
         assert_eq!(class_of(&omena).map(|c| c.level), Some(1));
-        let f = fit(&[Wish::Luxury, Wish::Budget], &omena, 0.4, class_of(&omena));
+        let f = fit(
+            &[Wish::Luxury, Wish::Budget],
+            &omena,
+            0.4,
+            class_of(&omena),
+            &none,
+        );
         assert_eq!(f.conflicts, ["luxury: a budget hotel"]);
         assert_eq!(f.matches, ["low price"]);
         let kamp = lodging(
@@ -448,9 +564,72 @@ pub(crate) mod tests {
             &kamp,
             0.3,
             class_of(&kamp),
+            &none,
         );
         assert_eq!(f.matches, ["luxury", "step-free access", "central"]);
         assert!(class_of(&kamp).is_some_and(|c| c.tagged));
         assert_eq!(class_of(&lodging("Hotel Haven", "hotel", &[])), None);
+    }
+
+    /// A place of `category` and `kind` `metres` north of the lodging of [`lodging`].
+    fn at(name: &str, category: PlaceCategory, kind: &str, metres: f64) -> Place {
+        let mut p = lodging(name, kind, &[]);
+        p.category = category;
+        p.lat += metres / 111_195.0;
+        p
+    }
+
+    #[test]
+    fn quiet_is_judged_by_the_bars_and_pubs_around() {
+        let hotel = lodging("Hotel Haven", "hotel", &[]);
+        let food = PlaceCategory::Food;
+        let loud = [
+            at("Bar A", food, "bar", 40.0),
+            at("Pub B", food, "pub", 80.0),
+            at("Club C", food, "nightclub", 95.0),
+            at("Cafe D", food, "cafe", 150.0),
+            at("Ateneum", PlaceCategory::Attraction, "museum", 260.0),
+            at("Statue", PlaceCategory::Artwork, "artwork", 20.0),
+            at(
+                "Memorial",
+                PlaceCategory::Attraction,
+                "historic:memorial",
+                30.0,
+            ),
+        ];
+        let around = Surroundings::of(&hotel, &loud);
+        assert_eq!(
+            (around.bars_100, around.bars_200, around.cafes_200),
+            (3, 3, 1)
+        );
+        assert_eq!(around.nearest_sight, Some(("Ateneum".to_owned(), 260)));
+        assert_eq!(
+            around.nightlife_words().as_deref(),
+            Some("1 café and 3 bars or pubs within 200 m")
+        );
+        let f = fit(&[Wish::Quiet], &hotel, 0.5, None, &around);
+        assert_eq!(f.conflicts, ["quiet: 3 bars or pubs within 100 m"]);
+
+        let calm = [
+            at("Pub B", food, "pub", 180.0),
+            at("Restaurant", food, "restaurant", 60.0),
+        ];
+        let around = Surroundings::of(&hotel, &calm);
+        assert_eq!(
+            around.nightlife_words().as_deref(),
+            Some("1 bar or pub within 200 m")
+        );
+        assert_eq!(
+            fit(&[Wish::Quiet], &hotel, 0.5, None, &around).matches,
+            ["quiet"]
+        );
+
+        // No eatery in the data near it: the data does not cover the street, so no verdict.
+        let around = Surroundings::of(&hotel, &[]);
+        assert_eq!(around.nightlife_words(), None);
+        assert_eq!(
+            fit(&[Wish::Quiet], &hotel, 0.5, None, &around).unknown,
+            ["quiet"]
+        );
     }
 }
