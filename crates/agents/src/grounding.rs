@@ -112,7 +112,33 @@ pub fn correct_near_misses(text: &str, allowed: &[&str]) -> String {
             }
         }
     }
-    out
+    respell_case(&out, allowed)
+}
+
+/// `text` with each name of several words that it writes in other letter case ("Taru ja
+/// Totuus", "Amos Anderson Taidemuseo") written as the data writes it.
+fn respell_case(text: &str, allowed: &[&str]) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    for name in allowed.iter().filter(|n| n.split_whitespace().count() >= 2) {
+        let n: Vec<char> = name.chars().collect();
+        let mut i = 0;
+        while i + n.len() <= chars.len() {
+            let window = &chars[i..i + n.len()];
+            let boundary = (i == 0 || !chars[i - 1].is_alphanumeric())
+                && chars.get(i + n.len()).is_none_or(|c| !c.is_alphanumeric());
+            if boundary
+                && window != n.as_slice()
+                && window
+                    .iter()
+                    .zip(&n)
+                    .all(|(a, b)| a.to_lowercase().eq(b.to_lowercase()))
+            {
+                chars.splice(i..i + n.len(), n.iter().copied());
+            }
+            i += 1;
+        }
+    }
+    chars.into_iter().collect()
 }
 
 /// Drops the sentences of `text` that name something they should not.
@@ -309,5 +335,22 @@ mod tests {
         assert_eq!(edit_distance("aneneum", "ateneum"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn a_name_in_other_letter_case_is_written_as_the_data_writes_it() {
+        let allowed = ["Taru ja totuus", "Amos Anderson taidemuseo", "Kiasma"];
+        assert_eq!(
+            correct_near_misses(
+                "Taru ja Totuus is near AMOS ANDERSON TAIDEMUSEO and kiasma.",
+                &allowed
+            ),
+            "Taru ja totuus is near Amos Anderson taidemuseo and kiasma."
+        );
+        // Inside another word it is left alone.
+        assert_eq!(
+            correct_near_misses("Xtaru ja Totuus.", &allowed),
+            "Xtaru ja Totuus."
+        );
     }
 }

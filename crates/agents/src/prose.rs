@@ -29,8 +29,8 @@ use tripwright_llm::{ChatMessage, ChatRequest, FinishReason, LlmClient, LlmError
 use crate::grounding::{abbreviated, check_text, correct_near_misses, split_sentences};
 use crate::kinds::contradicts_kind;
 use crate::quality::{
-    altered_names, copied, cut_off, numbers, only_names, trim_claim, unsupported_claims,
-    unsupported_names, words,
+    altered_names, copied, cut_off, numbers, only_names, unsupported_claims, unsupported_names,
+    without_claims, words,
 };
 
 /// The one system prompt of every prose request (so the prefix cache serves it), with a worked
@@ -307,7 +307,7 @@ fn review(raw: &str, subject: &Subject<'_>, prompts: &[Vec<String>], finished: b
             // Only the claim is wrong: keep the rest when it still says something (and says
             // nothing else caught).
             if caught.is_empty()
-                && let Some(trimmed) = trim_claim(sentence, &subject.facts)
+                && let Some(trimmed) = without_claims(sentence, &subject.facts)
                 && review(&trimmed, subject, prompts, true).caught.is_empty()
             {
                 kept.push(trimmed);

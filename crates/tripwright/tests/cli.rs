@@ -631,14 +631,28 @@ fn prose_from_the_embedded_model_names_only_real_stops() {
     let plan = json(&out);
     assert_valid(&plan);
     let prose = check(&plan, "prose").expect("a prose check when the model ran");
-    assert_eq!(prose["passed"], true, "{prose}");
-    assert!(
-        prose["detail"]
-            .as_str()
-            .expect("detail")
-            .contains("SmolLM2"),
-        "{prose}"
-    );
+    let detail = prose["detail"].as_str().expect("detail");
+    assert!(detail.contains("written by SmolLM2"), "{prose}");
+    // What the check found in the kept text comes before "written by": no place named that
+    // is not the day's, and no other flaw. A note the 135M test model could not write
+    // cleanly in its two tries is left out, and said to be missing: that is the design.
+    let (found, _) = detail
+        .split_once("written by")
+        .expect("the writer's report");
+    for problem in found.split("; ").map(str::trim).filter(|p| !p.is_empty()) {
+        assert!(
+            problem.ends_with("note missing") || problem.ends_with("notes missing"),
+            "{problem}: {prose}"
+        );
+    }
+    assert_eq!(prose["passed"], found.trim().is_empty(), "{prose}");
+    let notes = plan["itinerary"]["days"][0]["stops"]
+        .as_array()
+        .expect("stops")
+        .iter()
+        .filter(|s| !s["note"].as_str().unwrap_or("").is_empty())
+        .count();
+    assert!(notes > 0, "some of the model's notes are kept: {plan}");
     for name in [
         "grounded",
         "complete",
