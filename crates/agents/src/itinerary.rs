@@ -78,6 +78,11 @@ pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> Itiner
 
     let prefs = pref_words(input.prefs);
     let (sights, reserve) = choose_sights(input, &prefs, days * cfg.sights_per_day, &mut warnings);
+    let rank: std::collections::HashMap<&str, usize> = sights
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.as_str(), i))
+        .collect();
     let mut clusters = cluster_by_proximity(input.base, &sights, days);
     let weekdays: Vec<Weekday> = (0..days as u64)
         .map_while(|i| input.start_date.checked_add_days(Days::new(i)))
@@ -127,8 +132,9 @@ pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> Itiner
             used_food: &mut used_food,
             reserve: if slow { &[] } else { &reserve },
             used_sights: &mut used_sights,
+            rank: &rank,
         };
-        let (stops, deferred) = ctx.schedule(&route);
+        let (stops, deferred) = ctx.schedule_in_time(route);
         carry = deferred;
         let back = stops
             .last()
@@ -602,6 +608,9 @@ struct DayContext<'a, 'b> {
     reserve: &'a [&'b Place],
     /// Sights planned so far on any day.
     used_sights: &'a mut HashSet<&'b str>,
+    /// Each chosen sight's place in the ranking, best first: when not all of a day's sights
+    /// fit, the lesser ones are left out.
+    rank: &'a std::collections::HashMap<&'b str, usize>,
 }
 
 /// Lunch is taken from 12:00, and at the latest started by 14:00.
@@ -618,6 +627,67 @@ const MAX_GLANCES_PER_DAY: usize = 2;
 
 impl<'b> DayContext<'_, 'b> {
     /// Schedules one day's route; returns the stops and the sights that did not fit today.
+    /// Schedules `route`, walked in the shortest order, unless a sight would then come after
+    /// it closes (Ateneum last, at 17:34 on a Saturday it closes at 17:00): each sight the
+    /// shortest order defers is tried earlier in the route, and the order that defers the
+    /// fewest sights, then the least ranked ones, then walks least, is kept.
+    fn schedule_in_time(&mut self, mut route: Vec<&'b Place>) -> (Vec<Stop>, Vec<&'b Place>) {
+        let (food, sights) = (self.used_food.clone(), self.used_sights.clone());
+        let restore = |ctx: &mut Self| {
+            ctx.used_food.clone_from(&food);
+            ctx.used_sights.clone_from(&sights);
+        };
+        let (mut stops, mut deferred) = self.schedule(&route);
+        let walked = |stops: &[Stop]| stops.iter().map(|s| s.walk_km).sum::<f64>();
+        // What leaving `d` out costs: fewer left out first, then better-ranked ones kept.
+        let n = self.rank.len() + 1;
+        let loss = |d: &[&Place]| -> (usize, usize) {
+            let worth = d
+                .iter()
+                .map(|p| n - self.rank.get(p.id.as_str()).copied().unwrap_or(n - 1))
+                .sum();
+            (d.len(), worth)
+        };
+        let mut tried: Vec<&str> = Vec::new();
+        while let Some(&late) = deferred.iter().find(|p| !tried.contains(&p.id.as_str())) {
+            tried.push(late.id.as_str());
+            let Some(at) = route.iter().position(|p| p.id == late.id) else {
+                continue;
+            };
+            let mut best: Option<(Vec<&'b Place>, Vec<Stop>, Vec<&'b Place>)> = None;
+            for earlier in 0..at {
+                let mut r = route.clone();
+                let p = r.remove(at);
+                r.insert(earlier, p);
+                restore(self);
+                let (s, d) = self.schedule(&r);
+                tracing::debug!(
+                    order = ?r.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+                    deferred = ?d.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+                    "another order tried"
+                );
+                let (best_loss, best_km) = best
+                    .as_ref()
+                    .map_or((loss(&deferred), walked(&stops)), |(_, s, d)| {
+                        (loss(d), walked(s))
+                    });
+                let better = loss(&d) < best_loss
+                    || (loss(&d) == best_loss && best.is_some() && walked(&s) < best_km);
+                if better {
+                    best = Some((r, s, d));
+                }
+            }
+            restore(self);
+            if let Some((r, _, _)) = best {
+                route = r;
+            }
+            // The state the kept order leaves (the same as its trial: scheduling is
+            // deterministic).
+            (stops, deferred) = self.schedule(&route);
+        }
+        (stops, deferred)
+    }
+
     fn schedule(&mut self, route: &[&'b Place]) -> (Vec<Stop>, Vec<&'b Place>) {
         let mut stops: Vec<Stop> = Vec::new();
         let mut deferred = Vec::new();
@@ -646,6 +716,14 @@ impl<'b> DayContext<'_, 'b> {
                     && (lunch || s.minutes() + minutes <= LUNCH_LATEST + 30)
             });
             let Some(start) = fits else {
+                tracing::debug!(
+                    sight = %sight.name,
+                    weekday = ?self.weekday,
+                    arrive = %arrive,
+                    could_start = ?start.map(|s| s.to_string()),
+                    lunch,
+                    "a sight does not fit here: deferred"
+                );
                 deferred.push(sight);
                 continue;
             };
@@ -1109,6 +1187,95 @@ mod tests {
         let history = planned(&places, "history, memorials and burgers", 1);
         assert!(history.contains(&"plaque".to_owned()), "{history:?}");
         assert!(!history.contains(&"salon".to_owned()), "{history:?}");
+    }
+
+    #[test]
+    fn the_best_sight_is_not_left_out_because_the_shortest_walk_reaches_it_after_it_closes() {
+        // Four sights in a row east of the hotel, all open 11:00–17:00 on the Saturday: a day
+        // holds two of them, with lunch and a coffee between. The best (it has a Wikidata link) is the farthest, so the
+        // shortest walk reaches it last, after it closes.
+        let base = GeoPoint::new(60.17, 24.94);
+        let hours = Some("Mo-Su 11:00-17:00");
+        let mut best = place(
+            "best",
+            PlaceCategory::Attraction,
+            "museum",
+            60.17,
+            24.952,
+            hours,
+        );
+        best.tags.insert("wikidata".into(), "Q754507".into());
+        let mut places = vec![
+            place(
+                "g1",
+                PlaceCategory::Attraction,
+                "gallery",
+                60.17,
+                24.943,
+                hours,
+            ),
+            place(
+                "g2",
+                PlaceCategory::Attraction,
+                "gallery",
+                60.17,
+                24.946,
+                hours,
+            ),
+            place(
+                "m1",
+                PlaceCategory::Attraction,
+                "museum",
+                60.17,
+                24.949,
+                hours,
+            ),
+            best,
+            place(
+                "r1",
+                PlaceCategory::Food,
+                "restaurant",
+                60.1701,
+                24.945,
+                None,
+            ),
+            place(
+                "r2",
+                PlaceCategory::Food,
+                "restaurant",
+                60.1702,
+                24.948,
+                None,
+            ),
+            place("c1", PlaceCategory::Food, "cafe", 60.1703, 24.947, None),
+        ];
+        places.sort_by(|a, b| a.id.cmp(&b.id));
+        let input = ItineraryInput {
+            base,
+            hotel_id: None,
+            days: 1,
+            month: 7,
+            month_fixed: false,
+            start_date: NaiveDate::from_ymd_opt(2027, 7, 3).expect("date"),
+            prefs: "museums",
+            places: &places,
+            streets: None,
+        };
+        let out = plan_itinerary(&input, &PlannerConfig::default());
+        let stops: Vec<&str> = out.itinerary.days[0]
+            .stops
+            .iter()
+            .filter(|s| is_activity(s.kind))
+            .map(|s| s.place_id.as_str())
+            .collect();
+        assert!(stops.contains(&"best"), "{stops:?}");
+        assert_eq!(stops.len(), 2, "{stops:?}");
+        let left_out = out
+            .warnings
+            .iter()
+            .find(|w| w.contains("left out"))
+            .expect("one sight is left out");
+        assert!(!left_out.contains("Place best"), "{left_out}");
     }
 
     #[test]

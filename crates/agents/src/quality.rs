@@ -417,7 +417,46 @@ pub(crate) fn unsupported_claims(sentence: &str, facts: &str) -> Vec<String> {
             claims.push(maker.to_owned());
         }
     }
+    claims.extend(
+        unsupported_subjects(&sentence, &facts)
+            .into_iter()
+            .map(|p| p.trim_end().to_owned()),
+    );
     claims
+}
+
+/// Phrases that say what or whom a work commemorates: the words after them must come from the
+/// stop's name or data ("Aleksanteri II … a poignant memorial to the Finnish poet" of a statue
+/// of a Russian emperor).
+const SUBJECT_PHRASES: [&str; 10] = [
+    "memorial to ",
+    "monument to ",
+    "tribute to ",
+    "dedicated to ",
+    "statue of ",
+    "in honour of ",
+    "in honor of ",
+    "in memory of ",
+    "commemorates ",
+    "commemorating ",
+];
+
+/// The subject phrases of `sentence` (lower case) whose subject `facts` (lower case) do not
+/// hold: its first word of four letters or more after the phrase.
+fn unsupported_subjects(sentence: &str, facts: &str) -> Vec<&'static str> {
+    SUBJECT_PHRASES
+        .iter()
+        .copied()
+        .filter(|phrase| {
+            sentence.match_indices(phrase).any(|(i, _)| {
+                sentence[i + phrase.len()..]
+                    .split_whitespace()
+                    .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+                    .find(|w| w.chars().count() >= 4)
+                    .is_some_and(|w| !facts.contains(w))
+            })
+        })
+        .collect()
 }
 
 /// The people `facts` name as makers ("artist: emil wikström; architect: …"), lower case.
@@ -995,6 +1034,22 @@ mod tests {
             ),
             [Flaw::Copied]
         );
+        // The Porto example of an earlier prompt, copied: its gardens are not Ateneum's.
+        assert_eq!(
+            flaws(
+                "Ateneum pairs contemporary exhibitions with wide gardens that reward an unhurried walk.",
+                &ateneum
+            ),
+            [Flaw::Claim]
+        );
+        let emperor = stop("Aleksanteri II", StopKind::Artwork, "historic:memorial", "");
+        assert_eq!(
+            flaws(
+                "Aleksanteri II is a poignant memorial to the Finnish poet.",
+                &emperor
+            ),
+            [Flaw::Claim]
+        );
         assert_eq!(
             flaws("Lost In Helsinki (d", &ateneum),
             [Flaw::CutOff, Flaw::UnsupportedName]
@@ -1141,6 +1196,25 @@ mod tests {
         );
         // A claim the sentence ends on cannot be struck out.
         assert_eq!(strike_claim_adjectives("Kiasma is famous.", ""), None);
+    }
+
+    #[test]
+    fn what_a_work_commemorates_comes_from_its_data() {
+        let emperor = "Aleksanteri II historic:memorial memorial: statue; subject: Alexander II";
+        assert_eq!(
+            unsupported_claims(
+                "Aleksanteri II is a poignant memorial to the Finnish poet.",
+                emperor
+            ),
+            ["memorial to"]
+        );
+        assert!(
+            unsupported_claims("Aleksanteri II is a statue of Alexander II.", emperor).is_empty()
+        );
+        assert!(
+            unsupported_claims("Aleksanteri II is a memorial to Aleksanteri II.", emperor)
+                .is_empty()
+        );
     }
 
     #[test]

@@ -59,14 +59,22 @@ pub fn plan_text(plan: &Plan) -> String {
     let _ = writeln!(s, "\nHotels");
     for (i, h) in plan.hotels.iter().enumerate() {
         let mark = if i == 0 { "→" } else { " " };
+        let stars = h
+            .stars
+            .map_or_else(|| "no star rating".to_owned(), |n| format!("{n}★"));
         let _ = writeln!(
             s,
-            "  {mark} {} — {}{} per night, similarity {:.2}, {:.1} km from the centre\n      {}",
+            "  {mark} {} — {}, {} per night{}, {:.1} km from the centre, text match {:.0} %\n      {}",
             h.name,
+            stars,
             Money::new(h.price_per_night, &plan.summary.cost.currency),
-            if h.price_estimated { " (est.)" } else { "" },
-            h.similarity,
+            if h.price_estimated {
+                " (estimated)"
+            } else {
+                ""
+            },
             h.distance_km,
+            h.similarity.clamp(0.0, 1.0) * 100.0,
             h.description
         );
         for (label, items) in [
