@@ -266,6 +266,7 @@ impl Orchestrator {
             ProseWriter::new(
                 llm,
                 config.llm.attempts,
+                config.llm.rewrite_while_plans,
                 config.llm.max_tokens,
                 config.llm.temperature,
                 usize::try_from(config.llm.max_sequences).unwrap_or(1),

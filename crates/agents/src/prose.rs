@@ -46,6 +46,17 @@ Example: Place: Serralves Museum, a museum in Porto, Portugal. Facts: architect:
 Answer: Serralves Museum is a bright modern museum designed by Álvaro Siza, and its quiet \
 rooms invite an unhurried look.";
 
+/// Decimal digits of other scripts, first and last: Arabic-Indic, Extended Arabic-Indic
+/// (Persian), Devanagari, Bengali, Thai and fullwidth.
+const OTHER_DIGITS: [(char, char); 6] = [
+    ('\u{0660}', '\u{0669}'),
+    ('\u{06F0}', '\u{06F9}'),
+    ('\u{0966}', '\u{096F}'),
+    ('\u{09E6}', '\u{09EF}'),
+    ('\u{0E50}', '\u{0E59}'),
+    ('\u{FF10}', '\u{FF19}'),
+];
+
 /// Where a piece of prose goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "slot", rename_all = "snake_case")]
@@ -226,7 +237,12 @@ impl Subject<'_> {
     /// sample them, so it cannot invent a year or a number out of them (the review still
     /// checks the figures made of the digits left).
     fn forbidden_digits(&self) -> Vec<char> {
-        ('0'..='9').filter(|d| !self.facts.contains(*d)).collect()
+        ('0'..='9')
+            .filter(|d| !self.facts.contains(*d))
+            // Other scripts' digits are never English prose: the 1.5B model wrote "open since
+            // ۱۹۶۰" once the Latin ones were masked.
+            .chain(OTHER_DIGITS.iter().flat_map(|&(zero, nine)| zero..=nine))
+            .collect()
     }
 }
 
@@ -329,13 +345,13 @@ fn review(raw: &str, subject: &Subject<'_>, prompts: &[Vec<String>], finished: b
 pub struct ProseWriter {
     llm: Arc<dyn LlmClient>,
     attempts: u32,
+    rewrite_while: usize,
     max_tokens: u32,
     temperature: f32,
     concurrency: usize,
     /// How many plans (or day rewrites) this writer is writing now: a caught text is written
-    /// again only while it writes one, so that on a shared machine quality costs time only
-    /// when there is time (four plans at once otherwise spent a fifth of their time on
-    /// regenerations).
+    /// again only while it writes at most `rewrite_while`, so that on a shared machine
+    /// quality costs time only when there is time.
     writing: Arc<AtomicUsize>,
 }
 
@@ -377,11 +393,13 @@ struct Task<'a> {
 
 impl ProseWriter {
     /// A writer over `llm`: `attempts` ≥ 1 generations per text before caught sentences are
-    /// dropped, at most `max_tokens` per text, `concurrency` requests at once (the engine's
-    /// sequences: more would only queue).
+    /// dropped (written again only while at most `rewrite_while` plans are being written), at
+    /// most `max_tokens` per text, `concurrency` requests at once (the engine's sequences:
+    /// more would only queue).
     pub fn new(
         llm: Arc<dyn LlmClient>,
         attempts: u32,
+        rewrite_while: u32,
         max_tokens: u32,
         temperature: f32,
         concurrency: usize,
@@ -389,6 +407,7 @@ impl ProseWriter {
         Self {
             llm,
             attempts: attempts.max(1),
+            rewrite_while: usize::try_from(rewrite_while).unwrap_or(usize::MAX),
             max_tokens: max_tokens.max(16),
             temperature,
             concurrency: concurrency.max(1),
@@ -516,7 +535,7 @@ impl ProseWriter {
         let mut best: Option<Review> = None;
         let mut avoid: Vec<String> = Vec::new();
         for attempt in 0..self.attempts {
-            if attempt > 0 && self.writing.load(AtomicOrdering::SeqCst) > 1 {
+            if attempt > 0 && self.writing.load(AtomicOrdering::SeqCst) > self.rewrite_while {
                 // Other plans wait for the model: keep what this attempt kept.
                 report.skipped += 1;
                 break;
@@ -776,12 +795,22 @@ mod tests {
     #[test]
     fn only_the_digits_of_the_facts_and_names_may_be_written() {
         let kiasma = stop("Kiasma", StopKind::Sight, "museum");
-        let digits: Vec<char> = ('0'..='9').collect();
-        assert_eq!(subject(&kiasma, &[], "").forbidden_digits(), digits);
+        let latin = |d: &Vec<char>| {
+            d.iter()
+                .filter(|c| c.is_ascii_digit())
+                .copied()
+                .collect::<Vec<_>>()
+        };
+        let all = subject(&kiasma, &[], "").forbidden_digits();
+        assert_eq!(latin(&all), ('0'..='9').collect::<Vec<_>>());
         assert_eq!(
-            subject(&kiasma, &[], "opened: 1998").forbidden_digits(),
+            latin(&subject(&kiasma, &[], "opened: 1998").forbidden_digits()),
             ['0', '2', '3', '4', '5', '6', '7']
         );
+        // Other scripts' digits are always masked: Persian, Devanagari, fullwidth.
+        for d in ['۱', '۹', '٣', '५', '７'] {
+            assert!(all.contains(&d), "{d}");
+        }
         let g12 = stop("G12 Galleria", StopKind::Sight, "gallery");
         assert!(!subject(&g12, &[], "").forbidden_digits().contains(&'2'));
     }

@@ -577,10 +577,29 @@ fn strike_claim_adjectives(sentence: &str, facts: &str) -> Option<String> {
     struck.then(|| tokens.join(" "))
 }
 
+/// Where a clause (the first four) or a phrase that adds to a noun starts: a claim after one of
+/// them is cut off there ("… a modern museum dedicated to traditional Finnish art" → "… a
+/// modern museum.").
+const CLAUSE_STARTS: [&str; 13] = [
+    " that ",
+    " which ",
+    " where ",
+    ", ",
+    " with ",
+    " featuring ",
+    " offering ",
+    " showcasing ",
+    " dedicated to ",
+    " known for ",
+    " housing ",
+    " home to ",
+    " and offers ",
+];
+
 /// `sentence` without the clause that makes an unsupported claim, when what is left still says
 /// something: "Amos Rex is a fascinating museum in Helsinki, Finland that has been showcasing
 /// art for centuries." → "Amos Rex is a fascinating museum in Helsinki, Finland." The cut is
-/// made at the last clause boundary (" that ", " which ", ", ") before the first claim; the
+/// made at the last clause boundary ([`CLAUSE_STARTS`]) before the first claim; the
 /// part kept must have a verb ("is", "are") and at least five words, and no claim of its own.
 pub(crate) fn trim_claim(sentence: &str, facts: &str) -> Option<String> {
     let claims = unsupported_claims(sentence, facts);
@@ -589,28 +608,39 @@ pub(crate) fn trim_claim(sentence: &str, facts: &str) -> Option<String> {
     }
     let lower = sentence.to_lowercase();
     let first = claims.iter().filter_map(|c| lower.find(c)).min()?;
-    let head = &lower[..first];
-    let cut = [" that ", " which ", " where ", ", "]
-        .iter()
-        .filter_map(|b| head.rfind(b))
-        .max()?;
-    // `lower` and `sentence` differ in byte lengths only for letters whose lower case is
-    // longer or shorter: find the same cut in the sentence by its characters.
-    let chars = lower[..cut].chars().count();
-    let kept: String = sentence.chars().take(chars).collect();
-    let kept = kept.trim_end_matches([',', ' ']).trim();
-    let words = kept.split_whitespace().count();
-    let padded = format!(" {} ", kept.to_lowercase());
-    let has_verb = [" is ", " are ", " was ", " has "]
-        .iter()
-        .any(|v| padded.contains(v));
-    (words >= 5 && has_verb && unsupported_claims(kept, facts).is_empty())
-        .then(|| format!("{kept}."))
+    // The last boundary before the claim: a clause's (" that ", ", ") when there is one, else
+    // a phrase's (" with ", " dedicated to "), which may be where the claim itself starts.
+    let last_before = |bounds: &[&str]| {
+        bounds
+            .iter()
+            .flat_map(|b| lower.match_indices(b).map(|(i, _)| i))
+            .filter(|&i| i < first)
+            .max()
+    };
+    let (clauses, phrases) = CLAUSE_STARTS.split_at(4);
+    [last_before(clauses), last_before(phrases)]
+        .into_iter()
+        .flatten()
+        .find_map(|cut| {
+            // `lower` and `sentence` differ in byte lengths only for letters whose lower case
+            // is longer or shorter: find the same cut in the sentence by its characters.
+            let chars = lower[..cut].chars().count();
+            let kept: String = sentence.chars().take(chars).collect();
+            let kept = kept.trim_end_matches([',', ' ']).trim();
+            let words = kept.split_whitespace().count();
+            let padded = format!(" {} ", kept.to_lowercase());
+            let has_verb = [" is ", " are ", " was ", " has "]
+                .iter()
+                .any(|v| padded.contains(v));
+            (words >= 5 && has_verb && unsupported_claims(kept, facts).is_empty())
+                .then(|| format!("{kept}."))
+        })
 }
 
 /// The digits runs of `text` ("1952", "3").
+/// Digits of any script count ("۱۹۶۰"), so that a figure in other digits is caught as well.
 pub(crate) fn numbers(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_ascii_digit())
+    text.split(|c: char| !c.is_numeric())
         .filter(|n| !n.is_empty())
         .map(str::to_owned)
         .collect()
@@ -1214,6 +1244,48 @@ mod tests {
         assert!(
             unsupported_claims("Aleksanteri II is a memorial to Aleksanteri II.", emperor)
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_figure_in_other_digits_is_a_figure() {
+        assert_eq!(numbers("open since ۱۹۶۰ and 12"), ["۱۹۶۰", "12"]);
+        let museum = stop("Amos Anderson taidemuseo", StopKind::Sight, "museum", "");
+        assert_eq!(
+            flaws(
+                "Amos Anderson taidemuseo is a museum open since ۱۹۶۰.",
+                &museum
+            ),
+            [Flaw::Figure]
+        );
+    }
+
+    #[test]
+    fn a_claiming_phrase_after_the_noun_is_cut_off() {
+        assert_eq!(
+            without_claims(
+                "Amos Anderson Art Museum is a modern museum dedicated to traditional Finnish art and architecture in Helsinki, Finland.",
+                "Amos Anderson taidemuseo museum English name: Amos Anderson Art Museum"
+            )
+            .as_deref(),
+            Some("Amos Anderson Art Museum is a modern museum.")
+        );
+        assert_eq!(
+            without_claims(
+                "Suomen Pankin rahamuseo is a small museum with beautiful gardens.",
+                "Suomen Pankin rahamuseo museum"
+            )
+            .as_deref(),
+            Some("Suomen Pankin rahamuseo is a small museum.")
+        );
+        // A clause boundary that leaves no verb: the phrase's is tried.
+        assert_eq!(
+            without_claims(
+                "Ateneum, a museum in Helsinki, is a large museum dedicated to traditional art.",
+                "Ateneum museum"
+            )
+            .as_deref(),
+            Some("Ateneum, a museum in Helsinki, is a large museum.")
         );
     }
 

@@ -270,12 +270,16 @@ pub struct LlmConfig {
     pub base_url: String,
     /// Model name at that endpoint.
     pub model: String,
-    /// Most tokens generated per day of prose (and for the summary).
+    /// Most tokens generated per text (a note is cut at 60 whatever this says).
     pub max_tokens: u32,
     /// Sampling temperature.
     pub temperature: f32,
-    /// Generations per day before ungrounded sentences are dropped.
+    /// Generations per text before the sentences the review caught are dropped.
     pub attempts: u32,
+    /// A caught text is written again only while at most this many plans are being written;
+    /// with more, the first attempt's kept sentences stand, so that plans waiting for the model
+    /// are not slowed down.
+    pub rewrite_while_plans: u32,
     /// Requests the embedded engine generates at once (continuous batching).
     pub max_sequences: u32,
 }
@@ -291,6 +295,7 @@ impl Default for LlmConfig {
             max_tokens: 220,
             temperature: 0.7,
             attempts: 2,
+            rewrite_while_plans: 4,
             max_sequences: 16,
         }
     }

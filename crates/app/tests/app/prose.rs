@@ -410,9 +410,11 @@ async fn a_text_naming_another_place_is_written_again_or_loses_that_sentence() {
             _ => reply,
         }
     });
-    // No plan cache: the second plan, asked for the same trip, is made too.
+    // No plan cache: the second plan, asked for the same trip, is made too. Texts are
+    // written again only while one plan is being written.
     let planner = app(Some(Arc::clone(&slow) as Arc<dyn LlmClient>), |c| {
         c.web.plan_cache = 0;
+        c.llm.rewrite_while_plans = 1;
     })
     .await;
     let (one, two) = (
@@ -438,6 +440,35 @@ async fn a_text_naming_another_place_is_written_again_or_loses_that_sentence() {
             .any(|d| d.contains("1 text not written again while other plans were written")),
         "{details:?}"
     );
+    planner.close().await.expect("the store closes");
+
+    // By default (`llm.rewrite_while_plans = 4`) two plans at once are both written again.
+    let writer = Writer::new();
+    let (named_llm, _) =
+        naming_another_place(&writer, target.clone(), grounding_days().await.1, true);
+    let slow_place = target.clone();
+    let slow = ScriptedLlm::new(move |request: &ChatRequest| {
+        let reply = named_llm.reply_to(request);
+        match Prompt::of(request) {
+            Prompt::Note { place, .. } if place == slow_place => {
+                Reply::Stall(Duration::from_secs(3), Box::new(reply))
+            }
+            _ => reply,
+        }
+    });
+    let planner = app(Some(Arc::clone(&slow) as Arc<dyn LlmClient>), |c| {
+        c.web.plan_cache = 0;
+    })
+    .await;
+    let (a, b) = tokio::join!(
+        make(&planner, &one, 2, GROUNDING),
+        make(&planner, &two, 2, GROUNDING),
+    );
+    assert_eq!(notes_about(&writer, &target).len(), 4, "two tries per plan");
+    for plan in [&a.1, &b.1] {
+        let detail = &prose_check(plan).detail;
+        assert!(!detail.contains("not written again"), "{detail}");
+    }
     planner.close().await.expect("the store closes");
 }
 
