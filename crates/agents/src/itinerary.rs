@@ -71,7 +71,8 @@ pub fn default_start_date(month: u8, today: NaiveDate) -> NaiveDate {
 /// Builds the itinerary.
 pub fn plan_itinerary(input: &ItineraryInput<'_>, cfg: &PlannerConfig) -> ItineraryOutcome {
     let mut warnings = Vec::new();
-    let walker = Walker::new(cfg, input.streets);
+    let walks = crate::streets::Walks::default();
+    let walker = Walker::new(cfg, input.streets).remembering(&walks);
     let days = usize::from(input.days.max(1));
     let day_start = TimeOfDay::parse(&cfg.day_start).unwrap_or(TimeOfDay::from_minutes(570));
     let day_end = TimeOfDay::parse(&cfg.day_end).unwrap_or(TimeOfDay::from_minutes(1320));

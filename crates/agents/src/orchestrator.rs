@@ -688,6 +688,9 @@ impl Orchestrator {
     /// Rewrites the prose of day `day` of `plan` with the language model, streaming the new
     /// text to `on_text`. The stops, times and every other day stay as they are.
     ///
+    /// Returns the names of the stops the model could not write anew (every attempt caught,
+    /// or the same text again): their notes stay as they were, never emptied.
+    ///
     /// # Errors
     /// [`AgentError::NoModel`] when no model is configured or loaded, [`AgentError::Invalid`]-like
     /// [`AgentError::NoSuchDay`] for a day the plan does not have, the store or the model failing.
@@ -696,7 +699,7 @@ impl Orchestrator {
         plan: &mut Plan,
         day: u8,
         on_text: &(dyn Fn(TextEvent<'_>) + Send + Sync),
-    ) -> Result<(), AgentError> {
+    ) -> Result<Vec<String>, AgentError> {
         let writer = self
             .prose
             .as_ref()
@@ -721,8 +724,24 @@ impl Orchestrator {
             .await
             .map_err(AgentError::Prose)?;
         drop(inputs);
+        let mut not_better = Vec::new();
+        if let Some(d) = plan.itinerary.days.iter().find(|d| d.day == day) {
+            for (i, stop) in d.stops.iter().enumerate() {
+                let slot = Slot::Note {
+                    day,
+                    stop: u8::try_from(i).unwrap_or(u8::MAX),
+                };
+                let Some(new) = written.texts.get(&slot) else {
+                    continue;
+                };
+                if new.trim().is_empty() || *new == stop.note {
+                    written.texts.remove(&slot);
+                    not_better.push(stop.name.clone());
+                }
+            }
+        }
         apply_texts(&mut plan.itinerary, &mut written.texts);
-        Ok(())
+        Ok(not_better)
     }
 
     /// Edits the finished `plan` (see [`crate::editing`]): the days it touches are timed again

@@ -1,7 +1,8 @@
 //! Walks between stops: along the streets where the region has a street map (the shortest
 //! path on its street graph), else the straight line times the detour factor.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use tripwright_config::PlannerConfig;
 use tripwright_domain::GeoPoint;
@@ -31,12 +32,29 @@ pub struct Leg {
 pub struct Walker<'a> {
     cfg: &'a PlannerConfig,
     streets: Option<&'a StreetGraph>,
+    memo: Option<&'a Walks>,
 }
+
+/// Walks already found along the streets, by their ends: the scheduler tries several orders
+/// of a day and walks the same legs again.
+pub type Walks = Mutex<HashMap<[u64; 4], Leg>>;
 
 impl<'a> Walker<'a> {
     /// A walker at `cfg`'s speed, along `streets` where they reach.
     pub fn new(cfg: &'a PlannerConfig, streets: Option<&'a StreetGraph>) -> Self {
-        Self { cfg, streets }
+        Self {
+            cfg,
+            streets,
+            memo: None,
+        }
+    }
+
+    /// The same walker, remembering the walks it finds along the streets in `memo`.
+    pub fn remembering(self, memo: &'a Walks) -> Self {
+        Self {
+            memo: Some(memo),
+            ..self
+        }
     }
 
     /// The planner settings it times walks with.
@@ -51,12 +69,28 @@ impl<'a> Walker<'a> {
 
     /// The walk from `from` to `to`.
     pub fn leg(&self, from: GeoPoint, to: GeoPoint) -> Leg {
+        let key = [
+            from.lat.to_bits(),
+            from.lon.to_bits(),
+            to.lat.to_bits(),
+            to.lon.to_bits(),
+        ];
+        if let Some(leg) = self
+            .memo
+            .and_then(|m| m.lock().ok().and_then(|m| m.get(&key).cloned()))
+        {
+            return leg;
+        }
         if let Some(walk) = self.streets.and_then(|g| g.route(from, to)) {
-            return Leg {
+            let leg = Leg {
                 km: walk.km,
                 minutes: minutes(walk.km, self.cfg),
                 path: walk.points,
             };
+            if let Some(mut m) = self.memo.and_then(|m| m.lock().ok()) {
+                m.insert(key, leg.clone());
+            }
+            return leg;
         }
         let km = from.distance_km(&to) * self.cfg.detour_factor;
         Leg {

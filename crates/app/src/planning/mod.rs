@@ -1112,6 +1112,18 @@ fn done_plan(job: &PlanJob) -> Result<Arc<Plan>, AppError> {
     }
 }
 
+/// What a rewrite says of the stops the model could not write a better note for.
+fn not_better_message(names: &[String]) -> String {
+    let (list, whose) = match names {
+        [one] => (one.clone(), "its note is"),
+        _ => (
+            tripwright_agents::intros::and_list(names),
+            "their notes are",
+        ),
+    };
+    format!("The model could not write a better note for {list}: {whose} kept as it was.")
+}
+
 async fn rewrite(shared: &Shared, job: Arc<PlanJob>, plan: Plan, day: u8) {
     let t = Instant::now();
     let mut new = plan.clone();
@@ -1121,7 +1133,11 @@ async fn rewrite(shared: &Shared, job: Arc<PlanJob>, plan: Plan, day: u8) {
         .rewrite_day(&mut new, day, &on_text)
         .await
     {
-        Ok(()) => None,
+        Ok(not_better) if not_better.is_empty() => None,
+        Ok(not_better) => {
+            job.notice(not_better_message(&not_better));
+            None
+        }
         Err(AgentError::NoModel(why)) => {
             tracing::info!(%why, "no language model: the day is sent again unchanged");
             None

@@ -271,6 +271,77 @@ fn assert_rewrite_events(events: &[Arc<PlanEvent>], day: u8, id: &tripwright_dom
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_note_the_model_cannot_write_better_is_kept_and_the_rewrite_says_so() {
+    // Once `worse` is set, every note about the first sight of day 1 holds, in its one
+    // sentence, a year its data does not: each attempt is caught whole.
+    let (writer, worse) = (Writer::new(), Arc::new(AtomicBool::new(false)));
+    let target: Arc<std::sync::Mutex<String>> = Arc::default();
+    let llm: Arc<dyn LlmClient> = {
+        let (writer, worse, target) =
+            (Arc::clone(&writer), Arc::clone(&worse), Arc::clone(&target));
+        ScriptedLlm::new(move |request: &ChatRequest| {
+            let prompt = tripwright_testkit::scripted::Prompt::of(request);
+            let reply = writer.reply(request);
+            match (&prompt, reply) {
+                (tripwright_testkit::scripted::Prompt::Note { place, .. }, Reply::Text(text))
+                    if worse.load(Ordering::SeqCst) && *place == *target.lock().expect("lock") =>
+                {
+                    Reply::Text(format!("{} since 1234.", text.trim_end_matches('.')))
+                }
+                (_, reply) => reply,
+            }
+        })
+    };
+    let app = app(Some(llm), |_| {}).await;
+    let owner = OwnerId::new("rewrite-not-better");
+    let plan = made(&app, &owner, trip(1, "rewrite: not better")).await;
+    let first = plan.itinerary.days[0]
+        .stops
+        .iter()
+        .find(|s| !s.note.is_empty())
+        .expect("a note")
+        .clone();
+    *target.lock().expect("lock") = first.name.clone();
+    worse.store(true, Ordering::SeqCst);
+    let job = app
+        .planner()
+        .rewrite_day(&owner, &plan.id, 1)
+        .await
+        .expect("the rewrite starts");
+    let events = tokio::time::timeout(PLAN_TIMEOUT, follow(&job))
+        .await
+        .expect("in time");
+    let new = job.plan().expect("the plan");
+    let kept = new.itinerary.days[0]
+        .stops
+        .iter()
+        .find(|s| s.name == first.name)
+        .expect("the stop stays");
+    assert_eq!(kept.note, first.note, "its note is kept, not emptied");
+    let notice = format!(
+        "The model could not write a better note for {}: its note is kept as it was.",
+        first.name
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(&**e, PlanEvent::Notice { message } if *message == notice)),
+        "{events:?}"
+    );
+    // The other notes were written anew.
+    for (old, new) in plan.itinerary.days[0]
+        .stops
+        .iter()
+        .zip(&new.itinerary.days[0].stops)
+    {
+        if old.name != first.name && !old.note.is_empty() {
+            assert_ne!(old.note, new.note, "{}", old.name);
+        }
+    }
+    app.close().await.expect("the store closes");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_day_is_rewritten_streamed_and_saved_but_not_while_the_plan_is_made() {
     let (writer, hang) = (Writer::new(), Arc::new(AtomicBool::new(false)));
     let app = app(Some(hanging_while(&writer, &hang)), |_| {}).await;
