@@ -614,6 +614,23 @@ struct DayContext<'a, 'b> {
     rank: &'a std::collections::HashMap<&'b str, usize>,
 }
 
+/// Places walked to from one stop are looked for within this straight distance, and only the
+/// nearest [`NEAREST`] of them are walked along the streets (a city has hundreds of
+/// restaurants; the scheduler tries several orders of a day, each choosing its meals).
+const WITHIN_KM: f64 = 1.5;
+const NEAREST: usize = 12;
+
+/// The [`NEAREST`] of `places` nearest to `here` in a straight line, within [`WITHIN_KM`],
+/// nearest first (ties by id, so that plans are reproducible).
+fn nearest<'b>(places: impl Iterator<Item = &'b Place>, here: GeoPoint) -> Vec<&'b Place> {
+    let mut near: Vec<(f64, &Place)> = places
+        .map(|p| (here.distance_km(&p.point()), p))
+        .filter(|(km, _)| *km <= WITHIN_KM)
+        .collect();
+    near.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    near.into_iter().take(NEAREST).map(|(_, p)| p).collect()
+}
+
 /// Lunch is taken from 12:00, and at the latest started by 14:00.
 const LUNCH_FROM: u32 = 12 * 60;
 const LUNCH_LATEST: u32 = 14 * 60;
@@ -739,10 +756,16 @@ impl<'b> DayContext<'_, 'b> {
         }
         // An afternoon that ends early gets more sights from the reserve, nearest first,
         // rather than hours empty before dinner.
+        // A café is looked for once here: where there is none within reach, the loop goes on
+        // with the reserve (it asked again and again, for ever, before).
+        let mut cafe_tried = false;
         while lunch && t.minutes() + FILL_GAP <= SIGHTS_UNTIL {
-            if !cafe && t.minutes() >= CAFE_FROM {
+            if !cafe && !cafe_tried && t.minutes() >= CAFE_FROM {
+                cafe_tried = true;
                 cafe = self.meal(StopKind::Cafe, &mut stops, &mut pos, &mut t);
-                continue;
+                if cafe {
+                    continue;
+                }
             }
             if !self.add_reserve_sight(&mut stops, &mut pos, &mut t) {
                 break;
@@ -770,20 +793,18 @@ impl<'b> DayContext<'_, 'b> {
             .iter()
             .filter(|s| s.kind == StopKind::Artwork || s.place_kind == "historic:memorial")
             .count();
-        for &p in self.reserve {
-            if self.used_sights.contains(p.id.as_str()) {
-                continue;
-            }
-            // A few artworks and statues on the way are a pleasure; a string of them is not
-            // a day.
+        let candidates = nearest(
+            self.reserve.iter().copied().filter(|p| {
+                // A few artworks and statues on the way are a pleasure; a string of them is
+                // not a day.
+                let glance = p.category == PlaceCategory::Artwork || is_memorial(p);
+                !(self.used_sights.contains(p.id.as_str())
+                    || (glance && glances >= MAX_GLANCES_PER_DAY))
+            }),
+            *pos,
+        );
+        for p in candidates {
             let artwork = p.category == PlaceCategory::Artwork;
-            if (artwork || is_memorial(p)) && glances >= MAX_GLANCES_PER_DAY {
-                continue;
-            }
-            let straight = pos.distance_km(&p.point());
-            if straight > 1.5 {
-                continue;
-            }
             let minutes = self.visit_minutes(p);
             let leg = self.walker.leg(*pos, p.point());
             let arrive = t.plus(leg.minutes);
@@ -833,14 +854,15 @@ impl<'b> DayContext<'_, 'b> {
         };
         let mut best: Option<(f64, &'b Place, TimeOfDay, Leg)> = None;
         for (rank, sort) in sorts.iter().enumerate() {
-            for &p in self.food.iter().filter(|p| p.kind == *sort) {
-                if self.used_food.contains(p.id.as_str()) {
-                    continue;
-                }
-                let straight = pos.distance_km(&p.point());
-                if straight > 1.5 {
-                    continue;
-                }
+            let here = *pos;
+            let candidates = nearest(
+                self.food
+                    .iter()
+                    .copied()
+                    .filter(|p| p.kind == *sort && !self.used_food.contains(p.id.as_str())),
+                here,
+            );
+            for p in candidates {
                 let leg = self.walker.leg(*pos, p.point());
                 let arrive = t.plus(leg.minutes);
                 // Known hours must fit; unknown hours are accepted but ranked after known ones.
@@ -1277,6 +1299,81 @@ mod tests {
             .find(|w| w.contains("left out"))
             .expect("one sight is left out");
         assert!(!left_out.contains("Place best"), "{left_out}");
+    }
+
+    #[test]
+    fn an_afternoon_with_no_cafe_within_reach_ends() {
+        // Two sights 2.8 km east of the hotel, with restaurants beside them; the only café is
+        // at the hotel. After a late lunch the afternoon looks for a café and finds none: the
+        // planner asked again for ever before.
+        let places = vec![
+            place("c1", PlaceCategory::Food, "cafe", 60.1701, 24.9401, None),
+            place(
+                "r1",
+                PlaceCategory::Food,
+                "restaurant",
+                60.17,
+                24.9905,
+                None,
+            ),
+            place(
+                "r2",
+                PlaceCategory::Food,
+                "restaurant",
+                60.1702,
+                24.9908,
+                None,
+            ),
+            place(
+                "s1",
+                PlaceCategory::Attraction,
+                "museum",
+                60.1701,
+                24.99,
+                Some("Mo-Su 10:00-18:00"),
+            ),
+            place(
+                "s2",
+                PlaceCategory::Attraction,
+                "museum",
+                60.1703,
+                24.991,
+                Some("Mo-Su 12:30-18:00"),
+            ),
+        ];
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let input = ItineraryInput {
+                base: GeoPoint::new(60.17, 24.94),
+                hotel_id: None,
+                days: 1,
+                month: 7,
+                month_fixed: false,
+                start_date: NaiveDate::from_ymd_opt(2027, 7, 3).expect("date"),
+                prefs: "museums",
+                places: &places,
+                streets: None,
+            };
+            let out = plan_itinerary(&input, &PlannerConfig::default());
+            let _ = tx.send(
+                out.itinerary.days[0]
+                    .stops
+                    .iter()
+                    .map(|s| s.place_id.to_string())
+                    .collect::<Vec<_>>(),
+            );
+        });
+        let stops = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the day is planned in time");
+        assert!(
+            stops.contains(&"s1".to_owned()) && stops.contains(&"s2".to_owned()),
+            "{stops:?}"
+        );
+        assert!(
+            !stops.contains(&"c1".to_owned()),
+            "no café within reach: {stops:?}"
+        );
     }
 
     #[test]
