@@ -116,6 +116,11 @@ describe('a plan made in the browser', () => {
     assert.match(await text(hotels.first()), /text match \d{1,3} %/, 'no similarity such as "text match 46 %"');
     // The wishes ("quiet hotel with a sauna" and the like) are judged against the data.
     assert.match(await text(page.locator('#hotels')), /Not in the data|Matches|Not:/, 'no wish verdicts');
+    // Each verdict on a line of its own: "Matches: quiet" ran into "Not in the data: sauna".
+    const verdicts = page.locator('#hotels .hotel-fit > span');
+    assert.ok((await verdicts.count()) >= 1, 'no verdict lines');
+    const displays = await verdicts.evaluateAll((s) => s.map((e) => getComputedStyle(e).display));
+    assert.ok(displays.every((d) => d === 'block'), `verdicts run together: ${displays}`);
   });
 
   test('the map shows the hotel, one marker per stop and one route per day', async () => {
