@@ -1212,6 +1212,22 @@ mod tests {
         assert!(!history.contains(&"salon".to_owned()), "{history:?}");
     }
 
+    /// A day's plan from `base` on Saturday 3 July 2027, for "museums".
+    fn one_saturday(base: GeoPoint, places: &[Place]) -> ItineraryOutcome {
+        let input = ItineraryInput {
+            base,
+            hotel_id: None,
+            days: 1,
+            month: 7,
+            month_fixed: false,
+            start_date: NaiveDate::from_ymd_opt(2027, 7, 3).expect("date"),
+            prefs: "museums",
+            places,
+            streets: None,
+        };
+        plan_itinerary(&input, &PlannerConfig::default())
+    }
+
     #[test]
     fn the_best_sight_is_not_left_out_because_the_shortest_walk_reaches_it_after_it_closes() {
         // Four sights in a row east of the hotel, all open 11:00–17:00 on the Saturday: a day
@@ -1273,18 +1289,7 @@ mod tests {
             place("c1", PlaceCategory::Food, "cafe", 60.1703, 24.947, None),
         ];
         places.sort_by(|a, b| a.id.cmp(&b.id));
-        let input = ItineraryInput {
-            base,
-            hotel_id: None,
-            days: 1,
-            month: 7,
-            month_fixed: false,
-            start_date: NaiveDate::from_ymd_opt(2027, 7, 3).expect("date"),
-            prefs: "museums",
-            places: &places,
-            streets: None,
-        };
-        let out = plan_itinerary(&input, &PlannerConfig::default());
+        let out = one_saturday(base, &places);
         let stops: Vec<&str> = out.itinerary.days[0]
             .stops
             .iter()
@@ -1343,18 +1348,7 @@ mod tests {
         ];
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let input = ItineraryInput {
-                base: GeoPoint::new(60.17, 24.94),
-                hotel_id: None,
-                days: 1,
-                month: 7,
-                month_fixed: false,
-                start_date: NaiveDate::from_ymd_opt(2027, 7, 3).expect("date"),
-                prefs: "museums",
-                places: &places,
-                streets: None,
-            };
-            let out = plan_itinerary(&input, &PlannerConfig::default());
+            let out = one_saturday(GeoPoint::new(60.17, 24.94), &places);
             let _ = tx.send(
                 out.itinerary.days[0]
                     .stops

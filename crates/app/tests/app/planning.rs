@@ -26,6 +26,23 @@ fn hanging_while(writer: &Arc<Writer>, hang: &Arc<AtomicBool>) -> Arc<dyn LlmCli
     })
 }
 
+/// Rewrites day 1 of `owner`'s `plan` and follows the rewrite to its end.
+async fn rewrite_day_one(
+    app: &App,
+    owner: &OwnerId,
+    plan: &Plan,
+) -> (Arc<PlanJob>, Vec<Arc<PlanEvent>>) {
+    let job = app
+        .planner()
+        .rewrite_day(owner, &plan.id, 1)
+        .await
+        .expect("the rewrite starts");
+    let events = tokio::time::timeout(PLAN_TIMEOUT, follow(&job))
+        .await
+        .expect("in time");
+    (job, events)
+}
+
 /// Starts a plan, retrying while the planner is busy (a slot is freed just after its job
 /// ends), and fails the test when no slot frees within ten seconds.
 async fn start_when_free(app: &App, owner: &OwnerId, req: TripRequest) -> Arc<PlanJob> {
@@ -303,14 +320,7 @@ async fn a_note_the_model_cannot_write_better_is_kept_and_the_rewrite_says_so() 
         .clone();
     *target.lock().expect("lock") = first.name.clone();
     worse.store(true, Ordering::SeqCst);
-    let job = app
-        .planner()
-        .rewrite_day(&owner, &plan.id, 1)
-        .await
-        .expect("the rewrite starts");
-    let events = tokio::time::timeout(PLAN_TIMEOUT, follow(&job))
-        .await
-        .expect("in time");
+    let (job, events) = rewrite_day_one(&app, &owner, &plan).await;
     let new = job.plan().expect("the plan");
     let kept = new.itinerary.days[0]
         .stops
@@ -349,14 +359,7 @@ async fn a_day_is_rewritten_streamed_and_saved_but_not_while_the_plan_is_made() 
     let plan = made(&app, &owner, trip(2, "rewrite: two days")).await;
     let before = texts(&plan, 1);
 
-    let job = app
-        .planner()
-        .rewrite_day(&owner, &plan.id, 1)
-        .await
-        .expect("the rewrite starts");
-    let events = tokio::time::timeout(PLAN_TIMEOUT, follow(&job))
-        .await
-        .expect("in time");
+    let (job, events) = rewrite_day_one(&app, &owner, &plan).await;
     assert_rewrite_events(&events, 1, &plan.id);
     let new = job.plan().expect("the plan");
     let (first, stop) = new.itinerary.days[0]

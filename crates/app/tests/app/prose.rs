@@ -299,6 +299,19 @@ fn naming_another_place(
     (llm, named)
 }
 
+/// `llm`, taking 3 s for each note about `place` (so that two plans' writing overlaps).
+fn slow_about(llm: Arc<ScriptedLlm>, place: String) -> Arc<ScriptedLlm> {
+    ScriptedLlm::new(move |request: &ChatRequest| {
+        let reply = llm.reply_to(request);
+        match Prompt::of(request) {
+            Prompt::Note { place: p, .. } if p == place => {
+                Reply::Stall(Duration::from_secs(3), Box::new(reply))
+            }
+            _ => reply,
+        }
+    })
+}
+
 /// The attempts at the note about `place`, with their prompts.
 fn notes_about(writer: &Writer, place: &str) -> Vec<(Prompt, String)> {
     writer
@@ -400,16 +413,7 @@ async fn a_text_naming_another_place_is_written_again_or_loses_that_sentence() {
     // model, and its check says so; alone, it was written again (above).
     let writer = Writer::new();
     let (named_llm, _) = naming_another_place(&writer, target.clone(), day2, true);
-    let slow_place = target.clone();
-    let slow = ScriptedLlm::new(move |request: &ChatRequest| {
-        let reply = named_llm.reply_to(request);
-        match Prompt::of(request) {
-            Prompt::Note { place, .. } if place == slow_place => {
-                Reply::Stall(Duration::from_secs(3), Box::new(reply))
-            }
-            _ => reply,
-        }
-    });
+    let slow = slow_about(named_llm, target.clone());
     // No plan cache: the second plan, asked for the same trip, is made too. Texts are
     // written again only while one plan is being written.
     let planner = app(Some(Arc::clone(&slow) as Arc<dyn LlmClient>), |c| {
@@ -446,16 +450,7 @@ async fn a_text_naming_another_place_is_written_again_or_loses_that_sentence() {
     let writer = Writer::new();
     let (named_llm, _) =
         naming_another_place(&writer, target.clone(), grounding_days().await.1, true);
-    let slow_place = target.clone();
-    let slow = ScriptedLlm::new(move |request: &ChatRequest| {
-        let reply = named_llm.reply_to(request);
-        match Prompt::of(request) {
-            Prompt::Note { place, .. } if place == slow_place => {
-                Reply::Stall(Duration::from_secs(3), Box::new(reply))
-            }
-            _ => reply,
-        }
-    });
+    let slow = slow_about(named_llm, target.clone());
     let planner = app(Some(Arc::clone(&slow) as Arc<dyn LlmClient>), |c| {
         c.web.plan_cache = 0;
     })

@@ -145,12 +145,7 @@ fn two_app_replicas_share_one_inference_tier_and_plan_without_it_when_it_dies() 
                 .is_some_and(|d| d.contains(&format!("written by {model_id}"))),
             "{prose}"
         );
-        let notes = plan["itinerary"]["days"][0]["stops"]
-            .as_array()
-            .expect("stops")
-            .iter()
-            .filter(|s| !s["note"].as_str().unwrap_or("").is_empty())
-            .count();
+        let notes = super::day_one_notes(&plan);
         // The test model's notes may all be caught and dropped; the texts were written all
         // the same (the tier's metrics below count them).
         let detail = prose["detail"].as_str().unwrap_or("");
