@@ -650,12 +650,16 @@ impl<'b> DayContext<'_, 'b> {
     /// shortest order defers is tried earlier in the route, and the order that defers the
     /// fewest sights, then the least ranked ones, then walks least, is kept.
     fn schedule_in_time(&mut self, mut route: Vec<&'b Place>) -> (Vec<Stop>, Vec<&'b Place>) {
-        let (food, sights) = (self.used_food.clone(), self.used_sights.clone());
-        let restore = |ctx: &mut Self| {
-            ctx.used_food.clone_from(&food);
-            ctx.used_sights.clone_from(&sights);
+        // What the scheduling of a day changes: the meals and sights it used. Each trial starts
+        // from the state before the day; the order kept leaves its own.
+        let before = (self.used_food.clone(), self.used_sights.clone());
+        let state = |ctx: &Self| (ctx.used_food.clone(), ctx.used_sights.clone());
+        let set = |ctx: &mut Self, (food, sights): &(HashSet<&'b str>, HashSet<&'b str>)| {
+            ctx.used_food.clone_from(food);
+            ctx.used_sights.clone_from(sights);
         };
         let (mut stops, mut deferred) = self.schedule(&route);
+        let mut kept = state(self);
         let walked = |stops: &[Stop]| stops.iter().map(|s| s.walk_km).sum::<f64>();
         // What leaving `d` out costs: fewer left out first, then better-ranked ones kept.
         let n = self.rank.len() + 1;
@@ -672,37 +676,30 @@ impl<'b> DayContext<'_, 'b> {
             let Some(at) = route.iter().position(|p| p.id == late.id) else {
                 continue;
             };
-            let mut best: Option<(Vec<&'b Place>, Vec<Stop>, Vec<&'b Place>)> = None;
+            // Every trial of this round moves `late` within the order the round started with;
+            // a shorter walk counts only between orders better than that one.
+            let start = route.clone();
+            let mut found = false;
             for earlier in 0..at {
-                let mut r = route.clone();
+                let mut r = start.clone();
                 let p = r.remove(at);
                 r.insert(earlier, p);
-                restore(self);
+                set(self, &before);
                 let (s, d) = self.schedule(&r);
                 tracing::debug!(
                     order = ?r.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
                     deferred = ?d.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
                     "another order tried"
                 );
-                let (best_loss, best_km) = best
-                    .as_ref()
-                    .map_or((loss(&deferred), walked(&stops)), |(_, s, d)| {
-                        (loss(d), walked(s))
-                    });
-                let better = loss(&d) < best_loss
-                    || (loss(&d) == best_loss && best.is_some() && walked(&s) < best_km);
+                let better = loss(&d) < loss(&deferred)
+                    || (found && loss(&d) == loss(&deferred) && walked(&s) < walked(&stops));
                 if better {
-                    best = Some((r, s, d));
+                    (route, stops, deferred, kept) = (r, s, d, state(self));
+                    found = true;
                 }
             }
-            restore(self);
-            if let Some((r, _, _)) = best {
-                route = r;
-            }
-            // The state the kept order leaves (the same as its trial: scheduling is
-            // deterministic).
-            (stops, deferred) = self.schedule(&route);
         }
+        set(self, &kept);
         (stops, deferred)
     }
 

@@ -386,10 +386,12 @@ struct Task<'a> {
     slot: Slot,
     prompt: String,
     subject: Subject<'a>,
-    max_tokens: u32,
-    /// Sentences asked for: the generation stops once the model starts another.
-    sentences: usize,
 }
+
+/// Sentences a note is asked for: the generation stops once the model starts another.
+const NOTE_SENTENCES: usize = 1;
+/// Most tokens a note is given, whatever `llm.max_tokens` allows.
+const NOTE_TOKENS: u32 = 60;
 
 impl ProseWriter {
     /// A writer over `llm`: `attempts` ≥ 1 generations per text before caught sentences are
@@ -483,8 +485,6 @@ impl ProseWriter {
                         stop: Some(s.stop),
                         facts: format!("{} {} {facts}", s.stop.name, s.stop.place_kind),
                     },
-                    max_tokens: self.max_tokens.min(60),
-                    sentences: 1,
                 });
             }
         }
@@ -554,7 +554,7 @@ impl ProseWriter {
             }
             let mut request =
                 ChatRequest::new(vec![ChatMessage::system(SYSTEM), ChatMessage::user(prompt)]);
-            request.max_tokens = task.max_tokens;
+            request.max_tokens = self.max_tokens.min(NOTE_TOKENS);
             let warmth = if warmer { 0.25 } else { 0.0 } + 0.15 * attempt as f32;
             request.temperature = (self.temperature + warmth).min(1.3);
             request.seed = Some(
@@ -564,7 +564,7 @@ impl ProseWriter {
             request.stop = vec!["\n\n".into()];
             request.forbidden_chars = task.subject.forbidden_digits();
             let (raw, tokens, finish) = self
-                .generate(request, task.slot, task.sentences, on_text)
+                .generate(request, task.slot, NOTE_SENTENCES, on_text)
                 .await?;
             report.generations += 1;
             report.tokens += u64::from(tokens);

@@ -418,7 +418,8 @@ pub(crate) fn unsupported_claims(sentence: &str, facts: &str) -> Vec<String> {
                 .map(str::to_owned),
         );
     }
-    for maker in makers(&facts) {
+    let makers = makers(&facts);
+    for &maker in &makers {
         let wrong = sentence.match_indices(maker).any(|(i, _)| {
             let mut before = sentence[..i]
                 .split_whitespace()
@@ -439,7 +440,6 @@ pub(crate) fn unsupported_claims(sentence: &str, facts: &str) -> Vec<String> {
     );
     // "… designed by Bank of Finland Museum" (its English name): whoever made it must be the
     // data's architect or artist.
-    let makers = makers(&facts);
     for phrase in MADE_BY {
         let wrong = sentence.match_indices(phrase).any(|(i, _)| {
             // "designed by the Finnish architect Theodor Höijer": within the next words.
