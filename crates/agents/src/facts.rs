@@ -5,9 +5,24 @@
 use tripwright_domain::Place;
 
 /// Most facts kept per place (the prompt stays short).
-const MAX_FACTS: usize = 6;
-/// Longest free-text fact (an OSM `description`), in characters.
+const MAX_FACTS: usize = 8;
+/// Longest free-text fact (an OSM `description` or `inscription`), in characters.
 const MAX_FACT_CHARS: usize = 160;
+
+/// `text` cut to at most [`MAX_FACT_CHARS`] characters: at its last whole sentence that fits,
+/// else at its last whole word, so that the model is never shown a word cut in two.
+fn shortened(text: &str) -> String {
+    let text = text.trim();
+    if text.chars().count() <= MAX_FACT_CHARS {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(MAX_FACT_CHARS).collect();
+    if let Some(end) = head.rfind(". ").filter(|&i| i >= MAX_FACT_CHARS / 3) {
+        return head[..=end].to_owned();
+    }
+    let cut = head.rfind(' ').unwrap_or(head.len());
+    head[..cut].trim_end_matches([',', ';', ' ']).to_owned()
+}
 
 /// A tag value for people: `_` and `;` become spaces and commas.
 fn readable(value: &str) -> String {
@@ -21,48 +36,66 @@ fn readable(value: &str) -> String {
 
 /// The descriptive facts of `place`'s OSM tags, most telling first.
 pub fn place_facts(place: &Place) -> Vec<String> {
-    let mut facts = Vec::new();
-    let mut add = |label: &str, key: &str| {
-        if let Some(v) = place.tag(key).map(readable).filter(|v| !v.is_empty()) {
-            let fact = if label.is_empty() {
-                v
-            } else {
-                format!("{label}: {v}")
-            };
-            if !facts.contains(&fact) {
-                facts.push(fact);
-            }
-        }
+    let tagged = |label: &str, key: &str| {
+        place
+            .tag(key)
+            .map(readable)
+            .filter(|v| !v.is_empty())
+            .map(|v| format!("{label}: {v}"))
     };
-    add("cuisine", "cuisine");
-    add("artwork", "artwork_type");
-    add("memorial", "memorial");
-    add("historic", "historic");
-    add("artist", "artist_name");
-    add("architect", "architect");
-    add("denomination", "denomination");
-    add("subject", "subject");
-    add(tripwright_domain::ENGLISH_NAME, "name:en");
-    if let Some(year) = place
+    let since = place
         .tag("start_date")
         .map(str::trim)
         .filter(|d| d.len() >= 4 && d[..4].chars().all(|c| c.is_ascii_digit()))
+        .map(|year| {
+            // A statue or a memorial is from a year; a museum or a hall has been open since.
+            let object = place.category == tripwright_domain::PlaceCategory::Artwork
+                || place.kind.starts_with("historic:");
+            let word = if object { "from" } else { "since" };
+            format!("{word} {}", &year[..4])
+        });
+    // What a memorial's plaque says ("Memorial to Johan Vilhelm Snellman, a Finnish
+    // statesman, philosopher, author and journalist. Statue by …"): the truest words the data
+    // has about it.
+    let texts = ["inscription", "description"].map(|key| {
+        place
+            .tag(key)
+            .map(shortened)
+            .filter(|d| !d.is_empty())
+            .map(|d| format!("{key}: {d}"))
+    });
+    let flag = |key: &str, value: &str, fact: &str| {
+        (place.tag(key) == Some(value)).then(|| fact.to_owned())
+    };
+    let mut facts: Vec<String> = Vec::new();
+    for fact in [
+        tagged("cuisine", "cuisine"),
+        tagged("artwork", "artwork_type"),
+        tagged("memorial", "memorial"),
+        tagged("historic", "historic"),
+        tagged("artist", "artist_name"),
+        tagged("artist", "sculptor"),
+        tagged("architect", "architect"),
+        tagged("denomination", "denomination"),
+        tagged("subject", "subject"),
+        tagged(tripwright_domain::ENGLISH_NAME, "name:en"),
+        since,
+    ]
+    .into_iter()
+    .chain(texts)
+    .chain([
+        tagged("material", "material"),
+        // Its own street, which the model may name ("a gallery on Annankatu").
+        tagged("street", "addr:street"),
+        flag("fee", "no", "free entry"),
+        flag("wheelchair", "yes", "wheelchair accessible"),
+        flag("outdoor_seating", "yes", "outdoor seating"),
+    ])
+    .flatten()
     {
-        facts.push(format!("since {}", &year[..4]));
-    }
-    if let Some(d) = place
-        .tag("description")
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-    {
-        let d: String = d.chars().take(MAX_FACT_CHARS).collect();
-        facts.push(format!("description: {d}"));
-    }
-    if place.tag("wheelchair") == Some("yes") {
-        facts.push("wheelchair accessible".to_owned());
-    }
-    if place.tag("outdoor_seating") == Some("yes") {
-        facts.push("outdoor seating".to_owned());
+        if !facts.contains(&fact) {
+            facts.push(fact);
+        }
     }
     // The kind itself is said elsewhere; a "historic: yes" adds nothing.
     let kind = place.kind.strip_prefix("historic:").unwrap_or(&place.kind);
@@ -127,6 +160,52 @@ mod tests {
                 "since 1998",
                 "wheelchair accessible"
             ]
+        );
+    }
+
+    #[test]
+    fn a_plaque_its_street_and_free_entry_are_facts_and_no_word_is_cut_in_two() {
+        let inscription = "Memorial to Johan Vilhelm Snellman, a Finnish statesman, philosopher, \
+            author and journalist. Statue by Emil Wikström, 1923. Unveiled on the centenary of \
+            his birth by the Bank of Finland, which he led.";
+        let tags: BTreeMap<String, String> = [
+            ("historic", "memorial"),
+            ("inscription", inscription),
+            ("addr:street", "Snellmaninkatu"),
+            ("fee", "no"),
+            ("wheelchair", "no"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let place = Place {
+            id: "osm:node/3".into(),
+            name: "Johan Vilhelm Snellman".into(),
+            category: PlaceCategory::Attraction,
+            kind: "historic:memorial".into(),
+            lat: 60.17,
+            lon: 24.95,
+            opening_hours: None,
+            tags,
+        };
+        assert_eq!(
+            place_facts(&place),
+            [
+                "inscription: Memorial to Johan Vilhelm Snellman, a Finnish statesman, \
+                 philosopher, author and journalist. Statue by Emil Wikström, 1923.",
+                "street: Snellmaninkatu",
+                "free entry",
+            ]
+        );
+        // A statue is from a year; a museum has been open since one.
+        let mut statue = place.clone();
+        statue.tags.insert("start_date".into(), "1923".into());
+        assert!(place_facts(&statue).contains(&"from 1923".to_owned()));
+        let long = "word ".repeat(50);
+        let cut = shortened(&long);
+        assert!(
+            cut.chars().count() <= MAX_FACT_CHARS && cut.ends_with("word"),
+            "{cut}"
         );
     }
 }

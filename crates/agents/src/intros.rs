@@ -123,12 +123,12 @@ pub fn and_list<S: AsRef<str>>(items: &[S]) -> String {
     }
 }
 
-/// The sights a summary names: each day's first sight (the one its title is "Around"), at
+/// The sights a summary names: each day's headline sight (the one its title is "Around"), at
 /// most `n`, none twice.
 pub fn highlights(days: &[tripwright_domain::DayPlan], n: usize) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::new();
     for d in days {
-        if let Some(s) = d.stops.iter().find(|s| s.kind == StopKind::Sight)
+        if let Some(s) = crate::itinerary::headline(&d.stops)
             && !out.contains(&s.name.as_str())
         {
             out.push(&s.name);

@@ -256,12 +256,22 @@ pub fn is_activity(kind: StopKind) -> bool {
     matches!(kind, StopKind::Sight | StopKind::Artwork)
 }
 
-/// A day's title from its stops: "Around Ateneum" (its first sight), or "A free day".
+/// A day's title from its stops: "Around Ateneum" (its headline sight), or "A free day".
 pub(crate) fn day_title(stops: &[Stop]) -> String {
+    headline(stops).map_or_else(|| "A free day".to_owned(), |s| format!("Around {}", s.name))
+}
+
+/// A day's headline sight: of its sights, the first of the kind weighted most (a museum before
+/// a gallery, a gallery before a memorial), so that the day with Ateneum is not titled after
+/// the small gallery it starts at.
+pub(crate) fn headline(stops: &[Stop]) -> Option<&Stop> {
     stops
         .iter()
-        .find(|s| s.kind == StopKind::Sight)
-        .map_or_else(|| "A free day".to_owned(), |s| format!("Around {}", s.name))
+        .filter(|s| s.kind == StopKind::Sight)
+        .fold(None, |best: Option<&Stop>, s| match best {
+            Some(b) if kind_weight(&b.place_kind) >= kind_weight(&s.place_kind) => Some(b),
+            _ => Some(s),
+        })
 }
 
 pub(crate) fn round2(x: f64) -> f64 {
@@ -1223,6 +1233,20 @@ mod tests {
             streets: None,
         };
         plan_itinerary(&input, &PlannerConfig::default())
+    }
+
+    #[test]
+    fn a_day_is_titled_after_its_headline_sight_not_its_first() {
+        use crate::kinds::tests::stop as named;
+        let day = [
+            named("Anna Ruohonen", StopKind::Sight, "gallery"),
+            named("Penny", StopKind::Lunch, "restaurant"),
+            named("Ateneum", StopKind::Sight, "museum"),
+            named("Kiasma", StopKind::Sight, "museum"),
+        ];
+        assert_eq!(day_title(&day), "Around Ateneum");
+        assert_eq!(day_title(&day[..2]), "Around Anna Ruohonen");
+        assert_eq!(day_title(&day[1..2]), "A free day");
     }
 
     #[test]

@@ -105,7 +105,19 @@ const PERSON_WORDS: &[&str] = &[
     "novelist",
     "actor",
     "actress",
+    "statesman",
+    "philosopher",
+    "author",
+    "journalist",
+    "president",
+    "marshal",
+    "emperor",
+    "tsar",
+    "soldier",
+    "historian",
 ];
+/// How a sentence says what its stop is ("… is a", "… was an").
+const IS_A: [&str; 4] = [" is a ", " is an ", " was a ", " was an "];
 /// Kinds of stop that are small objects, not buildings one enters.
 const OBJECT_KINDS: &[&str] = &[
     "memorial",
@@ -163,6 +175,22 @@ pub fn contradicts_kind(sentence: &str, stop: &tripwright_domain::Stop) -> bool 
             || (ORIGIN_WORDS.contains(w) && !own.contains(w))
             || (PERSON_WORDS.contains(w) && !own.contains(w) && !object)
             || (object && matches!(*w, "building" | "buildings"))
+    }) || called_a_person(&rest)
+}
+
+/// Whether a sentence (its stop's name taken out) says the stop is a person: "Johan Vilhelm
+/// Snellman is a Finnish statesman" of his memorial. The person a memorial is to may be
+/// named after what it is ("is a memorial to the poet").
+fn called_a_person(rest: &str) -> bool {
+    IS_A.iter().any(|is| {
+        rest.match_indices(is).any(|(i, m)| {
+            rest[i + m.len()..]
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .take(3)
+                .take_while(|w| !SIGHT_WORDS.contains(w))
+                .any(|w| PERSON_WORDS.contains(&w))
+        })
     })
 }
 
@@ -203,6 +231,20 @@ pub(crate) mod tests {
         assert!(contradicts_kind("Kiasma is a Renaissance museum.", &museum));
         assert!(contradicts_kind("A great place to eat.", &museum));
         assert!(contradicts_kind("Amos Rex is a masterful chef.", &museum));
+        // A memorial is not the person it is to (the 0.5B model, 2026-12-06).
+        let memorial = stop(
+            "Johan Vilhelm Snellman",
+            StopKind::Artwork,
+            "historic:memorial",
+        );
+        assert!(contradicts_kind(
+            "Johan Vilhelm Snellman is a Finnish statesman, philosopher.",
+            &memorial
+        ));
+        assert!(!contradicts_kind(
+            "Johan Vilhelm Snellman is a memorial to the Finnish statesman and philosopher.",
+            &memorial
+        ));
         let cafe = stop("Cafe Esplanad", StopKind::Cafe, "cafe");
         assert!(!contradicts_kind(
             "Cafe Esplanad is known for its cinnamon buns.",

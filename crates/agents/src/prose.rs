@@ -37,14 +37,15 @@ use crate::quality::{
 /// example. Its city is far from any destination a plan mentions with it, and a note that
 /// copies the example's words is caught as copied.
 const SYSTEM: &str = "You are the travel writer of Tripwright, a trip planner. You are given one \
-small task at a time. For a place, write one sentence of at most 15 words for a traveller about \
-it. Rules: write plain sentences only, no lists, headings or quotes. Use only the facts you are \
-given and call each place what its kind says it is. Never mention any other place, street, \
-shop, restaurant, museum, hotel or business. Never invent numbers, years, dates, times, prices, \
-people, awards or features. Keep the place names exactly as given.\n\
-Example: Place: Serralves Museum, a museum in Porto, Portugal. Facts: architect: Álvaro Siza.\n\
-Answer: Serralves Museum is a bright modern museum designed by Álvaro Siza, and its quiet \
-rooms invite an unhurried look.";
+small task at a time. For a place, write one sentence of at most 20 words for a traveller about \
+it. Rules: write plain sentences only, no lists, headings or quotes. Say only what the facts you \
+are given say, with no opinions, and call each place what its kind says it is. Never mention any \
+other place or street, shop, restaurant, museum, hotel or business. Never invent numbers, years, \
+dates, times, prices, people, awards or features. Keep the place names exactly as given.\n\
+Example: Place: Serralves Museum, a museum in Porto, Portugal. Facts: architect: Álvaro Siza; \
+since 1999; street: Rua Dom João de Castro.\n\
+Answer: Serralves Museum is a museum on Rua Dom João de Castro, designed by Álvaro Siza and open \
+since 1999.";
 
 /// Decimal digits of other scripts, first and last: Arabic-Indic, Extended Arabic-Indic
 /// (Persian), Devanagari, Bengali, Thai and fullwidth.
@@ -230,6 +231,8 @@ struct Subject<'a> {
     stop: Option<&'a Stop>,
     /// The facts it may take figures from.
     facts: String,
+    /// The destination's city, to say a street is in it ("on Annankatu in Helsinki").
+    city: &'a str,
 }
 
 impl Subject<'_> {
@@ -254,6 +257,8 @@ struct Review {
     corrected: usize,
     /// Sentences kept without the clause of an unsupported claim.
     trimmed: usize,
+    /// Sentences dropped (one may be caught for several flaws).
+    dropped: usize,
 }
 
 /// The model's answer as prose: its first paragraph, without a leading label or quotes.
@@ -269,6 +274,44 @@ fn clean_answer(raw: &str) -> String {
         .trim_matches(|c| c == '"' || c == '“' || c == '”')
         .trim()
         .to_owned()
+}
+
+/// `text` with the stop's street said as a street: the small model writes the street it is
+/// given where a city goes ("a gallery located in Annankatu, Finland" → "a gallery located on
+/// Annankatu in Helsinki").
+fn on_its_street(text: &str, stop: &Stop, city: &str) -> String {
+    let Some(street) = stop.facts.iter().find_map(|f| f.strip_prefix("street: ")) else {
+        return text.to_owned();
+    };
+    let mut out = text.to_owned();
+    for wrong in [format!("in the {street}"), format!("in {street}")] {
+        let Some(at) = out.find(&wrong) else {
+            continue;
+        };
+        let after = &out[at + wrong.len()..];
+        // "in Annankatu, Finland": the capitalised words after it (the country) were meant
+        // for its city.
+        let rest = match after.strip_prefix(", ") {
+            Some(tail) if !tail.starts_with(city) => {
+                let place_end = tail
+                    .split_inclusive(' ')
+                    .take_while(|w| w.chars().next().is_some_and(char::is_uppercase))
+                    .map(str::len)
+                    .sum::<usize>();
+                let place = tail[..place_end].trim_end();
+                let place = place.trim_end_matches(['.', ',', ';']);
+                if place.is_empty() || place.split_whitespace().count() > 2 {
+                    after.to_owned()
+                } else {
+                    format!(" in {city}{}", &tail[place.len()..])
+                }
+            }
+            _ => after.to_owned(),
+        };
+        out = format!("{}on {street}{rest}", &out[..at]);
+        break;
+    }
+    out
 }
 
 /// Reviews one text: corrects near-miss names, then keeps the sentences nothing is caught in.
@@ -334,10 +377,21 @@ fn review(raw: &str, subject: &Subject<'_>, prompts: &[Vec<String>], finished: b
         }
         if caught.is_empty() {
             kept.push(sentence.to_owned());
+        } else {
+            r.dropped += 1;
         }
         r.caught.extend(caught);
     }
     r.kept = kept.join(" ");
+    // After the claims are struck out: "in the historic Kirkkokatu" is "in the Kirkkokatu" only
+    // then.
+    if let Some(stop) = subject.stop {
+        let said = on_its_street(&r.kept, stop, subject.city);
+        if said != r.kept {
+            r.corrected += 1;
+            r.kept = said;
+        }
+    }
     r
 }
 
@@ -483,7 +537,14 @@ impl ProseWriter {
                         allowed: names.clone(),
                         others,
                         stop: Some(s.stop),
-                        facts: format!("{} {} {facts}", s.stop.name, s.stop.place_kind),
+                        // Its city and country, and its kind in words: a note may say them.
+                        facts: format!(
+                            "{} {} {} {city} {facts}",
+                            s.stop.name,
+                            s.stop.place_kind,
+                            what(s.stop)
+                        ),
+                        city: &destination.name,
                     },
                 });
             }
@@ -602,7 +663,7 @@ impl ProseWriter {
         }
         let best = best.unwrap_or_default();
         report.corrected += best.corrected;
-        report.dropped += best.caught.len();
+        report.dropped += best.dropped;
         on_text(TextEvent {
             slot: task.slot,
             text: &best.kept,
@@ -739,7 +800,8 @@ mod tests {
             allowed: vec![s.name.as_str(), "Helsinki", "Finland"],
             others,
             stop: Some(s),
-            facts: format!("{} {} {facts}", s.name, s.place_kind),
+            facts: format!("{} {} Helsinki, Finland {facts}", s.name, s.place_kind),
+            city: "Helsinki",
         }
     }
 
@@ -750,13 +812,18 @@ mod tests {
         let others = ["Amos Rex", "Suomenlinna"];
         let r = review(
             "Answer: Kiasmma shows contemporary art. It opened in 1998. Then walk to Amos Rex.",
-            &subject(&kiasma, &others, "since 1998"),
+            &subject(
+                &kiasma,
+                &others,
+                "since 1998; description: contemporary art",
+            ),
             &prompts,
             true,
         );
         assert_eq!(r.kept, "Kiasma shows contemporary art. It opened in 1998.");
         assert_eq!(r.corrected, 1);
-        assert_eq!(r.caught, [Caught::OtherPlace]);
+        // "Then walk to Amos Rex.": another place, and a walk the data does not hold.
+        assert_eq!(r.caught, [Caught::OtherPlace, Caught::Claim]);
         let r = review(
             "Kiasma is a cozy restaurant. It was built in 1887. Its rooms are bright and",
             &subject(&kiasma, &others, ""),
@@ -766,15 +833,62 @@ mod tests {
         assert_eq!(r.kept, "");
         assert_eq!(
             r.caught,
-            [Caught::WrongKind, Caught::Figure, Caught::CutOff]
+            [
+                Caught::WrongKind,
+                Caught::Claim,
+                Caught::Figure,
+                Caught::CutOff,
+                Caught::Claim
+            ]
         );
         let r = review(
-            "Kiasma is a bright modern museum designed by Álvaro Siza, and its quiet rooms invite an unhurried look.",
+            "Kiasma is a museum on Rua Dom João de Castro, designed by Álvaro Siza and open since 1999.",
             &subject(&kiasma, &others, ""),
             &prompts,
             true,
         );
         assert!(r.caught.contains(&Caught::Copied), "{r:?}");
+    }
+
+    /// The small model writes the street it is given where a city goes (0.5B, 2026-12-06).
+    #[test]
+    fn a_street_written_as_a_city_is_said_as_a_street() {
+        let gallery = Stop {
+            facts: vec!["street: Annankatu".into()],
+            ..stop("Anna Ruohonen", StopKind::Sight, "gallery")
+        };
+        for (written, said) in [
+            (
+                "Anna Ruohonen is a gallery located in Annankatu, Finland.",
+                "Anna Ruohonen is a gallery located on Annankatu in Helsinki.",
+            ),
+            (
+                "Anna Ruohonen is a gallery in Annankatu, Finland that shows art.",
+                "Anna Ruohonen is a gallery on Annankatu in Helsinki that shows art.",
+            ),
+            (
+                "Anna Ruohonen is a gallery located in the Annankatu, Helsinki, Finland.",
+                "Anna Ruohonen is a gallery located on Annankatu, Helsinki, Finland.",
+            ),
+            (
+                "Anna Ruohonen is a gallery on Annankatu in Helsinki.",
+                "Anna Ruohonen is a gallery on Annankatu in Helsinki.",
+            ),
+        ] {
+            assert_eq!(on_its_street(written, &gallery, "Helsinki"), said);
+        }
+        // Said so only once its claims are struck out.
+        let prompts: Vec<Vec<String>> = prompt_texts().into_iter().map(words).collect();
+        let r = review(
+            "Anna Ruohonen is a beautiful gallery located in the historic Annankatu, Finland.",
+            &subject(&gallery, &[], "street: Annankatu"),
+            &prompts,
+            true,
+        );
+        assert_eq!(
+            r.kept,
+            "Anna Ruohonen is a gallery located on Annankatu in Helsinki."
+        );
     }
 
     #[test]

@@ -387,21 +387,120 @@ const WORK_OF: [&str; 8] = [
     "art",
 ];
 
+/// The claims of `sentence` that `facts` (a stop's name, kind, city, country and facts) do not
+/// hold: the listed ones ([`listed_claims`]) and every word that says something of the place
+/// its data does not ([`unsupported_words`]).
+pub(crate) fn unsupported_claims(sentence: &str, facts: &str) -> Vec<String> {
+    let mut claims = listed_claims(sentence, facts);
+    for word in unsupported_words(sentence, facts) {
+        if !claims.iter().any(|c| word.starts_with(c.as_str())) {
+            claims.push(word);
+        }
+    }
+    claims
+}
+
+/// Where `stem` first starts a word of `text`, if it does.
+fn word_start(text: &str, stem: &str) -> Option<usize> {
+    text.match_indices(stem).map(|(i, _)| i).find(|&i| {
+        text[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric())
+    })
+}
+
+/// Words that only join others: a note may write them of any place.
+#[rustfmt::skip]
+const JOINING_WORDS: &[&str] = &[
+    "a", "an", "the", "and", "or", "but", "nor", "of", "in", "on", "at", "by", "for", "to",
+    "from", "with", "without", "into", "near", "inside", "outside", "within", "between",
+    "along", "across", "around", "over", "under", "above", "below", "before", "after", "since",
+    "until", "during", "as", "than", "then", "so", "also", "only", "its", "it", "this", "that",
+    "these", "those", "there", "here", "where", "which", "who", "whom", "whose", "what", "when",
+    "while", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do",
+    "does", "did", "can", "could", "will", "would", "may", "might", "not", "no", "one", "each",
+    "both", "all", "their", "his", "her", "them", "they", "you", "your", "itself", "s",
+];
+
+/// Words for what a place is and holds, and how a note says where it stands and what it
+/// shows: a note may write them of any place. Any other word must come from the stop's name,
+/// kind, city or facts ([`unsupported_words`]).
+#[rustfmt::skip]
+const PLAIN_WORDS: &[&str] = &[
+    "place", "places", "spot", "site", "stop", "city", "centre", "center", "heart", "capital",
+    "town", "district", "area", "art", "arts", "artwork", "artworks", "work", "works",
+    "artist", "artists", "painter", "painters", "sculptor", "sculptors", "exhibition",
+    "exhibitions", "exhibit", "exhibits", "display", "displays", "piece", "pieces", "painting",
+    "paintings", "museum", "museums", "gallery", "galleries", "memorial", "memorials",
+    "monument", "monuments", "statue", "statues", "sculpture", "sculptures", "relief",
+    "reliefs", "plaque", "plaques", "stone", "church", "cathedral", "crypt", "chapel", "tomb",
+    "grave", "graves", "hall", "market", "building", "attraction", "attractions", "entry",
+    "entrance", "admission", "street", "visitor", "visitors", "traveller", "travellers",
+    "traveler", "travelers", "people", "local",
+    "located", "situated", "stands", "standing", "sits", "lies", "set", "offers", "offer",
+    "offering", "features", "feature", "featuring", "displaying", "shows", "show", "showing",
+    "showcases", "showcase", "showcasing", "houses", "housing", "holds", "hold", "holding",
+    "presents", "presenting", "hosts", "hosting", "dedicated", "designed", "built", "created",
+    "sculpted", "carved", "cast", "made", "opened", "open", "founded", "erected", "unveiled",
+    "placed", "raised", "commemorates", "commemorating", "honours", "honors", "honouring",
+    "honoring", "depicts", "depicting", "portrays", "portraying", "remembers", "marks",
+    "named", "visit", "visited", "see", "seen",
+];
+
+/// Endings of words that name a people or a language ("Finnish", "Italian", "Portuguese").
+const DEMONYM_ENDINGS: [&str; 5] = ["ish", "ian", "ese", "ean", "an"];
+
+/// The words of `sentence` that say something of the place that its data (`facts`, which must
+/// hold its name, kind, city and country) does not: "stunning", "vibrant", "outdoor",
+/// "landscapes". A word is held when a word of the facts is it, or begins with the same
+/// five letters ("sculpted" of "sculpture"), or when it names the people of a word of the
+/// facts ("Finnish" of Finland). Figures are checked apart ([`numbers`]).
+pub(crate) fn unsupported_words(sentence: &str, facts: &str) -> Vec<String> {
+    // A fact's label is no fact: "English name: Amos Anderson Art Museum" does not make it
+    // "an English museum".
+    let fact_words = words(&facts.to_lowercase().replace("english name:", " "));
+    let recent = dated_from(facts, MODERN_FROM);
+    let held = |w: &str| {
+        let stem = |w: &str| -> String { w.chars().take(5).collect() };
+        let singular = w.strip_suffix('s').unwrap_or(w);
+        fact_words.iter().any(|f| {
+            f == w
+                || f == singular
+                || f.strip_suffix('s') == Some(w)
+                || (w.chars().count() >= 5 && f.chars().count() >= 5 && stem(f) == stem(w))
+                || (DEMONYM_ENDINGS.iter().any(|e| w.ends_with(e))
+                    && f.chars().count() >= 5
+                    && f.chars().take(3).eq(w.chars().take(3)))
+        })
+    };
+    let mut out: Vec<String> = Vec::new();
+    for w in words(sentence) {
+        if w.chars().count() < 2
+            || w.chars().any(char::is_numeric)
+            || JOINING_WORDS.contains(&w.as_str())
+            || PLAIN_WORDS.contains(&w.as_str())
+            || held(&w)
+            // A listed claim is judged by its own rules ("historic" of a memorial stands).
+            || CLAIMS.iter().any(|c| w.starts_with(c))
+            || (recent && matches!(w.as_str(), "modern" | "contemporary"))
+            || out.contains(&w)
+        {
+            continue;
+        }
+        out.push(w);
+    }
+    out
+}
+
 /// The claims of `sentence` ([`CLAIMS`]) that `facts` do not hold, and the makers it names as
 /// what a work is of or for ("a statue of Emil Wikström" of a statue whose data says
 /// `artist: Emil Wikström`).
-pub(crate) fn unsupported_claims(sentence: &str, facts: &str) -> Vec<String> {
-    let at_word_start = |text: &str, stem: &str| {
-        text.match_indices(stem).any(|(i, _)| {
-            text[..i]
-                .chars()
-                .next_back()
-                .is_none_or(|c| !c.is_alphanumeric())
-        })
-    };
+fn listed_claims(sentence: &str, facts: &str) -> Vec<String> {
+    let at_word_start = |text: &str, stem: &str| word_start(text, stem).is_some();
     let sentence = sentence.to_lowercase();
     let facts = facts.to_lowercase();
-    let old = dated_before(&facts, 1950);
+    let old = dated_before(&facts, MODERN_FROM);
     let mut claims: Vec<String> = CLAIMS
         .iter()
         .copied()
@@ -420,14 +519,23 @@ pub(crate) fn unsupported_claims(sentence: &str, facts: &str) -> Vec<String> {
     }
     let makers = makers(&facts);
     for &maker in &makers {
+        // "a statue of Emil Wikström", "dedicated to Finnish statesman Emil Wikström": a word
+        // that makes him the subject within the three before, and no "by" between.
         let wrong = sentence.match_indices(maker).any(|(i, _)| {
-            let mut before = sentence[..i]
+            let before: Vec<&str> = sentence[..i]
                 .split_whitespace()
                 .rev()
-                .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()));
-            let (w1, w2) = (before.next(), before.next());
-            w1.is_some_and(|w| SUBJECT_OF.contains(&w))
-                && !(w1 == Some("of") && w2.is_some_and(|w| WORK_OF.contains(&w)))
+                .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+                .take(4)
+                .collect();
+            before
+                .iter()
+                .take(3)
+                .take_while(|w| **w != "by")
+                .position(|w| SUBJECT_OF.contains(w))
+                .is_some_and(|k| {
+                    !(before[k] == "of" && before.get(k + 1).is_some_and(|w| WORK_OF.contains(w)))
+                })
         });
         if wrong && !claims.iter().any(|c| c == maker) {
             claims.push(maker.to_owned());
@@ -491,11 +599,17 @@ fn unsupported_subjects(sentence: &str, facts: &str) -> Vec<&'static str> {
         .copied()
         .filter(|phrase| {
             sentence.match_indices(phrase).any(|(i, _)| {
-                sentence[i + phrase.len()..]
+                let mut after = sentence[i + phrase.len()..]
                     .split_whitespace()
-                    .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
-                    .find(|w| w.chars().count() >= 4)
-                    .is_some_and(|w| !facts.contains(w))
+                    .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()));
+                // "dedicated to 1953": a year is no one a work is to.
+                after
+                    .clone()
+                    .next()
+                    .is_some_and(|w| w.chars().any(char::is_numeric))
+                    || after
+                        .find(|w| w.chars().count() >= 4)
+                        .is_some_and(|w| !facts.contains(w))
             })
         })
         .collect()
@@ -515,14 +629,27 @@ fn makers(facts: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Whether `facts` date the place before `year` ("since 1887", as [`crate::facts`] writes it).
-fn dated_before(facts: &str, year: u32) -> bool {
-    facts.match_indices("since ").any(|(i, m)| {
-        facts[i + m.len()..]
-            .get(..4)
-            .and_then(|y| y.parse::<u32>().ok())
-            .is_some_and(|y| y < year)
+/// From which year the data's date makes a place "modern" or "contemporary".
+const MODERN_FROM: u32 = 1950;
+
+/// The years `facts` date the place by ("since 1887" of a museum, "from 1953" of a statue,
+/// as [`crate::facts`] writes them).
+fn dated_years(facts: &str) -> impl Iterator<Item = u32> + '_ {
+    ["since ", "from "].into_iter().flat_map(move |label| {
+        facts
+            .match_indices(label)
+            .filter_map(move |(i, m)| facts[i + m.len()..].get(..4)?.parse::<u32>().ok())
     })
+}
+
+/// Whether `facts` date the place in or after `year` ("since 1998").
+fn dated_from(facts: &str, year: u32) -> bool {
+    dated_years(facts).any(|y| y >= year)
+}
+
+/// Whether `facts` date the place before `year`.
+fn dated_before(facts: &str, year: u32) -> bool {
+    dated_years(facts).any(|y| y < year)
 }
 
 /// `sentence` without its unsupported claims, when what is left still says something: the
@@ -548,17 +675,28 @@ fn strike_claim_adjectives(sentence: &str, facts: &str) -> Option<String> {
         t.trim_matches(|c: char| !c.is_alphanumeric() && c != '-')
             .to_lowercase()
     };
-    let claiming = |t: &str| {
-        let b = bare(t);
-        CLAIM_ADJECTIVES.contains(&b.as_str()) && claims.iter().any(|c| b.starts_with(c.as_str()))
-    };
     let mut tokens: Vec<String> = sentence.split(' ').map(str::to_owned).collect();
+    // A listed claiming adjective, or an unsupported word before another word that says
+    // something ("a stunning Finnish gallery", "a charming and modern gallery"; not "a
+    // landmark in", where it is the noun).
+    let says = |t: Option<&String>| {
+        t.map(|t| bare(t))
+            .is_some_and(|b| !b.is_empty() && !JOINING_WORDS.contains(&b.as_str()))
+    };
+    let claiming = |tokens: &[String], i: usize| {
+        let b = bare(&tokens[i]);
+        let listed = CLAIM_ADJECTIVES.contains(&b.as_str())
+            && claims.iter().any(|c| b.starts_with(c.as_str()));
+        let before_word = says(tokens.get(i + 1))
+            || (tokens.get(i + 1).is_some_and(|t| bare(t) == "and") && says(tokens.get(i + 2)));
+        listed || (before_word && claims.contains(&b))
+    };
     let mut struck = false;
     let mut i = 0;
     while i < tokens.len() {
         // Only an adjective inside a phrase: "… is famous." ends the sentence on it.
         let inside = !tokens[i].ends_with(['.', '!', '?', ';', ':']);
-        if !claiming(&tokens[i]) || !inside || i + 1 >= tokens.len() {
+        if i + 1 >= tokens.len() || !inside || !claiming(&tokens, i) {
             i += 1;
             continue;
         }
@@ -652,7 +790,7 @@ pub(crate) fn trim_claim(sentence: &str, facts: &str) -> Option<String> {
         return None;
     }
     let lower = sentence.to_lowercase();
-    let first = claims.iter().filter_map(|c| lower.find(c)).min()?;
+    let first = claims.iter().filter_map(|c| word_start(&lower, c)).min()?;
     // The boundaries before the claim (a phrase's may be where the claim itself starts),
     // nearest first: the first that leaves a whole clause is taken.
     let mut cuts: Vec<usize> = CLAUSE_STARTS
@@ -752,15 +890,18 @@ pub(crate) fn altered_names<'a>(text: &str, names: &[&'a str]) -> Vec<&'a str> {
 /// was first written), to find the reused ones.
 struct Scan {
     prompts: Vec<Vec<String>>,
+    /// The destination's city and country, which a note may name.
+    city: String,
     findings: Vec<Finding>,
     seen: HashMap<String, String>,
     sentences: usize,
 }
 
 impl Scan {
-    fn new(prompts: &[&str]) -> Self {
+    fn new(prompts: &[&str], city: String) -> Self {
         Self {
             prompts: prompts.iter().map(|p| words(p)).collect(),
+            city,
             findings: Vec::new(),
             seen: HashMap::new(),
             sentences: 0,
@@ -777,6 +918,7 @@ impl Scan {
 fn text_flaws(scan: &mut Scan, place: &str, text: &str, stop: Option<&Stop>, names: &[&str]) {
     let Scan {
         prompts,
+        city,
         findings: out,
         seen,
         sentences,
@@ -803,7 +945,7 @@ fn text_flaws(scan: &mut Scan, place: &str, text: &str, stop: Option<&Stop>, nam
     let facts = stop.map(|s| {
         let described = s.description.as_ref().map_or("", |d| d.text.as_str());
         format!(
-            "{} {} {} {described}",
+            "{} {} {city} {} {described}",
             s.name,
             s.place_kind,
             s.facts.join("; ")
@@ -851,7 +993,14 @@ fn text_flaws(scan: &mut Scan, place: &str, text: &str, stop: Option<&Stop>, nam
         for _ in altered_names(sentence, names) {
             push(Flaw::NameAltered, sentence);
         }
-        if !unsupported_claims(sentence, allowed).is_empty() {
+        // A note must hold only what its stop's data says; a day's intro and the summary,
+        // built from the data, only no listed claim.
+        let claims = if stop.is_some() {
+            unsupported_claims(sentence, allowed)
+        } else {
+            listed_claims(sentence, allowed)
+        };
+        if !claims.is_empty() {
             push(Flaw::Claim, sentence);
         }
     }
@@ -871,7 +1020,10 @@ pub fn measure(plan: &Plan) -> ProseQuality {
 /// orchestrator uses it to make that check).
 pub fn measure_texts(plan: &Plan) -> ProseQuality {
     let mut q = ProseQuality::default();
-    let mut scan = Scan::new(&prompt_texts());
+    let mut scan = Scan::new(
+        &prompt_texts(),
+        format!("{} {}", plan.destination.name, plan.destination.country),
+    );
     let place = [
         plan.destination.name.as_str(),
         plan.destination.country.as_str(),
@@ -946,7 +1098,7 @@ mod tests {
     }
 
     fn flaws(text: &str, s: &Stop) -> Vec<Flaw> {
-        let mut scan = Scan::new(&prompt_texts());
+        let mut scan = Scan::new(&prompt_texts(), "Helsinki Finland".into());
         scan.text(
             "day 1",
             text,
@@ -979,23 +1131,23 @@ mod tests {
             [Flaw::Claim]
         );
         assert_eq!(
-            unsupported_claims("The most popular Sunday place, and famous.", ""),
+            listed_claims("The most popular Sunday place, and famous.", ""),
             ["famous", "popular"]
         );
         // Said by the data (here its Wikipedia summary), a claim stands; a word that merely
         // contains a stem inside it is no claim ("unrestored" is not "restored").
         assert!(
-            unsupported_claims(
+            listed_claims(
                 "It is the oldest museum in Finland.",
                 "Wikipedia: The Ateneum is the oldest art museum in Finland."
             )
             .is_empty()
         );
-        assert!(unsupported_claims("An unrestored hall.", "").is_empty());
+        assert!(listed_claims("An unrestored hall.", "").is_empty());
         // Features and contents, written by qwen2.5-coder-0.5b for Helsinki (2026-12-05), are
         // claims too; the data's own words keep them.
         assert_eq!(
-            unsupported_claims(
+            listed_claims(
                 "Suomen Pankin rahamuseo is a historic Finnish museum, with its unique architecture and beautiful gardens.",
                 "Suomen Pankin rahamuseo museum English name: Bank of Finland Museum"
             ),
@@ -1004,27 +1156,27 @@ mod tests {
         assert_eq!(
             without_claims(
                 "Suomen Pankin rahamuseo is a historic Finnish museum, with its unique architecture and beautiful gardens.",
-                "Suomen Pankin rahamuseo museum"
+                "Suomen Pankin rahamuseo museum Helsinki Finland"
             )
             .as_deref(),
             Some("Suomen Pankin rahamuseo is a Finnish museum.")
         );
         assert_eq!(
-            unsupported_claims(
+            listed_claims(
                 "Päivälehden museo celebrates the traditions and culture of Päivälehti and the history of Finnish art.",
                 "Päivälehden museo museum English name: Päivälehti museum"
             ),
             ["history of", "tradition"]
         );
         assert_eq!(
-            unsupported_claims(
+            listed_claims(
                 "Galleria B5 is a collection of stunning buildings.",
                 "Galleria B5 gallery"
             ),
             ["collection"]
         );
         assert!(
-            unsupported_claims(
+            listed_claims(
                 "Kaisaniemi Botanic Garden has a fine view of the bay.",
                 "Kaisaniemi Botanic Garden garden viewpoint"
             )
@@ -1032,48 +1184,53 @@ mod tests {
             "the kind and the name hold the words"
         );
         assert!(
-            unsupported_claims(
+            listed_claims(
                 "Ateneum was designed by the architect Theodor Höijer.",
                 "Ateneum museum architect: Theodor Höijer"
             )
             .is_empty()
         );
         assert!(
-            unsupported_claims("It has a rooftop, an overview and a preview.", "rooftop")
-                .is_empty()
+            listed_claims("It has a rooftop, an overview and a preview.", "rooftop").is_empty()
         );
         // "Modern" of a place the data dates before 1950 is a claim; of a newer one it is not.
         assert_eq!(
-            unsupported_claims(
+            listed_claims(
                 "Ateneum is a modern museum that was founded in 1887.",
                 "Ateneum museum architect: Theodor Höijer; since 1887"
             ),
             ["modern"]
         );
         assert!(
-            unsupported_claims(
+            listed_claims(
                 "Kiasma is a modern museum of contemporary art.",
                 "Kiasma museum since 1998"
             )
             .is_empty()
         );
-        assert!(unsupported_claims("Kiasma is a modern museum.", "Kiasma museum").is_empty());
+        assert!(listed_claims("Kiasma is a modern museum.", "Kiasma museum").is_empty());
+        // But no data makes it modern, and so the word is not held.
+        assert_eq!(
+            unsupported_claims("Kiasma is a modern museum.", "Kiasma museum"),
+            ["modern"]
+        );
         // The clause that claims is cut off when the rest still says something.
         assert_eq!(
             trim_claim(
                 "Amos Rex is a fascinating museum in Helsinki, Finland that has been showcasing art and culture for centuries.",
-                ""
+                "Amos Rex museum Helsinki Finland fascinating"
             )
             .as_deref(),
             Some("Amos Rex is a fascinating museum in Helsinki, Finland.")
         );
+        // Adjectives the data does not hold are struck out first.
         assert_eq!(
-            trim_claim(
+            without_claims(
                 "Ääni is a small gallery in Töölö, which is famous for its light.",
-                ""
+                "Ääni gallery Töölö"
             )
             .as_deref(),
-            Some("Ääni is a small gallery in Töölö.")
+            Some("Ääni is a gallery in Töölö.")
         );
         // Nothing left with a verb, or the claim is the whole point: no trim.
         assert_eq!(
@@ -1104,7 +1261,7 @@ mod tests {
         let museum = stop("Amos Rex", StopKind::Sight, "museum", "");
         assert_eq!(
             flaws("Amos Rex is a masterful chef from Finland.", &museum),
-            [Flaw::WrongKind]
+            [Flaw::WrongKind, Flaw::Claim]
         );
         let steak = stop("Stefan's Steakhouse", StopKind::Dinner, "restaurant", "");
         assert_eq!(
@@ -1121,12 +1278,21 @@ mod tests {
             [Flaw::WrongKind, Flaw::Claim]
         );
         let ateneum = stop("Ateneum", StopKind::Sight, "museum", "");
+        // The example of an earlier prompt, no longer copied but still claiming.
         assert_eq!(
             flaws(
                 "Ateneum is a bright modern museum designed by a master, and its quiet rooms invite an unhurried look.",
                 &ateneum
             ),
-            [Flaw::Copied, Flaw::Claim]
+            [Flaw::Claim]
+        );
+        // This prompt's example, copied.
+        assert!(
+            flaws(
+                "Ateneum is a museum on Rua Dom João de Castro, designed by Álvaro Siza and open since 1999.",
+                &ateneum
+            )
+            .contains(&Flaw::Copied)
         );
         // The Porto example of an earlier prompt, copied: its gardens are not Ateneum's.
         assert_eq!(
@@ -1146,27 +1312,42 @@ mod tests {
         );
         assert_eq!(
             flaws("Lost In Helsinki (d", &ateneum),
-            [Flaw::CutOff, Flaw::UnsupportedName]
+            [Flaw::CutOff, Flaw::UnsupportedName, Flaw::Claim]
         );
-        assert_eq!(flaws("Toscanini,", &ateneum), [Flaw::CutOff]);
+        assert_eq!(flaws("Toscanini,", &ateneum), [Flaw::CutOff, Flaw::Claim]);
         assert_eq!(
             flaws("The Taru and totuus show is worth it.", &ateneum),
-            [Flaw::NameAltered]
+            [Flaw::NameAltered, Flaw::Claim]
         );
         assert_eq!(
             flaws("Founded in 1887, it holds Finnish classics.", &ateneum),
-            [Flaw::Figure]
+            [Flaw::Figure, Flaw::Claim]
         );
-        assert!(flaws("Ateneum holds the classics of Finnish painting.", &ateneum).is_empty());
+        // True, but only its data can say so.
+        assert_eq!(
+            flaws("Ateneum holds the classics of Finnish painting.", &ateneum),
+            [Flaw::Claim]
+        );
+        let described = Stop {
+            facts: vec!["description: the classics of Finnish painting".into()],
+            ..ateneum.clone()
+        };
+        assert!(
+            flaws(
+                "Ateneum holds the classics of Finnish painting.",
+                &described
+            )
+            .is_empty()
+        );
         assert!(flaws("Ateneum is in Helsinki, Finland.", &ateneum).is_empty());
         assert_eq!(
             flaws("Heidi Ateneum is a beautiful museum.", &ateneum),
-            [Flaw::UnsupportedName]
+            [Flaw::UnsupportedName, Flaw::Claim]
         );
         // The prompt echoed: its list of names, or its fields.
         assert_eq!(
             flaws("Ateneum, Taru ja totuus and Helsinki.", &ateneum),
-            [Flaw::Copied]
+            [Flaw::Copied, Flaw::Claim]
         );
         assert!(
             flaws(
@@ -1197,17 +1378,18 @@ mod tests {
             .chain(["Amos Rex", "Amos Anderson Art Museum"])
             .collect();
         let found = |text: &str| {
-            let mut scan = Scan::new(&prompt_texts());
+            let mut scan = Scan::new(&prompt_texts(), "Helsinki Finland".into());
             scan.text("day 1", text, Some(&hall), &names);
             scan.findings
                 .into_iter()
                 .map(|f| f.flaw)
                 .collect::<Vec<_>>()
         };
-        assert!(found("Old Market Hall sells smoked fish.").is_empty());
+        assert!(found("Old Market Hall is an attraction in Helsinki.").is_empty());
         // Amos Rex is a name of its own, not the other museum's altered.
-        assert!(found("Amos Rex is a modern museum.").is_empty());
-        assert_eq!(found("Amos Art Museum is modern."), [Flaw::NameAltered]);
+        let altered = |text: &str| found(text).contains(&Flaw::NameAltered);
+        assert!(!altered("Amos Rex is a modern museum."));
+        assert!(altered("Amos Art Museum is modern."));
         assert!(
             crate::grounding::check_text("Old Market Hall sells fish.", &names, &[])
                 .invented
@@ -1217,11 +1399,11 @@ mod tests {
 
     #[test]
     fn a_sentence_written_for_two_stops_is_reused() {
-        let mut scan = Scan::new(&[]);
+        let mut scan = Scan::new(&[], "Helsinki Finland".into());
         let a = stop("Kiasma", StopKind::Sight, "museum", "");
         let b = stop("Ateneum", StopKind::Sight, "museum", "");
         for (place, s) in [("day 1, Kiasma", &a), ("day 1, Ateneum", &b)] {
-            let note = format!("{} is a great place to see art.", s.name);
+            let note = format!("{} is a museum in Helsinki, Finland.", s.name);
             scan.text(place, &note, Some(s), &[]);
         }
         assert_eq!(scan.sentences, 2);
@@ -1234,7 +1416,7 @@ mod tests {
     /// What the 0.5B and 1.5B models wrote for central Helsinki on 2026-12-05, as read.
     #[test]
     fn claims_of_age_and_care_are_struck_out_and_the_rest_kept() {
-        let gallery = "Galleria B5 gallery";
+        let gallery = "Galleria B5 gallery Helsinki Finland";
         assert_eq!(
             without_claims(
                 "Galleria B5 is a historic and well-preserved Finnish art gallery located in Helsinki, Finland.",
@@ -1246,27 +1428,25 @@ mod tests {
         assert_eq!(
             without_claims(
                 "Galleria 4-kuus is a historic Finnish gallery that offers visitors an incredible array of art and cultural experiences.",
-                "Galleria 4-kuus gallery"
+                "Galleria 4-kuus gallery Helsinki Finland"
             )
             .as_deref(),
-            Some(
-                "Galleria 4-kuus is a Finnish gallery that offers visitors an incredible array of art and cultural experiences."
-            )
+            Some("Galleria 4-kuus is a Finnish gallery.")
         );
         assert_eq!(
             without_claims(
                 "G12 Galleria is a charming and historic building in Helsinki, Finland.",
-                "G12 Galleria gallery"
+                "G12 Galleria gallery Helsinki Finland"
             )
             .as_deref(),
-            Some("G12 Galleria is a charming building in Helsinki, Finland.")
+            Some("G12 Galleria is a building in Helsinki, Finland.")
         );
         assert_eq!(
             without_claims("Amos Rex is an iconic, bright museum.", "Amos Rex museum").as_deref(),
-            Some("Amos Rex is a bright museum.")
+            Some("Amos Rex is a museum.")
         );
         assert_eq!(
-            without_claims("It is the most popular spot in Kallio.", "").as_deref(),
+            without_claims("It is the most popular spot in Kallio.", "Kallio").as_deref(),
             Some("It is the spot in Kallio.")
         );
         // Of a memorial, or of a place dated before 1950, "historic" stands; "improved" does
@@ -1281,11 +1461,11 @@ mod tests {
         assert_eq!(
             without_claims(
                 "Ateneum is a beautiful and historic museum in Helsinki, Finland where the architect is Theodor Höijer, and wheelchair accessibility has been greatly improved.",
-                "Ateneum museum architect: Theodor Höijer; since 1887; wheelchair accessible"
+                "Ateneum museum Helsinki Finland architect: Theodor Höijer; since 1887; wheelchair accessible"
             )
             .as_deref(),
             Some(
-                "Ateneum is a beautiful and historic museum in Helsinki, Finland where the architect is Theodor Höijer."
+                "Ateneum is a historic museum in Helsinki, Finland where the architect is Theodor Höijer."
             )
         );
         // A claim the sentence ends on cannot be struck out.
@@ -1294,9 +1474,16 @@ mod tests {
 
     #[test]
     fn what_a_work_commemorates_comes_from_its_data() {
+        assert_eq!(
+            listed_claims(
+                "Eino Leino is a memorial that was dedicated to 1953.",
+                "Eino Leino historic:memorial from 1953"
+            ),
+            ["dedicated to"]
+        );
         let emperor = "Aleksanteri II historic:memorial memorial: statue; subject: Alexander II";
         assert_eq!(
-            unsupported_claims(
+            listed_claims(
                 "Aleksanteri II is a poignant memorial to the Finnish poet.",
                 emperor
             ),
@@ -1314,7 +1501,8 @@ mod tests {
     /// Read in the 0.5B model's plans of 2026-12-05 after the changes above.
     #[test]
     fn a_maker_not_in_the_data_the_example_and_talk_about_the_task_are_caught() {
-        let facts = "Suomen Pankin rahamuseo museum English name: Bank of Finland Museum";
+        let facts =
+            "Suomen Pankin rahamuseo museum Helsinki Finland English name: Bank of Finland Museum";
         assert_eq!(
             without_claims(
                 "Suomen Pankin rahamuseo is a museum in Helsinki, Finland designed by Bank of Finland Museum.",
@@ -1333,17 +1521,15 @@ mod tests {
         assert_eq!(
             without_claims(
                 "Galleria B5 is a modern Finnish gallery that offers a wide range of exhibitions and exhibits, but its lack of specific details makes it difficult to provide an accurate description.",
-                "Galleria B5 gallery"
+                "Galleria B5 gallery Helsinki Finland"
             )
             .as_deref(),
-            Some(
-                "Galleria B5 is a modern Finnish gallery that offers a wide range of exhibitions and exhibits."
-            )
+            Some("Galleria B5 is a Finnish gallery.")
         );
         assert_eq!(
             without_claims(
                 "Ateneum is a museum in Helsinki, Finland designed by Theodor Höijer and its wheelchair accessible rooms invite an unhurried look.",
-                "Ateneum museum architect: Theodor Höijer; wheelchair accessible"
+                "Ateneum museum Helsinki Finland architect: Theodor Höijer; wheelchair accessible"
             )
             .as_deref(),
             Some("Ateneum is a museum in Helsinki, Finland designed by Theodor Höijer.")
@@ -1371,7 +1557,7 @@ mod tests {
                 "Amos Anderson taidemuseo museum English name: Amos Anderson Art Museum"
             )
             .as_deref(),
-            Some("Amos Anderson Art Museum is a modern museum.")
+            Some("Amos Anderson Art Museum is a museum.")
         );
         assert_eq!(
             without_claims(
@@ -1379,31 +1565,35 @@ mod tests {
                 "Suomen Pankin rahamuseo museum"
             )
             .as_deref(),
-            Some("Suomen Pankin rahamuseo is a small museum.")
+            Some("Suomen Pankin rahamuseo is a museum.")
         );
         // A clause boundary that leaves no verb: the phrase's is tried.
         assert_eq!(
             without_claims(
                 "Ateneum, a museum in Helsinki, is a large museum dedicated to traditional art.",
-                "Ateneum museum"
+                "Ateneum museum Helsinki"
             )
             .as_deref(),
-            Some("Ateneum, a museum in Helsinki, is a large museum.")
+            Some("Ateneum, a museum in Helsinki, is a museum.")
         );
     }
 
     #[test]
     fn the_maker_of_a_work_is_not_what_it_is_of() {
-        let facts = "Elias Lönnrot historic:memorial memorial: statue; artist: Emil Wikström";
+        let facts = "Elias Lönnrot historic:memorial Helsinki Finland memorial: statue; artist: Emil Wikström";
+        // A few words between (the 0.5B model, 2026-12-06).
+        assert!(
+            listed_claims(
+                "It is a statue from 1923 that was dedicated to Finnish statesman Emil Wikström.",
+                facts
+            )
+            .contains(&"emil wikström".to_owned())
+        );
         for wrong in [
             "Elias Lönnrot is a beautifully crafted statue of Emil Wikström.",
             "It is a unique statue that was dedicated to Emil Wikström.",
         ] {
-            assert_eq!(
-                unsupported_claims(wrong, facts),
-                ["emil wikström"],
-                "{wrong}"
-            );
+            assert_eq!(listed_claims(wrong, facts), ["emil wikström"], "{wrong}");
         }
         assert_eq!(
             without_claims(
@@ -1412,7 +1602,7 @@ mod tests {
             )
             .as_deref(),
             Some(
-                "Elias Lönnrot is a historic memorial in Helsinki, Finland, showcasing a unique statue."
+                "Elias Lönnrot is a historic memorial in Helsinki, Finland, showcasing a statue."
             )
         );
         for right in [
@@ -1421,6 +1611,64 @@ mod tests {
             "Emil Wikström made it.",
         ] {
             assert!(unsupported_claims(right, facts).is_empty(), "{right}");
+        }
+    }
+
+    /// What the 0.5B model wrote in the eval of 2026-12-06 that named nothing and claimed no
+    /// rank, and so passed every check before: each word must now come from the stop's data.
+    #[test]
+    fn words_the_data_does_not_hold_are_struck_out_or_cut_off() {
+        let cases = [
+            (
+                "Taidesalonki piirto is a stunning Finnish gallery that features vibrant art sites, and outdoor exhibits.",
+                "Taidesalonki piirto gallery Helsinki, Finland street: Uudenmaankatu",
+                "Taidesalonki piirto is a Finnish gallery.",
+            ),
+            (
+                "Anna Ruohonen is a charming Finnish gallery that showcases the art and culture of Finland, offering visitors an unparalleled opportunity to appreciate its rich history.",
+                "Anna Ruohonen gallery Helsinki, Finland street: Annankatu",
+                "Anna Ruohonen is a Finnish gallery.",
+            ),
+            (
+                "Päivälehden museo is a modern Finnish museum, featuring contemporary buildings and exhibits designed to enhance the Finnish language.",
+                "Päivälehden museo museum Helsinki, Finland English name: Päivälehti museum; free entry",
+                "Päivälehden museo is a Finnish museum.",
+            ),
+            (
+                "Suomen Pankin rahamuseo is a museum in Helsinki, Finland that showcases the Finnish government's commitment to promoting sustainable financial practices.",
+                "Suomen Pankin rahamuseo museum Helsinki, Finland English name: Bank of Finland Museum",
+                "Suomen Pankin rahamuseo is a museum in Helsinki, Finland.",
+            ),
+            (
+                "Kahden neliön galleria is a charming and beautiful gallery on Fredrikinkatu.",
+                "Kahden neliön galleria gallery Helsinki, Finland street: Fredrikinkatu",
+                "Kahden neliön galleria is a gallery on Fredrikinkatu.",
+            ),
+        ];
+        for (written, facts, kept) in cases {
+            assert_eq!(without_claims(written, facts).as_deref(), Some(kept));
+        }
+        // What the data says stays, in the words the data has: a memorial's plaque, its
+        // English name ("Museum of Modern Art Kiasma"), its street.
+        for (true_note, facts) in [
+            (
+                "Johan Vilhelm Snellman is a memorial to the Finnish statesman and philosopher, a statue by Emil Wikström.",
+                "Johan Vilhelm Snellman historic:memorial Helsinki, Finland inscription: Memorial to Johan Vilhelm Snellman, a Finnish statesman, philosopher, author and journalist. Statue by Emil Wikström, 1923.",
+            ),
+            (
+                "Kiasma is a modern museum on Mannerheiminaukio.",
+                "Kiasma museum Helsinki, Finland English name: Museum of Modern Art Kiasma; street: Mannerheiminaukio",
+            ),
+            (
+                "Päivälehden museo is a museum in Helsinki with free entry.",
+                "Päivälehden museo museum Helsinki, Finland free entry",
+            ),
+        ] {
+            assert!(
+                unsupported_claims(true_note, facts).is_empty(),
+                "{true_note}: {:?}",
+                unsupported_claims(true_note, facts)
+            );
         }
     }
 }

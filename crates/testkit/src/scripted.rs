@@ -118,6 +118,8 @@ pub enum Prompt {
         place: String,
         /// What it is ("museum", "restaurant, for lunch").
         kind: String,
+        /// Where it is ("Helsinki, Finland").
+        city: String,
         /// The place data's facts, as the prompt gives them.
         facts: String,
         /// The names a second attempt is told not to mention.
@@ -156,6 +158,10 @@ impl Prompt {
         if let Some(rest) = asked.strip_prefix("Place: ") {
             let (place, rest) = rest.split_once(", a ").unwrap_or((rest, ""));
             let kind = rest.split(" in ").next().unwrap_or_default();
+            let city = rest
+                .split_once(" in ")
+                .map(|(_, c)| c.split(". Facts: ").next().unwrap_or(c))
+                .unwrap_or_default();
             let facts = rest
                 .split(" Facts: ")
                 .nth(1)
@@ -164,6 +170,7 @@ impl Prompt {
             return Prompt::Note {
                 place: place.to_owned(),
                 kind: kind.to_owned(),
+                city: city.to_owned(),
                 facts: facts.to_owned(),
                 avoid,
             };
@@ -172,22 +179,32 @@ impl Prompt {
     }
 }
 
-/// Adjectives and nouns that make every text of a [`Writer`] different from the others (the
-/// plan's prose check refuses a sentence written for two stops).
-const TONES: [&str; 10] = [
-    "calm", "bright", "gentle", "quiet", "open", "green", "easy", "slow", "fresh", "warm",
+/// Ways to say where a stop is and for whom, that make every text of a [`Writer`] different
+/// from the others (the plan's prose check refuses a sentence written for two stops) in words
+/// any place's data holds (it refuses any other).
+const WHERE: [&str; 10] = [
+    "in",
+    "in the centre of",
+    "in the heart of",
+    "in the city of",
+    "within",
+    "in the area of",
+    "in the town of",
+    "in the district of",
+    "inside",
+    "near the centre of",
 ];
-const NOUNS: [&str; 10] = [
-    "moment",
-    "pause",
-    "interlude",
-    "hour",
-    "turn",
-    "chapter",
-    "detour",
-    "stretch",
-    "spell",
-    "rhythm",
+const FOR_WHOM: [&str; 10] = [
+    "",
+    " to visit",
+    " for visitors",
+    " to see",
+    " for travellers",
+    " that visitors see",
+    " that people visit",
+    " for people to see",
+    " open to visitors",
+    " that travellers see",
 ];
 
 /// A scripted travel writer: it answers each note with a short
@@ -209,9 +226,21 @@ impl Writer {
     pub fn answer(&self, prompt: &Prompt) -> Option<String> {
         let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
         let n = written.len();
-        let tone = format!("{} {}", TONES[n % 10], NOUNS[(n / 10) % 10]);
         let text = match prompt {
-            Prompt::Note { place, .. } => format!("{place} gives the day a {tone} feel."),
+            Prompt::Note {
+                place, kind, city, ..
+            } => {
+                let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                format!(
+                    "{place} is {article} {kind} {} {city}{}.",
+                    WHERE[n % 10],
+                    FOR_WHOM[(n / 10) % 10]
+                )
+            }
             Prompt::Other => return None,
         };
         written.push((prompt.clone(), text.clone()));
@@ -373,6 +402,7 @@ mod tests {
             Prompt::Note {
                 place: "Savoy".into(),
                 kind: "restaurant, for lunch".into(),
+                city: "Helsinki, Finland".into(),
                 facts: "cuisine: finnish".into(),
                 avoid: Vec::new(),
             }
@@ -385,6 +415,7 @@ mod tests {
             Prompt::Note {
                 place: "Kiasma".into(),
                 kind: "museum".into(),
+                city: "Helsinki, Finland".into(),
                 facts: "none beyond its kind".into(),
                 avoid: vec!["Amos Rex".into(), "Kappeli".into()],
             }
