@@ -148,7 +148,7 @@ impl HotelAgent {
                     unknown: fit.unknown,
                     score: (score * 1000.0).round() / 1000.0,
                     id: p.id,
-                    name: p.name,
+                    name: tripwright_domain::readable_name(&p.name),
                     description,
                     price_per_night: price,
                     price_estimated: estimated,

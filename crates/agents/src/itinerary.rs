@@ -931,7 +931,8 @@ pub(crate) fn new_stop(p: &Place, kind: StopKind, start: TimeOfDay, end: TimeOfD
 fn stop(p: &Place, kind: StopKind, start: TimeOfDay, end: TimeOfDay, leg: Leg) -> Stop {
     Stop {
         place_id: p.id.clone(),
-        name: p.name.clone(),
+        // A store imported before names were made readable may still hold a `;`.
+        name: tripwright_domain::readable_name(&p.name),
         kind,
         place_kind: p.kind.clone(),
         lat: p.lat,

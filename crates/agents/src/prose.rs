@@ -29,8 +29,8 @@ use tripwright_llm::{ChatMessage, ChatRequest, FinishReason, LlmClient, LlmError
 use crate::grounding::{abbreviated, check_text, correct_near_misses, split_sentences};
 use crate::kinds::contradicts_kind;
 use crate::quality::{
-    altered_names, copied, cut_off, numbers, only_names, unsupported_claims, unsupported_names,
-    without_claims, words,
+    altered_names, copied, cut_off, numbers, only_names, plain_word, same_word, unsupported_claims,
+    unsupported_names, whole_clauses, without_claims, words,
 };
 
 /// The one system prompt of every prose request (so the prefix cache serves it), with a worked
@@ -233,6 +233,20 @@ struct Subject<'a> {
     facts: String,
     /// The destination's city, to say a street is in it ("on Annankatu in Helsinki").
     city: &'a str,
+    /// The words only its facts hold, not its name, kind or city ("Snellman", "statesman",
+    /// "Wikström", "1923"): a note with none of them says nothing its stop's line on the page
+    /// does not ("Taru ja totuus is a historic memorial in Helsinki, Finland.").
+    telling: Vec<String>,
+}
+
+impl Subject<'_> {
+    /// Whether `note` says nothing of its facts though it has some to say.
+    fn thin(&self, note: &str) -> bool {
+        !self.telling.is_empty()
+            && !words(note)
+                .iter()
+                .any(|w| self.telling.iter().any(|t| same_word(w, t)))
+    }
 }
 
 impl Subject<'_> {
@@ -259,6 +273,8 @@ struct Review {
     trimmed: usize,
     /// Sentences dropped (one may be caught for several flaws).
     dropped: usize,
+    /// What was caught in the sentences kept without their caught clauses.
+    cut: Vec<Caught>,
 }
 
 /// The model's answer as prose: its first paragraph, without a leading label or quotes.
@@ -274,6 +290,43 @@ fn clean_answer(raw: &str) -> String {
         .trim_matches(|c| c == '"' || c == '“' || c == '”')
         .trim()
         .to_owned()
+}
+
+/// The words only `s`'s facts hold ([`Subject::telling`]): not its name, kind or city, nor
+/// a plain word or a fact's label.
+fn telling(s: &StopInput<'_>, city: &str) -> Vec<String> {
+    const LABELS: [&str; 12] = [
+        "english",
+        "name",
+        "inscription",
+        "description",
+        "artist",
+        "architect",
+        "cuisine",
+        "subject",
+        "material",
+        "denomination",
+        "wikipedia",
+        "from",
+    ];
+    let own = words(&format!(
+        "{} {} {} {city}",
+        s.stop.name,
+        s.stop.place_kind,
+        what(s.stop)
+    ));
+    let mut out: Vec<String> = Vec::new();
+    for w in words(&s.facts.join(" ")) {
+        if w.chars().count() >= 3
+            && !plain_word(&w)
+            && !LABELS.contains(&w.as_str())
+            && !own.iter().any(|o| same_word(&w, o))
+            && !out.contains(&w)
+        {
+            out.push(w);
+        }
+    }
+    out
 }
 
 /// `text` with the stop's street said as a street: the small model writes the street it is
@@ -377,9 +430,21 @@ fn review(raw: &str, subject: &Subject<'_>, prompts: &[Vec<String>], finished: b
         }
         if caught.is_empty() {
             kept.push(sentence.to_owned());
-        } else {
-            r.dropped += 1;
+            continue;
         }
+        // Caught: its first clauses may still be a true sentence ("Kiasma is a museum in
+        // Helsinki, Finland, designed by the English architect Álvaro Siza." → "Kiasma is a
+        // museum in Helsinki, Finland."). The longest that passes the whole review is kept;
+        // what was caught is reported all the same.
+        if let Some(part) = whole_clauses(sentence).into_iter().find_map(|(_, part)| {
+            let r = review(&part, subject, prompts, true);
+            (r.caught.is_empty() && !r.kept.is_empty()).then_some(r.kept)
+        }) {
+            kept.push(part);
+            r.cut.extend(caught);
+            continue;
+        }
+        r.dropped += 1;
         r.caught.extend(caught);
     }
     r.kept = kept.join(" ");
@@ -545,6 +610,7 @@ impl ProseWriter {
                             what(s.stop)
                         ),
                         city: &destination.name,
+                        telling: telling(s, &city),
                     },
                 });
             }
@@ -633,16 +699,25 @@ impl ProseWriter {
             if !r.caught.is_empty() {
                 tracing::debug!(slot = ?task.slot, attempt, caught = ?r.caught, text = %raw, "prose caught");
             }
-            for c in &r.caught {
+            for c in r.caught.iter().chain(&r.cut) {
                 *report.caught.entry(*c).or_default() += 1;
             }
             if r.trimmed > 0 {
                 *report.caught.entry(Caught::Claim).or_default() += r.trimmed;
             }
-            let clean = r.caught.is_empty() && !r.kept.is_empty();
-            let better = best.as_ref().is_none_or(|b| {
-                r.kept.len() > b.kept.len() || (b.kept.is_empty() && !r.kept.is_empty())
-            });
+            // A true note that says only what the page shows is written again while
+            // attempts are left, and kept if no attempt says more.
+            let thin = task.subject.thin(&r.kept);
+            let clean =
+                r.caught.is_empty() && !r.kept.is_empty() && !(thin && attempt + 1 < self.attempts);
+            let worth = |r: &Review| {
+                (
+                    !r.kept.is_empty(),
+                    !task.subject.thin(&r.kept),
+                    r.kept.len(),
+                )
+            };
+            let better = best.as_ref().is_none_or(|b| worth(&r) > worth(b));
             if clean {
                 best = Some(r);
                 break;
@@ -802,6 +877,7 @@ mod tests {
             stop: Some(s),
             facts: format!("{} {} Helsinki, Finland {facts}", s.name, s.place_kind),
             city: "Helsinki",
+            telling: Vec::new(),
         }
     }
 
@@ -848,6 +924,77 @@ mod tests {
             true,
         );
         assert!(r.caught.contains(&Caught::Copied), "{r:?}");
+    }
+
+    /// What the 0.5B model wrote for Kiasma on 2026-12-06, both attempts caught: the first
+    /// clause of the first is true and kept.
+    #[test]
+    fn the_true_first_clause_of_a_caught_sentence_is_kept() {
+        let prompts: Vec<Vec<String>> = prompt_texts().into_iter().map(words).collect();
+        let kiasma = Stop {
+            facts: vec!["since 1998".into(), "street: Mannerheiminaukio".into()],
+            ..stop("Kiasma", StopKind::Sight, "museum")
+        };
+        let r = review(
+            "Kiasma is a museum in Mannerheiminaukio, Finland, designed by the English architect Álvaro Siza and open since 1998.",
+            &subject(&kiasma, &[], "since 1998; street: Mannerheiminaukio"),
+            &prompts,
+            true,
+        );
+        assert_eq!(
+            r.kept,
+            "Kiasma is a museum on Mannerheiminaukio in Helsinki."
+        );
+        assert!(r.caught.is_empty(), "{r:?}");
+        assert!(r.cut.contains(&Caught::WrongKind), "{r:?}");
+        // Nothing true before the caught part: dropped.
+        let r = review(
+            "Near Ateneum, Kiasma is a museum in Helsinki.",
+            &subject(&kiasma, &["Ateneum"], ""),
+            &prompts,
+            true,
+        );
+        assert_eq!(r.kept, "");
+        assert_eq!(r.caught, [Caught::OtherPlace, Caught::Claim]);
+    }
+
+    /// The 0.5B model's notes of 2026-12-06 that the eval found reused: true, but only what
+    /// the page shows next to the name.
+    #[test]
+    fn a_note_that_says_none_of_its_facts_is_thin() {
+        let taru = Stop {
+            facts: vec![
+                "inscription: Memorial to Zacharias (Zachris) Topelius (1818-1898), author, poet."
+                    .into(),
+                "artist: Gunnar Finne".into(),
+            ],
+            ..stop("Taru ja totuus", StopKind::Artwork, "historic:memorial")
+        };
+        let input = StopInput {
+            stop: &taru,
+            facts: taru.facts.clone(),
+        };
+        let told = telling(&input, "Helsinki, Finland");
+        assert!(told.contains(&"topelius".to_owned()) && told.contains(&"finne".to_owned()));
+        assert!(
+            !told
+                .iter()
+                .any(|w| ["inscription", "artist", "memorial", "helsinki"].contains(&w.as_str()))
+        );
+        let mut memorial = subject(&taru, &[], "");
+        memorial.telling = told;
+        assert!(memorial.thin("Taru ja totuus is a historic memorial in Helsinki, Finland."));
+        assert!(!memorial.thin("Taru ja totuus is a memorial to Zacharias Topelius, the poet."));
+        assert!(!memorial.thin("Taru ja totuus is a statue by Gunnar Finne."));
+        // With nothing to say beyond its kind, a plain note is all there is.
+        let bare = stop("Kahden neliön galleria", StopKind::Sight, "gallery");
+        let input = StopInput {
+            stop: &bare,
+            facts: Vec::new(),
+        };
+        let mut gallery = subject(&bare, &[], "");
+        gallery.telling = telling(&input, "Helsinki, Finland");
+        assert!(!gallery.thin("Kahden neliön galleria is a gallery in Helsinki, Finland."));
     }
 
     /// The small model writes the street it is given where a city goes (0.5B, 2026-12-06).

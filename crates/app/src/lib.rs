@@ -401,7 +401,11 @@ impl App {
                 gazetteer: models.gazetteer,
                 weather: models.weather,
                 embedder: models.embedder,
-                places: Arc::clone(&store) as Arc<dyn tripwright_store::PlaceStore>,
+                // A plan's reads wait out a database restart, as its save does.
+                places: Arc::new(tripwright_store::Patient::new(
+                    Arc::clone(&store) as Arc<dyn tripwright_store::PlaceStore>,
+                    planning::SAVE_PATIENCE,
+                )),
                 llm: models.llm,
                 encyclopedia: online.describes().then(|| {
                     Arc::new(regions::Wikipedia {

@@ -176,7 +176,10 @@ impl Matched {
             .collect();
         let place = Place {
             id: PlaceId::osm(element, id),
-            name: tags.get("name").cloned().unwrap_or_default(),
+            name: tags
+                .get("name")
+                .map(|n| tripwright_domain::readable_name(n))
+                .unwrap_or_default(),
             category,
             kind,
             lat,

@@ -32,5 +32,6 @@ pub use plan::{
 pub use request::{InvalidRequest, MAX_DAYS, MAX_TRAVELERS, TripRequest, ValidationError};
 pub use time::TimeOfDay;
 pub use words::{
-    capitalised, check_title, date_range, hours_in_words, place_kind_words, plural, weekday_name,
+    capitalised, check_title, date_range, hours_in_words, place_kind_words, plural, readable_name,
+    weekday_name,
 };

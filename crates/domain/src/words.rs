@@ -1,6 +1,22 @@
 //! Words a traveller reads instead of the data's codes: counts with their plural, kinds of
 //! place ("memorial" for `historic:memorial`), and the names of the plan's checks.
 
+/// A place's name as people read it: OpenStreetMap writes two names in one with a `;`
+/// ("Äiti ja lapset;Kaksi lasta", two works on one plinth), which reads "Äiti ja lapset and
+/// Kaksi lasta".
+pub fn readable_name(raw: &str) -> String {
+    let names: Vec<&str> = raw
+        .split(';')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 /// "1 day", "2 days".
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
@@ -97,6 +113,17 @@ pub fn capitalised(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_names_in_one_read_as_two() {
+        assert_eq!(
+            readable_name("Äiti ja lapset;Kaksi lasta"),
+            "Äiti ja lapset and Kaksi lasta"
+        );
+        assert_eq!(readable_name("A; B;C"), "A, B and C");
+        assert_eq!(readable_name("Kiasma"), "Kiasma");
+        assert_eq!(readable_name(" ; "), "");
+    }
 
     #[test]
     fn counts_kinds_and_checks_in_words() {

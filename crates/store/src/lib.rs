@@ -14,6 +14,7 @@ mod bbox;
 mod error;
 mod geometry;
 mod jobs_sql;
+mod patient;
 mod postgres;
 mod shared;
 mod sqlite;
@@ -31,6 +32,7 @@ use tripwright_domain::{
 };
 
 pub use error::{Entity, StoreError};
+pub use patient::Patient;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 /// One source of stored places ([`PlaceStore::place_sources`]).

@@ -228,15 +228,37 @@ impl Writer {
         let n = written.len();
         let text = match prompt {
             Prompt::Note {
-                place, kind, city, ..
+                place,
+                kind,
+                city,
+                facts,
+                ..
             } => {
                 let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
                     "an"
                 } else {
                     "a"
                 };
+                // A few words of a fact, as a good note says one ("Theodor Höijer"): its
+                // last, which says most ("street: Kaivokatu", "wheelchair accessible" rather
+                // than "memorial: statue"), and not its own name in English.
+                let fact = facts
+                    .rsplit("; ")
+                    .find(|f| !f.starts_with("English name"))
+                    .filter(|f| !f.is_empty() && *f != "none beyond its kind")
+                    .map(|f| {
+                        let value = f.split_once(": ").map_or(f, |(_, v)| v);
+                        let words: Vec<&str> = value
+                            .split_whitespace()
+                            .take(3)
+                            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+                            .filter(|w| !w.is_empty())
+                            .collect();
+                        format!(" ({})", words.join(" "))
+                    })
+                    .unwrap_or_default();
                 format!(
-                    "{place} is {article} {kind} {} {city}{}.",
+                    "{place} is {article} {kind} {} {city}{}{fact}.",
                     WHERE[n % 10],
                     FOR_WHOM[(n / 10) % 10]
                 )

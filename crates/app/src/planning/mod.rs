@@ -1024,9 +1024,9 @@ async fn save(
     Ok(())
 }
 
-/// How long a made plan waits for a store that does not answer (a database restarting)
-/// before it is given up.
-const SAVE_PATIENCE: Duration = Duration::from_secs(30);
+/// How long a plan waits for a store that does not answer (a database restarting), to read
+/// its places or to be saved, before it is given up.
+pub(crate) const SAVE_PATIENCE: Duration = Duration::from_secs(30);
 
 /// [`save`], tried again every half second while the store's error is transient, for up to
 /// [`SAVE_PATIENCE`]: a plan made while the database restarts is not lost for it.

@@ -303,7 +303,8 @@ async fn a_note_the_model_cannot_write_better_is_kept_and_the_rewrite_says_so() 
                 (tripwright_testkit::scripted::Prompt::Note { place, .. }, Reply::Text(text))
                     if worse.load(Ordering::SeqCst) && *place == *target.lock().expect("lock") =>
                 {
-                    Reply::Text(format!("{} since 1234.", text.trim_end_matches('.')))
+                    // First, so that no clause of it can be kept without it.
+                    Reply::Text(format!("Since 1234, {text}"))
                 }
                 (_, reply) => reply,
             }

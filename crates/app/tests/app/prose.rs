@@ -286,11 +286,9 @@ fn naming_another_place(
                 {
                     let other = day2.first().expect("a place of day 2").clone();
                     *named.lock().expect("lock") = Some(other.clone());
-                    // In the one sentence asked for: a second one is never generated.
-                    Reply::Text(format!(
-                        "{}, and then walk on to {other}.",
-                        text.trim_end_matches('.')
-                    ))
+                    // In the one sentence asked for (a second one is never generated), and
+                    // in its first clause, so that no part of it can be kept.
+                    Reply::Text(format!("Near {other}, {text}"))
                 }
                 _ => Reply::Text(text),
             }
