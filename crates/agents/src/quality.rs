@@ -567,6 +567,11 @@ fn listed_claims(sentence: &str, facts: &str) -> Vec<String> {
             .into_iter()
             .map(|p| p.trim_end().to_owned()),
     );
+    // "Ateneum … has wheelchair access since 1887": the year it opened given to its access,
+    // two true facts joined wrongly (the data dates only the place).
+    if dated_access(&sentence) {
+        claims.push("since".to_owned());
+    }
     // "… designed by Bank of Finland Museum" (its English name): whoever made it must be the
     // data's architect or artist.
     for phrase in MADE_BY {
@@ -652,6 +657,31 @@ fn makers(facts: &str) -> Vec<&str> {
 
 /// From which year the data's date makes a place "modern" or "contemporary".
 const MODERN_FROM: u32 = 1950;
+
+/// Words that say how a place can be entered, which no date of the data is about.
+const ACCESS_WORDS: [&str; 5] = [
+    "wheelchair",
+    "accessible",
+    "access",
+    "accessibility",
+    "step-free",
+];
+
+/// Whether `sentence` (lower case) dates its access: "since" or "from" a year within the three
+/// words after a word of [`ACCESS_WORDS`] ("wheelchair accessible since 1998").
+fn dated_access(sentence: &str) -> bool {
+    let words: Vec<&str> = sentence
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-'))
+        .collect();
+    words.iter().enumerate().any(|(i, w)| {
+        ACCESS_WORDS.contains(w)
+            && words[i + 1..]
+                .iter()
+                .take(3)
+                .any(|n| matches!(*n, "since" | "from"))
+    })
+}
 
 /// The years `facts` date the place by ("since 1887" of a museum, "from 1953" of a statue,
 /// as [`crate::facts`] writes them).
@@ -1504,6 +1534,33 @@ mod tests {
         );
         // A claim the sentence ends on cannot be struck out.
         assert_eq!(strike_claim_adjectives("Kiasma is famous.", ""), None);
+    }
+
+    /// Two true facts joined wrongly, written by the 0.5B model (2026-12-05 and 06).
+    #[test]
+    fn the_year_a_place_opened_is_not_the_year_of_its_access() {
+        let facts = "Ateneum museum Helsinki Finland architect: Theodor Höijer; since 1887; street: Kaivokatu; wheelchair accessible";
+        for joined in [
+            "Ateneum is a museum in Helsinki, Finland that was built on Kaivokatu and has wheelchair access since 1887.",
+            "Ateneum is a museum that has been wheelchair accessible since 1887.",
+        ] {
+            assert_eq!(listed_claims(joined, facts), ["since"], "{joined}");
+        }
+        assert_eq!(
+            without_claims(
+                "Ateneum is a museum in Helsinki, Finland that was built on Kaivokatu and has wheelchair access since 1887.",
+                facts
+            )
+            .as_deref(),
+            Some("Ateneum is a museum in Helsinki, Finland.")
+        );
+        assert!(
+            listed_claims(
+                "Ateneum is a museum open since 1887 and wheelchair accessible.",
+                facts
+            )
+            .is_empty()
+        );
     }
 
     #[test]
