@@ -707,9 +707,7 @@ impl ProseWriter {
             }
             // A true note that says only what the page shows is written again while
             // attempts are left, and kept if no attempt says more.
-            let thin = task.subject.thin(&r.kept);
-            let clean =
-                r.caught.is_empty() && !r.kept.is_empty() && !(thin && attempt + 1 < self.attempts);
+            // What a text is worth: kept at all, saying one of its facts, then longer.
             let worth = |r: &Review| {
                 (
                     !r.kept.is_empty(),
@@ -717,6 +715,8 @@ impl ProseWriter {
                     r.kept.len(),
                 )
             };
+            let (kept, telling, _) = worth(&r);
+            let clean = r.caught.is_empty() && kept && (telling || attempt + 1 == self.attempts);
             let better = best.as_ref().is_none_or(|b| worth(&r) > worth(b));
             if clean {
                 best = Some(r);

@@ -131,77 +131,8 @@ mod tests {
     use crate::{SqliteStore, StoreError};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// A real SQLite store whose first `failures` reads of places nearby fail as when the
-    /// database cannot be reached, or fail for good.
-    struct Restarting {
-        store: SqliteStore,
-        failures: usize,
-        tried: AtomicUsize,
-        transient: bool,
-    }
-
-    #[async_trait]
-    impl PlaceStore for Restarting {
-        async fn upsert_places(&self, source: &str, places: &[Place]) -> Result<usize> {
-            self.store.upsert_places(source, places).await
-        }
-        async fn place_count(&self) -> Result<u64> {
-            self.store.place_count().await
-        }
-        async fn place(&self, id: &PlaceId) -> Result<Option<Place>> {
-            self.store.place(id).await
-        }
-        async fn places_by_ids(&self, ids: &[PlaceId]) -> Result<Vec<Place>> {
-            self.store.places_by_ids(ids).await
-        }
-        async fn places_near(
-            &self,
-            center: GeoPoint,
-            radius_km: f64,
-            categories: &[PlaceCategory],
-        ) -> Result<Vec<Place>> {
-            if self.tried.fetch_add(1, Ordering::SeqCst) < self.failures {
-                return Err(if self.transient {
-                    StoreError::Connect("the database is restarting".into())
-                } else {
-                    StoreError::Invalid("no such radius".into())
-                });
-            }
-            self.store.places_near(center, radius_km, categories).await
-        }
-        async fn place_counts_by_category(&self) -> Result<BTreeMap<PlaceCategory, u64>> {
-            self.store.place_counts_by_category().await
-        }
-        async fn place_sources(&self) -> Result<Vec<PlaceSource>> {
-            self.store.place_sources().await
-        }
-        async fn sources_of(&self, ids: &[PlaceId]) -> Result<Vec<PlaceSource>> {
-            self.store.sources_of(ids).await
-        }
-        async fn delete_places_from(&self, source: &str) -> Result<u64> {
-            self.store.delete_places_from(source).await
-        }
-        async fn embeddings(
-            &self,
-            model: &str,
-            ids: &[PlaceId],
-        ) -> Result<HashMap<PlaceId, (u64, Vec<f32>)>> {
-            self.store.embeddings(model, ids).await
-        }
-        async fn save_embeddings(
-            &self,
-            model: &str,
-            items: &[(PlaceId, u64, Vec<f32>)],
-        ) -> Result<()> {
-            self.store.save_embeddings(model, items).await
-        }
-    }
-
-    async fn restarting(
-        dir: &tempfile::TempDir,
-        failures: usize,
-        transient: bool,
-    ) -> Arc<Restarting> {
+    /// A real SQLite store holding one place, Kiasma, behind a [`Patient`].
+    async fn patient_store(dir: &tempfile::TempDir, patience: Duration) -> Patient {
         let store = SqliteStore::open(&dir.path().join("store.sqlite"))
             .await
             .expect("store");
@@ -219,65 +150,68 @@ mod tests {
             .upsert_places("test", &[kiasma])
             .await
             .expect("upsert");
-        Arc::new(Restarting {
-            store,
-            failures,
-            tried: AtomicUsize::new(0),
-            transient,
-        })
+        Patient::new(Arc::new(store), patience)
+    }
+
+    /// The places near the centre of Helsinki, after the first `failures` tries fail (as when
+    /// the database cannot be reached, or for good), and how many tries were made.
+    async fn near_after(
+        patient: &Patient,
+        failures: usize,
+        transient: bool,
+    ) -> (Result<Vec<Place>>, usize) {
+        let tried = AtomicUsize::new(0);
+        let centre = GeoPoint::new(60.17, 24.94);
+        let result = patient
+            .patiently("places_near", || async {
+                if tried.fetch_add(1, Ordering::SeqCst) < failures {
+                    return Err(if transient {
+                        StoreError::Connect("the database is restarting".into())
+                    } else {
+                        StoreError::Invalid("no such radius".into())
+                    });
+                }
+                patient.inner.places_near(centre, 1.0, &[]).await
+            })
+            .await;
+        (result, tried.load(Ordering::SeqCst))
     }
 
     #[tokio::test]
     async fn a_read_while_the_database_restarts_is_tried_again_and_answers() {
         let dir = tempfile::tempdir().expect("dir");
-        let inner = restarting(&dir, 2, true).await;
-        let patient = Patient::new(
-            Arc::clone(&inner) as Arc<dyn PlaceStore>,
-            Duration::from_secs(5),
-        );
+        let patient = patient_store(&dir, Duration::from_secs(5)).await;
+        let (near, tried) = near_after(&patient, 2, true).await;
+        assert_eq!(near.expect("answered").len(), 1);
+        assert_eq!(tried, 3, "two failures, then the answer");
+        // Each call of the store goes through the same patience.
         let centre = GeoPoint::new(60.17, 24.94);
-        let near = patient
-            .places_near(centre, 1.0, &[])
-            .await
-            .expect("answered");
-        assert_eq!(near.len(), 1);
         assert_eq!(
-            inner.tried.load(Ordering::SeqCst),
-            3,
-            "two failures, then the answer"
+            patient
+                .places_near(centre, 1.0, &[])
+                .await
+                .expect("near")
+                .len(),
+            1
         );
     }
 
     #[tokio::test]
     async fn an_error_that_is_not_transient_or_outlasts_the_patience_is_returned() {
         let dir = tempfile::tempdir().expect("dir");
-        let centre = GeoPoint::new(60.17, 24.94);
-        let wrong = restarting(&dir, 1, false).await;
-        let patient = Patient::new(
-            Arc::clone(&wrong) as Arc<dyn PlaceStore>,
-            Duration::from_secs(5),
-        );
-        assert!(matches!(
-            patient.places_near(centre, 1.0, &[]).await,
-            Err(StoreError::Invalid(_))
-        ));
-        assert_eq!(wrong.tried.load(Ordering::SeqCst), 1, "not tried again");
+        let patient = patient_store(&dir, Duration::from_secs(5)).await;
+        let (wrong, tried) = near_after(&patient, 1, false).await;
+        assert!(matches!(wrong, Err(StoreError::Invalid(_))));
+        assert_eq!(tried, 1, "not tried again");
 
-        let dir = tempfile::tempdir().expect("dir");
-        let down = restarting(&dir, usize::MAX, true).await;
-        let patient = Patient::new(
-            Arc::clone(&down) as Arc<dyn PlaceStore>,
-            Duration::from_secs(1),
-        );
+        let patient = patient_store(&dir, Duration::from_secs(1)).await;
         let since = Instant::now();
-        assert!(matches!(
-            patient.places_near(centre, 1.0, &[]).await,
-            Err(StoreError::Connect(_))
-        ));
+        let (down, tried) = near_after(&patient, usize::MAX, true).await;
+        assert!(matches!(down, Err(StoreError::Connect(_))));
         assert!(
             since.elapsed() < Duration::from_secs(2),
             "gave up after its patience"
         );
-        assert_eq!(down.tried.load(Ordering::SeqCst), 2, "tried at 0 and 0.5 s");
+        assert_eq!(tried, 2, "tried at 0 and 0.5 s");
     }
 }
